@@ -1,0 +1,1 @@
+//! Key figures: ageing, DSO, days to pay.

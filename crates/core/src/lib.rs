@@ -1,0 +1,15 @@
+//! arflow's domain core: money, dates, organisations and debtors, the receivables ledger, payment
+//! references and identifiers, and the key figures computed over them.
+//!
+//! The core is pure: no I/O, no async, no clock, no randomness. "Today" and every id come in as
+//! parameters, which keeps each rule testable with plain values.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+
+pub mod date;
+pub mod ident;
+pub mod kpi;
+pub mod ledger;
+pub mod money;
+pub mod party;
+pub mod reference;
