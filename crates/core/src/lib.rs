@@ -7,6 +7,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
 pub mod date;
+pub mod id;
 pub mod ident;
 pub mod kpi;
 pub mod ledger;

@@ -1,1 +1,391 @@
-//! placeholder
+//! arflow's store: one API over SQLite (the default, a file that needs no set-up) and PostgreSQL.
+//!
+//! Every use case runs in one [`StoreTx`], opened with [`Store::begin_read`] or
+//! [`Store::begin_write`]; what it writes becomes visible all at once on
+//! [`commit`](StoreTx::commit), or not at all. Each query is scoped by organisation: every method
+//! that touches tenant data takes an [`OrganisationId`](arflow_core::id::OrganisationId) and
+//! every statement filters on it first.
+//!
+//! The SQL is written once (`backend/common.rs`) and compiled for each backend; the conformance
+//! suite in `tests/` runs every method on both.
+
+mod backend;
+mod error;
+pub mod migrations;
+pub mod model;
+
+pub use error::StoreError;
+pub use model::*;
+
+use arflow_core::date::Date;
+use arflow_core::id::*;
+use arflow_core::money::Currency;
+use arflow_core::party::{Debtor, Organisation};
+use std::collections::HashMap;
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool to the database.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(backend::sqlite::Db),
+    Postgres(backend::postgres::Db),
+}
+
+/// One transaction.
+#[derive(Debug)]
+pub enum StoreTx {
+    Sqlite(backend::sqlite::Tx),
+    Postgres(backend::postgres::Tx),
+}
+
+impl Store {
+    /// Connects to `url`: `sqlite://FILE` (created when missing), `sqlite::memory:`, or
+    /// `postgres://USER@HOST:PORT/DB`.
+    ///
+    /// # Errors
+    /// [`StoreError::UnsupportedUrl`] or [`StoreError::Database`].
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Store::Sqlite(backend::sqlite::Db::connect(url).await?))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Store::Postgres(backend::postgres::Db::connect(url).await?))
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies missing migrations; returns the versions applied. `at` is the current time in
+    /// microseconds since the Unix epoch.
+    ///
+    /// # Errors
+    /// [`StoreError::MigrationChanged`], [`StoreError::MigrationUnknown`] or a database error.
+    pub async fn migrate(&self, at: i64) -> Result<Vec<i64>, StoreError> {
+        match self {
+            Store::Sqlite(db) => db.migrate(at).await,
+            Store::Postgres(db) => db.migrate(at).await,
+        }
+    }
+
+    /// Starts a read-only transaction (a consistent snapshot).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn begin_read(&self) -> Result<StoreTx, StoreError> {
+        Ok(match self {
+            Store::Sqlite(db) => StoreTx::Sqlite(db.begin_read().await?),
+            Store::Postgres(db) => StoreTx::Postgres(db.begin_read().await?),
+        })
+    }
+
+    /// Starts a read-write transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn begin_write(&self) -> Result<StoreTx, StoreError> {
+        Ok(match self {
+            Store::Sqlite(db) => StoreTx::Sqlite(db.begin_write().await?),
+            Store::Postgres(db) => StoreTx::Postgres(db.begin_write().await?),
+        })
+    }
+
+    /// Checks that the database answers.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut tx = self.begin_read().await?;
+        tx.list_organisations().await?;
+        tx.rollback().await
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(db) => db.close().await,
+            Store::Postgres(db) => db.close().await,
+        }
+    }
+}
+
+impl StoreTx {
+    /// Makes every write of this transaction durable.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`]; nothing of the transaction is kept then.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            StoreTx::Sqlite(t) => t.commit().await,
+            StoreTx::Postgres(t) => t.commit().await,
+        }
+    }
+
+    /// Discards every write of this transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            StoreTx::Sqlite(t) => t.rollback().await,
+            StoreTx::Postgres(t) => t.rollback().await,
+        }
+    }
+}
+
+/// Forwards each listed method to the backend transaction.
+macro_rules! delegate {
+    ($( $(#[$meta:meta])* fn $name:ident(&mut self $(, $arg:ident: $ty:ty)*) -> $ret:ty; )*) => {
+        impl StoreTx {
+            $(
+                $(#[$meta])*
+                pub async fn $name(&mut self $(, $arg: $ty)*) -> Result<$ret, StoreError> {
+                    match self {
+                        StoreTx::Sqlite(t) => t.$name($($arg),*).await,
+                        StoreTx::Postgres(t) => t.$name($($arg),*).await,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+delegate! {
+    /// Inserts an organisation and returns its id.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when the slug is taken.
+    fn insert_organisation(&mut self, org: &Organisation, at: i64) -> OrganisationId;
+    /// Updates an organisation's settings (not its slug).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when it does not exist.
+    fn update_organisation(&mut self, id: OrganisationId, org: &Organisation, at: i64) -> ();
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn find_organisation_by_slug(&mut self, slug: &str) -> Option<StoredOrganisation>;
+    /// # Errors
+    /// [`StoreError::NotFound`] when there is no such organisation.
+    fn get_organisation(&mut self, id: OrganisationId) -> StoredOrganisation;
+    /// Every organisation, by slug.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn list_organisations(&mut self) -> Vec<StoredOrganisation>;
+    /// Reserves `n` consecutive values of the organisation's counter `entity` and returns the
+    /// first. Counters start at 1.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn reserve_ids(&mut self, org: OrganisationId, entity: &str, n: u64) -> i64;
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn insert_api_token(&mut self, org: OrganisationId, id: TokenId, name: &str, secret_sha256: &str, at: i64) -> ();
+    /// The live (not revoked) token of `org` whose secret hashes to `secret_sha256`.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn find_api_token(&mut self, org: OrganisationId, secret_sha256: &str) -> Option<StoredToken>;
+    /// Appends audit entries (ids are reserved here).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn insert_audit(&mut self, org: OrganisationId, entries: &[AuditEntry]) -> ();
+    /// The newest audit entries first, optionally for one entity.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn list_audit(&mut self, org: OrganisationId, entity: Option<(&str, &str)>, page: Page) -> Vec<(i64, AuditEntry)>;
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn find_idempotency(&mut self, org: OrganisationId, key: &str) -> Option<StoredIdempotency>;
+    /// # Errors
+    /// [`StoreError::Conflict`] when the key was stored meanwhile.
+    fn insert_idempotency(&mut self, org: OrganisationId, key: &str, value: &StoredIdempotency, at: i64) -> ();
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn insert_import_record(&mut self, org: OrganisationId, record: &ImportRecord) -> ();
+    /// Row counts of one organisation.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn counts(&mut self, org: OrganisationId) -> Counts;
+    /// The debtors with the given numbers that exist, by number.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn find_debtors_by_numbers(&mut self, org: OrganisationId, numbers: &[&str]) -> HashMap<String, StoredDebtor>;
+    /// Ids of the debtors with the given numbers that exist, by number.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn find_debtor_ids(&mut self, org: OrganisationId, numbers: &[&str]) -> HashMap<String, DebtorId>;
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn find_debtor_by_number(&mut self, org: OrganisationId, number: &str) -> Option<StoredDebtor>;
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn get_debtor(&mut self, org: OrganisationId, id: DebtorId) -> StoredDebtor;
+    /// Debtors matching `filter`, by id, one page.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn list_debtors(&mut self, org: OrganisationId, filter: &DebtorFilter, page: Page) -> Vec<StoredDebtor>;
+    /// Inserts new debtors with the ids the caller reserved.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when a number exists already.
+    fn insert_debtors(&mut self, org: OrganisationId, debtors: &[(DebtorId, &Debtor)], at: i64) -> ();
+    /// Replaces every field of a debtor (contacts, IBANs and segments included).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] or [`StoreError::Conflict`] (number taken).
+    fn update_debtor(&mut self, org: OrganisationId, id: DebtorId, d: &Debtor, at: i64) -> ();
+    /// Adds an IBAN to a debtor's known accounts (no-op when known).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn add_debtor_iban(&mut self, org: OrganisationId, id: DebtorId, iban: &str) -> bool;
+    /// The debtors that are known to pay from `iban`.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn find_debtor_ids_by_iban(&mut self, org: OrganisationId, iban: &str) -> Vec<DebtorId>;
+    /// The invoices and credit notes with the given numbers that exist, by number.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn find_invoices_by_numbers(&mut self, org: OrganisationId, numbers: &[&str]) -> HashMap<String, StoredInvoice>;
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn find_invoice_by_number(&mut self, org: OrganisationId, number: &str) -> Option<StoredInvoice>;
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn get_invoice(&mut self, org: OrganisationId, id: InvoiceId) -> StoredInvoice;
+    /// Open invoices (not credit notes) whose payment reference is one of `references`.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn find_invoices_by_references(&mut self, org: OrganisationId, references: &[&str]) -> Vec<StoredInvoice>;
+    /// Invoices and credit notes matching `filter`, by id, one page.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn list_invoices(&mut self, org: OrganisationId, filter: &InvoiceFilter, page: Page) -> Vec<StoredInvoice>;
+    /// Inserts new invoices and credit notes, fully open.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when a number exists already.
+    fn insert_invoices(&mut self, org: OrganisationId, rows: &[NewInvoice<'_>], at: i64) -> ();
+    /// Replaces the fields of an invoice; its balance is refreshed.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] or [`StoreError::Conflict`].
+    fn update_invoice(&mut self, org: OrganisationId, row: NewInvoice<'_>, at: i64) -> ();
+    /// Stores (or replaces) the PDF of an invoice.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn put_invoice_document(&mut self, org: OrganisationId, id: InvoiceId, content_type: &str, file_name: &str, content: &[u8]) -> ();
+    /// The PDF of an invoice: content type, file name, bytes.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn find_invoice_document(&mut self, org: OrganisationId, id: InvoiceId) -> Option<(String, String, Vec<u8>)>;
+    /// Stored payments with the given external ids, by external id.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn find_payments_by_external_ids(&mut self, org: OrganisationId, external_ids: &[&str]) -> HashMap<String, StoredPayment>;
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn get_payment(&mut self, org: OrganisationId, id: PaymentId) -> StoredPayment;
+    /// Payments matching `filter`, by id, one page.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn list_payments(&mut self, org: OrganisationId, filter: &PaymentFilter, page: Page) -> Vec<StoredPayment>;
+    /// Inserts new payments, fully unapplied.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when an external id exists already.
+    fn insert_payments(&mut self, org: OrganisationId, rows: &[NewPayment<'_>], at: i64) -> ();
+    /// Attributes a payment to a debtor.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn set_payment_debtor(&mut self, org: OrganisationId, id: PaymentId, debtor: Option<DebtorId>) -> ();
+    /// Inserts allocations. Balances are not refreshed here: call
+    /// [`refresh_balances`](Self::refresh_balances) for the touched items.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn insert_allocations(&mut self, org: OrganisationId, rows: &[NewAllocation], at: i64) -> ();
+    /// Allocations of one invoice, credit note or payment, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn list_allocations(&mut self, org: OrganisationId, of: AllocationsOf) -> Vec<StoredAllocation>;
+    /// Removes an allocation and returns it; balances are refreshed.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when there is no such allocation.
+    fn delete_allocation(&mut self, org: OrganisationId, id: AllocationId) -> StoredAllocation;
+    /// Recomputes the derived balances (`open_minor`, `settled_on`, `unapplied_minor`) of the
+    /// given items and payments from their allocations.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn refresh_balances(&mut self, org: OrganisationId, items: &[InvoiceId], payments: &[PaymentId]) -> ();
+    /// Recomputes every derived balance of the organisation (after a bulk load, or to repair).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn refresh_all_balances(&mut self, org: OrganisationId) -> ();
+    /// Items whose stored balance differs from the one their allocations give: an empty list
+    /// means the derived columns are consistent.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn find_balance_mismatches(&mut self, org: OrganisationId) -> Vec<String>;
+    /// Sums what was open on `as_of` per ageing bucket, in one currency.
+    ///
+    /// `not_due_from` is the first due date that is not yet overdue (`as_of` itself);
+    /// `cutoffs` are, per bucket after "not due", the earliest due date that still falls in it.
+    /// Items due before the last cutoff fall in the last bucket (index `cutoffs.len() + 1`).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn ageing_totals(&mut self, org: OrganisationId, cur: Currency, as_of: Date, cutoffs: &[Date], debtor: Option<DebtorId>) -> Vec<BucketSum>;
+    /// Every item open on `as_of`, with what was open on that day.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn open_items_on(&mut self, org: OrganisationId, cur: Currency, as_of: Date, debtor: Option<DebtorId>) -> Vec<OpenItem>;
+    /// Money received on or before `as_of` and not allocated on that day, in one currency.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn unapplied_on(&mut self, org: OrganisationId, cur: Currency, as_of: Date) -> i64;
+    /// Invoiced amounts (credit notes netted) per issue date in `[from, to]`, in one currency.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn sales_by_day(&mut self, org: OrganisationId, cur: Currency, from: Date, to: Date) -> Vec<(Date, i64)>;
+    /// Invoices settled in `[from, to]`, optionally of one debtor, in one currency.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn settled_invoices(&mut self, org: OrganisationId, cur: Currency, from: Date, to: Date, debtor: Option<DebtorId>) -> Vec<SettledRow>;
+}

@@ -1,0 +1,55 @@
+//! The PostgreSQL backend: one pool; migrations serialised by an advisory lock.
+
+use std::time::Duration;
+
+use sqlx::postgres::PgPoolOptions;
+
+type DB = sqlx::Postgres;
+
+include!("common.rs");
+
+/// Connections of one PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: sqlx::PgPool,
+}
+
+/// Connections per process.
+const CONNECTIONS_MAX: u32 = 16;
+
+/// Advisory-lock key that serialises concurrent `migrate` runs ("arflow" in ASCII).
+const MIGRATION_LOCK_KEY: i64 = 0x61_72_66_6c_6f_77;
+
+impl Db {
+    pub async fn connect(url: &str) -> Result<Db, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(CONNECTIONS_MAX)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        Ok(Db { pool })
+    }
+
+    pub async fn begin_read(&self) -> Result<Tx, StoreError> {
+        Ok(Tx::new(self.pool.begin_with("BEGIN READ ONLY").await?))
+    }
+
+    pub async fn begin_write(&self) -> Result<Tx, StoreError> {
+        Ok(Tx::new(self.pool.begin().await?))
+    }
+
+    pub async fn migrate(&self, at: i64) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK_KEY)
+            .execute(tx.conn())
+            .await?;
+        let done = tx.apply_migrations(|m| m.postgres, at).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,77 @@
+//! The SQLite backend: one file, WAL, foreign keys on, one writer.
+//!
+//! Writes go through a pool of exactly one connection and start with `BEGIN IMMEDIATE`, so
+//! writers queue in-process instead of failing with SQLITE_BUSY on lock upgrade; other processes
+//! (a CLI next to `serve`) wait up to the busy timeout. Reads use their own pool and see a
+//! consistent snapshot per transaction (WAL).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+
+type DB = sqlx::Sqlite;
+
+include!("common.rs");
+
+/// Connections of one SQLite database.
+#[derive(Debug, Clone)]
+pub struct Db {
+    reader: sqlx::SqlitePool,
+    writer: sqlx::SqlitePool,
+}
+
+/// Read connections for a file database.
+const READERS_MAX: u32 = 8;
+
+impl Db {
+    /// Opens (creating when missing) the database at `url`.
+    pub async fn connect(url: &str) -> Result<Db, StoreError> {
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a committed transaction survives a power cut, not only a crash.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(30))
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(usize::from(in_memory) as u32)
+            .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
+            .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(3600)) })
+            .connect_with(opts.clone())
+            .await?;
+        let reader = if in_memory {
+            // Each connection to ":memory:" is its own database: share the single one.
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new().max_connections(READERS_MAX).connect_with(opts).await?
+        };
+        Ok(Db { reader, writer })
+    }
+
+    pub async fn begin_read(&self) -> Result<Tx, StoreError> {
+        Ok(Tx::new(self.reader.begin().await?))
+    }
+
+    pub async fn begin_write(&self) -> Result<Tx, StoreError> {
+        Ok(Tx::new(self.writer.begin_with("BEGIN IMMEDIATE").await?))
+    }
+
+    pub async fn migrate(&self, at: i64) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = tx.apply_migrations(|m| m.sqlite, at).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}

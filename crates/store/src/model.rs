@@ -1,0 +1,270 @@
+//! What the store hands out and takes in: domain values with their ids and derived balances, the
+//! filters of the list queries, and the audit entry.
+
+use arflow_core::date::Date;
+use arflow_core::id::{
+    AllocationId, DebtorId, InvoiceId, OrganisationId, PaymentId, TokenId,
+};
+use arflow_core::ledger::{Invoice, InvoiceKind, Payment};
+use arflow_core::money::{Currency, Money};
+use arflow_core::party::{Debtor, DebtorKind, Organisation};
+use serde::Serialize;
+
+/// Largest page a list query returns.
+pub const PAGE_LIMIT_MAX: u32 = 1000;
+
+/// Rows per multi-row statement or `IN (…)` list; well under SQLite's 32,766 bound parameters.
+pub const BATCH_ROWS_MAX: usize = 500;
+
+/// An organisation with its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredOrganisation {
+    pub id: OrganisationId,
+    #[serde(flatten)]
+    pub organisation: Organisation,
+    pub created_at: i64,
+}
+
+/// An API token, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredToken {
+    pub organisation_id: OrganisationId,
+    pub id: TokenId,
+    pub name: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A debtor with its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredDebtor {
+    pub id: DebtorId,
+    #[serde(flatten)]
+    pub debtor: Debtor,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// An invoice or credit note with its id and its derived balance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredInvoice {
+    pub id: InvoiceId,
+    pub debtor_id: DebtorId,
+    #[serde(flatten)]
+    pub invoice: Invoice,
+    /// What is still open: positive for an invoice, negative (unused credit) for a credit note.
+    pub open: Money,
+    /// The day the item became fully settled; `None` while open.
+    pub settled_on: Option<Date>,
+    pub has_document: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A new invoice row: the value plus the ids resolved by the use case.
+#[derive(Debug, Clone, Copy)]
+pub struct NewInvoice<'a> {
+    pub id: InvoiceId,
+    pub debtor_id: DebtorId,
+    pub invoice: &'a Invoice,
+    pub credits_invoice_id: Option<InvoiceId>,
+}
+
+/// A payment with its id, the debtor it was attributed to, and what is not allocated yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredPayment {
+    pub id: PaymentId,
+    #[serde(flatten)]
+    pub payment: Payment,
+    pub debtor_id: Option<DebtorId>,
+    pub unapplied: Money,
+    pub created_at: i64,
+}
+
+/// A new payment row.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPayment<'a> {
+    pub id: PaymentId,
+    pub payment: &'a Payment,
+    pub debtor_id: Option<DebtorId>,
+}
+
+/// Where allocated money comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum AllocationSource {
+    Payment(PaymentId),
+    CreditNote(InvoiceId),
+}
+
+/// Money or credit linked to an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredAllocation {
+    pub id: AllocationId,
+    pub invoice_id: InvoiceId,
+    pub invoice_number: String,
+    pub source: AllocationSource,
+    /// The credit note's number when the source is a credit note.
+    pub credit_note_number: Option<String>,
+    pub amount: Money,
+    pub effective_date: Date,
+    pub created_at: i64,
+    pub created_by: String,
+}
+
+/// A new allocation.
+#[derive(Debug, Clone)]
+pub struct NewAllocation {
+    pub id: AllocationId,
+    pub invoice_id: InvoiceId,
+    pub source: AllocationSource,
+    pub amount_minor: i64,
+    pub effective_date: Date,
+    pub created_by: String,
+}
+
+/// Settlement state of an item for list filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemStatus {
+    Open,
+    Settled,
+}
+
+/// Filters of [`list_debtors`](crate::StoreTx::list_debtors). Empty means "all".
+#[derive(Debug, Clone, Default)]
+pub struct DebtorFilter {
+    /// Case-insensitive substring of the name, or a prefix of the number.
+    pub search: Option<String>,
+    pub segment: Option<String>,
+    pub owner: Option<String>,
+    pub kind: Option<DebtorKind>,
+    /// Only debtors with at least one item overdue on this date.
+    pub overdue_on: Option<Date>,
+    /// Only debtors whose dunning is paused (true) or not (false).
+    pub paused: Option<bool>,
+}
+
+/// Filters of [`list_invoices`](crate::StoreTx::list_invoices). Empty means "all".
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceFilter {
+    pub debtor_id: Option<DebtorId>,
+    pub kind: Option<InvoiceKind>,
+    pub status: Option<ItemStatus>,
+    /// Only items open and past their due date on this date.
+    pub overdue_on: Option<Date>,
+    pub segment: Option<String>,
+    pub owner: Option<String>,
+    pub currency: Option<Currency>,
+    pub issued_from: Option<Date>,
+    pub issued_to: Option<Date>,
+}
+
+/// Filters of [`list_payments`](crate::StoreTx::list_payments).
+#[derive(Debug, Clone, Default)]
+pub struct PaymentFilter {
+    pub debtor_id: Option<DebtorId>,
+    /// Only payments with money not yet allocated.
+    pub unapplied: Option<bool>,
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+}
+
+/// A keyset page: rows with an id greater than `after`, at most `limit` of them.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub after: Option<i64>,
+    pub limit: u32,
+}
+
+impl Page {
+    /// The first page of `limit` rows (clamped to 1..=[`PAGE_LIMIT_MAX`]).
+    pub fn first(limit: u32) -> Page {
+        Page { after: None, limit: limit.clamp(1, PAGE_LIMIT_MAX) }
+    }
+
+    /// The page after the row with id `after`.
+    pub fn after(after: i64, limit: u32) -> Page {
+        Page { after: Some(after), limit: limit.clamp(1, PAGE_LIMIT_MAX) }
+    }
+}
+
+/// One row of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub actor: String,
+    /// What happened, `entity.verb`: `debtor.create`, `invoice.update`, `import.invoices`, …
+    pub action: String,
+    pub entity: String,
+    pub entity_key: String,
+    /// Details as a JSON object.
+    pub details: serde_json::Value,
+}
+
+/// Sum and count of open items in one ageing bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BucketSum {
+    pub bucket: usize,
+    pub amount_minor: i64,
+    pub count: u64,
+}
+
+/// An item open on a date, with what was open on that date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenItem {
+    pub id: InvoiceId,
+    pub debtor_id: DebtorId,
+    pub number: String,
+    pub due_date: Date,
+    pub open_minor: i64,
+}
+
+/// A settled invoice, for payment-behaviour figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettledRow {
+    pub debtor_id: DebtorId,
+    pub issue_date: Date,
+    pub due_date: Date,
+    pub settled_on: Date,
+    pub amount_minor: i64,
+}
+
+/// A stored Idempotency-Key response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredIdempotency {
+    pub request_sha256: String,
+    pub status: u16,
+    pub body: String,
+}
+
+/// Summary of one import run, kept in the import ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRecord {
+    pub kind: String,
+    pub file_name: String,
+    pub file_sha256: String,
+    pub at: i64,
+    pub actor: String,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+/// Row counts of one organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub debtors: u64,
+    pub invoices: u64,
+    pub payments: u64,
+    pub allocations: u64,
+}
+
+/// Which allocations to list.
+#[derive(Debug, Clone, Copy)]
+pub enum AllocationsOf {
+    /// Allocations to an invoice or from a credit note.
+    Item(InvoiceId),
+    Payment(PaymentId),
+    Id(AllocationId),
+}
+

@@ -1,0 +1,556 @@
+//! The store conformance suite: every store method, run on SQLite and on PostgreSQL.
+//!
+//! PostgreSQL comes from `ARFLOW_TEST_PG` (a server URL; `scripts/test` starts one). Without it
+//! the PostgreSQL half fails loudly: it never skips.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use arflow_core::date::{Date, parse_iso_date};
+use arflow_core::id::*;
+use arflow_core::ledger::{Invoice, InvoiceKind, Payment, PaymentSource};
+use arflow_core::money::{Currency, Money};
+use arflow_core::party::*;
+use arflow_store::*;
+use sqlx::Connection;
+
+static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+fn unique_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("t{}_{}_{}", std::process::id(), NEXT_DB.fetch_add(1, Ordering::SeqCst), nanos)
+}
+
+async fn sqlite_store() -> Store {
+    let dir = std::env::temp_dir().join("arflow-store-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}.db", unique_name()));
+    let store = Store::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    store.migrate(1).await.unwrap();
+    store
+}
+
+async fn postgres_store() -> Store {
+    let base = std::env::var("ARFLOW_TEST_PG").expect(
+        "ARFLOW_TEST_PG is not set: the PostgreSQL half of the store suite needs a server \
+         (scripts/test starts one); PostgreSQL tests never skip",
+    );
+    let name = unique_name();
+    let mut admin = sqlx::PgConnection::connect(&base).await.unwrap_or_else(|e| {
+        panic!("cannot reach PostgreSQL at ARFLOW_TEST_PG={base}: {e}")
+    });
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let url = match base.rfind('/') {
+        Some(i) if base[..i].contains("://") && i > base.find("://").unwrap() + 2 => {
+            format!("{}/{name}", &base[..i])
+        }
+        _ => format!("{base}/{name}"),
+    };
+    let store = Store::connect(&url).await.unwrap();
+    store.migrate(1).await.unwrap();
+    store
+}
+
+/// Declares one test per backend from one async body taking a `Store`.
+macro_rules! conformance {
+    ($($name:ident => $body:expr;)*) => {
+        mod sqlite {
+            use super::*;
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { let s = sqlite_store().await; ($body)(s.clone()).await; s.close().await; })*
+        }
+        mod postgres {
+            use super::*;
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { let s = postgres_store().await; ($body)(s.clone()).await; s.close().await; })*
+        }
+    };
+}
+
+fn d(text: &str) -> Date {
+    parse_iso_date(text).unwrap()
+}
+
+fn eur(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::EUR)
+}
+
+fn org(slug: &str, country: OrgCountry) -> Organisation {
+    Organisation::new(Slug::parse(slug).unwrap(), format!("{slug} BV"), country)
+}
+
+fn debtor(number: &str, name: &str) -> Debtor {
+    Debtor {
+        number: number.into(),
+        name: name.into(),
+        kind: DebtorKind::Business,
+        country: CountryCode::NL,
+        language: Language::Nl,
+        emails: vec![Contact { value: format!("{number}@example.nl"), purpose: ContactPurpose::Billing }],
+        phones: vec![Contact { value: "+31 20 123 4567".into(), purpose: ContactPurpose::General }],
+        address: Address {
+            street: Some("Damrak 1".into()),
+            postal_code: Some("1012 LG".into()),
+            city: Some("Amsterdam".into()),
+            country: Some(CountryCode::NL),
+        },
+        vat_number: Some("NL004495445B01".into()),
+        enterprise_number: None,
+        ibans: vec!["NL91ABNA0417164300".into()],
+        segments: vec!["retail".into(), "key-account".into()],
+        owner: Some("anna".into()),
+        credit_limit: Some(eur(500_000)),
+        pause: None,
+    }
+}
+
+fn invoice(number: &str, debtor: &str, issue: &str, due: &str, minor: i64) -> Invoice {
+    Invoice {
+        number: number.into(),
+        debtor_number: debtor.into(),
+        kind: if minor < 0 { InvoiceKind::CreditNote } else { InvoiceKind::Invoice },
+        issue_date: d(issue),
+        due_date: d(due),
+        amount: eur(minor),
+        amount_excl_vat: None,
+        payment_reference: None,
+        description: Some(format!("Invoice {number}")),
+        external_id: None,
+        credits_invoice: None,
+    }
+}
+
+fn payment(external: &str, date: &str, minor: i64) -> Payment {
+    Payment {
+        date: d(date),
+        amount: eur(minor),
+        reference: Some("betaling".into()),
+        counterparty_iban: Some("NL91ABNA0417164300".into()),
+        counterparty_name: Some("Bakkerij".into()),
+        source: PaymentSource::Csv,
+        invoice_number: None,
+        external_id: external.into(),
+    }
+}
+
+async fn new_org(store: &Store, slug: &str) -> OrganisationId {
+    let mut tx = store.begin_write().await.unwrap();
+    let id = tx.insert_organisation(&org(slug, OrgCountry::Nl), 10).await.unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// Inserts debtors D1, D2 and invoices/credit notes for D1 and D2; returns their ids.
+async fn seed(store: &Store, org: OrganisationId) -> (Vec<DebtorId>, Vec<InvoiceId>) {
+    let mut tx = store.begin_write().await.unwrap();
+    let first = tx.reserve_ids(org, "debtor", 2).await.unwrap();
+    let d1 = debtor("D1", "Bakkerij De Gouden Korst");
+    let mut d2 = debtor("D2", "Garage Peeters");
+    d2.segments = vec!["garage".into()];
+    d2.owner = Some("bram".into());
+    d2.ibans = vec![];
+    let debtor_ids = vec![DebtorId(first), DebtorId(first + 1)];
+    tx.insert_debtors(org, &[(debtor_ids[0], &d1), (debtor_ids[1], &d2)], 20).await.unwrap();
+    let invs = [
+        invoice("F1", "D1", "2026-01-01", "2026-01-31", 100_00),
+        invoice("F2", "D1", "2026-02-01", "2026-03-03", 250_00),
+        invoice("F3", "D2", "2026-02-10", "2026-02-24", 80_00),
+        invoice("C1", "D1", "2026-02-15", "2026-02-15", -30_00),
+    ];
+    let first = tx.reserve_ids(org, "invoice", invs.len() as u64).await.unwrap();
+    let ids: Vec<InvoiceId> = (0..invs.len() as i64).map(|i| InvoiceId(first + i)).collect();
+    let rows: Vec<NewInvoice> = invs
+        .iter()
+        .zip(&ids)
+        .map(|(inv, id)| NewInvoice {
+            id: *id,
+            debtor_id: if inv.debtor_number == "D1" { debtor_ids[0] } else { debtor_ids[1] },
+            invoice: inv,
+            credits_invoice_id: None,
+        })
+        .collect();
+    tx.insert_invoices(org, &rows, 30).await.unwrap();
+    tx.commit().await.unwrap();
+    (debtor_ids, ids)
+}
+
+conformance! {
+    migrations_are_applied_once_and_rerunning_is_a_no_op => |store: Store| async move {
+        assert_eq!(store.migrate(2).await.unwrap(), Vec::<i64>::new());
+        store.ping().await.unwrap();
+    };
+
+    organisations_are_created_found_listed_and_updated => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        assert_ne!(a, b);
+        let mut tx = store.begin_write().await.unwrap();
+        let err = tx.insert_organisation(&org("acme", OrgCountry::Be), 11).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict { entity: "organisation", .. }), "{err}");
+        tx.rollback().await.unwrap();
+
+        let mut tx = store.begin_write().await.unwrap();
+        let found = tx.find_organisation_by_slug("acme").await.unwrap().unwrap();
+        assert_eq!(found.id, a);
+        assert_eq!(found.organisation.time_zone, "Europe/Amsterdam");
+        assert_eq!(tx.find_organisation_by_slug("nope").await.unwrap(), None);
+        let mut changed = found.organisation.clone();
+        changed.name = "Acme Holding".into();
+        changed.iban = Some("NL91ABNA0417164300".into());
+        tx.update_organisation(a, &changed, 12).await.unwrap();
+        assert_eq!(tx.get_organisation(a).await.unwrap().organisation, changed);
+        let slugs: Vec<String> = tx.list_organisations().await.unwrap().into_iter()
+            .map(|o| o.organisation.slug.to_string()).collect();
+        assert_eq!(slugs, vec!["acme", "bravo"]);
+        assert!(matches!(tx.get_organisation(OrganisationId(999)).await, Err(StoreError::NotFound { .. })));
+        tx.commit().await.unwrap();
+    };
+
+    id_counters_hand_out_disjoint_blocks_per_organisation => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        let mut tx = store.begin_write().await.unwrap();
+        assert_eq!(tx.reserve_ids(a, "invoice", 10).await.unwrap(), 1);
+        assert_eq!(tx.reserve_ids(a, "invoice", 1).await.unwrap(), 11);
+        assert_eq!(tx.reserve_ids(b, "invoice", 1).await.unwrap(), 1);
+        assert_eq!(tx.reserve_ids(a, "debtor", 1).await.unwrap(), 1);
+        tx.commit().await.unwrap();
+    };
+
+    a_rolled_back_transaction_leaves_nothing => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_debtors(a, &[(DebtorId(1), &debtor("D1", "X"))], 1).await.unwrap();
+        tx.rollback().await.unwrap();
+        let mut tx = store.begin_read().await.unwrap();
+        assert_eq!(tx.counts(a).await.unwrap().debtors, 0);
+    };
+
+    api_tokens_are_found_by_hash_within_their_organisation_only => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_api_token(a, TokenId(1), "ci", "abc123", 5).await.unwrap();
+        let t = tx.find_api_token(a, "abc123").await.unwrap().unwrap();
+        assert_eq!((t.organisation_id, t.name.as_str()), (a, "ci"));
+        assert_eq!(tx.find_api_token(b, "abc123").await.unwrap(), None);
+        assert_eq!(tx.find_api_token(a, "other").await.unwrap(), None);
+        tx.commit().await.unwrap();
+    };
+
+    debtors_round_trip_with_contacts_ibans_and_segments => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let (ids, _) = seed(&store, a).await;
+        let mut tx = store.begin_write().await.unwrap();
+        let found = tx.find_debtors_by_numbers(a, &["D1", "D2", "D9"]).await.unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!(found["D1"].debtor, debtor("D1", "Bakkerij De Gouden Korst"));
+        assert_eq!(found["D1"].id, ids[0]);
+        assert_eq!(tx.get_debtor(a, ids[1]).await.unwrap().debtor.segments, vec!["garage"]);
+        assert_eq!(tx.find_debtor_by_number(a, "D9").await.unwrap(), None);
+        let id_map = tx.find_debtor_ids(a, &["D2", "D9"]).await.unwrap();
+        assert_eq!(id_map.get("D2"), Some(&ids[1]));
+        assert_eq!(id_map.len(), 1);
+
+        let err = tx.insert_debtors(a, &[(DebtorId(99), &debtor("D1", "dup"))], 1).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict { entity: "debtor", .. }), "{err}");
+        tx.rollback().await.unwrap();
+
+        let mut tx = store.begin_write().await.unwrap();
+        let mut changed = debtor("D1", "Bakkerij De Gouden Korst BV");
+        changed.emails.push(Contact { value: "aanmaning@korst.nl".into(), purpose: ContactPurpose::Reminders });
+        changed.segments = vec!["wholesale".into()];
+        changed.pause = Some(Pause { reason: "dispute in progress".into(), until: Some(d("2026-04-01")) });
+        tx.update_debtor(a, ids[0], &changed, 40).await.unwrap();
+        let got = tx.get_debtor(a, ids[0]).await.unwrap();
+        assert_eq!(got.debtor, changed);
+        assert_eq!(got.updated_at, 40);
+        assert!(tx.add_debtor_iban(a, ids[1], "BE68539007547034").await.unwrap());
+        assert!(!tx.add_debtor_iban(a, ids[1], "BE68539007547034").await.unwrap());
+        assert_eq!(tx.find_debtor_ids_by_iban(a, "BE68539007547034").await.unwrap(), vec![ids[1]]);
+        assert_eq!(tx.find_debtor_ids_by_iban(a, "NL91ABNA0417164300").await.unwrap(), vec![ids[0]]);
+        assert!(matches!(
+            tx.update_debtor(a, DebtorId(999), &changed, 1).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        tx.commit().await.unwrap();
+    };
+
+    debtor_lists_filter_and_page => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let (ids, _) = seed(&store, a).await;
+        let mut tx = store.begin_read().await.unwrap();
+        let numbers = |v: Vec<StoredDebtor>| v.into_iter().map(|d| d.debtor.number).collect::<Vec<_>>();
+        let all = tx.list_debtors(a, &DebtorFilter::default(), Page::first(10)).await.unwrap();
+        assert_eq!(numbers(all), vec!["D1", "D2"]);
+        let page = tx.list_debtors(a, &DebtorFilter::default(), Page::first(1)).await.unwrap();
+        assert_eq!(page.len(), 1);
+        let next = tx.list_debtors(a, &DebtorFilter::default(), Page::after(page[0].id.0, 1)).await.unwrap();
+        assert_eq!(numbers(next), vec!["D2"]);
+        let f = DebtorFilter { search: Some("gouden".into()), ..Default::default() };
+        assert_eq!(numbers(tx.list_debtors(a, &f, Page::first(10)).await.unwrap()), vec!["D1"]);
+        let f = DebtorFilter { search: Some("d2".into()), ..Default::default() };
+        assert_eq!(numbers(tx.list_debtors(a, &f, Page::first(10)).await.unwrap()), vec!["D2"]);
+        let f = DebtorFilter { search: Some("%".into()), ..Default::default() };
+        assert!(tx.list_debtors(a, &f, Page::first(10)).await.unwrap().is_empty(), "LIKE wildcards are escaped");
+        let f = DebtorFilter { segment: Some("garage".into()), ..Default::default() };
+        assert_eq!(numbers(tx.list_debtors(a, &f, Page::first(10)).await.unwrap()), vec!["D2"]);
+        let f = DebtorFilter { owner: Some("anna".into()), ..Default::default() };
+        assert_eq!(numbers(tx.list_debtors(a, &f, Page::first(10)).await.unwrap()), vec!["D1"]);
+        let f = DebtorFilter { kind: Some(DebtorKind::Consumer), ..Default::default() };
+        assert!(tx.list_debtors(a, &f, Page::first(10)).await.unwrap().is_empty());
+        // On 2026-02-25 only F3 (D2, due 02-24) and F1 (D1, due 01-31) are overdue.
+        let f = DebtorFilter { overdue_on: Some(d("2026-02-01")), ..Default::default() };
+        assert_eq!(numbers(tx.list_debtors(a, &f, Page::first(10)).await.unwrap()), vec!["D1"]);
+        let f = DebtorFilter { paused: Some(true), ..Default::default() };
+        assert!(tx.list_debtors(a, &f, Page::first(10)).await.unwrap().is_empty());
+        let _ = ids;
+    };
+
+    invoices_round_trip_filter_and_update => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let (dids, iids) = seed(&store, a).await;
+        let mut tx = store.begin_write().await.unwrap();
+        let f1 = tx.find_invoice_by_number(a, "F1").await.unwrap().unwrap();
+        assert_eq!(f1.invoice, invoice("F1", "D1", "2026-01-01", "2026-01-31", 100_00));
+        assert_eq!((f1.open, f1.settled_on, f1.has_document), (eur(100_00), None, false));
+        assert_eq!(tx.get_invoice(a, iids[1]).await.unwrap().invoice.number, "F2");
+        let many = tx.find_invoices_by_numbers(a, &["F1", "C1", "X"]).await.unwrap();
+        assert_eq!(many.len(), 2);
+        assert_eq!(many["C1"].open, eur(-30_00));
+
+        let err = tx
+            .insert_invoices(a, &[NewInvoice { id: InvoiceId(99), debtor_id: dids[0], invoice: &f1.invoice, credits_invoice_id: None }], 1)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict { entity: "invoice", .. }), "{err}");
+        tx.rollback().await.unwrap();
+
+        let mut tx = store.begin_write().await.unwrap();
+        let numbers = |v: Vec<StoredInvoice>| v.into_iter().map(|i| i.invoice.number).collect::<Vec<_>>();
+        let f = InvoiceFilter { debtor_id: Some(dids[0]), ..Default::default() };
+        assert_eq!(numbers(tx.list_invoices(a, &f, Page::first(10)).await.unwrap()), vec!["F1", "F2", "C1"]);
+        let f = InvoiceFilter { kind: Some(InvoiceKind::CreditNote), ..Default::default() };
+        assert_eq!(numbers(tx.list_invoices(a, &f, Page::first(10)).await.unwrap()), vec!["C1"]);
+        let f = InvoiceFilter { overdue_on: Some(d("2026-02-25")), ..Default::default() };
+        assert_eq!(numbers(tx.list_invoices(a, &f, Page::first(10)).await.unwrap()), vec!["F1", "F3"]);
+        let f = InvoiceFilter { segment: Some("garage".into()), ..Default::default() };
+        assert_eq!(numbers(tx.list_invoices(a, &f, Page::first(10)).await.unwrap()), vec!["F3"]);
+        let f = InvoiceFilter { owner: Some("anna".into()), status: Some(ItemStatus::Open), ..Default::default() };
+        assert_eq!(numbers(tx.list_invoices(a, &f, Page::first(10)).await.unwrap()), vec!["F1", "F2", "C1"]);
+        let f = InvoiceFilter { issued_from: Some(d("2026-02-01")), issued_to: Some(d("2026-02-10")), ..Default::default() };
+        assert_eq!(numbers(tx.list_invoices(a, &f, Page::first(10)).await.unwrap()), vec!["F2", "F3"]);
+        let f = InvoiceFilter { status: Some(ItemStatus::Settled), ..Default::default() };
+        assert!(tx.list_invoices(a, &f, Page::first(10)).await.unwrap().is_empty());
+        let p1 = tx.list_invoices(a, &InvoiceFilter::default(), Page::first(2)).await.unwrap();
+        let p2 = tx.list_invoices(a, &InvoiceFilter::default(), Page::after(p1[1].id.0, 2)).await.unwrap();
+        assert_eq!(numbers(p2), vec!["F3", "C1"]);
+
+        let mut changed = f1.invoice.clone();
+        changed.due_date = d("2026-02-14");
+        changed.payment_reference = Some("RF18539007547034".into());
+        tx.update_invoice(a, NewInvoice { id: f1.id, debtor_id: dids[0], invoice: &changed, credits_invoice_id: None }, 50).await.unwrap();
+        assert_eq!(tx.get_invoice(a, f1.id).await.unwrap().invoice, changed);
+        let by_ref = tx.find_invoices_by_references(a, &["RF18539007547034"]).await.unwrap();
+        assert_eq!(by_ref.len(), 1);
+        assert_eq!(by_ref[0].id, f1.id);
+
+        tx.put_invoice_document(a, f1.id, "application/pdf", "F1.pdf", b"%PDF-1.7 one").await.unwrap();
+        tx.put_invoice_document(a, f1.id, "application/pdf", "F1.pdf", b"%PDF-1.7 two").await.unwrap();
+        let (ct, name, bytes) = tx.find_invoice_document(a, f1.id).await.unwrap().unwrap();
+        assert_eq!((ct.as_str(), name.as_str(), bytes.as_slice()), ("application/pdf", "F1.pdf", &b"%PDF-1.7 two"[..]));
+        assert!(tx.get_invoice(a, f1.id).await.unwrap().has_document);
+        assert_eq!(tx.find_invoice_document(a, iids[1]).await.unwrap(), None);
+        tx.commit().await.unwrap();
+    };
+
+    allocations_drive_open_amounts_settlement_and_unapplied_credit => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let (dids, iids) = seed(&store, a).await;
+        let (f1, f2, c1) = (iids[0], iids[1], iids[3]);
+        let mut tx = store.begin_write().await.unwrap();
+        let p = payment("bank:1", "2026-02-05", 150_00);
+        tx.insert_payments(a, &[NewPayment { id: PaymentId(1), payment: &p, debtor_id: Some(dids[0]) }], 60).await.unwrap();
+        let err = tx.insert_payments(a, &[NewPayment { id: PaymentId(2), payment: &p, debtor_id: None }], 60).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict { entity: "payment", .. }), "{err}");
+        tx.rollback().await.unwrap();
+
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_payments(a, &[NewPayment { id: PaymentId(1), payment: &p, debtor_id: Some(dids[0]) }], 60).await.unwrap();
+        tx.insert_allocations(a, &[
+            NewAllocation { id: AllocationId(1), invoice_id: f1, source: AllocationSource::Payment(PaymentId(1)), amount_minor: 100_00, effective_date: d("2026-02-05"), created_by: "test".into() },
+            NewAllocation { id: AllocationId(2), invoice_id: f2, source: AllocationSource::Payment(PaymentId(1)), amount_minor: 20_00, effective_date: d("2026-02-05"), created_by: "test".into() },
+            NewAllocation { id: AllocationId(3), invoice_id: f2, source: AllocationSource::CreditNote(c1), amount_minor: 30_00, effective_date: d("2026-02-15"), created_by: "test".into() },
+        ], 61).await.unwrap();
+        tx.refresh_balances(a, &[f1, f2, c1], &[PaymentId(1)]).await.unwrap();
+        let f1_row = tx.get_invoice(a, f1).await.unwrap();
+        assert_eq!((f1_row.open, f1_row.settled_on), (eur(0), Some(d("2026-02-05"))));
+        let f2_row = tx.get_invoice(a, f2).await.unwrap();
+        assert_eq!((f2_row.open, f2_row.settled_on), (eur(200_00), None));
+        let c1_row = tx.get_invoice(a, c1).await.unwrap();
+        assert_eq!((c1_row.open, c1_row.settled_on), (eur(0), Some(d("2026-02-15"))));
+        let pay = tx.get_payment(a, PaymentId(1)).await.unwrap();
+        assert_eq!(pay.unapplied, eur(30_00));
+        assert_eq!(pay.payment, p);
+        assert_eq!(tx.find_payments_by_external_ids(a, &["bank:1", "x"]).await.unwrap().len(), 1);
+        assert!(tx.find_balance_mismatches(a).await.unwrap().is_empty());
+
+        let of_f2 = tx.list_allocations(a, AllocationsOf::Item(f2)).await.unwrap();
+        assert_eq!(of_f2.len(), 2);
+        assert_eq!(of_f2[1].credit_note_number.as_deref(), Some("C1"));
+        assert_eq!(tx.list_allocations(a, AllocationsOf::Item(c1)).await.unwrap().len(), 1);
+        assert_eq!(tx.list_allocations(a, AllocationsOf::Payment(PaymentId(1))).await.unwrap().len(), 2);
+
+        let f = PaymentFilter { unapplied: Some(true), ..Default::default() };
+        assert_eq!(tx.list_payments(a, &f, Page::first(10)).await.unwrap().len(), 1);
+        let f = PaymentFilter { debtor_id: Some(dids[1]), ..Default::default() };
+        assert!(tx.list_payments(a, &f, Page::first(10)).await.unwrap().is_empty());
+        let f = PaymentFilter { from: Some(d("2026-02-06")), ..Default::default() };
+        assert!(tx.list_payments(a, &f, Page::first(10)).await.unwrap().is_empty());
+        tx.set_payment_debtor(a, PaymentId(1), Some(dids[1])).await.unwrap();
+        assert_eq!(tx.get_payment(a, PaymentId(1)).await.unwrap().debtor_id, Some(dids[1]));
+
+        let removed = tx.delete_allocation(a, AllocationId(1)).await.unwrap();
+        assert_eq!(removed.amount, eur(100_00));
+        assert_eq!(tx.get_invoice(a, f1).await.unwrap().open, eur(100_00));
+        assert_eq!(tx.get_payment(a, PaymentId(1)).await.unwrap().unapplied, eur(130_00));
+        assert!(matches!(tx.delete_allocation(a, AllocationId(1)).await, Err(StoreError::NotFound { .. })));
+        tx.refresh_all_balances(a).await.unwrap();
+        assert!(tx.find_balance_mismatches(a).await.unwrap().is_empty());
+        tx.commit().await.unwrap();
+    };
+
+    reports_reconstruct_what_was_open_on_any_date => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let (dids, iids) = seed(&store, a).await;
+        let mut tx = store.begin_write().await.unwrap();
+        let p = payment("bank:1", "2026-02-20", 100_00);
+        tx.insert_payments(a, &[NewPayment { id: PaymentId(1), payment: &p, debtor_id: Some(dids[0]) }], 60).await.unwrap();
+        tx.insert_allocations(a, &[NewAllocation { id: AllocationId(1), invoice_id: iids[0], source: AllocationSource::Payment(PaymentId(1)), amount_minor: 60_00, effective_date: d("2026-02-20"), created_by: "t".into() }], 61).await.unwrap();
+        tx.refresh_balances(a, &[iids[0]], &[PaymentId(1)]).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = store.begin_read().await.unwrap();
+        // 2026-02-12: F1 (100, due 01-31: 12 days overdue), F2 (250, not due), F3 (80, not due).
+        let cutoffs = [d("2026-01-13"), d("2025-12-14")];
+        let sums = tx.ageing_totals(a, Currency::EUR, d("2026-02-12"), &cutoffs, None).await.unwrap();
+        assert_eq!(sums, vec![
+            BucketSum { bucket: 0, amount_minor: 330_00, count: 2 },
+            BucketSum { bucket: 1, amount_minor: 100_00, count: 1 },
+        ]);
+        // 2026-03-10: F1 has 40 open, F2 overdue 7 days, F3 14 days, C1 (-30) 23 days.
+        let sums = tx.ageing_totals(a, Currency::EUR, d("2026-03-10"), &[d("2026-02-08")], None).await.unwrap();
+        assert_eq!(sums, vec![
+            BucketSum { bucket: 1, amount_minor: 250_00 + 80_00 - 30_00, count: 3 },
+            BucketSum { bucket: 2, amount_minor: 40_00, count: 1 },
+        ]);
+        let one = tx.ageing_totals(a, Currency::EUR, d("2026-03-10"), &[d("2026-02-08")], Some(dids[1])).await.unwrap();
+        assert_eq!(one, vec![BucketSum { bucket: 1, amount_minor: 80_00, count: 1 }]);
+        assert!(tx.ageing_totals(a, Currency::EUR, d("2025-12-31"), &[], None).await.unwrap().is_empty());
+        let usd = Currency::parse("USD").unwrap();
+        assert!(tx.ageing_totals(a, usd, d("2026-03-10"), &[], None).await.unwrap().is_empty());
+
+        let items = tx.open_items_on(a, Currency::EUR, d("2026-02-19"), None).await.unwrap();
+        let got: Vec<(String, i64)> = items.iter().map(|i| (i.number.clone(), i.open_minor)).collect();
+        assert_eq!(got, vec![("F1".into(), 100_00), ("C1".into(), -30_00), ("F3".into(), 80_00), ("F2".into(), 250_00)]);
+        let items = tx.open_items_on(a, Currency::EUR, d("2026-02-20"), Some(dids[0])).await.unwrap();
+        assert_eq!(items[0].open_minor, 40_00);
+
+        assert_eq!(tx.unapplied_on(a, Currency::EUR, d("2026-02-19")).await.unwrap(), 0);
+        assert_eq!(tx.unapplied_on(a, Currency::EUR, d("2026-02-20")).await.unwrap(), 40_00);
+
+        let sales = tx.sales_by_day(a, Currency::EUR, d("2026-02-01"), d("2026-02-28")).await.unwrap();
+        assert_eq!(sales, vec![(d("2026-02-01"), 250_00), (d("2026-02-10"), 80_00), (d("2026-02-15"), -30_00)]);
+        assert!(tx.settled_invoices(a, Currency::EUR, d("2026-01-01"), d("2026-12-31"), None).await.unwrap().is_empty());
+    };
+
+    settled_invoices_feed_payment_behaviour => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let (dids, iids) = seed(&store, a).await;
+        let mut tx = store.begin_write().await.unwrap();
+        let p = payment("bank:1", "2026-02-20", 80_00);
+        tx.insert_payments(a, &[NewPayment { id: PaymentId(1), payment: &p, debtor_id: Some(dids[1]) }], 60).await.unwrap();
+        tx.insert_allocations(a, &[NewAllocation { id: AllocationId(1), invoice_id: iids[2], source: AllocationSource::Payment(PaymentId(1)), amount_minor: 80_00, effective_date: d("2026-02-20"), created_by: "t".into() }], 61).await.unwrap();
+        tx.refresh_balances(a, &[iids[2]], &[PaymentId(1)]).await.unwrap();
+        let rows = tx.settled_invoices(a, Currency::EUR, d("2026-02-01"), d("2026-02-28"), Some(dids[1])).await.unwrap();
+        assert_eq!(rows, vec![SettledRow { debtor_id: dids[1], issue_date: d("2026-02-10"), due_date: d("2026-02-24"), settled_on: d("2026-02-20"), amount_minor: 80_00 }]);
+        assert!(tx.settled_invoices(a, Currency::EUR, d("2026-02-01"), d("2026-02-28"), Some(dids[0])).await.unwrap().is_empty());
+        tx.commit().await.unwrap();
+    };
+
+    audit_idempotency_and_import_records_are_kept => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        let mut tx = store.begin_write().await.unwrap();
+        let entry = |n: i64| AuditEntry {
+            at: n, actor: "anna".into(), action: "debtor.update".into(), entity: "debtor".into(),
+            entity_key: format!("D{n}"), details: serde_json::json!({"field": "name", "n": n}),
+        };
+        tx.insert_audit(a, &[entry(1), entry(2), entry(3)]).await.unwrap();
+        let all = tx.list_audit(a, None, Page::first(10)).await.unwrap();
+        assert_eq!(all.iter().map(|(_, e)| e.at).collect::<Vec<_>>(), vec![3, 2, 1]);
+        assert_eq!(all[0].1, entry(3));
+        let older = tx.list_audit(a, None, Page::after(all[0].0, 1)).await.unwrap();
+        assert_eq!(older[0].1.at, 2);
+        assert_eq!(tx.list_audit(a, Some(("debtor", "D2")), Page::first(10)).await.unwrap().len(), 1);
+        assert!(tx.list_audit(b, None, Page::first(10)).await.unwrap().is_empty());
+
+        let v = StoredIdempotency { request_sha256: "h".into(), status: 201, body: "{}".into() };
+        tx.insert_idempotency(a, "key-1", &v, 5).await.unwrap();
+        assert_eq!(tx.find_idempotency(a, "key-1").await.unwrap(), Some(v.clone()));
+        assert_eq!(tx.find_idempotency(b, "key-1").await.unwrap(), None);
+        assert!(matches!(tx.insert_idempotency(a, "key-1", &v, 6).await, Err(StoreError::Conflict { .. })));
+        tx.rollback().await.unwrap();
+
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_import_record(a, &ImportRecord {
+            kind: "invoices".into(), file_name: "f.csv".into(), file_sha256: "00".into(), at: 7,
+            actor: "cli".into(), created: 3, updated: 0, unchanged: 1,
+        }).await.unwrap();
+        tx.commit().await.unwrap();
+    };
+
+    one_organisation_never_sees_another_organisations_rows => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        let (dids, iids) = seed(&store, a).await;
+        let mut tx = store.begin_write().await.unwrap();
+        let p = payment("bank:1", "2026-02-20", 100_00);
+        tx.insert_payments(a, &[NewPayment { id: PaymentId(1), payment: &p, debtor_id: Some(dids[0]) }], 60).await.unwrap();
+        tx.insert_allocations(a, &[NewAllocation { id: AllocationId(1), invoice_id: iids[0], source: AllocationSource::Payment(PaymentId(1)), amount_minor: 60_00, effective_date: d("2026-02-20"), created_by: "t".into() }], 61).await.unwrap();
+        tx.refresh_balances(a, &[iids[0]], &[PaymentId(1)]).await.unwrap();
+        // Every read, with B's id and A's keys, finds nothing.
+        assert!(tx.find_debtors_by_numbers(b, &["D1"]).await.unwrap().is_empty());
+        assert!(tx.find_debtor_ids(b, &["D1"]).await.unwrap().is_empty());
+        assert!(matches!(tx.get_debtor(b, dids[0]).await, Err(StoreError::NotFound { .. })));
+        assert!(tx.list_debtors(b, &DebtorFilter::default(), Page::first(10)).await.unwrap().is_empty());
+        assert!(tx.find_debtor_ids_by_iban(b, "NL91ABNA0417164300").await.unwrap().is_empty());
+        assert!(tx.find_invoices_by_numbers(b, &["F1"]).await.unwrap().is_empty());
+        assert_eq!(tx.find_invoice_by_number(b, "F1").await.unwrap(), None);
+        assert!(matches!(tx.get_invoice(b, iids[0]).await, Err(StoreError::NotFound { .. })));
+        assert!(tx.list_invoices(b, &InvoiceFilter::default(), Page::first(10)).await.unwrap().is_empty());
+        assert!(tx.find_payments_by_external_ids(b, &["bank:1"]).await.unwrap().is_empty());
+        assert!(matches!(tx.get_payment(b, PaymentId(1)).await, Err(StoreError::NotFound { .. })));
+        assert!(tx.list_payments(b, &PaymentFilter::default(), Page::first(10)).await.unwrap().is_empty());
+        assert!(tx.list_allocations(b, AllocationsOf::Item(iids[0])).await.unwrap().is_empty());
+        assert!(matches!(tx.delete_allocation(b, AllocationId(1)).await, Err(StoreError::NotFound { .. })));
+        assert!(tx.ageing_totals(b, Currency::EUR, d("2026-03-01"), &[], None).await.unwrap().is_empty());
+        assert!(tx.open_items_on(b, Currency::EUR, d("2026-03-01"), None).await.unwrap().is_empty());
+        assert_eq!(tx.unapplied_on(b, Currency::EUR, d("2026-03-01")).await.unwrap(), 0);
+        assert!(tx.sales_by_day(b, Currency::EUR, d("2026-01-01"), d("2026-12-31")).await.unwrap().is_empty());
+        assert_eq!(tx.counts(b).await.unwrap(), Counts { debtors: 0, invoices: 0, payments: 0, allocations: 0 });
+        // Writes with B's id do not touch A's rows.
+        assert!(matches!(tx.update_debtor(b, dids[0], &debtor("D1", "hijack"), 1).await, Err(StoreError::NotFound { .. })));
+        tx.refresh_all_balances(b).await.unwrap();
+        tx.set_payment_debtor(b, PaymentId(1), None).await.unwrap();
+        assert_eq!(tx.get_payment(a, PaymentId(1)).await.unwrap().debtor_id, Some(dids[0]));
+        assert_eq!(tx.get_debtor(a, dids[0]).await.unwrap().debtor.name, "Bakkerij De Gouden Korst");
+        assert_eq!(tx.counts(a).await.unwrap(), Counts { debtors: 2, invoices: 4, payments: 1, allocations: 1 });
+        tx.commit().await.unwrap();
+    };
+}
