@@ -172,6 +172,36 @@ pub fn days_overdue(due_date: Date, as_of: Date) -> i64 {
     }
 }
 
+/// A stable 128-bit fingerprint of text parts: FNV-1a over the parts joined with the unit
+/// separator 0x1F, as 32 lowercase hex digits.
+///
+/// It gives a record that has no identity of its own (a payment row in a CSV file) a
+/// deterministic one, so that importing the same file again finds the same ids. It is not a
+/// cryptographic hash: it guards against accidents, not against someone forging a collision.
+///
+/// # Examples
+/// ```
+/// use arflow_core::ledger::fingerprint;
+/// assert_eq!(fingerprint(&["a"]), "d228cb696f1a8caf78912b704e4a8964");
+/// assert_ne!(fingerprint(&["a", "b"]), fingerprint(&["ab"]));
+/// ```
+pub fn fingerprint(parts: &[&str]) -> String {
+    const OFFSET_BASIS: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    let mut hash = OFFSET_BASIS;
+    let mut eat = |byte: u8| {
+        hash ^= u128::from(byte);
+        hash = hash.wrapping_mul(PRIME);
+    };
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            eat(0x1f);
+        }
+        part.bytes().for_each(&mut eat);
+    }
+    format!("{hash:032x}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,5 +265,18 @@ mod tests {
         assert_eq!(days_overdue(date(2026, 1, 31), date(2026, 1, 31)), 0);
         assert_eq!(days_overdue(date(2026, 1, 31), date(2026, 2, 1)), 1);
         assert_eq!(days_overdue(date(2026, 1, 31), date(2026, 1, 1)), 0);
+    }
+
+    #[test]
+    fn fingerprints_are_fnv1a_128_over_the_joined_parts() {
+        // Published FNV-1a 128 test vectors: the empty string gives the offset basis.
+        assert_eq!(fingerprint(&[]), "6c62272e07bb014262b821756295c58d");
+        assert_eq!(fingerprint(&[""]), "6c62272e07bb014262b821756295c58d");
+        assert_eq!(fingerprint(&["a"]), "d228cb696f1a8caf78912b704e4a8964");
+        assert_eq!(fingerprint(&["foobar"]), "343e1662793c64bf6f0d3597ba446f18");
+        assert_eq!(fingerprint(&["a", "b"]), fingerprint(&["a\u{1f}b"]));
+        assert_eq!(fingerprint(&["a", "b"]), "a68d634d1d8b5822836dbc797860f699");
+        assert_ne!(fingerprint(&["a", "b"]), fingerprint(&["ab"]));
+        assert_ne!(fingerprint(&["", "x"]), fingerprint(&["x", ""]));
     }
 }
