@@ -162,6 +162,8 @@ macro_rules! delegate {
 }
 
 delegate! {
+    /// The debtors known to pay from each of `ibans`, by IBAN.
+    fn find_debtors_by_ibans(&mut self, org: OrganisationId, ibans: &[&str]) -> HashMap<String, Vec<DebtorId>>;
     /// Inserts an organisation and returns its id.
     ///
     /// # Errors

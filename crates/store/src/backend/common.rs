@@ -1086,6 +1086,30 @@ impl Tx {
         Ok(ids.into_iter().map(DebtorId).collect())
     }
 
+    /// The debtors known to pay from each of `ibans`, by IBAN.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn find_debtors_by_ibans(
+        &mut self,
+        org: OrganisationId,
+        ibans: &[&str],
+    ) -> Result<HashMap<String, Vec<DebtorId>>, StoreError> {
+        let mut out: HashMap<String, Vec<DebtorId>> = HashMap::new();
+        for chunk in ibans.chunks(BATCH_ROWS_MAX) {
+            let mut qb = QueryBuilder::<DB>::new(
+                "SELECT iban, debtor_id FROM debtor_ibans WHERE organisation_id = ",
+            );
+            qb.push_bind(org.0);
+            push_in(&mut qb, "iban", chunk.iter().map(|s| (*s).to_owned()));
+            qb.push(" ORDER BY iban, debtor_id");
+            for r in qb.build().fetch_all(self.conn()).await? {
+                out.entry(r.try_get("iban")?).or_default().push(DebtorId(r.try_get("debtor_id")?));
+            }
+        }
+        Ok(out)
+    }
+
     // ---------------------------------------------------------------- invoices
 
     /// The invoices and credit notes with the given numbers that exist, by number.
