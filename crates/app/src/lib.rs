@@ -6,6 +6,7 @@
 
 pub mod demo;
 mod error;
+pub mod idempotency;
 pub mod import;
 pub mod ledger;
 pub mod orgs;

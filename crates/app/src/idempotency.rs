@@ -1,0 +1,1 @@
+//! Idempotency-Key support for POST requests (see the web crate).
