@@ -391,15 +391,11 @@ impl Debtor {
         for s in &mut self.segments {
             *s = s.trim().to_owned();
         }
-        if let Some(limit) = self.credit_limit {
-            if limit.is_negative() {
-                fail("credit_limit", "a credit limit cannot be negative".into());
-            }
+        if self.credit_limit.is_some_and(|l| l.is_negative()) {
+            fail("credit_limit", "a credit limit cannot be negative".into());
         }
-        if let Some(p) = &self.pause {
-            if p.reason.trim().is_empty() {
-                fail("pause.reason", "a pause needs a reason".into());
-            }
+        if self.pause.as_ref().is_some_and(|p| p.reason.trim().is_empty()) {
+            fail("pause.reason", "a pause needs a reason".into());
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }

@@ -149,6 +149,17 @@ fn a_latin1_file_is_refused_with_the_line() {
 }
 
 #[test]
+fn a_utf16_file_is_refused_saying_so() {
+    let file: Vec<u8> = "\u{feff}number,name\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    assert_eq!(
+        errors_of(parse_debtors(&file, &opts())),
+        [
+            "1: value '\\xFF': file is not UTF-8 but UTF-16 (\"Unicode text\"); save it as UTF-8 (CSV UTF-8)"
+        ]
+    );
+}
+
+#[test]
 fn crlf_and_lf_line_endings_both_work() {
     let lf = "number,name\nD1,A\nD2,B\n";
     let crlf = "number,name\r\nD1,A\r\nD2,B\r\n";
@@ -335,6 +346,13 @@ fn multi_valued_cells_split_on_pipes_and_on_semicolons_only_in_comma_files() {
     assert_eq!(debtors(comma)[0].segments, ["retail", "food", "export"]);
     let semicolon = "number;name;segment\nD1;A;\"retail;food\"|export\n";
     assert_eq!(debtors(semicolon)[0].segments, ["retail;food", "export"]);
+    let glued = "number;name;email\nD1;A;\"a@x.nl;b@x.nl\"\n";
+    assert_eq!(
+        errors_of(parse_debtors(glued.as_bytes(), &opts())),
+        [
+            "2: column email: value 'a@x.nl;b@x.nl': one e-mail address per value; separate several with |"
+        ]
+    );
 }
 
 #[test]
@@ -372,7 +390,7 @@ fn debtor_text_fields_are_trimmed_and_kept() {
     assert_eq!(d.number, "D1");
     assert_eq!(d.name, "Brasserie De Gouden Leeuw BV");
     assert_eq!(d.vat_number.as_deref(), Some("BE0412345614"));
-    assert_eq!(d.enterprise_number.as_deref(), Some("0412.345.614"));
+    assert_eq!(d.enterprise_number.as_deref(), Some("0412345614"));
     assert_eq!(d.address.city.as_deref(), Some("Gent"));
     assert_eq!(d.address.country, Some(CountryCode::BE));
     assert_eq!(d.owner.as_deref(), Some("pieter@x.be"));
@@ -387,7 +405,7 @@ fn belgian_and_dutch_vat_and_enterprise_numbers_are_checked_and_stored_canonical
                 D3,C,de 813650427,\n";
     let got = debtors(file);
     assert_eq!(got[0].vat_number.as_deref(), Some("BE0412345614"));
-    assert_eq!(got[0].enterprise_number.as_deref(), Some("0412.345.614"));
+    assert_eq!(got[0].enterprise_number.as_deref(), Some("0412345614"));
     assert_eq!(got[1].vat_number.as_deref(), Some("NL129045615B01"));
     assert_eq!(got[2].vat_number.as_deref(), Some("DE813650427"), "foreign numbers are kept");
     let bad = "number,name,vat_number,enterprise_number\n\
@@ -404,6 +422,16 @@ fn belgian_and_dutch_vat_and_enterprise_numbers_are_checked_and_stored_canonical
     ));
     assert!(
         errors[2].starts_with("3: column vat_number: value '0412345614': not a valid VAT number: ")
+    );
+}
+
+#[test]
+fn debtors_obey_the_same_length_limits_as_through_the_api() {
+    let long_number = "D".repeat(65);
+    let file = format!("number,name\n{long_number},A\n");
+    assert_eq!(
+        errors_of(parse_debtors(file.as_bytes(), &opts())),
+        [format!("2: column number: value '{long_number}': the number must be 1-64 characters")]
     );
 }
 
@@ -696,6 +724,25 @@ fn the_example_files_parse_cleanly() {
     }
 }
 
+#[test]
+fn the_csv_examples_in_the_documentation_parse() {
+    let doc = include_str!("../../../docs/import-formats.md");
+    let blocks: Vec<&str> =
+        doc.split("```csv\n").skip(1).filter_map(|b| b.split("```").next()).collect();
+    assert_eq!(blocks.len(), 3);
+    for block in blocks {
+        let header = block.lines().next().unwrap();
+        let parsed = if header.contains("debtor_number") {
+            parse_invoices(block.as_bytes(), &opts()).map(|r| r.len())
+        } else if header.starts_with("date") {
+            parse_payments(block.as_bytes(), &opts()).map(|r| r.len())
+        } else {
+            parse_debtors(block.as_bytes(), &opts()).map(|r| r.len())
+        };
+        assert_eq!(parsed, Ok(3), "{block}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // writers
 
@@ -844,9 +891,7 @@ fn debtor() -> impl Strategy<Value = Debtor> {
     );
     let rest = (
         proptest::option::of(vat_number()),
-        proptest::option::of(
-            be_enterprise_digits().prop_map(|d| format!("{}.{}.{}", &d[..4], &d[4..7], &d[7..])),
-        ),
+        proptest::option::of(be_enterprise_digits()),
         prop::sample::subsequence(IBANS, 0..3),
         prop::collection::vec(list_item(), 0..3),
         proptest::option::of(cell_text()),
@@ -1148,11 +1193,12 @@ const NOISE: &[&str] = &[
 // ---------------------------------------------------------------------------------------------
 // speed
 
-/// Run with `cargo test --release -p arflow-formats --test csv -- --ignored --nocapture`.
+/// Parses a million rows in release builds (`cargo test --release -p arflow-formats --test csv
+/// -- many_invoice_rows --nocapture` prints the rate; the target is ≥ 1M rows/s), and a sample in
+/// debug builds. Timing is printed, not asserted: a shared machine makes it noisy.
 #[test]
-#[ignore = "a measurement; meaningful in release builds only"]
-fn a_million_invoice_rows_parse_in_about_a_second_in_release_best_of_three() {
-    let rows = 1_000_000;
+fn many_invoice_rows_parse_and_the_rate_is_printed() {
+    let rows = if cfg!(debug_assertions) { 20_000 } else { 1_000_000 };
     let mut file = String::with_capacity(rows * 80);
     file.push_str("number,debtor_number,issue_date,due_date,amount,currency,description\n");
     for i in 0..rows {

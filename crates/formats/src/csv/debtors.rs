@@ -9,7 +9,7 @@ use arflow_core::party::{
     is_plausible_email, is_plausible_phone,
 };
 
-use super::engine::{self, FirstLines, Row, columns};
+use super::engine::{self, Column as _, Keys, Row, columns};
 use super::{CsvError, CsvOptions, Parsed};
 
 columns!(
@@ -45,8 +45,9 @@ columns!(
 /// first `email` is the billing address and further ones are general; `reminder_email` gets
 /// purpose reminders, `phone` general and `mobile` mobile. IBANs are stored in electronic form.
 /// Belgian and Dutch `vat_number`s and the Belgian `enterprise_number` are validated and stored
-/// in canonical form (`BE0412345614`, `NL004495445B01`, `0412.345.614`); foreign VAT numbers are
-/// kept as given, upper-cased without spaces. `credit_limit` is in
+/// in canonical form (`BE0412345614`, `NL004495445B01`, `0412345614`); foreign VAT numbers are
+/// kept as given, upper-cased without spaces. The debtor then passes [`Debtor::normalize`], as
+/// one given through the API does. `credit_limit` is in
 /// [`CsvOptions::default_currency`].
 ///
 /// # Errors
@@ -66,26 +67,22 @@ pub fn parse_debtors(
 ) -> Result<Vec<Parsed<Debtor>>, Vec<CsvError>> {
     let estimate = engine::rows_estimate(bytes, opts);
     let mut out = Vec::with_capacity(estimate);
-    let mut first_lines = FirstLines::with_capacity(estimate);
-    engine::run::<Col>(bytes, opts, |row| {
-        let record = debtor(row, opts, &mut first_lines);
+    let mut numbers = Keys::with_capacity(estimate);
+    let mut errors = engine::run::<Col>(bytes, opts, |row| {
+        let record = debtor(row, opts, &mut numbers);
         if let Some(record) = record.filter(|_| row.file_ok()) {
             out.push(Parsed { line: row.line, record });
         }
-    })?;
+    });
+    errors.merge(numbers.repeats(Col::Number.name(), "duplicate number"));
+    errors.into_result()?;
     Ok(out)
 }
 
-fn debtor(
-    row: &mut Row<'_, Col>,
-    opts: &CsvOptions,
-    first_lines: &mut FirstLines,
-) -> Option<Debtor> {
+fn debtor(row: &mut Row<'_, Col>, opts: &CsvOptions, numbers: &mut Keys) -> Option<Debtor> {
     let number = row.required(Col::Number);
     if let Some(number) = number {
-        if let Some(first) = first_lines.first(number, row.line) {
-            row.fail(Col::Number, number, format!("duplicate number; first on line {first}"));
-        }
+        numbers.push(number, row.line);
     }
     let name = row.required(Col::Name);
     let kind = row.vocabulary(Col::Kind, DebtorKind::ALL).unwrap_or(DebtorKind::Business);
@@ -129,7 +126,7 @@ fn debtor(
     };
     let vat_number = vat_number(row);
     let enterprise_number = row.optional(Col::EnterpriseNumber).and_then(|text| {
-        ident::format_be_enterprise_number(text)
+        ident::parse_be_enterprise_number(text)
             .map_err(|e| {
                 row.fail(
                     Col::EnterpriseNumber,
@@ -147,7 +144,7 @@ fn debtor(
     if row.failed() {
         return None;
     }
-    Some(Debtor {
+    let mut debtor = Debtor {
         number: number.to_owned(),
         name: name.to_owned(),
         kind,
@@ -163,7 +160,28 @@ fn debtor(
         owner: row.text(Col::Owner),
         credit_limit,
         pause: None,
-    })
+    };
+    // The same checks and canonical forms as a debtor given through the API, so that a debtor
+    // imported from a file and the same one posted compare equal. Everything it checks was
+    // checked above with a column-specific message, so this normally finds nothing.
+    if let Err(errors) = debtor.normalize() {
+        for e in errors {
+            let field = e.field.split(['[', '.']).next().unwrap_or_default();
+            let column = Col::ALL.iter().find(|c| {
+                let name = engine::Column::name(**c);
+                name == field
+                    || (field == "emails" && name == "email")
+                    || (field == "phones" && name == "phone")
+                    || (field == "ibans" && name == "iban")
+            });
+            match column {
+                Some(column) => row.fail(*column, row.cell(*column), e.message),
+                None => row.fail(Col::Number, number, format!("{}: {}", e.field, e.message)),
+            }
+        }
+        return None;
+    }
+    Some(debtor)
 }
 
 /// A VAT number: Belgian and Dutch ones (and any without a country prefix) are validated and
@@ -209,7 +227,9 @@ fn push_contact(
     into: &mut Vec<Contact>,
 ) {
     let is_email = matches!(column, Col::Email | Col::ReminderEmail);
-    if is_email && !is_plausible_email(value) {
+    if is_email && value.contains([',', ';']) {
+        row.fail(column, value, "one e-mail address per value; separate several with |");
+    } else if is_email && !is_plausible_email(value) {
         row.fail(column, value, "not an e-mail address");
     } else if !is_email && !is_plausible_phone(value) {
         row.fail(column, value, "not a phone number (6 to 20 digits, optionally a leading +)");

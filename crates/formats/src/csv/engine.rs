@@ -2,7 +2,7 @@
 //! header resolution, row limits and error collection. Each file kind supplies its columns and a
 //! function turning one [`Row`] into a record.
 
-use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::marker::PhantomData;
 use std::str::FromStr;
 
@@ -36,6 +36,12 @@ macro_rules! columns {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub(crate) enum $name { $($variant),+ }
 
+        impl $name {
+            /// Every column, in export order.
+            #[allow(dead_code, reason = "not every file kind needs the list")]
+            pub(crate) const ALL: &'static [$name] = &[$($name::$variant),+];
+        }
+
         impl $crate::csv::engine::Column for $name {
             const SPECS: &'static [(&'static str, bool)] = &[$(($text, $req)),+];
             fn index(self) -> usize {
@@ -58,13 +64,24 @@ impl Errors {
     }
 
     pub(crate) fn push(&mut self, line: u64, column: &str, value: &str, reason: String) {
+        if !self.full {
+            self.push_error(CsvError {
+                line,
+                column: column.to_owned(),
+                value: clip(value),
+                reason,
+            });
+        }
+    }
+
+    fn push_error(&mut self, error: CsvError) {
         if self.full {
             return;
         }
         if self.list.len() >= ERRORS_MAX {
             self.full = true;
             self.list.push(CsvError {
-                line,
+                line: error.line,
                 column: String::new(),
                 value: String::new(),
                 reason: format!(
@@ -73,7 +90,30 @@ impl Errors {
             });
             return;
         }
-        self.list.push(CsvError { line, column: column.to_owned(), value: clip(value), reason });
+        self.list.push(error);
+    }
+
+    /// Adds errors found after the file was read (repeated keys), keeping file order and the
+    /// cap. Within a line, the errors found while reading come first.
+    pub(crate) fn merge(&mut self, late: Vec<CsvError>) {
+        if late.is_empty() {
+            return;
+        }
+        if self.full {
+            self.list.pop();
+            self.full = false;
+        }
+        let mut all = std::mem::take(&mut self.list);
+        all.extend(late);
+        all.sort_by_key(|e| e.line);
+        for error in all {
+            self.push_error(error);
+        }
+    }
+
+    /// The outcome of a file: `Ok` when nothing was found.
+    pub(crate) fn into_result(self) -> Result<(), Vec<CsvError>> {
+        if self.list.is_empty() { Ok(()) } else { Err(self.list) }
     }
 }
 
@@ -104,6 +144,9 @@ pub(crate) struct Row<'r, C> {
     /// Characters that separate the values of a multi-valued cell.
     list_separators: &'r [char],
     errors: &'r mut Errors,
+    /// The last currency code parsed and its result: files mostly repeat one code, and parsing
+    /// one allocates.
+    last_currency: &'r mut Option<(String, Currency)>,
     failed: bool,
     columns: PhantomData<C>,
 }
@@ -199,6 +242,25 @@ impl<'r, C: Column> Row<'r, C> {
         self.optional_money(column, currency)
     }
 
+    /// A currency code; `default` when the cell is empty or absent, `None` after reporting an
+    /// unknown code.
+    pub(crate) fn currency(&mut self, column: C, default: Currency) -> Option<Currency> {
+        let Some(text) = self.optional(column) else { return Some(default) };
+        if let Some((_, currency)) = self.last_currency.as_ref().filter(|(last, _)| last == text) {
+            return Some(*currency);
+        }
+        match Currency::parse(text) {
+            Ok(currency) => {
+                *self.last_currency = Some((text.to_owned(), currency));
+                Some(currency)
+            }
+            Err(e) => {
+                self.fail(column, text, e.to_string());
+                None
+            }
+        }
+    }
+
     /// A value of a closed vocabulary; `None` without error when the cell is empty.
     pub(crate) fn vocabulary<T: FromStr + std::fmt::Display>(
         &mut self,
@@ -244,50 +306,92 @@ pub(crate) fn key128(parts: &[&str]) -> u128 {
     hash
 }
 
-/// The line each key (a debtor or invoice number, an external id) was first seen on.
+/// Keys that must be unique within a file (debtor and invoice numbers, external ids), with the
+/// lines they are on, checked for repeats once the whole file is read.
 ///
-/// Keys are held as their 128-bit [`key128`], which saves an allocation per row; two different
-/// keys sharing one is a chance of about n²/2¹²⁹ (nil for any file), and a deliberate collision
-/// could only make its author's own file refused. The map's own hasher is the randomly keyed
-/// default, so crafted keys cannot slow it down.
-pub(crate) struct FirstLines(HashMap<u128, u64>);
+/// Probing a hash map per row costs a cache miss per row on large files; appending to two
+/// vectors and sorting once at the end is several times cheaper and allocates nothing per row.
+/// Sorting by a randomly keyed hash first keeps the sort fast whatever the keys look like.
+pub(crate) struct Keys {
+    text: String,
+    entries: Vec<KeyEntry>,
+    hasher: RandomState,
+}
 
-impl FirstLines {
-    pub(crate) fn with_capacity(capacity: usize) -> FirstLines {
-        FirstLines(HashMap::with_capacity(capacity))
+#[derive(Clone, Copy)]
+struct KeyEntry {
+    hash: u64,
+    line: u64,
+    start: usize,
+    end: usize,
+}
+
+impl Keys {
+    pub(crate) fn with_capacity(rows: usize) -> Keys {
+        Keys {
+            text: String::with_capacity(rows.saturating_mul(12)),
+            entries: Vec::with_capacity(rows),
+            hasher: RandomState::new(),
+        }
     }
 
-    /// The line `key` was first seen on, or `None` after recording `line` for it.
-    pub(crate) fn first(&mut self, key: &str, line: u64) -> Option<u64> {
-        match self.0.entry(key128(&[key])) {
-            std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(line);
-                None
+    pub(crate) fn push(&mut self, key: &str, line: u64) {
+        let start = self.text.len();
+        self.text.push_str(key);
+        let hash = self.hasher.hash_one(key);
+        self.entries.push(KeyEntry { hash, line, start, end: self.text.len() });
+    }
+
+    /// One error per repeated key, on the later line and naming the first, in line order:
+    /// `reason` gets the first line appended.
+    pub(crate) fn repeats(mut self, column: &str, reason: &str) -> Vec<CsvError> {
+        let text = |e: &KeyEntry| self.text.get(e.start..e.end).unwrap_or_default();
+        self.entries.sort_unstable_by(|a, b| {
+            a.hash.cmp(&b.hash).then_with(|| text(a).cmp(text(b))).then(a.line.cmp(&b.line))
+        });
+        let mut repeats: Vec<(KeyEntry, u64)> = Vec::new();
+        for group in self.entries.chunk_by(|a, b| a.hash == b.hash && text(a) == text(b)) {
+            if let Some((first, later)) = group.split_first() {
+                repeats.extend(later.iter().map(|e| (*e, first.line)));
             }
         }
+        repeats.sort_unstable_by_key(|(e, _)| e.line);
+        repeats.truncate(ERRORS_MAX + 1);
+        repeats
+            .into_iter()
+            .map(|(e, first)| CsvError {
+                line: e.line,
+                column: column.to_owned(),
+                value: clip(text(&e)),
+                reason: format!("{reason}; first on line {first}"),
+            })
+            .collect()
     }
 }
 
-/// The upper bound of data rows worth reserving room for.
+/// Most rows room is reserved for before reading; beyond it vectors grow as rows come.
+///
+/// Reserving for every line up front would let a file of empty lines claim hundreds of bytes of
+/// memory per byte of input; growing past this costs a few copies on very large files only.
+const ROWS_RESERVED_MAX: usize = 1 << 16;
+
+/// How many rows to reserve room for: the lines of the file, within the limits.
 pub(crate) fn rows_estimate(bytes: &[u8], opts: &CsvOptions) -> usize {
     let lines = bytes.iter().filter(|b| **b == b'\n').count();
     let max = usize::try_from(opts.lines_max.saturating_add(1)).unwrap_or(usize::MAX);
-    lines.saturating_add(1).min(max)
+    lines.saturating_add(1).min(max).min(ROWS_RESERVED_MAX)
 }
 
-/// Reads a whole file, calling `on_row` for every data row that has the right shape.
-///
-/// # Errors
-/// Every error found, by the engine or by `on_row`, in file order.
+/// Reads a whole file, calling `on_row` for every data row that has the right shape, and
+/// returns every error found, by the engine or by `on_row`, in file order.
 pub(crate) fn run<C: Column>(
     bytes: &[u8],
     opts: &CsvOptions,
     mut on_row: impl FnMut(&mut Row<'_, C>),
-) -> Result<(), Vec<CsvError>> {
+) -> Errors {
     let mut errors = Errors::new();
     read(bytes, opts, &mut errors, &mut on_row);
-    if errors.list.is_empty() { Ok(()) } else { Err(errors.list) }
+    errors
 }
 
 fn read<C: Column>(
@@ -310,6 +414,7 @@ fn read<C: Column>(
         .from_reader(body);
     let mut record = ByteRecord::new();
     let mut lines = LineCounter::new(body);
+    let mut last_currency = None;
 
     let header_line = loop {
         match reader.read_byte_record(&mut record) {
@@ -374,6 +479,7 @@ fn read<C: Column>(
             line,
             list_separators,
             errors: &mut *errors,
+            last_currency: &mut last_currency,
             failed: false,
             columns: PhantomData,
         };
@@ -447,8 +553,12 @@ fn encoding_error(bytes: &[u8], e: std::str::Utf8Error, errors: &mut Errors) {
     for b in rest.iter().take(bad_len) {
         value.push_str(&format!("\\x{b:02X}"));
     }
-    let reason =
-        format!("invalid byte at offset {offset}: file is not UTF-8; save it as UTF-8 (CSV UTF-8)");
+    let utf16 = bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF");
+    let reason = if utf16 {
+        "file is not UTF-8 but UTF-16 (\"Unicode text\"); save it as UTF-8 (CSV UTF-8)".to_owned()
+    } else {
+        format!("invalid byte at offset {offset}: file is not UTF-8; save it as UTF-8 (CSV UTF-8)")
+    };
     errors.push(line.saturating_add(1), "", &value, reason);
 }
 
@@ -559,12 +669,44 @@ mod tests {
     }
 
     #[test]
-    fn first_lines_remember_where_a_key_was_first_seen() {
-        let mut seen = FirstLines::with_capacity(4);
-        assert_eq!(seen.first("F1", 2), None);
-        assert_eq!(seen.first("F2", 3), None);
-        assert_eq!(seen.first("F1", 4), Some(2));
-        assert_eq!(seen.first("F1", 5), Some(2));
+    fn repeated_keys_are_reported_on_later_lines_naming_the_first() {
+        let mut keys = Keys::with_capacity(4);
+        for (key, line) in [("F1", 2), ("F2", 3), ("F1", 4), ("F10", 5), ("F1", 6), ("F2", 9)] {
+            keys.push(key, line);
+        }
+        let found: Vec<String> =
+            keys.repeats("number", "duplicate").iter().map(ToString::to_string).collect();
+        assert_eq!(
+            found,
+            [
+                "4: column number: value 'F1': duplicate; first on line 2",
+                "6: column number: value 'F1': duplicate; first on line 2",
+                "9: column number: value 'F2': duplicate; first on line 3",
+            ]
+        );
+    }
+
+    #[test]
+    fn late_errors_are_merged_in_line_order_under_the_cap() {
+        let error = |line| CsvError {
+            line,
+            column: String::new(),
+            value: String::new(),
+            reason: "r".into(),
+        };
+        let mut errors = Errors::new();
+        for line in (2..1998).step_by(2) {
+            errors.push_error(error(line));
+        }
+        errors.merge(vec![error(3), error(5000)]);
+        assert_eq!(errors.list.len(), ERRORS_MAX);
+        assert_eq!(errors.list.get(1).map(|e| e.line), Some(3));
+        errors.push_error(error(2001));
+        assert!(errors.full);
+        errors.merge(vec![error(1)]);
+        assert_eq!(errors.list.len(), ERRORS_MAX + 1);
+        assert_eq!(errors.list.first().map(|e| e.line), Some(1));
+        assert!(errors.list.last().is_some_and(|e| e.reason.starts_with("too many errors")));
     }
 
     #[test]

@@ -3,10 +3,10 @@
 use std::io;
 
 use arflow_core::ledger::{Invoice, InvoiceError, InvoiceKind};
-use arflow_core::money::{AmountError, Currency, format_minor};
+use arflow_core::money::{AmountError, format_minor};
 use arflow_core::reference;
 
-use super::engine::{self, FirstLines, Row, columns};
+use super::engine::{self, Column as _, Keys, Row, columns};
 use super::{CsvError, CsvOptions, InvoiceRow, Parsed};
 
 columns!(
@@ -52,40 +52,31 @@ pub fn parse_invoices(
 ) -> Result<Vec<Parsed<InvoiceRow>>, Vec<CsvError>> {
     let estimate = engine::rows_estimate(bytes, opts);
     let mut out = Vec::with_capacity(estimate);
-    let mut first_lines = FirstLines::with_capacity(estimate);
-    engine::run::<Col>(bytes, opts, |row| {
-        let record = invoice_row(row, opts, &mut first_lines);
+    let mut numbers = Keys::with_capacity(estimate);
+    let mut errors = engine::run::<Col>(bytes, opts, |row| {
+        let record = invoice_row(row, opts, &mut numbers);
         if let Some(record) = record.filter(|_| row.file_ok()) {
             out.push(Parsed { line: row.line, record });
         }
-    })?;
+    });
+    errors.merge(numbers.repeats(Col::Number.name(), "duplicate number"));
+    errors.into_result()?;
     Ok(out)
 }
 
 fn invoice_row(
     row: &mut Row<'_, Col>,
     opts: &CsvOptions,
-    first_lines: &mut FirstLines,
+    numbers: &mut Keys,
 ) -> Option<InvoiceRow> {
     let number = row.required(Col::Number);
     if let Some(number) = number {
-        if let Some(first) = first_lines.first(number, row.line) {
-            row.fail(Col::Number, number, format!("duplicate number; first on line {first}"));
-        }
+        numbers.push(number, row.line);
     }
     let debtor_number = row.required(Col::DebtorNumber);
     let issue_date = row.date(Col::IssueDate);
     let due_date = row.date(Col::DueDate);
-    let currency = match row.optional(Col::Currency) {
-        None => Some(opts.default_currency),
-        Some(text) => match Currency::parse(text) {
-            Ok(currency) => Some(currency),
-            Err(e) => {
-                row.fail(Col::Currency, text, e.to_string());
-                None
-            }
-        },
-    };
+    let currency = row.currency(Col::Currency, opts.default_currency);
     // Amounts are only checked against a currency that is known, so that a typo in the currency
     // does not also produce misleading "too many decimals" errors.
     let (amount, amount_excl_vat) = match currency {

@@ -31,7 +31,7 @@ use arflow_core::reference::ReferenceScheme;
 
 pub use debtors::{parse_debtors, write_debtors};
 pub use invoices::{parse_invoices, write_invoices};
-pub use payments::{parse_payments, write_payments};
+pub use payments::{FINGERPRINT_PREFIX, parse_payments, write_payments};
 
 /// Most errors reported for one file; after these one final "too many errors" entry follows.
 pub const ERRORS_MAX: usize = 1000;

@@ -5,9 +5,9 @@ use std::io;
 
 use arflow_core::ident;
 use arflow_core::ledger::{Payment, PaymentSource, fingerprint};
-use arflow_core::money::{Currency, format_minor};
+use arflow_core::money::format_minor;
 
-use super::engine::{self, FirstLines, Row, columns};
+use super::engine::{self, Column as _, Keys, Row, columns};
 use super::{CsvError, CsvOptions, Parsed};
 
 columns!(
@@ -30,7 +30,7 @@ pub const FINGERPRINT_PREFIX: &str = "csv:";
 /// Per-file state: which explicit ids were seen where, and how often each identical row has
 /// occurred so far.
 struct Seen {
-    external_ids: FirstLines,
+    external_ids: Keys,
     /// Keyed by [`engine::key128`] of the row's identifying parts.
     occurrences: HashMap<u128, u32>,
 }
@@ -61,28 +61,21 @@ pub fn parse_payments(
     let estimate = engine::rows_estimate(bytes, opts);
     let mut out = Vec::with_capacity(estimate);
     let mut seen =
-        Seen { external_ids: FirstLines::with_capacity(estimate), occurrences: HashMap::new() };
-    engine::run::<Col>(bytes, opts, |row| {
+        Seen { external_ids: Keys::with_capacity(estimate), occurrences: HashMap::new() };
+    let mut errors = engine::run::<Col>(bytes, opts, |row| {
         let record = payment(row, opts, &mut seen);
         if let Some(record) = record.filter(|_| row.file_ok()) {
             out.push(Parsed { line: row.line, record });
         }
-    })?;
+    });
+    errors.merge(seen.external_ids.repeats(Col::ExternalId.name(), "duplicate external_id"));
+    errors.into_result()?;
     Ok(out)
 }
 
 fn payment(row: &mut Row<'_, Col>, opts: &CsvOptions, seen: &mut Seen) -> Option<Payment> {
     let date = row.date(Col::Date);
-    let currency = match row.optional(Col::Currency) {
-        None => Some(opts.default_currency),
-        Some(text) => match Currency::parse(text) {
-            Ok(currency) => Some(currency),
-            Err(e) => {
-                row.fail(Col::Currency, text, e.to_string());
-                None
-            }
-        },
-    };
+    let currency = row.currency(Col::Currency, opts.default_currency);
     let amount = currency.and_then(|c| row.money(Col::Amount, c));
     if amount.is_some_and(|a| a.is_zero()) {
         row.fail(Col::Amount, row.cell(Col::Amount), "amount is zero; a payment moves money");
@@ -99,9 +92,7 @@ fn payment(row: &mut Row<'_, Col>, opts: &CsvOptions, seen: &mut Seen) -> Option
     };
     let external_id = row.optional(Col::ExternalId);
     if let Some(id) = external_id {
-        if let Some(first) = seen.external_ids.first(id, row.line) {
-            row.fail(Col::ExternalId, id, format!("duplicate external_id; first on line {first}"));
-        }
+        seen.external_ids.push(id, row.line);
     }
     let (Some(date), Some(amount)) = (date, amount) else { return None };
     if row.failed() {
