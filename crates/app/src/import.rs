@@ -391,12 +391,12 @@ impl App {
                 self.check_credit_target(&mut report, row.line, inv, target, &in_file, &stored);
             }
             let existing = stored.get(&inv.number);
-            if let Some(s) = existing {
-                if s.invoice.kind != inv.kind {
-                    report.error(row.line, "amount", &inv.amount.to_string(),
-                        "the stored item is of the other kind (invoice vs credit note); \
-                         a sign change is not an update");
-                }
+            if let Some(s) = existing
+                && s.invoice.kind != inv.kind
+            {
+                report.error(row.line, "amount", &inv.amount.to_string(),
+                    "the stored item is of the other kind (invoice vs credit note); \
+                     a sign change is not an update");
             }
             plan.push((index, existing));
         }

@@ -202,10 +202,8 @@ impl App {
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let o = self.org(&mut tx, org).await?;
-        if let Some(u) = until {
-            if u < self.today(&o.organisation) {
-                return Err(AppError::invalid("until", "the end of a pause cannot be in the past"));
-            }
+        if until.is_some_and(|u| u < self.today(&o.organisation)) {
+            return Err(AppError::invalid("until", "the end of a pause cannot be in the past"));
         }
         let mut d = tx
             .find_debtor_by_number(org, number)

@@ -5,6 +5,7 @@
 //! counters; randomness (tokens, demo data seeds) is explicit.
 
 pub mod demo;
+mod export;
 mod error;
 pub mod idempotency;
 pub mod import;

@@ -96,3 +96,27 @@ pub(crate) async fn resolve_in(
         }
     }
 }
+
+impl App {
+    /// Hands out the next payment reference of the organisation's counter (never twice), in
+    /// `scheme` or the organisation's own.
+    ///
+    /// # Errors
+    /// Organisation and store errors.
+    pub async fn next_reference(
+        &self,
+        org_slug: Option<&str>,
+        scheme: Option<arflow_core::reference::ReferenceScheme>,
+    ) -> Result<arflow_core::reference::PaymentReference, AppError> {
+        let mut tx = self.store.begin_write().await?;
+        let mut org = resolve_in(&mut tx, org_slug).await?;
+        if let Some(s) = scheme {
+            org.organisation.reference_scheme = s;
+        }
+        let refs = crate::import::generate_references(&mut tx, &org, 1).await?;
+        tx.commit().await?;
+        let text = refs.into_iter().next().unwrap_or_default();
+        arflow_core::reference::check_as(org.organisation.reference_scheme, &text)
+            .map_err(|e| AppError::Invalid { field: None, message: e.to_string() })
+    }
+}
