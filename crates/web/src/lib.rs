@@ -1,1 +1,51 @@
-//! placeholder
+//! arflow over HTTP: the REST API under `/api/v1` with its OpenAPI 3.1 description, and the
+//! health check. (The staff UI and the debtor portal will live next to `api`.)
+//!
+//! The web crate holds no business logic: every handler parses its input at the edge, calls one
+//! [`App`] use case with the organisation of the caller's token, and turns the outcome into JSON.
+//!
+//! ```no_run
+//! # async fn run(app: arflow_app::App) -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! arflow_web::serve(app, listener, std::future::pending()).await
+//! # }
+//! ```
+
+// The hand-written OpenAPI document is one deep `json!` literal.
+#![recursion_limit = "512"]
+
+mod api;
+
+use std::future::Future;
+
+use arflow_app::App;
+use axum::http::Method;
+
+pub use api::openapi::openapi;
+
+/// The whole HTTP application: `/api/v1/…`, `/api/v1/openapi.json` and `/healthz`.
+pub fn router(app: App) -> axum::Router {
+    api::router(app)
+}
+
+/// Every (method, path) the [`router`] serves, paths in OpenAPI template form
+/// (`/api/v1/debtors/{number}`).
+pub fn routes() -> Vec<(Method, &'static str)> {
+    api::routes()
+}
+
+/// Serves [`router`] on `listener` until `shutdown` completes; requests in flight are finished
+/// first.
+///
+/// # Errors
+/// I/O errors of the listener.
+pub async fn serve(
+    app: App,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "serving the REST API");
+    }
+    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,166 @@
+//! The REST API `/api/v1`: the route table, the state shared by the handlers and the layers
+//! every request passes (tracing, timeout, body limits, authentication, Idempotency-Key).
+//!
+//! The route table is built once by [`Table`]; [`router`] and [`routes`] read the same table, so
+//! the list of routes (and the OpenAPI test that compares it with the spec) cannot drift from
+//! what is served.
+
+mod auth;
+mod debtors;
+mod dto;
+mod error;
+mod extract;
+mod idempotency;
+mod invoices;
+mod layers;
+mod misc;
+pub(crate) mod openapi;
+mod payments;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arflow_app::App;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter, on};
+
+pub(crate) use error::ApiError;
+
+/// Largest JSON request body, in bytes.
+pub(crate) const JSON_BODY_BYTES_MAX: usize = 1 << 20;
+
+/// Largest PDF upload, in bytes (the use case itself accepts at most 20 MiB of PDF; the margin
+/// lets it answer with a clear message instead of a bare 413).
+pub(crate) const PDF_BODY_BYTES_MAX: usize = 25 << 20;
+
+/// Longest time one request may take before it is answered with 503 `timeout`.
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every handler gets.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiState {
+    pub(crate) app: App,
+    pub(crate) tokens: Arc<auth::TokenCache>,
+    pub(crate) in_flight: Arc<idempotency::InFlight>,
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Anyone: the health check and the API description.
+    Public,
+    /// A bearer token of an organisation.
+    Token,
+}
+
+/// The route table under construction.
+struct Table {
+    public: Router<ApiState>,
+    protected: Router<ApiState>,
+    list: Vec<(Method, &'static str)>,
+}
+
+fn method_filter(method: &Method) -> MethodFilter {
+    match *method {
+        Method::POST => MethodFilter::POST,
+        Method::PUT => MethodFilter::PUT,
+        Method::PATCH => MethodFilter::PATCH,
+        Method::DELETE => MethodFilter::DELETE,
+        _ => MethodFilter::GET,
+    }
+}
+
+impl Table {
+    fn new() -> Table {
+        Table { public: Router::new(), protected: Router::new(), list: Vec::new() }
+    }
+
+    fn add<H, T>(self, method: Method, path: &'static str, access: Access, handler: H) -> Table
+    where
+        H: Handler<T, ApiState>,
+        T: 'static,
+    {
+        let route = on(method_filter(&method), handler);
+        self.add_route(method, path, access, route)
+    }
+
+    fn add_route(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        route: MethodRouter<ApiState>,
+    ) -> Table {
+        self.list.push((method, path));
+        match access {
+            Access::Public => self.public = self.public.route(path, route),
+            Access::Token => self.protected = self.protected.route(path, route),
+        }
+        self
+    }
+}
+
+fn table() -> Table {
+    use Access::{Public, Token};
+    let pdf_put =
+        on(MethodFilter::PUT, invoices::put_pdf).layer(DefaultBodyLimit::max(PDF_BODY_BYTES_MAX));
+    Table::new()
+        .add(Method::GET, "/healthz", Public, misc::healthz)
+        .add(Method::GET, "/api/v1/openapi.json", Public, misc::openapi_json)
+        .add(Method::GET, "/api/v1/organisation", Token, misc::organisation)
+        .add(Method::GET, "/api/v1/audit", Token, misc::audit)
+        .add(Method::GET, "/api/v1/debtors", Token, debtors::list)
+        .add(Method::POST, "/api/v1/debtors", Token, debtors::create)
+        .add(Method::GET, "/api/v1/debtors/{number}", Token, debtors::get)
+        .add(Method::PATCH, "/api/v1/debtors/{number}", Token, debtors::patch)
+        .add(Method::POST, "/api/v1/debtors/{number}/pause", Token, debtors::pause)
+        .add(Method::POST, "/api/v1/debtors/{number}/resume", Token, debtors::resume)
+        .add(Method::GET, "/api/v1/invoices", Token, invoices::list)
+        .add(Method::POST, "/api/v1/invoices", Token, invoices::create)
+        .add(Method::GET, "/api/v1/invoices/{number}", Token, invoices::get)
+        .add(Method::PATCH, "/api/v1/invoices/{number}", Token, invoices::patch)
+        .add(Method::GET, "/api/v1/invoices/{number}/pdf", Token, invoices::get_pdf)
+        .add_route(Method::PUT, "/api/v1/invoices/{number}/pdf", Token, pdf_put)
+        .add(Method::GET, "/api/v1/credit-notes", Token, invoices::list_credit_notes)
+        .add(Method::POST, "/api/v1/credit-notes", Token, invoices::create_credit_note)
+        .add(Method::GET, "/api/v1/credit-notes/{number}", Token, invoices::get_credit_note)
+        .add(Method::GET, "/api/v1/payments", Token, payments::list)
+        .add(Method::POST, "/api/v1/payments", Token, payments::create)
+        .add(Method::GET, "/api/v1/payments/{id}", Token, payments::get)
+        .add(Method::GET, "/api/v1/allocations", Token, payments::list_allocations)
+        .add(Method::POST, "/api/v1/allocations", Token, payments::allocate)
+        .add(Method::DELETE, "/api/v1/allocations/{id}", Token, payments::delete_allocation)
+        .add(Method::GET, "/api/v1/reports/ageing", Token, misc::ageing)
+        .add(Method::GET, "/api/v1/reports/dso", Token, misc::dso)
+        .add(Method::GET, "/api/v1/reports/behaviour", Token, misc::behaviour)
+}
+
+/// See [`crate::routes`].
+pub(crate) fn routes() -> Vec<(Method, &'static str)> {
+    table().list
+}
+
+/// See [`crate::router`].
+pub(crate) fn router(app: App) -> Router {
+    let state = ApiState {
+        app,
+        tokens: Arc::new(auth::TokenCache::default()),
+        in_flight: Arc::new(idempotency::InFlight::default()),
+    };
+    let Table { public, protected, .. } = table();
+    // The last layer added runs first: authentication, then the Idempotency-Key check.
+    let protected = protected
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::layer));
+    public
+        .merge(protected)
+        .fallback(misc::route_not_found)
+        .method_not_allowed_fallback(misc::method_not_allowed)
+        .layer(DefaultBodyLimit::max(JSON_BODY_BYTES_MAX))
+        .layer(axum::middleware::from_fn(layers::timeout))
+        .layer(axum::middleware::from_fn(layers::trace))
+        .with_state(state)
+}

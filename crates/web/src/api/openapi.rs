@@ -1,0 +1,582 @@
+//! The OpenAPI 3.1 description of the REST API, written by hand.
+//!
+//! A test compares its (method, path) pairs with [`crate::routes`], so a route cannot be added
+//! without being described here, nor described without being served.
+
+use serde_json::{Value, json};
+
+fn r(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn nullable(schema: Value) -> Value {
+    json!({ "oneOf": [schema, { "type": "null" }] })
+}
+
+fn text_or_null(description: &str) -> Value {
+    json!({ "type": ["string", "null"], "description": description })
+}
+
+fn list_of(item: &str) -> Value {
+    json!({
+        "type": "object",
+        "required": ["data", "next_cursor"],
+        "properties": {
+            "data": { "type": "array", "items": r(item) },
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "Pass as `cursor` to get the next page; null on the last page (a page that is not full)."
+            }
+        }
+    })
+}
+
+fn query(name: &str, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
+}
+
+fn param(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/parameters/{name}") })
+}
+
+fn json_body(schema: &str) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": r(schema) } } })
+}
+
+fn ok(description: &str, schema: Value) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": schema } } })
+}
+
+fn created(description: &str, schema: &str) -> Value {
+    json!({
+        "description": description,
+        "headers": { "Location": { "description": "URL of the new resource", "schema": { "type": "string" } } },
+        "content": { "application/json": { "schema": r(schema) } }
+    })
+}
+
+fn err(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/responses/{name}") })
+}
+
+/// One operation. `responses` are given as (status, response) pairs; 401 and 500 are added for
+/// operations that need a token.
+fn op(
+    id: &str,
+    tag: &str,
+    summary: &str,
+    description: &str,
+    parameters: Vec<Value>,
+    body: Option<Value>,
+    responses: Vec<(&str, Value)>,
+    public: bool,
+) -> Value {
+    let mut rs = serde_json::Map::new();
+    for (status, response) in responses {
+        rs.insert(status.to_owned(), response);
+    }
+    if !public {
+        rs.insert("401".into(), err("Unauthorized"));
+    }
+    rs.insert("500".into(), err("Internal"));
+    let mut o = json!({
+        "operationId": id,
+        "tags": [tag],
+        "summary": summary,
+        "description": description,
+        "parameters": parameters,
+        "responses": Value::Object(rs),
+    });
+    if let Some(b) = body {
+        o["requestBody"] = b;
+    }
+    if public {
+        o["security"] = json!([]);
+    }
+    o
+}
+
+fn page_params() -> Vec<Value> {
+    vec![param("limit"), param("cursor")]
+}
+
+fn item_filters() -> Vec<Value> {
+    vec![
+        query(
+            "status",
+            "Settlement state.",
+            json!({ "type": "string", "enum": ["open", "settled"] }),
+        ),
+        query(
+            "debtor",
+            "Only items of the debtor with this number (an unknown number gives an empty list).",
+            json!({ "type": "string" }),
+        ),
+        query("segment", "Only items of debtors in this segment.", json!({ "type": "string" })),
+        query("owner", "Only items of debtors with this owner.", json!({ "type": "string" })),
+        query("currency", "Only items in this currency.", json!({ "type": "string" })),
+        query(
+            "issued_from",
+            "Issued on or after this date.",
+            json!({ "type": "string", "format": "date" }),
+        ),
+        query(
+            "issued_to",
+            "Issued on or before this date.",
+            json!({ "type": "string", "format": "date" }),
+        ),
+    ]
+}
+
+fn paths() -> Value {
+    let idem = param("IdempotencyKey");
+    let mut invoice_filters = item_filters();
+    invoice_filters.push(query(
+        "overdue",
+        "`true`: only invoices open and past their due date today (in the organisation's time zone).",
+        json!({ "type": "string", "enum": ["true"] }),
+    ));
+    invoice_filters.extend(page_params());
+    let mut credit_filters = item_filters();
+    credit_filters.extend(page_params());
+    let mut debtor_filters = vec![
+        query(
+            "search",
+            "Case-insensitive part of the name, or the start of the number.",
+            json!({ "type": "string" }),
+        ),
+        query("segment", "Only debtors in this segment.", json!({ "type": "string" })),
+        query("owner", "Only debtors with this owner.", json!({ "type": "string" })),
+        query(
+            "kind",
+            "Business or consumer.",
+            json!({ "type": "string", "enum": ["business", "consumer"] }),
+        ),
+        query(
+            "overdue",
+            "`true`: only debtors with an item overdue today (in the organisation's time zone).",
+            json!({ "type": "string", "enum": ["true"] }),
+        ),
+        query(
+            "paused",
+            "Only debtors whose dunning is paused (`true`) or not (`false`).",
+            json!({ "type": "boolean" }),
+        ),
+    ];
+    debtor_filters.extend(page_params());
+    let mut payment_filters = vec![
+        query(
+            "debtor",
+            "Only payments attributed to the debtor with this number (an unknown number gives an empty list).",
+            json!({ "type": "string" }),
+        ),
+        query(
+            "unapplied",
+            "Only payments with money not allocated (`true`) or fully allocated (`false`).",
+            json!({ "type": "boolean" }),
+        ),
+        query("from", "Paid on or after this date.", json!({ "type": "string", "format": "date" })),
+        query("to", "Paid on or before this date.", json!({ "type": "string", "format": "date" })),
+    ];
+    payment_filters.extend(page_params());
+
+    json!({
+        "/healthz": { "get": op("healthz", "system", "Health check",
+            "200 when the database answers, 503 otherwise. Needs no token.",
+            vec![], None,
+            vec![("200", ok("The server and its database answer.", r("Health"))),
+                 ("503", ok("The database does not answer.", r("Health")))], true) },
+        "/api/v1/openapi.json": { "get": op("getOpenApi", "system", "This API description",
+            "The OpenAPI 3.1 document. Needs no token.", vec![], None,
+            vec![("200", ok("The document.", json!({ "type": "object" })))], true) },
+        "/api/v1/organisation": { "get": op("getOrganisation", "organisation", "The token's organisation",
+            "Every other route works on the data of this organisation only.", vec![], None,
+            vec![("200", ok("The organisation.", r("Organisation")))], false) },
+        "/api/v1/audit": { "get": op("listAudit", "organisation", "The audit log, newest first",
+            "Every change, with who made it, when, and what changed.", page_params(), None,
+            vec![("200", ok("One page.", list_of("AuditEntry"))), ("400", err("BadRequest"))], false) },
+        "/api/v1/debtors": {
+            "get": op("listDebtors", "debtors", "List debtors", "Ordered by creation.", debtor_filters, None,
+                vec![("200", ok("One page.", list_of("Debtor"))), ("400", err("BadRequest"))], false),
+            "post": op("createDebtor", "debtors", "Create a debtor",
+                "201 when created; 200 when the same debtor (all fields equal) exists already; 409 `debtor_exists` when another debtor has this number.",
+                vec![idem.clone()], Some(json_body("DebtorCreate")),
+                vec![("201", created("Created.", "Debtor")), ("200", ok("Unchanged: it was there already.", r("Debtor"))),
+                     ("400", err("BadRequest")), ("409", err("Conflict")), ("422", err("Unprocessable"))], false),
+        },
+        "/api/v1/debtors/{number}": {
+            "get": op("getDebtor", "debtors", "A debtor with its key figures today", "", vec![param("number")], None,
+                vec![("200", ok("The debtor, with `figures`.", r("Debtor"))), ("404", err("NotFound"))], false),
+            "patch": op("updateDebtor", "debtors", "Change a debtor",
+                "The fields given replace the stored ones; `null` clears an optional field; `address` is merged field by field. The pause is changed only through /pause and /resume.",
+                vec![param("number")], Some(json_body("DebtorPatch")),
+                vec![("200", ok("The changed debtor.", r("Debtor"))), ("400", err("BadRequest")), ("404", err("NotFound")),
+                     ("409", err("Conflict")), ("422", err("Unprocessable"))], false),
+        },
+        "/api/v1/debtors/{number}/pause": { "post": op("pauseDebtor", "debtors", "Pause dunning of a debtor",
+            "Until `until` (inclusive), or until resumed when `until` is absent.",
+            vec![param("number"), idem.clone()], Some(json_body("PauseRequest")),
+            vec![("200", ok("The debtor.", r("Debtor"))), ("400", err("BadRequest")), ("404", err("NotFound")), ("422", err("Unprocessable"))], false) },
+        "/api/v1/debtors/{number}/resume": { "post": op("resumeDebtor", "debtors", "Resume dunning of a debtor",
+            "No body needed.", vec![param("number"), idem.clone()], None,
+            vec![("200", ok("The debtor.", r("Debtor"))), ("404", err("NotFound"))], false) },
+        "/api/v1/invoices": {
+            "get": op("listInvoices", "invoices", "List invoices", "Invoices only; credit notes are at /credit-notes.",
+                invoice_filters, None,
+                vec![("200", ok("One page.", list_of("Invoice"))), ("400", err("BadRequest"))], false),
+            "post": op("createInvoice", "invoices", "Create an invoice",
+                "The amount must be positive (a negative amount is refused with 422: credit notes go to /credit-notes). Without a `payment_reference` one is generated in the organisation's scheme. 201 when created; 200 when the same invoice exists already; 409 `invoice_exists` when another one has this number.",
+                vec![idem.clone()], Some(json_body("InvoiceCreate")),
+                vec![("201", created("Created.", "Invoice")), ("200", ok("Unchanged.", r("Invoice"))), ("400", err("BadRequest")),
+                     ("409", err("Conflict")), ("422", err("Unprocessable"))], false),
+        },
+        "/api/v1/invoices/{number}": {
+            "get": op("getInvoice", "invoices", "An invoice with its allocations", "", vec![param("number")], None,
+                vec![("200", ok("The invoice.", r("Invoice"))), ("404", err("NotFound"))], false),
+            "patch": op("updateInvoice", "invoices", "Change an invoice's due date, description or external id",
+                "Amounts and the debtor cannot be changed here: they are what the debtor was told.",
+                vec![param("number")], Some(json_body("InvoicePatch")),
+                vec![("200", ok("The invoice.", r("Invoice"))), ("400", err("BadRequest")), ("404", err("NotFound")), ("422", err("Unprocessable"))], false),
+        },
+        "/api/v1/invoices/{number}/pdf": {
+            "get": op("getInvoicePdf", "invoices", "The invoice's PDF", "", vec![param("number")], None,
+                vec![("200", json!({ "description": "The PDF.", "content": { "application/pdf": { "schema": { "type": "string", "contentMediaType": "application/pdf" } } } })),
+                     ("404", err("NotFound"))], false),
+            "put": op("putInvoicePdf", "invoices", "Store or replace the invoice's PDF",
+                "The body is the PDF itself (at most 20 MiB).", vec![param("number")],
+                Some(json!({ "required": true, "content": { "application/pdf": { "schema": { "type": "string", "contentMediaType": "application/pdf" } } } })),
+                vec![("200", ok("The invoice, with `pdf_url`.", r("Invoice"))), ("404", err("NotFound")), ("413", err("TooLarge")),
+                     ("415", err("UnsupportedMediaType")), ("422", err("Unprocessable"))], false),
+        },
+        "/api/v1/credit-notes": {
+            "get": op("listCreditNotes", "credit notes", "List credit notes", "", credit_filters, None,
+                vec![("200", ok("One page.", list_of("CreditNote"))), ("400", err("BadRequest"))], false),
+            "post": op("createCreditNote", "credit notes", "Create a credit note",
+                "**Sign rule:** in this API a credit note's `amount` (and `amount_excl_vat`) is given and shown as a positive number; the ledger stores it negative, and the ageing report counts it negative. A credit note that names the invoice it credits (`credits_invoice`) is allocated to it at once, up to what is open.",
+                vec![idem.clone()], Some(json_body("CreditNoteCreate")),
+                vec![("201", created("Created.", "CreditNote")), ("200", ok("Unchanged.", r("CreditNote"))), ("400", err("BadRequest")),
+                     ("409", err("Conflict")), ("422", err("Unprocessable"))], false),
+        },
+        "/api/v1/credit-notes/{number}": { "get": op("getCreditNote", "credit notes", "A credit note with its allocations", "",
+            vec![param("number")], None,
+            vec![("200", ok("The credit note.", r("CreditNote"))), ("404", err("NotFound"))], false) },
+        "/api/v1/payments": {
+            "get": op("listPayments", "payments", "List payments", "", payment_filters, None,
+                vec![("200", ok("One page.", list_of("Payment"))), ("400", err("BadRequest"))], false),
+            "post": op("createPayment", "payments", "Record a payment",
+                "Payments are immutable; a reversal is a new negative payment. A payment that names its invoice (`invoice_number`), or whose `reference` is the payment reference of one invoice, is allocated to it up to what is open. Its identity is `external_id`; without one, the Idempotency-Key (as `idempotency-key:KEY`), and without that a fingerprint of date, amount, currency, reference, IBAN, name and invoice number (as `api:HEX`): an identical POST again answers 200 with the first payment instead of recording a second one. To record two identical payments, give each its own `external_id` or Idempotency-Key.",
+                vec![idem.clone()], Some(json_body("PaymentCreate")),
+                vec![("201", created("Recorded.", "Payment")), ("200", ok("Unchanged: recorded before.", r("Payment"))), ("400", err("BadRequest")),
+                     ("409", err("Conflict")), ("422", err("Unprocessable"))], false),
+        },
+        "/api/v1/payments/{id}": { "get": op("getPayment", "payments", "A payment with its allocations", "",
+            vec![param("id")], None,
+            vec![("200", ok("The payment.", r("Payment"))), ("404", err("NotFound"))], false) },
+        "/api/v1/allocations": {
+            "get": op("listAllocations", "allocations", "Allocations of one invoice, payment or credit note",
+                "Give exactly one of `invoice`, `payment` or `credit_note`. The list is complete (`next_cursor` is null).",
+                vec![
+                    query("invoice", "Invoice number.", json!({ "type": "string" })),
+                    query("payment", "Payment id.", json!({ "type": "integer" })),
+                    query("credit_note", "Credit-note number.", json!({ "type": "string" })),
+                ], None,
+                vec![("200", ok("The allocations.", list_of("Allocation"))), ("400", err("BadRequest")), ("404", err("NotFound"))], false),
+            "post": op("createAllocation", "allocations", "Allocate a payment or credit note to an invoice",
+                "Give `payment_id` or `credit_note_number`. Without `amount`, as much as both sides allow. The amount is in the invoice's currency.",
+                vec![idem], Some(json_body("AllocationCreate")),
+                vec![("201", ok("Allocated.", r("Allocation"))), ("400", err("BadRequest")), ("404", err("NotFound")), ("422", err("Unprocessable"))], false),
+        },
+        "/api/v1/allocations/{id}": { "delete": op("deleteAllocation", "allocations", "Undo an allocation",
+            "The invoice reopens and the money becomes available again. Answers with the allocation that was removed.",
+            vec![param("id")], None,
+            vec![("200", ok("The removed allocation.", r("Allocation"))), ("404", err("NotFound"))], false) },
+        "/api/v1/reports/ageing": { "get": op("ageingReport", "reports", "Ageing of the open items",
+            "What was open on `as_of`, by days past the due date. Credit notes count negative.",
+            vec![
+                query("as_of", "Default: today in the organisation's time zone.", json!({ "type": "string", "format": "date" })),
+                query("currency", "Default: the organisation's currency.", json!({ "type": "string" })),
+                query("buckets", "Upper bounds in days overdue, strictly increasing.", json!({ "type": "string", "default": "30,60,90,180" })),
+                query("debtor", "Only this debtor's items (404 when unknown).", json!({ "type": "string" })),
+            ], None,
+            vec![("200", ok("The report.", r("AgeingReport"))), ("400", err("BadRequest")), ("404", err("NotFound"))], false) },
+        "/api/v1/reports/dso": { "get": op("dsoReport", "reports", "Days sales outstanding",
+            "By the countback and the standard method, in the organisation's currency.",
+            vec![
+                query("as_of", "Default: today in the organisation's time zone.", json!({ "type": "string", "format": "date" })),
+                query("period_days", "Period of the standard method.", json!({ "type": "integer", "minimum": 1, "maximum": 1098, "default": 90 })),
+            ], None,
+            vec![("200", ok("The report.", r("DsoReport"))), ("400", err("BadRequest"))], false) },
+        "/api/v1/reports/behaviour": { "get": op("behaviourReport", "reports", "Payment behaviour",
+            "Days to pay and days late over the invoices settled in [from, to].",
+            vec![
+                query("from", "Default: 365 days before `to`.", json!({ "type": "string", "format": "date" })),
+                query("to", "Default: today in the organisation's time zone.", json!({ "type": "string", "format": "date" })),
+                query("debtor", "Only this debtor's invoices (404 when unknown).", json!({ "type": "string" })),
+            ], None,
+            vec![("200", ok("The report.", r("BehaviourReport"))), ("400", err("BadRequest")), ("404", err("NotFound"))], false) },
+    })
+}
+
+fn money(description: &str) -> Value {
+    json!({ "type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "description": description, "examples": ["121.00"] })
+}
+
+fn money_or_null(description: &str) -> Value {
+    json!({ "type": ["string", "null"], "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "description": description })
+}
+
+fn date(description: &str) -> Value {
+    json!({ "type": "string", "format": "date", "description": description })
+}
+
+fn date_or_null(description: &str) -> Value {
+    json!({ "type": ["string", "null"], "format": "date", "description": description })
+}
+
+fn instant() -> Value {
+    json!({ "type": "string", "format": "date-time" })
+}
+
+fn currency() -> Value {
+    json!({ "type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code.", "examples": ["EUR"] })
+}
+
+fn purpose() -> Value {
+    json!({ "type": "string", "enum": ["general", "billing", "reminders", "mobile"], "default": "general" })
+}
+
+fn schemas() -> Value {
+    let debtor_fields = json!({
+        "number": { "type": "string", "maxLength": 255, "description": "The organisation's customer number; unique within it." },
+        "name": { "type": "string" },
+        "kind": { "type": "string", "enum": ["business", "consumer"], "description": "The law treats them differently." },
+        "country": { "type": "string", "pattern": "^[A-Z]{2}$" },
+        "language": { "type": "string", "enum": ["nl", "fr", "en", "de"] },
+        "emails": { "type": "array", "items": r("Email") },
+        "phones": { "type": "array", "items": r("Phone") },
+        "address": r("Address"),
+        "vat_number": text_or_null("VAT number, compact (NL/BE numbers are checked)."),
+        "enterprise_number": text_or_null("Belgian enterprise number."),
+        "ibans": { "type": "array", "items": { "type": "string" }, "description": "Electronic form." },
+        "segments": { "type": "array", "items": { "type": "string" } },
+        "owner": text_or_null("The person responsible for this debtor."),
+        "credit_limit": money_or_null("In the organisation's currency."),
+    });
+    let mut debtor = debtor_fields.clone();
+    debtor["currency"] = json!({ "type": "string", "description": "The organisation's currency, of `credit_limit` and `figures`." });
+    debtor["pause"] = nullable(r("Pause"));
+    debtor["created_at"] = instant();
+    debtor["updated_at"] = instant();
+    debtor["figures"] =
+        json!({ "allOf": [r("Figures")], "description": "Only on GET /debtors/{number}." });
+    let mut debtor_create = debtor_fields.clone();
+    debtor_create["kind"] = json!({ "type": "string", "enum": ["business", "consumer"] });
+    debtor_create["country"] =
+        json!({ "type": "string", "description": "Default: the organisation's country." });
+    debtor_create["language"] = json!({ "type": "string", "enum": ["nl", "fr", "en", "de"], "description": "Default: the organisation's language." });
+    debtor_create["address"] = r("AddressInput");
+    let mut debtor_patch = debtor_create.clone();
+    debtor_patch["number"] =
+        json!({ "type": "string", "description": "A new number renames the debtor." });
+
+    let invoice_common = json!({
+        "number": { "type": "string" },
+        "debtor_number": { "type": "string" },
+        "issue_date": date(""),
+        "due_date": date(""),
+        "currency": currency(),
+        "description": text_or_null(""),
+        "external_id": text_or_null("The id in the system the invoice came from."),
+    });
+    let mut invoice = invoice_common.clone();
+    invoice["amount"] = money("Payable, VAT included; positive.");
+    invoice["amount_excl_vat"] = money_or_null("");
+    invoice["open"] = money("What is still to be paid.");
+    invoice["status"] = json!({ "type": "string", "enum": ["open", "settled"] });
+    invoice["settled_on"] = date_or_null("The day it became fully paid.");
+    invoice["overdue"] =
+        json!({ "type": "boolean", "description": "Open and past its due date today." });
+    invoice["days_overdue"] = json!({ "type": "integer", "minimum": 0 });
+    invoice["payment_reference"] =
+        text_or_null("Structured reference (OGM, RF or betalingskenmerk).");
+    invoice["pdf_url"] = text_or_null("Where the PDF is, when one was stored.");
+    invoice["created_at"] = instant();
+    invoice["updated_at"] = instant();
+    invoice["allocations"] = json!({ "type": "array", "items": r("Allocation"), "description": "On single-invoice answers." });
+    let mut invoice_create = invoice_common.clone();
+    invoice_create["issue_date"] = json!({ "type": "string", "format": "date" });
+    invoice_create["due_date"] = json!({ "type": "string", "format": "date" });
+    invoice_create["amount"] = money("Positive; a negative amount is refused (use /credit-notes).");
+    invoice_create["amount_excl_vat"] = money_or_null("");
+    invoice_create["currency"] =
+        json!({ "type": "string", "description": "Default: the organisation's currency." });
+    invoice_create["payment_reference"] = text_or_null("Leave out to have one generated.");
+
+    let mut credit = invoice_common.clone();
+    credit["amount"] = money("Positive in this API; stored negative.");
+    credit["amount_excl_vat"] = money_or_null("Positive.");
+    credit["available"] = money("Credit not yet allocated; positive.");
+    credit["status"] = json!({ "type": "string", "enum": ["open", "settled"], "description": "`settled` when all credit is used." });
+    credit["settled_on"] = date_or_null("");
+    credit["credits_invoice"] = text_or_null("The invoice it credits.");
+    credit["created_at"] = instant();
+    credit["updated_at"] = instant();
+    credit["allocations"] =
+        json!({ "type": "array", "items": r("Allocation"), "description": "On single answers." });
+    let mut credit_create = invoice_common;
+    credit_create["due_date"] =
+        json!({ "type": "string", "format": "date", "description": "Default: the issue date." });
+    credit_create["amount"] = money("Positive (the sign rule: stored negative).");
+    credit_create["amount_excl_vat"] = money_or_null("Positive.");
+    credit_create["currency"] =
+        json!({ "type": "string", "description": "Default: the organisation's currency." });
+    credit_create["credits_invoice"] =
+        text_or_null("The invoice it credits; it is allocated to it at once.");
+
+    json!({
+        "Error": {
+            "type": "object", "required": ["error"],
+            "properties": { "error": {
+                "type": "object", "required": ["code", "message", "field"],
+                "properties": {
+                    "code": { "type": "string", "description": "Stable machine code: invoice_not_found, debtor_exists, validation_failed, input_rejected, bad_request, unauthorized, idempotency_key_reused, idempotency_key_in_use, payload_too_large, route_not_found, method_not_allowed, timeout, internal, …" },
+                    "message": { "type": "string" },
+                    "field": { "type": ["string", "null"], "description": "The input field (or query parameter or header) the error is about." }
+                }
+            } }
+        },
+        "Health": { "type": "object", "required": ["status"], "properties": { "status": { "type": "string", "enum": ["ok", "unavailable"] } } },
+        "Email": { "type": "object", "required": ["address"], "properties": { "address": { "type": "string", "format": "email" }, "purpose": purpose() } },
+        "Phone": { "type": "object", "required": ["number"], "properties": { "number": { "type": "string" }, "purpose": purpose() } },
+        "Address": { "type": "object", "properties": {
+            "street": text_or_null(""), "postal_code": text_or_null(""), "city": text_or_null(""),
+            "country": text_or_null("Two-letter country code.") } },
+        "AddressInput": { "type": "object", "additionalProperties": false, "properties": {
+            "street": text_or_null(""), "postal_code": text_or_null(""), "city": text_or_null(""),
+            "country": text_or_null("Two-letter country code.") } },
+        "Pause": { "type": "object", "required": ["reason", "until"], "properties": {
+            "reason": { "type": "string" }, "until": date_or_null("Last day of the pause; null: until resumed.") } },
+        "PauseRequest": { "type": "object", "required": ["reason"], "additionalProperties": false, "properties": {
+            "reason": { "type": "string", "maxLength": 500 }, "until": date_or_null("Last day; leave out to pause until resumed.") } },
+        "Figures": { "type": "object", "description": "Key figures today, in `currency`.", "properties": {
+            "as_of": date(""), "currency": currency(),
+            "open": money("Open items minus unused credit."), "overdue": money(""),
+            "open_items": { "type": "integer" }, "overdue_items": { "type": "integer" },
+            "unapplied": money("Money received and not allocated."),
+            "exposure": money("open minus unapplied; compared with the credit limit."),
+            "over_credit_limit": { "type": "boolean" }, "paused": { "type": "boolean" } } },
+        "Debtor": { "type": "object", "properties": debtor },
+        "DebtorCreate": { "type": "object", "required": ["number", "name", "kind"], "additionalProperties": false, "properties": debtor_create },
+        "DebtorPatch": { "type": "object", "additionalProperties": false, "properties": debtor_patch },
+        "Invoice": { "type": "object", "properties": invoice },
+        "InvoiceCreate": { "type": "object", "required": ["number", "debtor_number", "issue_date", "due_date", "amount"], "additionalProperties": false, "properties": invoice_create },
+        "InvoicePatch": { "type": "object", "additionalProperties": false, "properties": {
+            "due_date": { "type": "string", "format": "date" }, "description": text_or_null("null clears."), "external_id": text_or_null("null clears.") } },
+        "CreditNote": { "type": "object", "properties": credit },
+        "CreditNoteCreate": { "type": "object", "required": ["number", "debtor_number", "issue_date", "amount"], "additionalProperties": false, "properties": credit_create },
+        "Payment": { "type": "object", "properties": {
+            "id": { "type": "integer" }, "date": date(""), "amount": money("Negative for a reversal."), "currency": currency(),
+            "unapplied": money("Not yet allocated."), "reference": text_or_null("Payment reference or remittance text as received."),
+            "counterparty_iban": text_or_null(""), "counterparty_name": text_or_null(""),
+            "invoice_number": text_or_null("The invoice the payer named."),
+            "external_id": { "type": "string", "description": "The payment's identity at its source." },
+            "source": { "type": "string", "enum": ["csv", "api", "bank", "manual", "portal"] },
+            "debtor_number": text_or_null("The debtor it is attributed to."),
+            "created_at": instant(),
+            "allocations": { "type": "array", "items": r("Allocation"), "description": "On single answers." } } },
+        "PaymentCreate": { "type": "object", "required": ["date", "amount"], "additionalProperties": false, "properties": {
+            "date": { "type": "string", "format": "date" }, "amount": money("Not zero; negative for a reversal."),
+            "currency": { "type": "string", "description": "Default: the organisation's currency." },
+            "reference": text_or_null(""), "counterparty_iban": text_or_null(""), "counterparty_name": text_or_null(""),
+            "invoice_number": text_or_null("Allocate to this invoice."),
+            "external_id": text_or_null("The payment's identity at its source; see the operation's description for the default.") } },
+        "Allocation": { "type": "object", "properties": {
+            "id": { "type": "integer" }, "invoice_number": { "type": "string" },
+            "payment_id": { "type": ["integer", "null"] }, "credit_note_number": text_or_null(""),
+            "amount": money(""), "currency": currency(), "effective_date": date("From this day the money counts for the invoice."),
+            "created_at": instant(), "created_by": { "type": "string" } } },
+        "AllocationCreate": { "type": "object", "required": ["invoice_number"], "additionalProperties": false, "properties": {
+            "invoice_number": { "type": "string" }, "payment_id": { "type": "integer" },
+            "credit_note_number": { "type": "string" }, "amount": money("Default: as much as both sides allow.") } },
+        "AgeingReport": { "type": "object", "properties": {
+            "as_of": date(""), "currency": currency(), "total": money("Everything open: invoices minus unused credit notes."),
+            "buckets": { "type": "array", "items": { "type": "object", "properties": {
+                "label": { "type": "string", "examples": ["not_due", "1-30", "180+"] }, "amount": money(""), "count": { "type": "integer" } } } },
+            "overdue": money(""), "unapplied": money("Received and not allocated on as_of (not in total)."),
+            "net": money("total minus unapplied.") } },
+        "DsoReport": { "type": "object", "properties": {
+            "as_of": date(""), "currency": currency(),
+            "countback_days": { "type": ["string", "null"], "description": "One decimal; null without sales in the lookback." },
+            "standard_days": { "type": ["string", "null"], "description": "One decimal; null without sales in the period." },
+            "period_days": { "type": "integer" }, "receivables": money(""), "capped": { "type": "boolean" } } },
+        "BehaviourReport": { "type": "object", "properties": {
+            "from": date(""), "to": date(""), "currency": currency(), "count": { "type": "integer" },
+            "paid_late_count": { "type": "integer" },
+            "average_days_to_pay": { "type": ["string", "null"] }, "average_days_late": { "type": ["string", "null"] },
+            "weighted_average_days_late": { "type": ["string", "null"] } } },
+        "Organisation": { "type": "object", "properties": {
+            "slug": { "type": "string" }, "name": { "type": "string" }, "country": { "type": "string", "enum": ["NL", "BE"] },
+            "time_zone": { "type": "string" }, "language": { "type": "string" }, "currency": currency(),
+            "iban": text_or_null(""), "bic": text_or_null(""), "enterprise_number": text_or_null(""),
+            "kvk_number": text_or_null(""), "vat_number": text_or_null(""),
+            "reference_scheme": { "type": "string", "enum": ["ogm", "rf", "nl"] }, "created_at": instant() } },
+        "AuditEntry": { "type": "object", "properties": {
+            "id": { "type": "integer" }, "at": instant(), "actor": { "type": "string" },
+            "action": { "type": "string", "examples": ["debtor.update"] }, "entity": { "type": "string" },
+            "entity_key": { "type": "string" }, "details": { "type": "object" } } },
+    })
+}
+
+fn error_response(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": r("Error") } } })
+}
+
+/// The OpenAPI 3.1 document served at `/api/v1/openapi.json`.
+pub fn openapi() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "arflow REST API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Accounts receivable of one organisation per token.\n\n\
+                **Authentication:** `Authorization: Bearer arf_<organisation>_<secret>`. A token sees and changes only its own organisation's data: a number that exists only in another organisation is 404. A revoked token may keep working for up to 30 seconds (tokens are cached).\n\n\
+                **Money** is a decimal string with a `currency` field next to it (`\"amount\": \"121.00\", \"currency\": \"EUR\"`); **dates** are `YYYY-MM-DD`, instants RFC 3339.\n\n\
+                **Lists** take `limit` (default 50, at most 1000) and `cursor` (the `next_cursor` of the previous page; opaque).\n\n\
+                **Errors** are `{\"error\": {\"code\", \"message\", \"field\"}}`: 400 `bad_request` when the request does not fit the schema (bad JSON, wrong type, unknown or missing field, a value outside an enumeration, a bad query parameter); 422 `validation_failed` or `input_rejected` when a value fits the schema but is refused; 404 `*_not_found`; 409 `*_exists`; 401 `unauthorized`.\n\n\
+                **Idempotency-Key** (header, on every POST): the same key with the same request (method, path, body) replays the first answer with `Idempotent-Replayed: true`; with a different request it is 422 `idempotency_key_reused`. 5xx answers are not remembered."
+        },
+        "servers": [{ "url": "/" }],
+        "security": [{ "bearer": [] }],
+        "tags": [
+            { "name": "debtors" }, { "name": "invoices" }, { "name": "credit notes" }, { "name": "payments" },
+            { "name": "allocations" }, { "name": "reports" }, { "name": "organisation" }, { "name": "system" }
+        ],
+        "paths": paths(),
+        "components": {
+            "securitySchemes": { "bearer": {
+                "type": "http", "scheme": "bearer", "bearerFormat": "arf_<organisation id>_<64 hex>",
+                "description": "An API token of one organisation (`arflow token create`)."
+            } },
+            "parameters": {
+                "number": { "name": "number", "in": "path", "required": true, "description": "The business number (percent-encoded).", "schema": { "type": "string" } },
+                "id": { "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } },
+                "limit": { "name": "limit", "in": "query", "required": false, "description": "Rows per page.", "schema": { "type": "integer", "minimum": 1, "maximum": 1000, "default": 50 } },
+                "cursor": { "name": "cursor", "in": "query", "required": false, "description": "The `next_cursor` of the previous page.", "schema": { "type": "string" } },
+                "IdempotencyKey": { "name": "Idempotency-Key", "in": "header", "required": false,
+                    "description": "1-255 visible ASCII characters; a retry with the same key and request replays the first answer.",
+                    "schema": { "type": "string", "maxLength": 255 } }
+            },
+            "responses": {
+                "BadRequest": error_response("The request does not fit the schema (code `bad_request`)."),
+                "Unauthorized": error_response("Missing, unknown or revoked token (code `unauthorized`)."),
+                "NotFound": error_response("No such record in the token's organisation (code `*_not_found`)."),
+                "Conflict": error_response("Another record has this key (code `*_exists`), or a request with this Idempotency-Key is still running (`idempotency_key_in_use`)."),
+                "Unprocessable": error_response("A value is refused (`validation_failed`, `input_rejected`, `idempotency_key_reused`)."),
+                "TooLarge": error_response("The body is too large (code `payload_too_large`)."),
+                "UnsupportedMediaType": error_response("Wrong Content-Type (code `unsupported_media_type`)."),
+                "Internal": error_response("Internal error (code `internal`; details are in the server log) or timeout (503 `timeout`)."),
+            },
+            "schemas": schemas(),
+        }
+    })
+}

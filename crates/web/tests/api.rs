@@ -1,0 +1,1403 @@
+//! The REST API over real HTTP: a server on 127.0.0.1:0, a real SQLite file per test, reqwest
+//! as the client.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arflow_app::{Actor, App, SystemClock};
+use arflow_core::date::{Date, add_days};
+use arflow_core::party::OrgCountry;
+use arflow_store::Store;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+static DB_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A running server with its own database.
+struct Server {
+    base: String,
+    app: App,
+    client: reqwest::Client,
+    db_path: std::path::PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// One HTTP answer.
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+    bytes: Vec<u8>,
+}
+
+impl Resp {
+    fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    fn field(&self) -> Option<&str> {
+        self.body["error"]["field"].as_str()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn data(&self) -> &Vec<Value> {
+        self.body["data"].as_array().unwrap_or_else(|| panic!("not a list: {}", self.body))
+    }
+
+    /// The values of `key` in the list's rows.
+    fn column(&self, key: &str) -> Vec<String> {
+        self.data()
+            .iter()
+            .map(|r| match &r[key] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect()
+    }
+}
+
+fn today() -> Date {
+    arflow_app::today_in(jiff::Timestamp::now().as_microsecond(), "Europe/Amsterdam")
+}
+
+fn day(offset: i32) -> String {
+    add_days(today(), offset).to_string()
+}
+
+impl Server {
+    async fn start() -> Server {
+        let n = DB_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let db_path =
+            std::env::temp_dir().join(format!("arflow-web-{}-{n}-{nanos}.db", std::process::id()));
+        let store = Store::connect(&format!("sqlite://{}", db_path.display())).await.unwrap();
+        store.migrate(0).await.unwrap();
+        let app = App::new(store, Arc::new(SystemClock));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(arflow_web::serve(app.clone(), listener, async move {
+            let _ = stopped.await;
+        }));
+        Server {
+            base: format!("http://{addr}"),
+            app,
+            client: reqwest::Client::new(),
+            db_path,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// A new organisation and a token of it.
+    async fn org(&self, slug: &str, country: OrgCountry) -> String {
+        let actor = Actor("test".into());
+        self.app.create_organisation(slug, &format!("{slug} name"), country, &actor).await.unwrap();
+        self.app.create_token(Some(slug), "test token", &actor).await.unwrap().token
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let bytes = r.bytes().await.unwrap().to_vec();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Resp { status, headers, body, bytes }
+    }
+
+    async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Resp {
+        let r = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let bytes = r.bytes().await.unwrap().to_vec();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Resp { status, headers, body, bytes }
+    }
+
+    async fn get(&self, token: &str, path: &str) -> Resp {
+        self.send(Method::GET, path, Some(token), None, &[]).await
+    }
+
+    async fn post(&self, token: &str, path: &str, body: Value) -> Resp {
+        self.send(Method::POST, path, Some(token), Some(&body), &[]).await
+    }
+
+    async fn patch(&self, token: &str, path: &str, body: Value) -> Resp {
+        self.send(Method::PATCH, path, Some(token), Some(&body), &[]).await
+    }
+
+    async fn delete(&self, token: &str, path: &str) -> Resp {
+        self.send(Method::DELETE, path, Some(token), None, &[]).await
+    }
+
+    /// The values of `key` in the rows of the list at `path`.
+    async fn col(&self, token: &str, path: &str, key: &str) -> Vec<String> {
+        let r = self.get(token, path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        r.column(key)
+    }
+
+    /// POSTs and insists on `status`.
+    async fn must_post(&self, token: &str, path: &str, body: Value, status: u16) -> Value {
+        let r = self.post(token, path, body).await;
+        assert_eq!(r.status, status, "POST {path}: {}", r.body);
+        r.body
+    }
+
+    async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap().unwrap();
+        }
+        self.app.store.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.db_path.display()));
+        }
+    }
+}
+
+fn debtor(number: &str, name: &str) -> Value {
+    json!({ "number": number, "name": name, "kind": "business" })
+}
+
+fn invoice(number: &str, debtor: &str, issue: i32, due: i32, amount: &str) -> Value {
+    json!({
+        "number": number, "debtor_number": debtor,
+        "issue_date": day(issue), "due_date": day(due), "amount": amount
+    })
+}
+
+fn payment(date: i32, amount: &str) -> Value {
+    json!({ "date": day(date), "amount": amount })
+}
+
+// ------------------------------------------------------------------ debtors
+
+#[tokio::test]
+async fn debtors_can_be_created_read_listed_and_patched() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    let body = json!({
+        "number": "D1", "name": "  Bakkerij Jansen BV ", "kind": "business",
+        "emails": [{ "address": "ap@jansen.nl", "purpose": "billing" }],
+        "phones": [{ "number": "+31 20 123 4567" }],
+        "address": { "street": "Damrak 1", "postal_code": "1012 LG", "city": "Amsterdam", "country": "NL" },
+        "ibans": ["NL91 ABNA 0417 1643 00"], "segments": ["wholesale"], "owner": "anna",
+        "credit_limit": "5000"
+    });
+    let r = s.post(&t, "/api/v1/debtors", body.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/api/v1/debtors/D1"));
+    let d = &r.body;
+    assert_eq!(d["number"], "D1");
+    assert_eq!(d["name"], "Bakkerij Jansen BV");
+    assert_eq!(d["kind"], "business");
+    assert_eq!(d["country"], "NL", "the organisation's country is the default");
+    assert_eq!(d["language"], "nl");
+    assert_eq!(d["emails"], json!([{ "address": "ap@jansen.nl", "purpose": "billing" }]));
+    assert_eq!(d["phones"], json!([{ "number": "+31 20 123 4567", "purpose": "general" }]));
+    assert_eq!(d["address"]["city"], "Amsterdam");
+    assert_eq!(d["ibans"], json!(["NL91ABNA0417164300"]));
+    assert_eq!(d["credit_limit"], "5000.00");
+    assert_eq!(d["currency"], "EUR");
+    assert_eq!(d["pause"], Value::Null);
+    assert!(d.get("figures").is_none(), "figures only on GET");
+    assert!(d.get("id").is_none() && d.get("has_document").is_none(), "no store internals: {d}");
+
+    // The same debtor again changes nothing; another one with its number is a conflict.
+    let again = s.post(&t, "/api/v1/debtors", body.clone()).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.header("location"), None);
+    let other = s.post(&t, "/api/v1/debtors", debtor("D1", "Someone else")).await;
+    assert_eq!((other.status, other.code()), (409, "debtor_exists"));
+
+    let got = s.get(&t, "/api/v1/debtors/D1").await;
+    assert_eq!(got.status, 200);
+    let f = &got.body["figures"];
+    assert_eq!(f["as_of"], today().to_string());
+    assert_eq!((f["open"].as_str(), f["currency"].as_str()), (Some("0.00"), Some("EUR")));
+    assert_eq!(f["over_credit_limit"], false);
+
+    s.must_post(&t, "/api/v1/debtors", debtor("D2", "Zeeman"), 201).await;
+    let list = s.get(&t, "/api/v1/debtors").await;
+    assert_eq!(list.column("number"), ["D1", "D2"]);
+    assert_eq!(list.body["next_cursor"], Value::Null);
+
+    // PATCH merges: given fields change, the others stay; null clears; address merges.
+    let p = s
+        .patch(
+            &t,
+            "/api/v1/debtors/D1",
+            json!({ "name": "Jansen", "owner": null, "address": { "city": "Haarlem" } }),
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!(p.body["name"], "Jansen");
+    assert_eq!(p.body["owner"], Value::Null);
+    assert_eq!(p.body["address"]["city"], "Haarlem");
+    assert_eq!(p.body["address"]["street"], "Damrak 1");
+    assert_eq!(p.body["segments"], json!(["wholesale"]));
+    assert_eq!(p.body["credit_limit"], "5000.00");
+    let got = s.get(&t, "/api/v1/debtors/D1").await;
+    assert_eq!(got.body["name"], "Jansen");
+
+    // Renaming by PATCH moves the resource.
+    let p = s.patch(&t, "/api/v1/debtors/D2", json!({ "number": "D3" })).await;
+    assert_eq!(p.body["number"], "D3");
+    assert_eq!(s.get(&t, "/api/v1/debtors/D2").await.status, 404);
+    assert_eq!(s.get(&t, "/api/v1/debtors/D3").await.status, 200);
+
+    // Patching a field that does not exist is a bad request naming it.
+    let bad = s.patch(&t, "/api/v1/debtors/D1", json!({ "nmae": "x" })).await;
+    assert_eq!((bad.status, bad.code(), bad.field()), (400, "bad_request", Some("nmae")));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn dunning_of_a_debtor_can_be_paused_and_resumed() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    s.must_post(&t, "/api/v1/debtors", debtor("D1", "Jansen"), 201).await;
+    let until = day(10);
+    let r = s
+        .post(
+            &t,
+            "/api/v1/debtors/D1/pause",
+            json!({ "reason": "dispute about delivery", "until": until }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["pause"], json!({ "reason": "dispute about delivery", "until": until }));
+    assert_eq!(s.get(&t, "/api/v1/debtors/D1").await.body["figures"]["paused"], true);
+    let paused = s.get(&t, "/api/v1/debtors?paused=true").await;
+    assert_eq!(paused.column("number"), ["D1"]);
+    let past =
+        s.post(&t, "/api/v1/debtors/D1/pause", json!({ "reason": "x", "until": day(-1) })).await;
+    assert_eq!((past.status, past.code(), past.field()), (422, "validation_failed", Some("until")));
+    let empty = s.post(&t, "/api/v1/debtors/D1/pause", json!({ "reason": " " })).await;
+    assert_eq!((empty.status, empty.field()), (422, Some("reason")));
+    let r = s.send(Method::POST, "/api/v1/debtors/D1/resume", Some(&t), None, &[]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["pause"], Value::Null);
+    assert_eq!(s.get(&t, "/api/v1/debtors?paused=true").await.data().len(), 0);
+    s.stop().await;
+}
+
+// ------------------------------------------------------------------ invoices and credit notes
+
+#[tokio::test]
+async fn an_invoice_without_a_payment_reference_gets_one_generated() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    s.must_post(&t, "/api/v1/debtors", debtor("D1", "Jansen"), 201).await;
+    let mut body = invoice("F2026-1", "D1", -5, 25, "121.00");
+    body["amount_excl_vat"] = json!("100");
+    body["description"] = json!("March deliveries");
+    let r = s.post(&t, "/api/v1/invoices", body.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/api/v1/invoices/F2026-1"));
+    let i = &r.body;
+    assert_eq!(i["amount"], "121.00");
+    assert_eq!(i["amount_excl_vat"], "100.00");
+    assert_eq!(i["currency"], "EUR");
+    assert_eq!(i["open"], "121.00");
+    assert_eq!(i["status"], "open");
+    assert_eq!(i["overdue"], false);
+    assert_eq!(i["issue_date"], day(-5));
+    assert_eq!(i["pdf_url"], Value::Null);
+    assert_eq!(i["allocations"], json!([]));
+    let reference = i["payment_reference"].as_str().expect("a generated reference");
+    let checked = arflow_core::reference::check(reference).unwrap();
+    assert_eq!(checked.scheme.as_str(), "nl", "a Dutch organisation gets betalingskenmerken");
+
+    // The same invoice again: 200, same reference; a different one with the number: 409.
+    let again = s.post(&t, "/api/v1/invoices", body.clone()).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body["payment_reference"], reference);
+    let mut other = body.clone();
+    other["amount"] = json!("150.00");
+    let conflict = s.post(&t, "/api/v1/invoices", other).await;
+    assert_eq!((conflict.status, conflict.code()), (409, "invoice_exists"));
+
+    // PATCH: due date and description only.
+    let p = s
+        .patch(&t, "/api/v1/invoices/F2026-1", json!({ "due_date": day(-1), "description": null }))
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!(p.body["due_date"], day(-1));
+    assert_eq!(p.body["description"], Value::Null);
+    assert_eq!(p.body["overdue"], true);
+    assert_eq!(p.body["days_overdue"], 1);
+    let before_issue =
+        s.patch(&t, "/api/v1/invoices/F2026-1", json!({ "due_date": day(-30) })).await;
+    assert_eq!((before_issue.status, before_issue.field()), (422, Some("due_date")));
+    let amount = s.patch(&t, "/api/v1/invoices/F2026-1", json!({ "amount": "1.00" })).await;
+    assert_eq!((amount.status, amount.field()), (400, Some("amount")));
+
+    // A given reference must be a valid one.
+    let mut bad_ref = invoice("F2026-2", "D1", 0, 30, "10");
+    bad_ref["payment_reference"] = json!("1234");
+    let r = s.post(&t, "/api/v1/invoices", bad_ref).await;
+    assert_eq!((r.status, r.field()), (422, Some("payment_reference")));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn invoices_are_positive_and_credit_notes_are_given_positive_and_stored_negative() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Be).await;
+    s.must_post(&t, "/api/v1/debtors", debtor("D1", "Janssens"), 201).await;
+    let negative = s.post(&t, "/api/v1/invoices", invoice("F1", "D1", 0, 30, "-50.00")).await;
+    assert_eq!(
+        (negative.status, negative.code(), negative.field()),
+        (422, "validation_failed", Some("amount"))
+    );
+    assert!(negative.body["error"]["message"].as_str().unwrap().contains("/api/v1/credit-notes"));
+
+    let f1 = s.must_post(&t, "/api/v1/invoices", invoice("F1", "D1", -10, 20, "200.00"), 201).await;
+    let reference = f1["payment_reference"].as_str().unwrap();
+    assert_eq!(arflow_core::reference::check(reference).unwrap().scheme.as_str(), "ogm");
+
+    let minus = s
+        .post(&t, "/api/v1/credit-notes", json!({ "number": "C1", "debtor_number": "D1", "issue_date": day(-1), "amount": "-50" }))
+        .await;
+    assert_eq!((minus.status, minus.field()), (422, Some("amount")));
+    let r = s
+        .post(
+            &t,
+            "/api/v1/credit-notes",
+            json!({
+                "number": "C1", "debtor_number": "D1", "issue_date": day(-1), "amount": "50.00",
+                "credits_invoice": "F1", "description": "returned goods"
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/api/v1/credit-notes/C1"));
+    let c = &r.body;
+    assert_eq!(c["amount"], "50.00");
+    assert_eq!(c["due_date"], day(-1), "the due date defaults to the issue date");
+    assert_eq!(c["available"], "0.00", "all of it went to F1");
+    assert_eq!(c["status"], "settled");
+    assert_eq!(c["credits_invoice"], "F1");
+    assert_eq!(c["allocations"][0]["invoice_number"], "F1");
+    assert_eq!(c["allocations"][0]["credit_note_number"], "C1");
+    assert_eq!(c["allocations"][0]["payment_id"], Value::Null);
+    assert_eq!(c["allocations"][0]["amount"], "50.00");
+
+    let f1 = s.get(&t, "/api/v1/invoices/F1").await;
+    assert_eq!(f1.body["open"], "150.00");
+    // The kinds stay apart.
+    assert_eq!(s.get(&t, "/api/v1/invoices/C1").await.code(), "invoice_not_found");
+    assert_eq!(s.get(&t, "/api/v1/credit-notes/F1").await.code(), "credit_note_not_found");
+    assert_eq!(s.get(&t, "/api/v1/invoices").await.column("number"), ["F1"]);
+    assert_eq!(s.get(&t, "/api/v1/credit-notes").await.column("number"), ["C1"]);
+    assert_eq!(s.get(&t, "/api/v1/credit-notes/C1").await.body["amount"], "50.00");
+    // The ledger keeps it negative: the ageing nets it.
+    let ageing = s.get(&t, "/api/v1/reports/ageing").await;
+    assert_eq!(ageing.body["total"], "150.00");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn an_invoice_pdf_can_be_stored_and_read_back() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    s.must_post(&t, "/api/v1/debtors", debtor("D1", "Jansen"), 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F 1/2", "D1", 0, 30, "10"), 201).await;
+    let path = "/api/v1/invoices/F%201%2F2/pdf";
+    let missing = s.get(&t, path).await;
+    assert_eq!((missing.status, missing.code()), (404, "document_not_found"));
+    let pdf = b"%PDF-1.7\n% a tiny test document\n%%EOF\n".to_vec();
+    let r = s.raw(Method::PUT, path, &t, "application/pdf", pdf.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["pdf_url"], "/api/v1/invoices/F%201%2F2/pdf");
+    let got = s.get(&t, path).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.header("content-type"), Some("application/pdf"));
+    assert_eq!(got.bytes, pdf);
+    let not_pdf = s.raw(Method::PUT, path, &t, "application/pdf", b"hello".to_vec()).await;
+    assert_eq!(
+        (not_pdf.status, not_pdf.code(), not_pdf.field()),
+        (422, "validation_failed", Some("body"))
+    );
+    let wrong_type = s.raw(Method::PUT, path, &t, "text/plain", pdf.clone()).await;
+    assert_eq!((wrong_type.status, wrong_type.code()), (415, "unsupported_media_type"));
+    // Larger than a JSON body may be, well under the PDF limit.
+    let mut big = b"%PDF-1.7\n".to_vec();
+    big.resize(3 << 20, b' ');
+    let r = s.raw(Method::PUT, path, &t, "application/pdf", big.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(s.get(&t, path).await.bytes.len(), big.len());
+    s.stop().await;
+}
+
+// ------------------------------------------------------------------ payments and allocations
+
+#[tokio::test]
+async fn a_payment_naming_its_invoice_is_allocated_and_reduces_what_is_open() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    s.must_post(&t, "/api/v1/debtors", debtor("D1", "Jansen"), 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F1", "D1", -20, 10, "121.00"), 201).await;
+    let mut body = payment(-1, "100.00");
+    body["invoice_number"] = json!("F1");
+    body["counterparty_iban"] = json!("NL91 ABNA 0417 1643 00");
+    body["counterparty_name"] = json!("Jansen");
+    let r = s.post(&t, "/api/v1/payments", body.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let p = &r.body;
+    let id = p["id"].as_i64().unwrap();
+    assert_eq!(r.header("location").map(str::to_owned), Some(format!("/api/v1/payments/{id}")));
+    assert_eq!(p["amount"], "100.00");
+    assert_eq!(p["unapplied"], "0.00");
+    assert_eq!(p["source"], "api");
+    assert_eq!(p["debtor_number"], "D1");
+    assert_eq!(p["counterparty_iban"], "NL91ABNA0417164300");
+    assert!(p["external_id"].as_str().unwrap().starts_with("api:"));
+    assert_eq!(p["allocations"][0]["invoice_number"], "F1");
+    assert_eq!(p["allocations"][0]["payment_id"], id);
+    let f1 = s.get(&t, "/api/v1/invoices/F1").await;
+    assert_eq!(f1.body["open"], "21.00");
+    assert_eq!(f1.body["allocations"][0]["amount"], "100.00");
+    let got = s.get(&t, &format!("/api/v1/payments/{id}")).await;
+    assert_eq!(got.body["allocations"][0]["invoice_number"], "F1");
+
+    // The same POST again (no external id, no key) finds the first payment.
+    let again = s.post(&t, "/api/v1/payments", body.clone()).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body["id"], id);
+    assert_eq!(s.get(&t, "/api/v1/payments").await.data().len(), 1);
+    assert_eq!(s.get(&t, "/api/v1/invoices/F1").await.body["open"], "21.00");
+
+    // The rest pays it off and settles it; what is left stays unapplied.
+    let mut rest = payment(0, "30.00");
+    rest["invoice_number"] = json!("F1");
+    let r = s.must_post(&t, "/api/v1/payments", rest, 201).await;
+    assert_eq!(r["unapplied"], "9.00");
+    let f1 = s.get(&t, "/api/v1/invoices/F1").await;
+    assert_eq!(
+        (f1.body["open"].as_str(), f1.body["status"].as_str()),
+        (Some("0.00"), Some("settled"))
+    );
+    assert_eq!(f1.body["settled_on"], day(0));
+
+    let zero = s.post(&t, "/api/v1/payments", payment(0, "0")).await;
+    assert_eq!((zero.status, zero.field()), (422, Some("amount")));
+    let mut unknown = payment(0, "5");
+    unknown["invoice_number"] = json!("NOPE");
+    let r = s.post(&t, "/api/v1/payments", unknown).await;
+    assert_eq!((r.status, r.code(), r.field()), (422, "input_rejected", Some("invoice_number")));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn an_allocation_can_be_made_listed_and_undone() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    s.must_post(&t, "/api/v1/debtors", debtor("D1", "Jansen"), 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F1", "D1", -20, 10, "100.00"), 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F2", "D1", -20, 10, "50.00"), 201).await;
+    let p = s.must_post(&t, "/api/v1/payments", payment(-1, "120.00"), 201).await;
+    let pid = p["id"].as_i64().unwrap();
+    assert_eq!(p["unapplied"], "120.00");
+
+    let a = s
+        .post(
+            &t,
+            "/api/v1/allocations",
+            json!({ "invoice_number": "F1", "payment_id": pid, "amount": "70" }),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.body["amount"], "70.00");
+    assert_eq!(a.body["invoice_number"], "F1");
+    let aid = a.body["id"].as_i64().unwrap();
+    // Without an amount: as much as both sides allow (50 left of the payment, 50 open on F2).
+    let b = s
+        .post(&t, "/api/v1/allocations", json!({ "invoice_number": "F2", "payment_id": pid }))
+        .await;
+    assert_eq!(b.status, 201, "{}", b.body);
+    assert_eq!(b.body["amount"], "50.00");
+    let too_much = s
+        .post(
+            &t,
+            "/api/v1/allocations",
+            json!({ "invoice_number": "F1", "payment_id": pid, "amount": "1" }),
+        )
+        .await;
+    assert_eq!((too_much.status, too_much.field()), (422, Some("amount")));
+    let both = s
+        .post(
+            &t,
+            "/api/v1/allocations",
+            json!({ "invoice_number": "F1", "payment_id": pid, "credit_note_number": "C" }),
+        )
+        .await;
+    assert_eq!((both.status, both.field()), (422, Some("payment_id")));
+
+    let of_payment = s.get(&t, &format!("/api/v1/allocations?payment={pid}")).await;
+    assert_eq!(of_payment.column("invoice_number"), ["F1", "F2"]);
+    let of_invoice = s.get(&t, "/api/v1/allocations?invoice=F1").await;
+    assert_eq!(of_invoice.column("id"), [aid.to_string()]);
+    let neither = s.get(&t, "/api/v1/allocations").await;
+    assert_eq!((neither.status, neither.code()), (400, "bad_request"));
+    assert_eq!(s.get(&t, "/api/v1/invoices/F1").await.body["open"], "30.00");
+
+    let gone = s.delete(&t, &format!("/api/v1/allocations/{aid}")).await;
+    assert_eq!(gone.status, 200, "{}", gone.body);
+    assert_eq!(gone.body["id"], aid);
+    assert_eq!(gone.body["amount"], "70.00");
+    assert_eq!(s.get(&t, "/api/v1/invoices/F1").await.body["open"], "100.00");
+    assert_eq!(s.get(&t, &format!("/api/v1/payments/{pid}")).await.body["unapplied"], "70.00");
+    let twice = s.delete(&t, &format!("/api/v1/allocations/{aid}")).await;
+    assert_eq!((twice.status, twice.code()), (404, "allocation_not_found"));
+    s.stop().await;
+}
+
+// ------------------------------------------------------------------ lists
+
+/// Walks a list with `limit` and returns every row's `key`, failing on a repeat.
+async fn walk(s: &Server, t: &str, path: &str, key: &str, limit: u32) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let sep = if path.contains('?') { '&' } else { '?' };
+    for _ in 0..100 {
+        let url = match &cursor {
+            None => format!("{path}{sep}limit={limit}"),
+            Some(c) => format!("{path}{sep}limit={limit}&cursor={c}"),
+        };
+        let r = s.get(t, &url).await;
+        assert_eq!(r.status, 200, "{url}: {}", r.body);
+        assert!(r.data().len() <= limit as usize);
+        for v in r.column(key) {
+            assert!(!seen.contains(&v), "{v} seen twice in {path}");
+            seen.push(v);
+        }
+        match r.body["next_cursor"].as_str() {
+            Some(c) => {
+                assert_eq!(r.data().len(), limit as usize, "a cursor only after a full page");
+                cursor = Some(c.to_owned());
+            }
+            None => return seen,
+        }
+    }
+    panic!("{path} did not end");
+}
+
+#[tokio::test]
+async fn cursor_pagination_walks_every_row_exactly_once() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    let numbers: Vec<String> = (1..=7).map(|i| format!("D{i}")).collect();
+    for n in &numbers {
+        s.must_post(&t, "/api/v1/debtors", debtor(n, "x"), 201).await;
+    }
+    for i in 1..=6 {
+        s.must_post(&t, "/api/v1/invoices", invoice(&format!("F{i}"), "D1", -3, 30, "10"), 201)
+            .await;
+        s.must_post(&t, "/api/v1/payments", payment(-i, "1.00"), 201).await;
+    }
+    for limit in [1, 3, 7, 50] {
+        assert_eq!(walk(&s, &t, "/api/v1/debtors", "number", limit).await, numbers);
+    }
+    let invoices: Vec<String> = (1..=6).map(|i| format!("F{i}")).collect();
+    assert_eq!(walk(&s, &t, "/api/v1/invoices", "number", 4).await, invoices);
+    assert_eq!(walk(&s, &t, "/api/v1/invoices?status=open", "number", 2).await, invoices);
+    assert_eq!(walk(&s, &t, "/api/v1/payments", "id", 5).await.len(), 6);
+    let audit = walk(&s, &t, "/api/v1/audit", "id", 4).await;
+    let ids: Vec<i64> = audit.iter().map(|i| i.parse().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
+    assert_eq!(ids.len() as usize, s.get(&t, "/api/v1/audit?limit=1000").await.data().len());
+
+    // A cursor is opaque, checked, and belongs to its list.
+    let page = s.get(&t, "/api/v1/debtors?limit=2").await;
+    let cursor = page.body["next_cursor"].as_str().unwrap().to_owned();
+    let other_list = s.get(&t, &format!("/api/v1/invoices?cursor={cursor}")).await;
+    assert_eq!(
+        (other_list.status, other_list.code(), other_list.field()),
+        (400, "bad_request", Some("cursor"))
+    );
+    for garbage in ["x", "zz", "00", "a%20b"] {
+        let r = s.get(&t, &format!("/api/v1/debtors?cursor={garbage}")).await;
+        assert_eq!((r.status, r.field()), (400, Some("cursor")), "{garbage}");
+    }
+    for limit in ["0", "1001", "ten"] {
+        let r = s.get(&t, &format!("/api/v1/debtors?limit={limit}")).await;
+        assert_eq!((r.status, r.field()), (400, Some("limit")), "{limit}");
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn every_list_filter_narrows_the_list() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    let mut d1 = debtor("D1", "Bakkerij Jansen");
+    d1["segments"] = json!(["retail"]);
+    d1["owner"] = json!("anna");
+    s.must_post(&t, "/api/v1/debtors", d1, 201).await;
+    let mut d2 = debtor("D2", "Zeeman Groothandel");
+    d2["kind"] = json!("consumer");
+    d2["segments"] = json!(["wholesale"]);
+    d2["owner"] = json!("bob");
+    s.must_post(&t, "/api/v1/debtors", d2, 201).await;
+    s.must_post(&t, "/api/v1/debtors", debtor("X9", "Pauze BV"), 201).await;
+    s.must_post(&t, "/api/v1/debtors/X9/pause", json!({ "reason": "talks" }), 200).await;
+
+    // F1: D1, overdue. F2: D2, not due. F3: D1 in USD, issued long ago. F4: D2, settled.
+    s.must_post(&t, "/api/v1/invoices", invoice("F1", "D1", -40, -10, "100"), 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F2", "D2", -1, 29, "200"), 201).await;
+    let mut usd = invoice("F3", "D1", -400, -370, "300");
+    usd["currency"] = json!("USD");
+    s.must_post(&t, "/api/v1/invoices", usd, 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F4", "D2", -5, 25, "40"), 201).await;
+    let mut pay_f4 = payment(-2, "40");
+    pay_f4["invoice_number"] = json!("F4");
+    s.must_post(&t, "/api/v1/payments", pay_f4, 201).await;
+    let mut unapplied = payment(-30, "7.50");
+    unapplied["counterparty_name"] = json!("unknown payer");
+    s.must_post(&t, "/api/v1/payments", unapplied, 201).await;
+    s.must_post(
+        &t,
+        "/api/v1/credit-notes",
+        json!({ "number": "C1", "debtor_number": "D2", "issue_date": day(0), "amount": "5" }),
+        201,
+    )
+    .await;
+
+    let debtors = |q: &str| format!("/api/v1/debtors?{q}");
+    let n = "number";
+    assert_eq!(s.col(&t, &debtors("search=jans"), n).await, ["D1"]);
+    assert_eq!(s.col(&t, &debtors("search=D"), n).await, ["D1", "D2"]);
+    assert_eq!(s.col(&t, &debtors("segment=wholesale"), n).await, ["D2"]);
+    assert_eq!(s.col(&t, &debtors("owner=anna"), n).await, ["D1"]);
+    assert_eq!(s.col(&t, &debtors("kind=consumer"), n).await, ["D2"]);
+    assert_eq!(s.col(&t, &debtors("overdue=true"), n).await, ["D1"]);
+    assert_eq!(s.col(&t, &debtors("paused=true"), n).await, ["X9"]);
+    assert_eq!(s.col(&t, &debtors("paused=false"), n).await, ["D1", "D2"]);
+
+    let invoices = |q: &str| format!("/api/v1/invoices?{q}");
+    assert_eq!(s.col(&t, &invoices(""), n).await, ["F1", "F2", "F3", "F4"]);
+    assert_eq!(s.col(&t, &invoices("status=open"), n).await, ["F1", "F2", "F3"]);
+    assert_eq!(s.col(&t, &invoices("status=settled"), n).await, ["F4"]);
+    assert_eq!(s.col(&t, &invoices("overdue=true"), n).await, ["F1", "F3"]);
+    assert_eq!(s.col(&t, &invoices("debtor=D2"), n).await, ["F2", "F4"]);
+    assert_eq!(s.col(&t, &invoices("debtor=NOBODY"), n).await, Vec::<String>::new());
+    assert_eq!(s.col(&t, &invoices("segment=retail"), n).await, ["F1", "F3"]);
+    assert_eq!(s.col(&t, &invoices("owner=bob"), n).await, ["F2", "F4"]);
+    assert_eq!(s.col(&t, &invoices("currency=USD"), n).await, ["F3"]);
+    assert_eq!(s.col(&t, &invoices(&format!("issued_from={}", day(-5))), n).await, ["F2", "F4"]);
+    assert_eq!(s.col(&t, &invoices(&format!("issued_to={}", day(-40))), n).await, ["F1", "F3"]);
+    let window = format!("issued_from={}&issued_to={}&debtor=D1", day(-40), day(-40));
+    assert_eq!(s.col(&t, &invoices(&window), n).await, ["F1"]);
+    assert_eq!(s.col(&t, "/api/v1/credit-notes?debtor=D2&status=open", n).await, ["C1"]);
+    assert_eq!(s.col(&t, "/api/v1/credit-notes?debtor=D1", n).await, Vec::<String>::new());
+
+    let payments = |q: &str| format!("/api/v1/payments?{q}");
+    let a = "amount";
+    assert_eq!(s.col(&t, &payments(""), a).await, ["40.00", "7.50"]);
+    assert_eq!(s.col(&t, &payments("debtor=D2"), a).await, ["40.00"]);
+    assert_eq!(s.col(&t, &payments("unapplied=true"), a).await, ["7.50"]);
+    assert_eq!(s.col(&t, &payments("unapplied=false"), a).await, ["40.00"]);
+    assert_eq!(s.col(&t, &payments(&format!("from={}", day(-10))), a).await, ["40.00"]);
+    assert_eq!(s.col(&t, &payments(&format!("to={}", day(-10))), a).await, ["7.50"]);
+
+    // Bad filter values and unknown parameters are refused, naming the parameter.
+    for (q, field) in [
+        ("/api/v1/invoices?status=late", "status"),
+        ("/api/v1/invoices?overdue=false", "overdue"),
+        ("/api/v1/invoices?issued_from=2026-02-30", "issued_from"),
+        ("/api/v1/invoices?currency=XYZ", "currency"),
+        ("/api/v1/debtors?kind=company", "kind"),
+        ("/api/v1/debtors?paused=yes", "paused"),
+        ("/api/v1/payments?sort=date", "sort"),
+    ] {
+        let r = s.get(&t, q).await;
+        assert_eq!(
+            (r.status, r.code(), r.field()),
+            (400, "bad_request", Some(field)),
+            "{q}: {}",
+            r.body
+        );
+    }
+    s.stop().await;
+}
+
+// ------------------------------------------------------------------ reports, organisation
+
+#[tokio::test]
+async fn reports_have_their_json_shape() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    s.must_post(&t, "/api/v1/debtors", debtor("D1", "Jansen"), 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F1", "D1", -60, -45, "100.00"), 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F2", "D1", -5, 25, "50.00"), 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F3", "D1", -50, -40, "80.00"), 201).await;
+    let mut paid = payment(-20, "80.00");
+    paid["invoice_number"] = json!("F3");
+    s.must_post(&t, "/api/v1/payments", paid, 201).await;
+
+    let a = s.get(&t, "/api/v1/reports/ageing").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["as_of"], today().to_string());
+    assert_eq!(a.body["currency"], "EUR");
+    assert_eq!(a.body["total"], "150.00");
+    assert_eq!(a.body["overdue"], "100.00");
+    let labels: Vec<&str> = a.body["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["not_due", "1-30", "31-60", "61-90", "91-180", "180+"]);
+    assert_eq!(a.body["buckets"][0], json!({ "label": "not_due", "amount": "50.00", "count": 1 }));
+    assert_eq!(a.body["buckets"][2], json!({ "label": "31-60", "amount": "100.00", "count": 1 }));
+    for key in ["unapplied", "net"] {
+        assert!(a.body[key].is_string(), "{key}");
+    }
+    let custom = s
+        .get(&t, &format!("/api/v1/reports/ageing?buckets=10,50&as_of={}&debtor=D1", day(-1)))
+        .await;
+    assert_eq!(custom.status, 200, "{}", custom.body);
+    assert_eq!(custom.body["buckets"].as_array().unwrap().len(), 4);
+    assert_eq!(custom.body["as_of"], day(-1));
+    let bad = s.get(&t, "/api/v1/reports/ageing?buckets=60,30").await;
+    assert_eq!((bad.status, bad.field()), (400, Some("buckets")));
+    let nobody = s.get(&t, "/api/v1/reports/ageing?debtor=NOBODY").await;
+    assert_eq!((nobody.status, nobody.code()), (404, "debtor_not_found"));
+
+    let d = s.get(&t, "/api/v1/reports/dso").await;
+    assert_eq!(d.status, 200, "{}", d.body);
+    for key in [
+        "as_of",
+        "countback_days",
+        "standard_days",
+        "period_days",
+        "receivables",
+        "capped",
+        "currency",
+    ] {
+        assert!(d.body.get(key).is_some(), "dso lacks {key}: {}", d.body);
+    }
+    assert_eq!(d.body["period_days"], 90);
+    assert!(d.body["countback_days"].is_string(), "{}", d.body);
+    let d30 = s.get(&t, "/api/v1/reports/dso?period_days=30").await;
+    assert_eq!(d30.body["period_days"], 30);
+    let bad = s.get(&t, "/api/v1/reports/dso?period_days=0").await;
+    assert_eq!((bad.status, bad.field()), (400, Some("period_days")));
+
+    let b = s.get(&t, "/api/v1/reports/behaviour").await;
+    assert_eq!(b.status, 200, "{}", b.body);
+    assert_eq!(b.body["count"], 1);
+    assert_eq!(b.body["to"], today().to_string());
+    assert_eq!(b.body["from"], day(-365));
+    let b = s
+        .get(&t, &format!("/api/v1/reports/behaviour?from={}&to={}&debtor=D1", day(-30), day(0)))
+        .await;
+    assert_eq!(b.body["count"], 1);
+    assert!(b.body["average_days_to_pay"].is_string());
+    let b = s.get(&t, &format!("/api/v1/reports/behaviour?from={}", day(1))).await;
+    assert_eq!((b.status, b.field()), (400, Some("from")));
+
+    let o = s.get(&t, "/api/v1/organisation").await;
+    assert_eq!(o.body["slug"], "acme");
+    assert_eq!(o.body["currency"], "EUR");
+    assert_eq!(o.body["time_zone"], "Europe/Amsterdam");
+    assert_eq!(o.body["reference_scheme"], "nl");
+    s.stop().await;
+}
+
+// ------------------------------------------------------------------ errors, idempotency
+
+#[tokio::test]
+async fn errors_have_stable_codes_and_statuses() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    let r = s.get(&t, "/api/v1/debtors/NOPE").await;
+    assert_eq!((r.status, r.code()), (404, "debtor_not_found"));
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("NOPE"));
+    assert_eq!(r.body["error"]["field"], Value::Null);
+    assert_eq!(s.get(&t, "/api/v1/invoices/NOPE").await.code(), "invoice_not_found");
+    assert_eq!(s.get(&t, "/api/v1/credit-notes/NOPE").await.code(), "credit_note_not_found");
+    assert_eq!(s.get(&t, "/api/v1/payments/99").await.code(), "payment_not_found");
+    assert_eq!(s.get(&t, "/api/v1/payments/abc").await.code(), "payment_not_found");
+    assert_eq!(s.delete(&t, "/api/v1/allocations/99").await.code(), "allocation_not_found");
+
+    s.must_post(&t, "/api/v1/debtors", debtor("D1", "Jansen"), 201).await;
+    let r = s.post(&t, "/api/v1/debtors", debtor("D1", "Other")).await;
+    assert_eq!((r.status, r.code()), (409, "debtor_exists"));
+
+    // Not JSON, wrong types, missing and unknown fields, enumerations: 400 naming the field.
+    let r = s
+        .raw(Method::POST, "/api/v1/debtors", &t, "application/json", b"{\"number\": ".to_vec())
+        .await;
+    assert_eq!((r.status, r.code(), r.field()), (400, "bad_request", None));
+    let r = s.raw(Method::POST, "/api/v1/debtors", &t, "application/json", Vec::new()).await;
+    assert_eq!((r.status, r.code()), (400, "bad_request"));
+    let r = s.post(&t, "/api/v1/debtors", json!({ "number": "D2", "kind": "business" })).await;
+    assert_eq!((r.status, r.field()), (400, Some("name")));
+    let r = s
+        .post(
+            &t,
+            "/api/v1/debtors",
+            json!({ "number": "D2", "name": "x", "kind": "business", "colour": "red" }),
+        )
+        .await;
+    assert_eq!((r.status, r.field()), (400, Some("colour")));
+    let r = s
+        .post(&t, "/api/v1/debtors", json!({ "number": "D2", "name": "x", "kind": "company" }))
+        .await;
+    assert_eq!((r.status, r.field()), (400, Some("kind")));
+    let r = s
+        .post(&t, "/api/v1/debtors", json!({ "number": 2, "name": "x", "kind": "business" }))
+        .await;
+    assert_eq!((r.status, r.field()), (400, Some("number")));
+    let r = s
+        .post(&t, "/api/v1/debtors", json!({ "number": "D2", "name": "x", "kind": "business", "emails": [{ "address": "a@b.nl", "purpose": "spam" }] }))
+        .await;
+    assert_eq!((r.status, r.field()), (400, Some("emails[0].purpose")));
+
+    // Values the rules refuse: 422 naming the field.
+    let r = s
+        .post(&t, "/api/v1/debtors", json!({ "number": "D2", "name": "x", "kind": "business", "emails": [{ "address": "not an address" }] }))
+        .await;
+    assert_eq!((r.status, r.code(), r.field()), (422, "validation_failed", Some("emails[0]")));
+    let r = s
+        .post(
+            &t,
+            "/api/v1/debtors",
+            json!({ "number": "D2", "name": "x", "kind": "business", "credit_limit": "1,234.00" }),
+        )
+        .await;
+    assert_eq!((r.status, r.field()), (422, Some("credit_limit")));
+    let r = s.post(&t, "/api/v1/invoices", invoice("F1", "D1", 0, 30, "12.345")).await;
+    assert_eq!((r.status, r.field()), (422, Some("amount")));
+    let mut bad_date = invoice("F1", "D1", 0, 30, "12");
+    bad_date["issue_date"] = json!("2026-02-30");
+    let r = s.post(&t, "/api/v1/invoices", bad_date).await;
+    assert_eq!((r.status, r.field()), (422, Some("issue_date")));
+    let r = s.post(&t, "/api/v1/invoices", invoice("F1", "NOBODY", 0, 30, "12")).await;
+    assert_eq!((r.status, r.code(), r.field()), (422, "input_rejected", Some("debtor_number")));
+    let r = s.post(&t, "/api/v1/invoices", invoice("F1", "D1", 0, -1, "12")).await;
+    assert_eq!((r.status, r.field()), (422, Some("due_date")));
+
+    // Unknown routes and methods have their own codes.
+    let r = s.get(&t, "/api/v1/nothing-here").await;
+    assert_eq!((r.status, r.code()), (404, "route_not_found"));
+    let r = s.send(Method::PUT, "/api/v1/debtors", Some(&t), Some(&json!({})), &[]).await;
+    assert_eq!((r.status, r.code()), (405, "method_not_allowed"));
+
+    // A JSON body over the limit.
+    let big = json!({ "number": "D9", "name": "x".repeat(2 << 20), "kind": "business" });
+    let r = s.post(&t, "/api/v1/debtors", big).await;
+    assert_eq!((r.status, r.code()), (413, "payload_too_large"));
+
+    let r = s.send(Method::GET, "/api/v1/debtors", None, None, &[]).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn an_idempotency_key_replays_the_first_answer_and_refuses_another_request() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    let key = [("idempotency-key", "create-d1")];
+    let body = debtor("D1", "Jansen");
+    let first = s.send(Method::POST, "/api/v1/debtors", Some(&t), Some(&body), &key).await;
+    assert_eq!(first.status, 201);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let replay = s.send(Method::POST, "/api/v1/debtors", Some(&t), Some(&body), &key).await;
+    assert_eq!(replay.status, 201, "the first status, not a fresh 200");
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.header("location"), Some("/api/v1/debtors/D1"));
+    assert_eq!(replay.body, first.body);
+
+    let other =
+        s.send(Method::POST, "/api/v1/debtors", Some(&t), Some(&debtor("D2", "x")), &key).await;
+    assert_eq!(
+        (other.status, other.code(), other.field()),
+        (422, "idempotency_key_reused", Some("Idempotency-Key"))
+    );
+    assert_eq!(s.get(&t, "/api/v1/debtors/D2").await.status, 404, "nothing was created");
+
+    // Payments: the key is the payment's identity; a retry records it once.
+    s.must_post(&t, "/api/v1/invoices", invoice("F1", "D1", -3, 30, "100"), 201).await;
+    let mut pay = payment(0, "25.00");
+    pay["invoice_number"] = json!("F1");
+    let k = [("idempotency-key", "pay-1")];
+    let p1 = s.send(Method::POST, "/api/v1/payments", Some(&t), Some(&pay), &k).await;
+    assert_eq!(p1.status, 201, "{}", p1.body);
+    assert_eq!(p1.body["external_id"], "idempotency-key:pay-1");
+    let p2 = s.send(Method::POST, "/api/v1/payments", Some(&t), Some(&pay), &k).await;
+    assert_eq!((p2.status, p2.header("idempotent-replayed")), (201, Some("true")));
+    assert_eq!(p2.body["id"], p1.body["id"]);
+    // Another key for an identical payment is another payment.
+    let p3 = s
+        .send(
+            Method::POST,
+            "/api/v1/payments",
+            Some(&t),
+            Some(&pay),
+            &[("idempotency-key", "pay-2")],
+        )
+        .await;
+    assert_eq!(p3.status, 201);
+    assert_ne!(p3.body["id"], p1.body["id"]);
+    assert_eq!(s.get(&t, "/api/v1/invoices/F1").await.body["open"], "50.00");
+
+    // Allocations are not idempotent by themselves: the key makes a retry safe.
+    let p4 = s
+        .send(
+            Method::POST,
+            "/api/v1/payments",
+            Some(&t),
+            Some(&payment(0, "10")),
+            &[("idempotency-key", "pay-3")],
+        )
+        .await;
+    let alloc = json!({ "invoice_number": "F1", "payment_id": p4.body["id"], "amount": "5" });
+    let k = [("idempotency-key", "alloc-1")];
+    let a1 = s.send(Method::POST, "/api/v1/allocations", Some(&t), Some(&alloc), &k).await;
+    let a2 = s.send(Method::POST, "/api/v1/allocations", Some(&t), Some(&alloc), &k).await;
+    assert_eq!((a1.status, a2.status), (201, 201));
+    assert_eq!(a1.body["id"], a2.body["id"]);
+    assert_eq!(s.get(&t, "/api/v1/invoices/F1").await.body["open"], "45.00");
+
+    // Validation answers are remembered too; keys are checked.
+    let bad = json!({ "number": "D3", "name": "x", "kind": "business", "credit_limit": "-1" });
+    let k = [("idempotency-key", "bad-1")];
+    let b1 = s.send(Method::POST, "/api/v1/debtors", Some(&t), Some(&bad), &k).await;
+    let b2 = s.send(Method::POST, "/api/v1/debtors", Some(&t), Some(&bad), &k).await;
+    assert_eq!((b1.status, b2.status, b2.header("idempotent-replayed")), (422, 422, Some("true")));
+    let long = "k".repeat(256);
+    let r = s
+        .send(
+            Method::POST,
+            "/api/v1/debtors",
+            Some(&t),
+            Some(&debtor("D4", "x")),
+            &[("idempotency-key", &long)],
+        )
+        .await;
+    assert_eq!((r.status, r.field()), (422, Some("Idempotency-Key")));
+    assert_eq!(s.get(&t, "/api/v1/debtors/D4").await.status, 404);
+
+    // Keys are per organisation.
+    let t2 = s.org("other", OrgCountry::Nl).await;
+    let r = s
+        .send(
+            Method::POST,
+            "/api/v1/debtors",
+            Some(&t2),
+            Some(&debtor("D2", "x")),
+            &[("idempotency-key", "create-d1")],
+        )
+        .await;
+    assert_eq!((r.status, r.header("idempotent-replayed")), (201, None));
+    s.stop().await;
+}
+
+// ------------------------------------------------------------------ isolation and auth
+
+/// Everything organisation B's token can read about B.
+async fn snapshot(s: &Server, t: &str, payment_id: i64) -> Vec<Value> {
+    let mut out = Vec::new();
+    for path in [
+        "/api/v1/debtors".to_owned(),
+        "/api/v1/debtors/D1".to_owned(),
+        "/api/v1/invoices".to_owned(),
+        "/api/v1/invoices/F1".to_owned(),
+        "/api/v1/credit-notes".to_owned(),
+        "/api/v1/credit-notes/C1".to_owned(),
+        "/api/v1/payments".to_owned(),
+        format!("/api/v1/payments/{payment_id}"),
+        "/api/v1/allocations?invoice=F1".to_owned(),
+        "/api/v1/audit?limit=1000".to_owned(),
+        "/api/v1/organisation".to_owned(),
+        "/api/v1/reports/ageing".to_owned(),
+    ] {
+        let r = s.get(t, &path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        out.push(r.body);
+    }
+    let pdf = s.get(t, "/api/v1/invoices/F1/pdf").await;
+    assert_eq!(pdf.status, 200);
+    out.push(json!(pdf.bytes));
+    out
+}
+
+#[tokio::test]
+async fn a_token_never_sees_or_changes_another_organisations_data() {
+    let s = Server::start().await;
+    let ta = s.org("org-a", OrgCountry::Nl).await;
+    let tb = s.org("org-b", OrgCountry::Be).await;
+    // B has one of everything; A has nothing.
+    let mut d1 = debtor("D1", "B's customer");
+    d1["segments"] = json!(["seg"]);
+    d1["owner"] = json!("own");
+    s.must_post(&tb, "/api/v1/debtors", d1, 201).await;
+    s.must_post(&tb, "/api/v1/invoices", invoice("F1", "D1", -40, -10, "100"), 201).await;
+    s.must_post(
+        &tb,
+        "/api/v1/credit-notes",
+        json!({ "number": "C1", "debtor_number": "D1", "issue_date": day(-1), "amount": "5" }),
+        201,
+    )
+    .await;
+    let mut pay = payment(-1, "30");
+    pay["invoice_number"] = json!("F1");
+    let p = s.must_post(&tb, "/api/v1/payments", pay, 201).await;
+    let pid = p["id"].as_i64().unwrap();
+    let aid = p["allocations"][0]["id"].as_i64().unwrap();
+    let r = s
+        .raw(Method::PUT, "/api/v1/invoices/F1/pdf", &tb, "application/pdf", b"%PDF-1.4 b".to_vec())
+        .await;
+    assert_eq!(r.status, 200);
+    let before = snapshot(&s, &tb, pid).await;
+
+    let mut routes = arflow_web::routes();
+    // Creating a debtor with B's number in A is allowed (A gets its own); do it last so the
+    // other cases still find nothing in A.
+    routes.sort_by_key(|(m, p)| *m == Method::POST && *p == "/api/v1/debtors");
+    let mut covered = 0;
+    for (method, template) in routes {
+        let path = template.replace("{number}", "D1").replace("{id}", &pid.to_string());
+        let path = match template {
+            p if p.starts_with("/api/v1/invoices/{number}") => template.replace("{number}", "F1"),
+            p if p.starts_with("/api/v1/credit-notes/{number}") => {
+                template.replace("{number}", "C1")
+            }
+            "/api/v1/allocations/{id}" => template.replace("{id}", &aid.to_string()),
+            _ => path,
+        };
+        let m = method.as_str();
+        let empty = |r: &Resp| {
+            assert_eq!(r.status, 200, "{m} {path}: {}", r.body);
+            assert_eq!(r.data().len(), 0, "{m} {path} shows B's rows: {}", r.body);
+        };
+        let not_found = |r: &Resp| {
+            assert_eq!(r.status, 404, "{m} {path}: {}", r.body);
+            assert!(
+                r.code().ends_with("_not_found") && r.code() != "route_not_found",
+                "{m} {path}: {}",
+                r.body
+            );
+        };
+        match (m, template) {
+            ("GET", "/healthz") => {
+                assert_eq!(s.send(method.clone(), &path, None, None, &[]).await.status, 200)
+            }
+            ("GET", "/api/v1/openapi.json") => assert_eq!(s.get(&ta, &path).await.status, 200),
+            ("GET", "/api/v1/organisation") => {
+                assert_eq!(s.get(&ta, &path).await.body["slug"], "org-a")
+            }
+            ("GET", "/api/v1/audit") => {
+                let r = s.get(&ta, "/api/v1/audit?limit=1000").await;
+                for e in r.data() {
+                    let text = e.to_string();
+                    assert!(
+                        !text.contains("D1") && !text.contains("F1") && !text.contains("org-b"),
+                        "{text}"
+                    );
+                }
+            }
+            ("GET", "/api/v1/debtors") => {
+                empty(&s.get(&ta, &path).await);
+                empty(&s.get(&ta, "/api/v1/debtors?search=D1").await);
+                empty(&s.get(&ta, "/api/v1/debtors?segment=seg&owner=own&overdue=true").await);
+            }
+            ("GET", "/api/v1/invoices") => {
+                empty(&s.get(&ta, &path).await);
+                empty(&s.get(&ta, "/api/v1/invoices?debtor=D1").await);
+                empty(&s.get(&ta, "/api/v1/invoices?segment=seg&overdue=true").await);
+            }
+            ("GET", "/api/v1/credit-notes") => {
+                empty(&s.get(&ta, &path).await);
+                empty(&s.get(&ta, "/api/v1/credit-notes?debtor=D1").await);
+            }
+            ("GET", "/api/v1/payments") => {
+                empty(&s.get(&ta, &path).await);
+                empty(&s.get(&ta, "/api/v1/payments?debtor=D1&unapplied=false").await);
+            }
+            ("GET", "/api/v1/allocations") => {
+                not_found(&s.get(&ta, "/api/v1/allocations?invoice=F1").await);
+                not_found(&s.get(&ta, &format!("/api/v1/allocations?payment={pid}")).await);
+                not_found(&s.get(&ta, "/api/v1/allocations?credit_note=C1").await);
+            }
+            ("GET", "/api/v1/reports/ageing") => {
+                let r = s.get(&ta, &path).await;
+                assert_eq!(
+                    (r.body["total"].as_str(), r.body["unapplied"].as_str()),
+                    (Some("0.00"), Some("0.00"))
+                );
+                not_found(&s.get(&ta, "/api/v1/reports/ageing?debtor=D1").await);
+            }
+            ("GET", "/api/v1/reports/dso") => {
+                let r = s.get(&ta, &path).await;
+                assert_eq!(r.body["receivables"], "0.00", "{}", r.body);
+            }
+            ("GET", "/api/v1/reports/behaviour") => {
+                assert_eq!(s.get(&ta, &path).await.body["count"], 0);
+                not_found(&s.get(&ta, "/api/v1/reports/behaviour?debtor=D1").await);
+            }
+            ("GET", _) => not_found(&s.get(&ta, &path).await),
+            ("PATCH", "/api/v1/debtors/{number}") => {
+                not_found(&s.patch(&ta, &path, json!({ "name": "taken over" })).await)
+            }
+            ("PATCH", "/api/v1/invoices/{number}") => {
+                not_found(&s.patch(&ta, &path, json!({ "due_date": day(90) })).await)
+            }
+            ("PUT", "/api/v1/invoices/{number}/pdf") => {
+                not_found(
+                    &s.raw(Method::PUT, &path, &ta, "application/pdf", b"%PDF-1.4 a".to_vec())
+                        .await,
+                );
+            }
+            ("DELETE", "/api/v1/allocations/{id}") => not_found(&s.delete(&ta, &path).await),
+            ("POST", "/api/v1/debtors/{number}/pause") => {
+                not_found(&s.post(&ta, &path, json!({ "reason": "x" })).await)
+            }
+            ("POST", "/api/v1/debtors/{number}/resume") => {
+                not_found(&s.send(Method::POST, &path, Some(&ta), None, &[]).await);
+            }
+            ("POST", "/api/v1/invoices") => {
+                let r = s.post(&ta, &path, invoice("F9", "D1", 0, 30, "1")).await;
+                assert_eq!((r.status, r.field()), (422, Some("debtor_number")), "{}", r.body);
+            }
+            ("POST", "/api/v1/credit-notes") => {
+                let r = s
+                    .post(&ta, &path, json!({ "number": "C9", "debtor_number": "D1", "issue_date": day(0), "amount": "1", "credits_invoice": "F1" }))
+                    .await;
+                assert_eq!(r.status, 422, "{}", r.body);
+            }
+            ("POST", "/api/v1/payments") => {
+                let mut body = payment(0, "1");
+                body["invoice_number"] = json!("F1");
+                let r = s.post(&ta, &path, body).await;
+                assert_eq!((r.status, r.field()), (422, Some("invoice_number")), "{}", r.body);
+            }
+            ("POST", "/api/v1/allocations") => {
+                not_found(
+                    &s.post(&ta, &path, json!({ "invoice_number": "F1", "payment_id": pid })).await,
+                );
+                not_found(
+                    &s.post(
+                        &ta,
+                        &path,
+                        json!({ "invoice_number": "F1", "credit_note_number": "C1" }),
+                    )
+                    .await,
+                );
+            }
+            ("POST", "/api/v1/debtors") => {
+                let r = s.post(&ta, &path, debtor("D1", "A's own D1")).await;
+                assert_eq!(r.status, 201, "{}", r.body);
+                assert_eq!(s.get(&ta, "/api/v1/debtors/D1").await.body["name"], "A's own D1");
+            }
+            other => panic!("no isolation case for {other:?}: add one"),
+        }
+        covered += 1;
+    }
+    assert_eq!(covered, arflow_web::routes().len());
+    assert_eq!(snapshot(&s, &tb, pid).await, before, "B's data changed");
+    s.stop().await;
+}
+
+/// The routes the API description marks as needing a token.
+fn authenticated_routes() -> Vec<(Method, String)> {
+    let spec = arflow_web::openapi();
+    let mut out = Vec::new();
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            if op.get("security") != Some(&json!([])) {
+                out.push((method.to_uppercase().parse().unwrap(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_authenticated_route_refuses_requests_without_a_valid_token() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    s.must_post(&t, "/api/v1/debtors", debtor("D1", "x"), 201).await;
+    // Well-formed, but not a token anyone was given.
+    let org_id = t.split('_').nth(1).unwrap();
+    let forged = format!("arf_{org_id}_{}", "ab".repeat(32));
+    let routes = authenticated_routes();
+    assert_eq!(
+        routes.len() + 2,
+        arflow_web::routes().len(),
+        "all but /healthz and the spec need a token"
+    );
+    for (method, template) in routes {
+        let path = template.replace("{number}", "D1").replace("{id}", "1");
+        let body = json!({});
+        let cases: [(Option<&str>, &str); 4] = [
+            (None, "none"),
+            (Some("garbage"), "garbage"),
+            (Some(&forged), "forged"),
+            (Some(""), "empty"),
+        ];
+        for (token, what) in cases {
+            let r = s.send(method.clone(), &path, token, Some(&body), &[]).await;
+            assert_eq!(
+                (r.status, r.code()),
+                (401, "unauthorized"),
+                "{method} {path} with {what} token: {}",
+                r.body
+            );
+        }
+        let r = s
+            .send(
+                method.clone(),
+                &path,
+                None,
+                Some(&body),
+                &[("authorization", &format!("Basic {t}"))],
+            )
+            .await;
+        assert_eq!(r.status, 401, "{method} {path} with a Basic scheme");
+    }
+    s.stop().await;
+}
+
+// ------------------------------------------------------------------ the API description
+
+#[test]
+fn the_openapi_document_describes_exactly_the_routes_served() {
+    let spec = arflow_web::openapi();
+    let mut described: Vec<(String, String)> = Vec::new();
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            described.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    let mut served: Vec<(String, String)> = arflow_web::routes()
+        .into_iter()
+        .map(|(m, p)| (m.as_str().to_owned(), p.to_owned()))
+        .collect();
+    described.sort();
+    served.sort();
+    let before = served.len();
+    served.dedup();
+    assert_eq!(before, served.len(), "a route is listed twice");
+    assert_eq!(described, served);
+}
+
+#[test]
+fn the_openapi_document_is_3_1_with_operation_ids_and_responses() {
+    let spec = arflow_web::openapi();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1."));
+    assert_eq!(spec["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert!(spec["components"]["schemas"]["Error"].is_object());
+    let mut ids = Vec::new();
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(!ids.contains(&id.to_owned()), "operationId {id} twice");
+            ids.push(id.to_owned());
+            let responses = op["responses"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{method} {path}: no responses"));
+            assert!(
+                responses.keys().any(|k| k.starts_with('2')),
+                "{method} {path}: no success response"
+            );
+            // Every path parameter is declared.
+            for name in ["number", "id"] {
+                if path.contains(&format!("{{{name}}}")) {
+                    let declared = op["parameters"].as_array().unwrap().iter().any(|p| {
+                        p["$ref"] == format!("#/components/parameters/{name}") || p["name"] == name
+                    });
+                    assert!(declared, "{method} {path} does not declare {name}");
+                }
+            }
+        }
+    }
+    // Every reference points at something that exists.
+    let text = spec.to_string();
+    for part in text.split("\"$ref\":\"#/components/").skip(1) {
+        let target = part.split('"').next().unwrap();
+        let (kind, name) = target.split_once('/').unwrap();
+        assert!(spec["components"][kind][name].is_object(), "dangling $ref {target}");
+    }
+}
+
+#[tokio::test]
+async fn every_route_listed_is_served() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    for (method, template) in arflow_web::routes() {
+        let path = template.replace("{number}", "x").replace("{id}", "1");
+        let r = s.send(method.clone(), &path, Some(&t), Some(&json!({})), &[]).await;
+        assert!(
+            !matches!(r.code(), "route_not_found" | "method_not_allowed") && r.status != 405,
+            "{method} {template} is not served: {} {}",
+            r.status,
+            r.body
+        );
+    }
+    let served = s.get(&t, "/api/v1/openapi.json").await;
+    assert_eq!(served.body, arflow_web::openapi());
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_health_check_answers_without_a_token() {
+    let s = Server::start().await;
+    let r = s.send(Method::GET, "/healthz", None, None, &[]).await;
+    assert_eq!((r.status, r.body.clone()), (200, json!({ "status": "ok" })));
+    let spec = s.send(Method::GET, "/api/v1/openapi.json", None, None, &[]).await;
+    assert_eq!(spec.status, 200);
+    s.app.store.close().await;
+    let r = s.send(Method::GET, "/healthz", None, None, &[]).await;
+    assert_eq!((r.status, r.body.clone()), (503, json!({ "status": "unavailable" })));
+    s.stop().await;
+}
