@@ -39,10 +39,14 @@ pub struct ImportOptions {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum RowOutcome {
     Created,
-    Updated { fields: Vec<&'static str> },
+    Updated {
+        fields: Vec<&'static str>,
+    },
     Unchanged,
     /// The stored record differs in these fields and was left as it is.
-    Conflict { fields: Vec<&'static str> },
+    Conflict {
+        fields: Vec<&'static str>,
+    },
 }
 
 /// The result of one import.
@@ -66,10 +70,14 @@ pub struct ImportReport {
     /// Per row, in file order (only when the import was applied).
     #[serde(skip)]
     pub outcomes: Vec<(u64, RowOutcome)>,
+    /// The line of each entry of `errors`, to list them in file order.
+    #[serde(skip)]
+    error_lines: Vec<u64>,
 }
 
 impl ImportReport {
-    fn new(kind: &str, file: &str) -> ImportReport {
+    /// An empty report for an import of `kind` from `file` (`api` for API requests).
+    pub fn new(kind: &str, file: &str) -> ImportReport {
         ImportReport { kind: kind.into(), file: file.into(), ..Default::default() }
     }
 
@@ -92,13 +100,28 @@ impl ImportReport {
     }
 
     fn error(&mut self, line: u64, column: &str, value: &str, reason: impl Into<String>) {
-        let e = CsvError { line, column: column.into(), value: value.into(), reason: reason.into() };
+        let e =
+            CsvError { line, column: column.into(), value: value.into(), reason: reason.into() };
         self.errors.push(e.with_file(&self.file));
+        self.error_lines.push(line);
     }
 
     fn csv_errors(&mut self, errors: Vec<CsvError>) {
-        let file = self.file.clone();
-        self.errors.extend(errors.iter().map(|e| e.with_file(&file)));
+        for e in errors {
+            self.errors.push(e.with_file(&self.file));
+            self.error_lines.push(e.line);
+        }
+    }
+
+    /// Puts the errors in file order (stable: a line's errors keep their column order).
+    fn sort_errors(&mut self) {
+        let mut pairs: Vec<(u64, String)> =
+            self.error_lines.drain(..).zip(self.errors.drain(..)).collect();
+        pairs.sort_by_key(|(line, _)| *line);
+        for (line, e) in pairs {
+            self.error_lines.push(line);
+            self.errors.push(e);
+        }
     }
 
     /// Whether the import was refused (nothing written).
@@ -164,7 +187,14 @@ pub fn invoice_differences(stored: &Invoice, new: &Invoice) -> Vec<&'static str>
     out
 }
 
-fn audit(actor: &Actor, at: i64, action: &str, entity: &str, key: &str, details: serde_json::Value) -> AuditEntry {
+fn audit(
+    actor: &Actor,
+    at: i64,
+    action: &str,
+    entity: &str,
+    key: &str,
+    details: serde_json::Value,
+) -> AuditEntry {
     AuditEntry {
         at,
         actor: actor.0.clone(),
@@ -194,13 +224,9 @@ impl App {
             report.error(0, "", "", format!("file is larger than {IMPORT_FILE_BYTES_MAX} bytes"));
             return Ok(report);
         }
-        let rows = match csvfmt::parse_debtors(bytes, &csv_options(&org)) {
-            Ok(rows) => rows,
-            Err(errors) => {
-                report.csv_errors(errors);
-                return Ok(report);
-            }
-        };
+        let reading = csvfmt::read_debtors(bytes, &csv_options(&org));
+        report.csv_errors(reading.errors);
+        let rows = reading.records;
         self.import_debtors(&org, rows, opts, actor, report, &sha256_hex(bytes)).await
     }
 
@@ -217,6 +243,10 @@ impl App {
         mut report: ImportReport,
         file_sha256: &str,
     ) -> Result<ImportReport, AppError> {
+        if report.rejected() {
+            report.sort_errors();
+            return Ok(report);
+        }
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let numbers: Vec<&str> = rows.iter().map(|r| r.record.number.as_str()).collect();
@@ -238,8 +268,14 @@ impl App {
                     } else if opts.update {
                         let mut merged = d.clone();
                         merged.pause = s.debtor.pause.clone();
-                        audits.push(audit(actor, now, "debtor.update", "debtor", &d.number,
-                            serde_json::json!({ "fields": fields, "source": report.file })));
+                        audits.push(audit(
+                            actor,
+                            now,
+                            "debtor.update",
+                            "debtor",
+                            &d.number,
+                            serde_json::json!({ "fields": fields, "source": report.file }),
+                        ));
                         updates.push((s, merged, fields.clone()));
                         report.count(row.line, &d.number, RowOutcome::Updated { fields });
                     } else {
@@ -277,23 +313,32 @@ impl App {
             // Nothing changed: a re-run leaves no trace, not even in the audit log.
             return Ok(());
         }
-        audits.push(audit(actor, now, &format!("import.{}", report.kind), "import", &report.file,
+        audits.push(audit(
+            actor,
+            now,
+            &format!("import.{}", report.kind),
+            "import",
+            &report.file,
             serde_json::json!({
                 "created": report.created, "updated": report.updated,
                 "unchanged": report.unchanged, "conflicts": report.conflicts,
                 "allocated": report.allocated, "sha256": file_sha256,
-            })));
+            }),
+        ));
         tx.insert_audit(org.id, &audits).await?;
-        tx.insert_import_record(org.id, &ImportRecord {
-            kind: report.kind.clone(),
-            file_name: report.file.clone(),
-            file_sha256: file_sha256.into(),
-            at: now,
-            actor: actor.0.clone(),
-            created: report.created,
-            updated: report.updated,
-            unchanged: report.unchanged,
-        })
+        tx.insert_import_record(
+            org.id,
+            &ImportRecord {
+                kind: report.kind.clone(),
+                file_name: report.file.clone(),
+                file_sha256: file_sha256.into(),
+                at: now,
+                actor: actor.0.clone(),
+                created: report.created,
+                updated: report.updated,
+                unchanged: report.unchanged,
+            },
+        )
         .await?;
         Ok(())
     }
@@ -316,14 +361,11 @@ impl App {
             report.error(0, "", "", format!("file is larger than {IMPORT_FILE_BYTES_MAX} bytes"));
             return Ok(report);
         }
-        let rows = match csvfmt::parse_invoices(bytes, &csv_options(&org)) {
-            Ok(rows) => rows,
-            Err(errors) => {
-                report.csv_errors(errors);
-                return Ok(report);
-            }
-        };
-        let rows = rows.into_iter().map(|p| Parsed { line: p.line, record: p.record.invoice }).collect();
+        let reading = csvfmt::read_invoices(bytes, &csv_options(&org));
+        report.csv_errors(reading.errors);
+        let rows = reading.records;
+        let rows =
+            rows.into_iter().map(|p| Parsed { line: p.line, record: p.record.invoice }).collect();
         self.import_invoices(&org, rows, opts, actor, report, &sha256_hex(bytes)).await
     }
 
@@ -374,17 +416,29 @@ impl App {
                 report.error(row.line, "amount", &inv.amount.to_string(), e.to_string());
             }
             if !debtor_ids.contains_key(&inv.debtor_number) {
-                report.error(row.line, "debtor_number", &inv.debtor_number,
-                    "no debtor with this number; import debtors first");
+                report.error(
+                    row.line,
+                    "debtor_number",
+                    &inv.debtor_number,
+                    "no debtor with this number; import debtors first",
+                );
             }
             if let Some(r) = inv.payment_reference.as_deref() {
                 if let Some(first) = ref_lines.insert(r, row.line) {
-                    report.error(row.line, "payment_reference", r,
-                        format!("payment reference also used on line {first}"));
+                    report.error(
+                        row.line,
+                        "payment_reference",
+                        r,
+                        format!("payment reference also used on line {first}"),
+                    );
                 }
                 if let Some(other) = refs_in_use.get(r).filter(|n| **n != inv.number) {
-                    report.error(row.line, "payment_reference", r,
-                        format!("payment reference already used by invoice {other}"));
+                    report.error(
+                        row.line,
+                        "payment_reference",
+                        r,
+                        format!("payment reference already used by invoice {other}"),
+                    );
                 }
             }
             if let Some(target) = inv.credits_invoice.as_deref() {
@@ -394,14 +448,19 @@ impl App {
             if let Some(s) = existing
                 && s.invoice.kind != inv.kind
             {
-                report.error(row.line, "amount", &inv.amount.to_string(),
+                report.error(
+                    row.line,
+                    "amount",
+                    &inv.amount.to_string(),
                     "the stored item is of the other kind (invoice vs credit note); \
-                     a sign change is not an update");
+                     a sign change is not an update",
+                );
             }
             plan.push((index, existing));
         }
         if report.rejected() {
             tx.rollback().await?;
+            report.sort_errors();
             return Ok(report);
         }
 
@@ -429,8 +488,14 @@ impl App {
                                 format_minor(allocated.abs(), inv.amount.currency())));
                             continue;
                         }
-                        audits.push(audit(actor, now, "invoice.update", "invoice", &inv.number,
-                            serde_json::json!({ "fields": fields, "source": report.file })));
+                        audits.push(audit(
+                            actor,
+                            now,
+                            "invoice.update",
+                            "invoice",
+                            &inv.number,
+                            serde_json::json!({ "fields": fields, "source": report.file }),
+                        ));
                         updates.push((index, s));
                         report.count(row.line, &inv.number, RowOutcome::Updated { fields });
                     } else {
@@ -441,12 +506,16 @@ impl App {
         }
         if report.rejected() {
             tx.rollback().await?;
+            report.sort_errors();
             return Ok(report);
         }
 
         // Payment references for new rows that have none.
-        let missing: Vec<usize> =
-            creates.iter().copied().filter(|i| rows.get(*i).is_some_and(|r| r.record.payment_reference.is_none())).collect();
+        let missing: Vec<usize> = creates
+            .iter()
+            .copied()
+            .filter(|i| rows.get(*i).is_some_and(|r| r.record.payment_reference.is_none()))
+            .collect();
         let generated = generate_references(&mut tx, org, missing.len()).await?;
         report.references_generated = generated.len() as u64;
         for (index, r) in missing.into_iter().zip(generated) {
@@ -473,7 +542,10 @@ impl App {
                     id: *ids.get(&inv.number)?,
                     debtor_id: *debtor_ids.get(&inv.debtor_number)?,
                     invoice: inv,
-                    credits_invoice_id: inv.credits_invoice.as_ref().and_then(|n| ids.get(n).copied()),
+                    credits_invoice_id: inv
+                        .credits_invoice
+                        .as_ref()
+                        .and_then(|n| ids.get(n).copied()),
                 })
             })
             .collect();
@@ -486,11 +558,17 @@ impl App {
             }
             let Some(debtor_id) = debtor_ids.get(&inv.debtor_number).copied() else { continue };
             let credits = inv.credits_invoice.as_ref().and_then(|n| ids.get(n).copied());
-            tx.update_invoice(org.id, NewInvoice { id: s.id, debtor_id, invoice: &inv, credits_invoice_id: credits }, now).await?;
+            tx.update_invoice(
+                org.id,
+                NewInvoice { id: s.id, debtor_id, invoice: &inv, credits_invoice_id: credits },
+                now,
+            )
+            .await?;
         }
 
         // New credit notes that name their invoice are allocated to it.
-        let mut open: HashMap<InvoiceId, i64> = stored.values().map(|s| (s.id, s.open.minor())).collect();
+        let mut open: HashMap<InvoiceId, i64> =
+            stored.values().map(|s| (s.id, s.open.minor())).collect();
         for n in &to_insert {
             open.insert(n.id, n.invoice.amount.minor());
         }
@@ -503,12 +581,12 @@ impl App {
             if amount <= 0 {
                 continue;
             }
-            let target_issue = to_insert
-                .iter()
-                .find(|x| x.id == target)
-                .map(|x| x.invoice.issue_date)
-                .or_else(|| stored.values().find(|s| s.id == target).map(|s| s.invoice.issue_date));
-            let effective = target_issue.map_or(n.invoice.issue_date, |t| t.max(n.invoice.issue_date));
+            let target_issue =
+                to_insert.iter().find(|x| x.id == target).map(|x| x.invoice.issue_date).or_else(
+                    || stored.values().find(|s| s.id == target).map(|s| s.invoice.issue_date),
+                );
+            let effective =
+                target_issue.map_or(n.invoice.issue_date, |t| t.max(n.invoice.issue_date));
             open.insert(target, target_open - amount);
             open.insert(n.id, -(credit_left - amount));
             allocations.push((target, n.id, amount, effective));
@@ -548,29 +626,43 @@ impl App {
         stored: &HashMap<String, StoredInvoice>,
     ) {
         if inv.kind != InvoiceKind::CreditNote {
-            report.error(line, "credits_invoice", target, "only a credit note (negative amount) can credit an invoice");
+            report.error(
+                line,
+                "credits_invoice",
+                target,
+                "only a credit note (negative amount) can credit an invoice",
+            );
             return;
         }
-        let found = in_file
-            .get(target)
-            .copied()
-            .or_else(|| stored.get(target).map(|s| &s.invoice));
+        let found = in_file.get(target).copied().or_else(|| stored.get(target).map(|s| &s.invoice));
         match found {
             None => report.error(line, "credits_invoice", target, "no invoice with this number"),
             Some(t) if t.kind != InvoiceKind::Invoice => {
-                report.error(line, "credits_invoice", target, "this number is a credit note, not an invoice");
+                report.error(
+                    line,
+                    "credits_invoice",
+                    target,
+                    "this number is a credit note, not an invoice",
+                );
             }
             Some(t) if t.debtor_number != inv.debtor_number => report.error(
                 line,
                 "credits_invoice",
                 target,
-                format!("invoice {target} belongs to debtor {}, not {}", t.debtor_number, inv.debtor_number),
+                format!(
+                    "invoice {target} belongs to debtor {}, not {}",
+                    t.debtor_number, inv.debtor_number
+                ),
             ),
             Some(t) if t.amount.currency() != inv.amount.currency() => report.error(
                 line,
                 "credits_invoice",
                 target,
-                format!("invoice {target} is in {}, the credit note in {}", t.amount.currency(), inv.amount.currency()),
+                format!(
+                    "invoice {target} is in {}, the credit note in {}",
+                    t.amount.currency(),
+                    inv.amount.currency()
+                ),
             ),
             Some(_) => {}
         }
@@ -593,13 +685,9 @@ impl App {
             report.error(0, "", "", format!("file is larger than {IMPORT_FILE_BYTES_MAX} bytes"));
             return Ok(report);
         }
-        let rows = match csvfmt::parse_payments(bytes, &csv_options(&org)) {
-            Ok(rows) => rows,
-            Err(errors) => {
-                report.csv_errors(errors);
-                return Ok(report);
-            }
-        };
+        let reading = csvfmt::read_payments(bytes, &csv_options(&org));
+        report.csv_errors(reading.errors);
+        let rows = reading.records;
         self.import_payments(&org, rows, actor, report, &sha256_hex(bytes)).await
     }
 
@@ -625,7 +713,8 @@ impl App {
         let mut tx = self.store.begin_write().await?;
         let externals: Vec<&str> = rows.iter().map(|r| r.record.external_id.as_str()).collect();
         let stored = tx.find_payments_by_external_ids(org.id, &externals).await?;
-        let named: Vec<&str> = rows.iter().filter_map(|r| r.record.invoice_number.as_deref()).collect();
+        let named: Vec<&str> =
+            rows.iter().filter_map(|r| r.record.invoice_number.as_deref()).collect();
         let invoices = tx.find_invoices_by_numbers(org.id, &named).await?;
         let refs: Vec<String> = rows
             .iter()
@@ -640,7 +729,8 @@ impl App {
                 by_reference.entry(r).or_default().push(inv);
             }
         }
-        let ibans: Vec<&str> = rows.iter().filter_map(|r| r.record.counterparty_iban.as_deref()).collect();
+        let ibans: Vec<&str> =
+            rows.iter().filter_map(|r| r.record.counterparty_iban.as_deref()).collect();
         let by_iban = tx.find_debtors_by_ibans(org.id, &ibans).await?;
 
         let mut seen: HashMap<&str, u64> = HashMap::new();
@@ -648,7 +738,15 @@ impl App {
         for (index, row) in rows.iter().enumerate() {
             let p = &row.record;
             if let Some(first) = seen.insert(p.external_id.as_str(), row.line) {
-                report.error(row.line, "external_id", &p.external_id, format!("also on line {first}"));
+                // A file's own duplicates are reported by the parser already.
+                if !report.rejected() {
+                    report.error(
+                        row.line,
+                        "external_id",
+                        &p.external_id,
+                        format!("also on line {first}"),
+                    );
+                }
                 continue;
             }
             if p.amount.is_zero() {
@@ -659,9 +757,11 @@ impl App {
                 if s.payment == *p {
                     report.count(row.line, &p.external_id, RowOutcome::Unchanged);
                 } else {
-                    report.count(row.line, &p.external_id, RowOutcome::Conflict {
-                        fields: payment_differences(&s.payment, p),
-                    });
+                    report.count(
+                        row.line,
+                        &p.external_id,
+                        RowOutcome::Conflict { fields: payment_differences(&s.payment, p) },
+                    );
                 }
                 continue;
             }
@@ -672,7 +772,12 @@ impl App {
                         continue;
                     }
                     Some(inv) if inv.invoice.kind != InvoiceKind::Invoice => {
-                        report.error(row.line, "invoice_number", n, "this number is a credit note, not an invoice");
+                        report.error(
+                            row.line,
+                            "invoice_number",
+                            n,
+                            "this number is a credit note, not an invoice",
+                        );
                         continue;
                     }
                     Some(inv) => Some(inv),
@@ -688,9 +793,16 @@ impl App {
             };
             match target {
                 Some(inv) if inv.invoice.amount.currency() != p.amount.currency() => {
-                    report.error(row.line, "currency", p.amount.currency().code(), format!(
-                        "invoice {} is in {}; a payment in another currency cannot settle it",
-                        inv.invoice.number, inv.invoice.amount.currency()));
+                    report.error(
+                        row.line,
+                        "currency",
+                        p.amount.currency().code(),
+                        format!(
+                            "invoice {} is in {}; a payment in another currency cannot settle it",
+                            inv.invoice.number,
+                            inv.invoice.amount.currency()
+                        ),
+                    );
                     continue;
                 }
                 None if p.amount.currency() != org_currency => {
@@ -713,6 +825,7 @@ impl App {
         }
         if report.rejected() {
             tx.rollback().await?;
+            report.sort_errors();
             return Ok(report);
         }
 
@@ -811,7 +924,10 @@ pub(crate) async fn generate_references(
         let mut batch = Vec::with_capacity(want);
         for base in first..first + want as i64 {
             let r = reference::generate(scheme, u64::try_from(base).unwrap_or(0)).map_err(|e| {
-                AppError::Invalid { field: None, message: format!("cannot generate a {} reference: {e}", scheme.as_str()) }
+                AppError::Invalid {
+                    field: None,
+                    message: format!("cannot generate a {} reference: {e}", scheme.as_str()),
+                }
             })?;
             batch.push(r.normalized);
         }
@@ -825,7 +941,10 @@ pub(crate) async fn generate_references(
         out.extend(batch.into_iter().filter(|r| !taken.contains(r)));
     }
     if out.len() < n {
-        return Err(AppError::Invalid { field: None, message: "could not generate unused payment references".into() });
+        return Err(AppError::Invalid {
+            field: None,
+            message: "could not generate unused payment references".into(),
+        });
     }
     Ok(out)
 }

@@ -77,8 +77,22 @@ pub struct InvoicePatch {
     pub external_id: Option<Option<String>>,
 }
 
-fn audit(actor: &Actor, at: i64, action: &str, entity: &str, key: &str, details: serde_json::Value) -> AuditEntry {
-    AuditEntry { at, actor: actor.0.clone(), action: action.into(), entity: entity.into(), entity_key: key.into(), details }
+fn audit(
+    actor: &Actor,
+    at: i64,
+    action: &str,
+    entity: &str,
+    key: &str,
+    details: serde_json::Value,
+) -> AuditEntry {
+    AuditEntry {
+        at,
+        actor: actor.0.clone(),
+        action: action.into(),
+        entity: entity.into(),
+        entity_key: key.into(),
+        details,
+    }
 }
 
 fn rejected(report: &ImportReport) -> AppError {
@@ -86,7 +100,11 @@ fn rejected(report: &ImportReport) -> AppError {
 }
 
 impl App {
-    async fn org(&self, tx: &mut StoreTx, org: OrganisationId) -> Result<StoredOrganisation, AppError> {
+    async fn org(
+        &self,
+        tx: &mut StoreTx,
+        org: OrganisationId,
+    ) -> Result<StoredOrganisation, AppError> {
         Ok(tx.get_organisation(org).await?)
     }
 
@@ -116,14 +134,26 @@ impl App {
             let first = errors.first().cloned();
             return Err(AppError::Invalid {
                 field: first.as_ref().map(|e| e.field.clone()),
-                message: errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),
+                message: errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
             });
         }
         let o = self.organisation(org).await?;
         let number = debtor.number.clone();
-        let report = ImportReport { kind: "debtors".into(), file: "api".into(), ..Default::default() };
+        let report =
+            ImportReport::new("debtors", "api");
         let report = self
-            .import_debtors(&o, vec![Parsed { line: 1, record: debtor }], ImportOptions::default(), actor, report, "")
+            .import_debtors(
+                &o,
+                vec![Parsed { line: 1, record: debtor }],
+                ImportOptions::default(),
+                actor,
+                report,
+                "",
+            )
             .await?;
         if report.rejected() {
             return Err(rejected(&report));
@@ -133,7 +163,10 @@ impl App {
                 return Err(AppError::Conflict {
                     entity: "debtor",
                     key: number,
-                    detail: Some(format!("a different debtor has this number (differs in {})", fields.join(", "))),
+                    detail: Some(format!(
+                        "a different debtor has this number (differs in {})",
+                        fields.join(", ")
+                    )),
                 });
             }
             Some(RowOutcome::Created) => true,
@@ -161,7 +194,11 @@ impl App {
             let first = errors.first().cloned();
             return Err(AppError::Invalid {
                 field: first.as_ref().map(|e| e.field.clone()),
-                message: errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),
+                message: errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
             });
         }
         let now = self.now();
@@ -175,8 +212,18 @@ impl App {
         let renamed = stored.debtor.number != debtor.number;
         if !fields.is_empty() || renamed {
             tx.update_debtor(org, stored.id, &debtor, now).await?;
-            tx.insert_audit(org, &[audit(actor, now, "debtor.update", "debtor", number,
-                serde_json::json!({ "fields": fields, "number": debtor.number }))]).await?;
+            tx.insert_audit(
+                org,
+                &[audit(
+                    actor,
+                    now,
+                    "debtor.update",
+                    "debtor",
+                    number,
+                    serde_json::json!({ "fields": fields, "number": debtor.number }),
+                )],
+            )
+            .await?;
         }
         let out = tx.get_debtor(org, stored.id).await?;
         tx.commit().await?;
@@ -211,8 +258,18 @@ impl App {
             .ok_or_else(|| AppError::NotFound { entity: "debtor", key: number.to_owned() })?;
         d.debtor.pause = Some(Pause { reason: reason.to_owned(), until });
         tx.update_debtor(org, d.id, &d.debtor, now).await?;
-        tx.insert_audit(org, &[audit(actor, now, "debtor.pause", "debtor", number,
-            serde_json::json!({ "reason": reason, "until": until }))]).await?;
+        tx.insert_audit(
+            org,
+            &[audit(
+                actor,
+                now,
+                "debtor.pause",
+                "debtor",
+                number,
+                serde_json::json!({ "reason": reason, "until": until }),
+            )],
+        )
+        .await?;
         let out = tx.get_debtor(org, d.id).await?;
         tx.commit().await?;
         Ok(out)
@@ -236,7 +293,11 @@ impl App {
             .ok_or_else(|| AppError::NotFound { entity: "debtor", key: number.to_owned() })?;
         if d.debtor.pause.take().is_some() {
             tx.update_debtor(org, d.id, &d.debtor, now).await?;
-            tx.insert_audit(org, &[audit(actor, now, "debtor.resume", "debtor", number, serde_json::json!({}))]).await?;
+            tx.insert_audit(
+                org,
+                &[audit(actor, now, "debtor.resume", "debtor", number, serde_json::json!({}))],
+            )
+            .await?;
         }
         let out = tx.get_debtor(org, d.id).await?;
         tx.commit().await?;
@@ -247,7 +308,11 @@ impl App {
     ///
     /// # Errors
     /// [`AppError::NotFound`].
-    pub async fn debtor_view(&self, org: OrganisationId, number: &str) -> Result<DebtorView, AppError> {
+    pub async fn debtor_view(
+        &self,
+        org: OrganisationId,
+        number: &str,
+    ) -> Result<DebtorView, AppError> {
         let mut tx = self.store.begin_read().await?;
         let o = self.org(&mut tx, org).await?;
         let d = tx
@@ -288,9 +353,17 @@ impl App {
     ) -> Result<(InvoiceView, bool), AppError> {
         let o = self.organisation(org).await?;
         let number = invoice.number.clone();
-        let report = ImportReport { kind: "invoices".into(), file: "api".into(), ..Default::default() };
+        let report =
+            ImportReport::new("invoices", "api");
         let report = self
-            .import_invoices(&o, vec![Parsed { line: 1, record: invoice }], ImportOptions::default(), actor, report, "")
+            .import_invoices(
+                &o,
+                vec![Parsed { line: 1, record: invoice }],
+                ImportOptions::default(),
+                actor,
+                report,
+                "",
+            )
             .await?;
         if report.rejected() {
             return Err(rejected(&report));
@@ -300,7 +373,10 @@ impl App {
                 return Err(AppError::Conflict {
                     entity: "invoice",
                     key: number,
-                    detail: Some(format!("a different invoice has this number (differs in {})", fields.join(", "))),
+                    detail: Some(format!(
+                        "a different invoice has this number (differs in {})",
+                        fields.join(", ")
+                    )),
                 });
             }
             Some(RowOutcome::Created) => true,
@@ -343,9 +419,29 @@ impl App {
                 Some(n) => tx.find_invoice_by_number(org, n).await?.map(|i| i.id),
                 None => None,
             };
-            tx.update_invoice(org, arflow_store::NewInvoice { id: s.id, debtor_id: s.debtor_id, invoice: &inv, credits_invoice_id: credits }, now).await?;
-            tx.insert_audit(org, &[audit(actor, now, "invoice.update", "invoice", number,
-                serde_json::json!({ "fields": fields }))]).await?;
+            tx.update_invoice(
+                org,
+                arflow_store::NewInvoice {
+                    id: s.id,
+                    debtor_id: s.debtor_id,
+                    invoice: &inv,
+                    credits_invoice_id: credits,
+                },
+                now,
+            )
+            .await?;
+            tx.insert_audit(
+                org,
+                &[audit(
+                    actor,
+                    now,
+                    "invoice.update",
+                    "invoice",
+                    number,
+                    serde_json::json!({ "fields": fields }),
+                )],
+            )
+            .await?;
         }
         tx.commit().await?;
         self.invoice_view(org, number).await
@@ -353,7 +449,11 @@ impl App {
 
     /// # Errors
     /// [`AppError::NotFound`].
-    pub async fn invoice_view(&self, org: OrganisationId, number: &str) -> Result<InvoiceView, AppError> {
+    pub async fn invoice_view(
+        &self,
+        org: OrganisationId,
+        number: &str,
+    ) -> Result<InvoiceView, AppError> {
         let mut tx = self.store.begin_read().await?;
         let inv = tx
             .find_invoice_by_number(org, number)
@@ -368,7 +468,11 @@ impl App {
     ///
     /// # Errors
     /// [`AppError::NotFound`].
-    pub async fn find_invoice(&self, org: OrganisationId, number: &str) -> Result<StoredInvoice, AppError> {
+    pub async fn find_invoice(
+        &self,
+        org: OrganisationId,
+        number: &str,
+    ) -> Result<StoredInvoice, AppError> {
         let mut tx = self.store.begin_read().await?;
         let inv = tx.find_invoice_by_number(org, number).await?;
         tx.rollback().await?;
@@ -413,9 +517,20 @@ impl App {
             .find_invoice_by_number(org, number)
             .await?
             .ok_or_else(|| AppError::NotFound { entity: "invoice", key: number.to_owned() })?;
-        tx.put_invoice_document(org, inv.id, "application/pdf", &format!("{number}.pdf"), bytes).await?;
-        tx.insert_audit(org, &[audit(actor, now, "invoice.document", "invoice", number,
-            serde_json::json!({ "bytes": bytes.len() }))]).await?;
+        tx.put_invoice_document(org, inv.id, "application/pdf", &format!("{number}.pdf"), bytes)
+            .await?;
+        tx.insert_audit(
+            org,
+            &[audit(
+                actor,
+                now,
+                "invoice.document",
+                "invoice",
+                number,
+                serde_json::json!({ "bytes": bytes.len() }),
+            )],
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -424,7 +539,11 @@ impl App {
     ///
     /// # Errors
     /// [`AppError::NotFound`] when the invoice or its PDF is missing.
-    pub async fn invoice_pdf(&self, org: OrganisationId, number: &str) -> Result<(String, Vec<u8>), AppError> {
+    pub async fn invoice_pdf(
+        &self,
+        org: OrganisationId,
+        number: &str,
+    ) -> Result<(String, Vec<u8>), AppError> {
         let mut tx = self.store.begin_read().await?;
         let inv = tx
             .find_invoice_by_number(org, number)
@@ -432,7 +551,8 @@ impl App {
             .ok_or_else(|| AppError::NotFound { entity: "invoice", key: number.to_owned() })?;
         let doc = tx.find_invoice_document(org, inv.id).await?;
         tx.rollback().await?;
-        let (_, name, bytes) = doc.ok_or_else(|| AppError::NotFound { entity: "document", key: number.to_owned() })?;
+        let (_, name, bytes) =
+            doc.ok_or_else(|| AppError::NotFound { entity: "document", key: number.to_owned() })?;
         Ok((name, bytes))
     }
 
@@ -450,8 +570,11 @@ impl App {
     ) -> Result<(PaymentView, bool), AppError> {
         let o = self.organisation(org).await?;
         let external = payment.external_id.clone();
-        let report = ImportReport { kind: "payments".into(), file: "api".into(), ..Default::default() };
-        let report = self.import_payments(&o, vec![Parsed { line: 1, record: payment }], actor, report, "").await?;
+        let report =
+            ImportReport::new("payments", "api");
+        let report = self
+            .import_payments(&o, vec![Parsed { line: 1, record: payment }], actor, report, "")
+            .await?;
         if report.rejected() {
             return Err(rejected(&report));
         }
@@ -460,14 +583,18 @@ impl App {
                 return Err(AppError::Conflict {
                     entity: "payment",
                     key: external,
-                    detail: Some(format!("a different payment has this external id (differs in {})", fields.join(", "))),
+                    detail: Some(format!(
+                        "a different payment has this external id (differs in {})",
+                        fields.join(", ")
+                    )),
                 });
             }
             Some(RowOutcome::Created) => true,
             _ => false,
         };
         let mut tx = self.store.begin_read().await?;
-        let p = tx.find_payments_by_external_ids(org, &[external.as_str()]).await?.remove(&external);
+        let p =
+            tx.find_payments_by_external_ids(org, &[external.as_str()]).await?.remove(&external);
         tx.rollback().await?;
         let p = p.ok_or(AppError::NotFound { entity: "payment", key: external })?;
         Ok((self.payment_view(org, p.id).await?, created))
@@ -475,7 +602,11 @@ impl App {
 
     /// # Errors
     /// [`AppError::NotFound`].
-    pub async fn payment_view(&self, org: OrganisationId, id: PaymentId) -> Result<PaymentView, AppError> {
+    pub async fn payment_view(
+        &self,
+        org: OrganisationId,
+        id: PaymentId,
+    ) -> Result<PaymentView, AppError> {
         let mut tx = self.store.begin_read().await?;
         let payment = tx.get_payment(org, id).await?;
         let allocations = tx.list_allocations(org, AllocationsOf::Payment(id)).await?;
@@ -513,37 +644,63 @@ impl App {
     ) -> Result<StoredAllocation, AppError> {
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
-        let inv = tx
-            .find_invoice_by_number(org, invoice_number)
-            .await?
-            .ok_or_else(|| AppError::NotFound { entity: "invoice", key: invoice_number.to_owned() })?;
+        let inv = tx.find_invoice_by_number(org, invoice_number).await?.ok_or_else(|| {
+            AppError::NotFound { entity: "invoice", key: invoice_number.to_owned() }
+        })?;
         if inv.invoice.kind != InvoiceKind::Invoice {
-            return Err(AppError::invalid("invoice_number", "money is allocated to invoices, not to credit notes"));
+            return Err(AppError::invalid(
+                "invoice_number",
+                "money is allocated to invoices, not to credit notes",
+            ));
         }
         let (source, available, currency, date, debtor_ok, payment_id) = match &from {
             AllocateFrom::Payment(id) => {
                 let p = tx.get_payment(org, *id).await?;
                 let ok = p.debtor_id.is_none_or(|d| d == inv.debtor_id);
-                (AllocationSource::Payment(*id), p.unapplied.minor(), p.payment.amount.currency(), p.payment.date, ok, Some(p))
+                (
+                    AllocationSource::Payment(*id),
+                    p.unapplied.minor(),
+                    p.payment.amount.currency(),
+                    p.payment.date,
+                    ok,
+                    Some(p),
+                )
             }
             AllocateFrom::CreditNote(number) => {
-                let c = tx
-                    .find_invoice_by_number(org, number)
-                    .await?
-                    .ok_or_else(|| AppError::NotFound { entity: "credit_note", key: number.clone() })?;
+                let c = tx.find_invoice_by_number(org, number).await?.ok_or_else(|| {
+                    AppError::NotFound { entity: "credit_note", key: number.clone() }
+                })?;
                 if c.invoice.kind != InvoiceKind::CreditNote {
-                    return Err(AppError::invalid("credit_note", format!("{number} is an invoice, not a credit note")));
+                    return Err(AppError::invalid(
+                        "credit_note",
+                        format!("{number} is an invoice, not a credit note"),
+                    ));
                 }
                 let ok = c.debtor_id == inv.debtor_id;
-                (AllocationSource::CreditNote(c.id), -c.open.minor(), c.invoice.amount.currency(), c.invoice.issue_date, ok, None)
+                (
+                    AllocationSource::CreditNote(c.id),
+                    -c.open.minor(),
+                    c.invoice.amount.currency(),
+                    c.invoice.issue_date,
+                    ok,
+                    None,
+                )
             }
         };
         if currency != inv.invoice.amount.currency() {
-            return Err(AppError::invalid("currency", format!(
-                "the invoice is in {}, the money in {currency}", inv.invoice.amount.currency())));
+            return Err(AppError::invalid(
+                "currency",
+                format!(
+                    "the invoice is in {}, the money in {currency}",
+                    inv.invoice.amount.currency()
+                ),
+            ));
         }
         if !debtor_ok {
-            return Err(AppError::invalid("invoice_number", "the money belongs to another debtor than the invoice"));
+            return Err(AppError::invalid(
+                "invoice_number",
+                "the money belongs to another debtor than the invoice",
+            ));
         }
         let open = inv.open.minor();
         let wanted = match amount {
@@ -554,24 +711,38 @@ impl App {
             None => open.min(available),
         };
         if wanted <= 0 {
-            return Err(AppError::invalid("amount", "nothing to allocate: the amount must be positive and something must be open and available"));
+            return Err(AppError::invalid(
+                "amount",
+                "nothing to allocate: the amount must be positive and something must be open and available",
+            ));
         }
         if wanted > open {
-            return Err(AppError::invalid("amount", format!("only {} is open on {invoice_number}", Money::from_minor(open, currency))));
+            return Err(AppError::invalid(
+                "amount",
+                format!("only {} is open on {invoice_number}", Money::from_minor(open, currency)),
+            ));
         }
         if wanted > available {
-            return Err(AppError::invalid("amount", format!("only {} is available", Money::from_minor(available, currency))));
+            return Err(AppError::invalid(
+                "amount",
+                format!("only {} is available", Money::from_minor(available, currency)),
+            ));
         }
         let id = AllocationId(tx.reserve_ids(org, "allocation", 1).await?);
         let effective = date.max(inv.invoice.issue_date);
-        tx.insert_allocations(org, &[NewAllocation {
-            id,
-            invoice_id: inv.id,
-            source,
-            amount_minor: wanted,
-            effective_date: effective,
-            created_by: actor.0.clone(),
-        }], now).await?;
+        tx.insert_allocations(
+            org,
+            &[NewAllocation {
+                id,
+                invoice_id: inv.id,
+                source,
+                amount_minor: wanted,
+                effective_date: effective,
+                created_by: actor.0.clone(),
+            }],
+            now,
+        )
+        .await?;
         match source {
             AllocationSource::Payment(p) => {
                 tx.refresh_balances(org, &[inv.id], &[p]).await?;
@@ -585,7 +756,9 @@ impl App {
             serde_json::json!({ "allocation": id, "amount": Money::from_minor(wanted, currency).to_string() }))]).await?;
         let out = tx.list_allocations(org, AllocationsOf::Id(id)).await?;
         tx.commit().await?;
-        out.into_iter().next().ok_or(AppError::NotFound { entity: "allocation", key: id.to_string() })
+        out.into_iter()
+            .next()
+            .ok_or(AppError::NotFound { entity: "allocation", key: id.to_string() })
     }
 
     /// Undoes an allocation; the invoice reopens and the money becomes available again.
@@ -601,8 +774,18 @@ impl App {
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let gone = tx.delete_allocation(org, id).await?;
-        tx.insert_audit(org, &[audit(actor, now, "allocation.delete", "invoice", &gone.invoice_number,
-            serde_json::json!({ "allocation": id, "amount": gone.amount.to_string() }))]).await?;
+        tx.insert_audit(
+            org,
+            &[audit(
+                actor,
+                now,
+                "allocation.delete",
+                "invoice",
+                &gone.invoice_number,
+                serde_json::json!({ "allocation": id, "amount": gone.amount.to_string() }),
+            )],
+        )
+        .await?;
         tx.commit().await?;
         Ok(gone)
     }
@@ -611,7 +794,11 @@ impl App {
     ///
     /// # Errors
     /// Store errors.
-    pub async fn audit_log(&self, org: OrganisationId, page: Page) -> Result<Vec<(i64, AuditEntry)>, AppError> {
+    pub async fn audit_log(
+        &self,
+        org: OrganisationId,
+        page: Page,
+    ) -> Result<Vec<(i64, AuditEntry)>, AppError> {
         let mut tx = self.store.begin_read().await?;
         let list = tx.list_audit(org, None, page).await?;
         tx.rollback().await?;
@@ -626,14 +813,20 @@ impl App {
         let mut tx = self.store.begin_read().await?;
         let ids = tx.find_debtor_ids(org, &[number]).await?;
         tx.rollback().await?;
-        ids.get(number).copied().ok_or_else(|| AppError::NotFound { entity: "debtor", key: number.to_owned() })
+        ids.get(number)
+            .copied()
+            .ok_or_else(|| AppError::NotFound { entity: "debtor", key: number.to_owned() })
     }
 
     /// An invoice's id.
     ///
     /// # Errors
     /// [`AppError::NotFound`].
-    pub async fn invoice_id(&self, org: OrganisationId, number: &str) -> Result<InvoiceId, AppError> {
+    pub async fn invoice_id(
+        &self,
+        org: OrganisationId,
+        number: &str,
+    ) -> Result<InvoiceId, AppError> {
         Ok(self.find_invoice(org, number).await?.id)
     }
 }
@@ -646,13 +839,18 @@ async fn debtor_figures(
     today: Date,
 ) -> Result<DebtorFigures, AppError> {
     let cur = org.organisation.currency;
-    let sums = tx.ageing_totals(org.id, cur, today, &[add_days(today, -36_500)], Some(d.id)).await?;
+    let sums =
+        tx.ageing_totals(org.id, cur, today, &[add_days(today, -36_500)], Some(d.id)).await?;
     let open: i64 = sums.iter().map(|s| s.amount_minor).sum();
     let overdue: i64 = sums.iter().filter(|s| s.bucket > 0).map(|s| s.amount_minor).sum();
     let open_items: u64 = sums.iter().map(|s| s.count).sum();
     let overdue_items: u64 = sums.iter().filter(|s| s.bucket > 0).map(|s| s.count).sum();
     let unapplied: i64 = tx
-        .list_payments(org.id, &PaymentFilter { debtor_id: Some(d.id), unapplied: Some(true), ..Default::default() }, Page::first(1000))
+        .list_payments(
+            org.id,
+            &PaymentFilter { debtor_id: Some(d.id), unapplied: Some(true), ..Default::default() },
+            Page::first(1000),
+        )
         .await?
         .iter()
         .filter(|p| p.unapplied.currency() == cur)
@@ -669,7 +867,8 @@ async fn debtor_figures(
         unapplied: Money::from_minor(unapplied, cur),
         exposure: Money::from_minor(exposure, cur),
         credit_limit,
-        over_credit_limit: credit_limit.is_some_and(|l| l.currency() == cur && exposure > l.minor()),
+        over_credit_limit: credit_limit
+            .is_some_and(|l| l.currency() == cur && exposure > l.minor()),
         paused: d.debtor.is_paused_on(today),
     })
 }

@@ -10,7 +10,7 @@ use arflow_core::party::{
 };
 
 use super::engine::{self, Column as _, Keys, Row, columns};
-use super::{CsvError, CsvOptions, Parsed};
+use super::{CsvError, CsvOptions, Parsed, Reading};
 
 columns!(
     /// Columns of `debtors.csv`, in export order.
@@ -65,18 +65,23 @@ pub fn parse_debtors(
     bytes: &[u8],
     opts: &CsvOptions,
 ) -> Result<Vec<Parsed<Debtor>>, Vec<CsvError>> {
+    read_debtors(bytes, opts).into_result()
+}
+
+/// Like [`parse_debtors`], but returns the rows without errors together with every error, so a
+/// caller can add its own checks of the good rows to one complete list of problems.
+pub fn read_debtors(bytes: &[u8], opts: &CsvOptions) -> Reading<Debtor> {
     let estimate = engine::rows_estimate(bytes, opts);
     let mut out = Vec::with_capacity(estimate);
     let mut numbers = Keys::with_capacity(estimate);
     let mut errors = engine::run::<Col>(bytes, opts, |row| {
         let record = debtor(row, opts, &mut numbers);
-        if let Some(record) = record.filter(|_| row.file_ok()) {
+        if let Some(record) = record.filter(|_| !row.failed()) {
             out.push(Parsed { line: row.line, record });
         }
     });
     errors.merge(numbers.repeats(Col::Number.name(), "duplicate number"));
-    errors.into_result()?;
-    Ok(out)
+    Reading { records: out, errors: errors.into_list() }
 }
 
 fn debtor(row: &mut Row<'_, Col>, opts: &CsvOptions, numbers: &mut Keys) -> Option<Debtor> {

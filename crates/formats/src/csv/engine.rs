@@ -112,8 +112,8 @@ impl Errors {
     }
 
     /// The outcome of a file: `Ok` when nothing was found.
-    pub(crate) fn into_result(self) -> Result<(), Vec<CsvError>> {
-        if self.list.is_empty() { Ok(()) } else { Err(self.list) }
+    pub(crate) fn into_list(self) -> Vec<CsvError> {
+        self.list
     }
 }
 
@@ -169,11 +169,6 @@ impl<'r, C: Column> Row<'r, C> {
     /// Whether this row (not the file) has an error so far.
     pub(crate) fn failed(&self) -> bool {
         self.failed
-    }
-
-    /// Whether the file so far has no error at all: records are only worth keeping then.
-    pub(crate) fn file_ok(&self) -> bool {
-        self.errors.list.is_empty()
     }
 
     pub(crate) fn fail(&mut self, column: C, value: &str, reason: impl Into<String>) {

@@ -7,7 +7,7 @@ use arflow_core::money::{AmountError, format_minor};
 use arflow_core::reference;
 
 use super::engine::{self, Column as _, Keys, Row, columns};
-use super::{CsvError, CsvOptions, InvoiceRow, Parsed};
+use super::{CsvError, CsvOptions, InvoiceRow, Parsed, Reading};
 
 columns!(
     /// Columns of `invoices.csv`, in export order.
@@ -50,18 +50,23 @@ pub fn parse_invoices(
     bytes: &[u8],
     opts: &CsvOptions,
 ) -> Result<Vec<Parsed<InvoiceRow>>, Vec<CsvError>> {
+    read_invoices(bytes, opts).into_result()
+}
+
+/// Like [`parse_invoices`], but returns the rows without errors together with every error, so a
+/// caller can add its own checks of the good rows to one complete list of problems.
+pub fn read_invoices(bytes: &[u8], opts: &CsvOptions) -> Reading<InvoiceRow> {
     let estimate = engine::rows_estimate(bytes, opts);
     let mut out = Vec::with_capacity(estimate);
     let mut numbers = Keys::with_capacity(estimate);
     let mut errors = engine::run::<Col>(bytes, opts, |row| {
         let record = invoice_row(row, opts, &mut numbers);
-        if let Some(record) = record.filter(|_| row.file_ok()) {
+        if let Some(record) = record.filter(|_| !row.failed()) {
             out.push(Parsed { line: row.line, record });
         }
     });
     errors.merge(numbers.repeats(Col::Number.name(), "duplicate number"));
-    errors.into_result()?;
-    Ok(out)
+    Reading { records: out, errors: errors.into_list() }
 }
 
 fn invoice_row(

@@ -29,9 +29,9 @@ use arflow_core::money::Currency;
 use arflow_core::party::CountryCode;
 use arflow_core::reference::ReferenceScheme;
 
-pub use debtors::{parse_debtors, write_debtors};
-pub use invoices::{parse_invoices, write_invoices};
-pub use payments::{FINGERPRINT_PREFIX, parse_payments, write_payments};
+pub use debtors::{parse_debtors, read_debtors, write_debtors};
+pub use invoices::{parse_invoices, read_invoices, write_invoices};
+pub use payments::{FINGERPRINT_PREFIX, parse_payments, read_payments, write_payments};
 
 /// Most errors reported for one file; after these one final "too many errors" entry follows.
 pub const ERRORS_MAX: usize = 1000;
@@ -48,6 +48,24 @@ pub const LINES_MAX_DEFAULT: u64 = 5_000_000;
 pub struct Parsed<T> {
     pub line: u64,
     pub record: T,
+}
+
+/// What reading a file gave: the rows without errors, and every error (of the file and of its
+/// rows). A file is acceptable only when `errors` is empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reading<T> {
+    pub records: Vec<Parsed<T>>,
+    pub errors: Vec<CsvError>,
+}
+
+impl<T> Reading<T> {
+    /// The records when there was no error, else every error.
+    ///
+    /// # Errors
+    /// The list of problems.
+    pub fn into_result(self) -> Result<Vec<Parsed<T>>, Vec<CsvError>> {
+        if self.errors.is_empty() { Ok(self.records) } else { Err(self.errors) }
+    }
 }
 
 /// An invoice or credit note read from a file, with the scheme of its payment reference when

@@ -8,7 +8,7 @@ use arflow_core::ledger::{Payment, PaymentSource, fingerprint};
 use arflow_core::money::format_minor;
 
 use super::engine::{self, Column as _, Keys, Row, columns};
-use super::{CsvError, CsvOptions, Parsed};
+use super::{CsvError, CsvOptions, Parsed, Reading};
 
 columns!(
     /// Columns of `payments.csv`, in export order.
@@ -58,19 +58,24 @@ pub fn parse_payments(
     bytes: &[u8],
     opts: &CsvOptions,
 ) -> Result<Vec<Parsed<Payment>>, Vec<CsvError>> {
+    read_payments(bytes, opts).into_result()
+}
+
+/// Like [`parse_payments`], but returns the rows without errors together with every error, so a
+/// caller can add its own checks of the good rows to one complete list of problems.
+pub fn read_payments(bytes: &[u8], opts: &CsvOptions) -> Reading<Payment> {
     let estimate = engine::rows_estimate(bytes, opts);
     let mut out = Vec::with_capacity(estimate);
     let mut seen =
         Seen { external_ids: Keys::with_capacity(estimate), occurrences: HashMap::new() };
     let mut errors = engine::run::<Col>(bytes, opts, |row| {
         let record = payment(row, opts, &mut seen);
-        if let Some(record) = record.filter(|_| row.file_ok()) {
+        if let Some(record) = record.filter(|_| !row.failed()) {
             out.push(Parsed { line: row.line, record });
         }
     });
     errors.merge(seen.external_ids.repeats(Col::ExternalId.name(), "duplicate external_id"));
-    errors.into_result()?;
-    Ok(out)
+    Reading { records: out, errors: errors.into_list() }
 }
 
 fn payment(row: &mut Row<'_, Col>, opts: &CsvOptions, seen: &mut Seen) -> Option<Payment> {
