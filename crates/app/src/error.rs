@@ -57,7 +57,9 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound { entity, key } => AppError::NotFound { entity, key },
-            StoreError::Conflict { entity, key } => AppError::Conflict { entity, key, detail: None },
+            StoreError::Conflict { entity, key } => {
+                AppError::Conflict { entity, key, detail: None }
+            }
             other => AppError::Store(other),
         }
     }

@@ -14,7 +14,11 @@ impl App {
     ///
     /// # Errors
     /// Organisation, store and I/O errors.
-    pub async fn export_debtors(&self, org_slug: Option<&str>, out: impl std::io::Write) -> Result<u64, AppError> {
+    pub async fn export_debtors(
+        &self,
+        org_slug: Option<&str>,
+        out: impl std::io::Write,
+    ) -> Result<u64, AppError> {
         let mut tx = self.store.begin_read().await?;
         let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
         let mut all: Vec<Debtor> = Vec::new();
@@ -34,7 +38,11 @@ impl App {
     ///
     /// # Errors
     /// Organisation, store and I/O errors.
-    pub async fn export_invoices(&self, org_slug: Option<&str>, out: impl std::io::Write) -> Result<u64, AppError> {
+    pub async fn export_invoices(
+        &self,
+        org_slug: Option<&str>,
+        out: impl std::io::Write,
+    ) -> Result<u64, AppError> {
         let mut tx = self.store.begin_read().await?;
         let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
         let mut all = Vec::new();
@@ -54,7 +62,11 @@ impl App {
     ///
     /// # Errors
     /// Organisation, store and I/O errors.
-    pub async fn export_payments(&self, org_slug: Option<&str>, out: impl std::io::Write) -> Result<u64, AppError> {
+    pub async fn export_payments(
+        &self,
+        org_slug: Option<&str>,
+        out: impl std::io::Write,
+    ) -> Result<u64, AppError> {
         let mut tx = self.store.begin_read().await?;
         let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
         let mut all = Vec::new();

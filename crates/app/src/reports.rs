@@ -65,7 +65,12 @@ pub struct BehaviourReport {
     pub weighted_average_days_late: Option<String>,
 }
 
-fn behaviour_report(from: Date, to: Date, currency: Currency, b: &PaymentBehaviour) -> BehaviourReport {
+fn behaviour_report(
+    from: Date,
+    to: Date,
+    currency: Currency,
+    b: &PaymentBehaviour,
+) -> BehaviourReport {
     BehaviourReport {
         from,
         to,
@@ -106,7 +111,8 @@ impl App {
         let cur = currency.unwrap_or(org.organisation.currency);
         let cutoffs = bucket_cutoffs(as_of, buckets);
         let sums = tx.ageing_totals(org.id, cur, as_of, &cutoffs, debtor).await?;
-        let unapplied = if debtor.is_none() { tx.unapplied_on(org.id, cur, as_of).await? } else { 0 };
+        let unapplied =
+            if debtor.is_none() { tx.unapplied_on(org.id, cur, as_of).await? } else { 0 };
         tx.rollback().await?;
         let labels = buckets.labels();
         let mut total: i64 = 0;
@@ -155,7 +161,8 @@ impl App {
         let open: i64 = sums.iter().map(|s| s.amount_minor).sum();
         let unapplied = tx.unapplied_on(org.id, cur, as_of).await?;
         // The countback looks back at most 36 months; the standard method at most period_days.
-        let lookback = add_days(as_of, -(31 * i32::try_from(kpi::DSO_LOOKBACK_MONTHS_MAX).unwrap_or(36)));
+        let lookback =
+            add_days(as_of, -(31 * i32::try_from(kpi::DSO_LOOKBACK_MONTHS_MAX).unwrap_or(36)));
         let from = lookback.min(add_days(as_of, -i32::try_from(period_days).unwrap_or(0)));
         let sales = tx.sales_by_day(org.id, cur, from, as_of).await?;
         tx.rollback().await?;
@@ -198,7 +205,8 @@ impl App {
             settled_date: r.settled_on,
             amount: Money::from_minor(r.amount_minor, cur),
         });
-        let b = kpi::payment_behaviour(items, cur).map_err(|e| AppError::Invalid { field: None, message: e.to_string() })?;
+        let b = kpi::payment_behaviour(items, cur)
+            .map_err(|e| AppError::Invalid { field: None, message: e.to_string() })?;
         Ok(behaviour_report(from, to, cur, &b))
     }
 }

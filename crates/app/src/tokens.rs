@@ -39,8 +39,10 @@ impl App {
         actor: &Actor,
     ) -> Result<NewToken, AppError> {
         let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret)
-            .map_err(|e| AppError::Invalid { field: None, message: format!("no randomness: {e}") })?;
+        getrandom::fill(&mut secret).map_err(|e| AppError::Invalid {
+            field: None,
+            message: format!("no randomness: {e}"),
+        })?;
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
@@ -61,7 +63,12 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        Ok(NewToken { id, organisation: org.organisation.slug.to_string(), name: name.into(), token })
+        Ok(NewToken {
+            id,
+            organisation: org.organisation.slug.to_string(),
+            name: name.into(),
+            token,
+        })
     }
 
     /// The token behind a bearer credential.

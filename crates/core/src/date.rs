@@ -27,7 +27,9 @@ pub enum DateError {
 pub fn parse_iso_date(text: &str) -> Result<Date, DateError> {
     let t = text.trim().as_bytes();
     let shape_ok = t.len() == 10
-        && t.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
+        && t.iter()
+            .enumerate()
+            .all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
     if !shape_ok {
         return Err(DateError::Format);
     }

@@ -7,8 +7,8 @@
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::money::{AmountError, Currency, Money};
 use crate::date::day_number;
+use crate::money::{AmountError, Currency, Money};
 use crate::party::vocabulary;
 
 vocabulary!(
@@ -58,7 +58,9 @@ pub enum InvoiceError {
     WrongSign,
     #[error("amount is zero")]
     Zero,
-    #[error("amount excluding VAT {excl} exceeds the amount {incl} in absolute value or has the other sign")]
+    #[error(
+        "amount excluding VAT {excl} exceeds the amount {incl} in absolute value or has the other sign"
+    )]
     ExclExceedsIncl { excl: Money, incl: Money },
     #[error(transparent)]
     Amount(#[from] AmountError),
@@ -71,7 +73,10 @@ impl Invoice {
     /// The first [`InvoiceError`] found.
     pub fn validate(&self) -> Result<(), InvoiceError> {
         if self.due_date < self.issue_date {
-            return Err(InvoiceError::DueBeforeIssue { issue: self.issue_date, due: self.due_date });
+            return Err(InvoiceError::DueBeforeIssue {
+                issue: self.issue_date,
+                due: self.due_date,
+            });
         }
         if self.amount.is_zero() {
             return Err(InvoiceError::Zero);
@@ -85,7 +90,9 @@ impl Invoice {
         }
         if let Some(excl) = self.amount_excl_vat {
             if excl.currency() != self.amount.currency() {
-                return Err(AmountError::CurrencyMismatch(excl.currency(), self.amount.currency()).into());
+                return Err(
+                    AmountError::CurrencyMismatch(excl.currency(), self.amount.currency()).into()
+                );
             }
             let same_sign = excl.is_zero() || (excl.is_negative() == self.amount.is_negative());
             if !same_sign || excl.minor().unsigned_abs() > self.amount.minor().unsigned_abs() {
@@ -145,7 +152,8 @@ pub fn plan_allocation<K: Clone>(
     available: Money,
     invoices: &[OpenInvoice<K>],
 ) -> Result<(Vec<PlannedAllocation<K>>, Money), AmountError> {
-    let mut order: Vec<&OpenInvoice<K>> = invoices.iter().filter(|i| i.open.is_positive()).collect();
+    let mut order: Vec<&OpenInvoice<K>> =
+        invoices.iter().filter(|i| i.open.is_positive()).collect();
     order.sort_by_key(|i| (i.due_date, i.issue_date));
     let mut left = available;
     let mut planned = Vec::new();
@@ -165,11 +173,7 @@ pub fn plan_allocation<K: Clone>(
 
 /// The ageing status of an item on a date, derived from its due date.
 pub fn days_overdue(due_date: Date, as_of: Date) -> i64 {
-    if as_of <= due_date {
-        0
-    } else {
-        i64::from(day_number(as_of) - day_number(due_date))
-    }
+    if as_of <= due_date { 0 } else { i64::from(day_number(as_of) - day_number(due_date)) }
 }
 
 /// A stable 128-bit fingerprint of text parts: FNV-1a over the parts joined with the unit
@@ -246,14 +250,27 @@ mod tests {
     #[test]
     fn a_payment_is_spread_oldest_first_and_the_rest_stays_unapplied() {
         let items = vec![
-            OpenInvoice { key: "new", due_date: date(2026, 3, 1), issue_date: date(2026, 2, 1), open: eur(500) },
-            OpenInvoice { key: "old", due_date: date(2026, 2, 1), issue_date: date(2026, 1, 1), open: eur(300) },
+            OpenInvoice {
+                key: "new",
+                due_date: date(2026, 3, 1),
+                issue_date: date(2026, 2, 1),
+                open: eur(500),
+            },
+            OpenInvoice {
+                key: "old",
+                due_date: date(2026, 2, 1),
+                issue_date: date(2026, 1, 1),
+                open: eur(300),
+            },
         ];
         let (plan, left) = plan_allocation(eur(1000), &items).unwrap();
-        assert_eq!(plan, vec![
-            PlannedAllocation { key: "old", amount: eur(300) },
-            PlannedAllocation { key: "new", amount: eur(500) },
-        ]);
+        assert_eq!(
+            plan,
+            vec![
+                PlannedAllocation { key: "old", amount: eur(300) },
+                PlannedAllocation { key: "new", amount: eur(500) },
+            ]
+        );
         assert_eq!(left, eur(200));
         let (plan, left) = plan_allocation(eur(100), &items).unwrap();
         assert_eq!(plan, vec![PlannedAllocation { key: "old", amount: eur(100) }]);

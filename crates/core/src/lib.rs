@@ -4,7 +4,10 @@
 //! The core is pure: no I/O, no async, no clock, no randomness. "Today" and every id come in as
 //! parameters, which keeps each rule testable with plain values.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)
+)]
 
 pub mod date;
 pub mod id;

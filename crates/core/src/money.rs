@@ -127,9 +127,7 @@ pub enum AmountError {
     NotANumber,
     #[error("more than {allowed} decimals for {currency}")]
     TooManyDecimals { allowed: u32, currency: Currency },
-    #[error(
-        "ambiguous separators: use '.' as the decimal separator and no thousands separators"
-    )]
+    #[error("ambiguous separators: use '.' as the decimal separator and no thousands separators")]
     AmbiguousSeparator,
     #[error("amount is too large")]
     Overflow,
@@ -186,7 +184,10 @@ impl Money {
     /// # Errors
     /// [`AmountError::Overflow`] for `i64::MIN`.
     pub fn abs(&self) -> Result<Money, AmountError> {
-        self.minor.checked_abs().map(|m| Money::from_minor(m, self.currency)).ok_or(AmountError::Overflow)
+        self.minor
+            .checked_abs()
+            .map(|m| Money::from_minor(m, self.currency))
+            .ok_or(AmountError::Overflow)
     }
 
     /// The negated amount.
@@ -194,7 +195,10 @@ impl Money {
     /// # Errors
     /// [`AmountError::Overflow`] for `i64::MIN`.
     pub fn neg(&self) -> Result<Money, AmountError> {
-        self.minor.checked_neg().map(|m| Money::from_minor(m, self.currency)).ok_or(AmountError::Overflow)
+        self.minor
+            .checked_neg()
+            .map(|m| Money::from_minor(m, self.currency))
+            .ok_or(AmountError::Overflow)
     }
 
     /// `self + other`, same currency only.
@@ -246,9 +250,8 @@ impl Money {
     ) -> Result<Money, AmountError> {
         let digits = currency.minor_digits();
         let rounded = value.round_dp_with_strategy(digits, rounding);
-        let scaled = rounded
-            .checked_mul(Decimal::from(10_i64.pow(digits)))
-            .ok_or(AmountError::Overflow)?;
+        let scaled =
+            rounded.checked_mul(Decimal::from(10_i64.pow(digits))).ok_or(AmountError::Overflow)?;
         let minor: i64 = scaled.trunc().try_into().map_err(|_| AmountError::Overflow)?;
         Ok(Money::from_minor(minor, currency))
     }
@@ -260,7 +263,10 @@ impl Money {
     pub fn from_decimal_exact(value: Decimal, currency: Currency) -> Result<Money, AmountError> {
         let normalized = value.normalize();
         if normalized.scale() > currency.minor_digits() {
-            return Err(AmountError::TooManyDecimals { allowed: currency.minor_digits(), currency });
+            return Err(AmountError::TooManyDecimals {
+                allowed: currency.minor_digits(),
+                currency,
+            });
         }
         Money::from_decimal(normalized, currency, RoundingStrategy::ToZero)
     }
@@ -343,7 +349,10 @@ impl Money {
     ///
     /// # Errors
     /// [`AmountError::CurrencyMismatch`] or [`AmountError::Overflow`].
-    pub fn sum<I: IntoIterator<Item = Money>>(currency: Currency, items: I) -> Result<Money, AmountError> {
+    pub fn sum<I: IntoIterator<Item = Money>>(
+        currency: Currency,
+        items: I,
+    ) -> Result<Money, AmountError> {
         items.into_iter().try_fold(Money::zero(currency), |acc, m| acc.checked_add(m))
     }
 }
@@ -465,10 +474,14 @@ mod tests {
     #[test]
     fn decimals_convert_with_a_named_rounding() {
         let d = Decimal::new(156_049, 4); // 15.6049
-        let m = Money::from_decimal(d, Currency::EUR, RoundingStrategy::MidpointAwayFromZero).unwrap();
+        let m =
+            Money::from_decimal(d, Currency::EUR, RoundingStrategy::MidpointAwayFromZero).unwrap();
         assert_eq!(m.minor(), 1560);
         assert!(Money::from_decimal_exact(d, Currency::EUR).is_err());
-        assert_eq!(Money::from_decimal_exact(Decimal::new(1250, 3), Currency::EUR).unwrap().minor(), 125);
+        assert_eq!(
+            Money::from_decimal_exact(Decimal::new(1250, 3), Currency::EUR).unwrap().minor(),
+            125
+        );
     }
 
     #[test]

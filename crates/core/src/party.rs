@@ -471,7 +471,10 @@ mod tests {
             segments: vec![],
             owner: None,
             credit_limit: None,
-            pause: Some(Pause { reason: "holiday".into(), until: Some(jiff::civil::date(2026, 3, 1)) }),
+            pause: Some(Pause {
+                reason: "holiday".into(),
+                until: Some(jiff::civil::date(2026, 3, 1)),
+            }),
         };
         assert!(d.is_paused_on(jiff::civil::date(2026, 3, 1)));
         assert!(!d.is_paused_on(jiff::civil::date(2026, 3, 2)));

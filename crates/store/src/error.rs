@@ -19,7 +19,9 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("migration {version} ({name}) was changed after it was applied; restore it")]
     MigrationChanged { version: i64, name: String },
-    #[error("the database has migration {0}, which this arflow does not know: it is older than the database")]
+    #[error(
+        "the database has migration {0}, which this arflow does not know: it is older than the database"
+    )]
     MigrationUnknown(i64),
 }
 
@@ -37,19 +39,25 @@ impl StoreError {
     /// Whether retrying the same work later may succeed (lock contention, lost connection).
     pub fn is_transient(&self) -> bool {
         match self {
-            StoreError::Database(e) => matches!(
-                e,
-                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
-            ) || e.as_database_error().is_some_and(|d| {
-                let code = d.code().unwrap_or_default();
-                // SQLite BUSY/LOCKED; PostgreSQL serialization failure and deadlock.
-                matches!(code.as_ref(), "5" | "6" | "517" | "40001" | "40P01")
-            }),
+            StoreError::Database(e) => {
+                matches!(
+                    e,
+                    sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+                ) || e.as_database_error().is_some_and(|d| {
+                    let code = d.code().unwrap_or_default();
+                    // SQLite BUSY/LOCKED; PostgreSQL serialization failure and deadlock.
+                    matches!(code.as_ref(), "5" | "6" | "517" | "40001" | "40P01")
+                })
+            }
             _ => false,
         }
     }
 }
 
-pub(crate) fn corrupt(table: &'static str, column: &'static str, value: impl Display) -> StoreError {
+pub(crate) fn corrupt(
+    table: &'static str,
+    column: &'static str,
+    value: impl Display,
+) -> StoreError {
     StoreError::Corrupt { table, column, value: value.to_string() }
 }

@@ -2,9 +2,7 @@
 //! filters of the list queries, and the audit entry.
 
 use arflow_core::date::Date;
-use arflow_core::id::{
-    AllocationId, DebtorId, InvoiceId, OrganisationId, PaymentId, TokenId,
-};
+use arflow_core::id::{AllocationId, DebtorId, InvoiceId, OrganisationId, PaymentId, TokenId};
 use arflow_core::ledger::{Invoice, InvoiceKind, Payment};
 use arflow_core::money::{Currency, Money};
 use arflow_core::party::{Debtor, DebtorKind, Organisation};
@@ -267,4 +265,3 @@ pub enum AllocationsOf {
     Payment(PaymentId),
     Id(AllocationId),
 }
-

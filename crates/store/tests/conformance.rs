@@ -38,9 +38,9 @@ async fn postgres_store() -> Store {
          (scripts/test starts one); PostgreSQL tests never skip",
     );
     let name = unique_name();
-    let mut admin = sqlx::PgConnection::connect(&base).await.unwrap_or_else(|e| {
-        panic!("cannot reach PostgreSQL at ARFLOW_TEST_PG={base}: {e}")
-    });
+    let mut admin = sqlx::PgConnection::connect(&base)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at ARFLOW_TEST_PG={base}: {e}"));
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut admin)
         .await
@@ -91,7 +91,10 @@ fn debtor(number: &str, name: &str) -> Debtor {
         kind: DebtorKind::Business,
         country: CountryCode::NL,
         language: Language::Nl,
-        emails: vec![Contact { value: format!("{number}@example.nl"), purpose: ContactPurpose::Billing }],
+        emails: vec![Contact {
+            value: format!("{number}@example.nl"),
+            purpose: ContactPurpose::Billing,
+        }],
         phones: vec![Contact { value: "+31 20 123 4567".into(), purpose: ContactPurpose::General }],
         address: Address {
             street: Some("Damrak 1".into()),
