@@ -5,8 +5,8 @@
 //! counters; randomness (tokens, demo data seeds) is explicit.
 
 pub mod demo;
-mod export;
 mod error;
+mod export;
 pub mod idempotency;
 pub mod import;
 pub mod ledger;
