@@ -1,1 +1,16 @@
-fn main() {}
+//! The `arflow` binary: parses the command line and hands over to [`arflow::run`].
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = arflow::cli::Cli::parse();
+    arflow::init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    runtime.block_on(arflow::run(cli))
+}

@@ -1,0 +1,251 @@
+//! The command line: what `arflow --help` shows.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// arflow — accounts receivable and credit management.
+///
+/// Holds every debtor, invoice, credit note and payment of one or more organisations, imports
+/// them from files, and reports what is open (ageing, DSO). Data lives in SQLite by default
+/// (a file, no set-up) or in PostgreSQL.
+#[derive(Debug, Parser)]
+#[command(name = "arflow", version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Database URL: sqlite://FILE or postgres://USER@HOST:PORT/DB [default: sqlite://arflow.db]
+    #[arg(long, global = true, env = "ARFLOW_DB")]
+    pub db: Option<String>,
+
+    /// The organisation to work on (optional when there is only one).
+    #[arg(long, global = true, env = "ARFLOW_ORG")]
+    pub org: Option<String>,
+
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Configuration file [default: ./arflow.toml when it exists].
+    #[arg(long, global = true, env = "ARFLOW_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  failure (database, file system, unexpected error)
+  2  usage error (unknown command or flag, bad flag value)
+  3  input rejected: nothing was changed (bad file rows, invalid value)
+  4  import done, but rows conflicting with stored data were left as stored (use --update)
+  5  not found (organisation, record)
+  6  unhealthy (healthcheck)";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (REST API under /api/v1).
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema.
+    Migrate,
+    /// Create a demo organisation with realistic, deterministic data.
+    Demo(DemoArgs),
+    /// Organisations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Import debtors, invoices (credit notes included) or payments from a CSV file.
+    Import(ImportArgs),
+    /// Export debtors, invoices or payments to a CSV file that imports back unchanged.
+    Export(ExportArgs),
+    /// Reports: ageing, DSO, payment behaviour.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Payment references: generate and check OGM/VCS, RF and Dutch betalingskenmerk.
+    #[command(subcommand)]
+    Reference(ReferenceCommand),
+    /// Check that a running server answers (exit 6 when it does not).
+    Healthcheck(HealthArgs),
+    /// Measure the performance targets (see docs/benchmarks.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "ARFLOW_ADDR")]
+    pub addr: Option<SocketAddr>,
+    /// Load demo data when the database is empty, and print a token to explore the API.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CountryArg {
+    #[value(name = "NL", alias = "nl")]
+    Nl,
+    #[value(name = "BE", alias = "be")]
+    Be,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of debtors (about ten invoices each over 24 months).
+    #[arg(long, default_value_t = 200)]
+    pub debtors: u32,
+    /// Seed: the same seed gives the same data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Last day of the generated history [default: today].
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<jiff::civil::Date>,
+    /// Country of the demo organisation.
+    #[arg(long, value_enum, default_value = "NL")]
+    pub country: CountryArg,
+    /// Slug of the demo organisation [default: demo-nl or demo-be].
+    #[arg(long)]
+    pub slug: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organisation.
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        country: CountryArg,
+    },
+    /// List organisations.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for the organisation (shown once).
+    Create {
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "api")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    Debtors,
+    Invoices,
+    Payments,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[arg(value_enum)]
+    pub kind: Kind,
+    pub file: PathBuf,
+    /// Overwrite stored debtors and invoices whose row in the file differs.
+    #[arg(long)]
+    pub update: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(value_enum)]
+    pub kind: Kind,
+    /// Output file (`-` for standard output).
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// What is open, by days overdue, on any date (reconstructed from history).
+    Ageing {
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<jiff::civil::Date>,
+        /// Currency [default: the organisation's].
+        #[arg(long)]
+        currency: Option<String>,
+        /// Upper bounds of the overdue buckets, in days.
+        #[arg(long, default_value = "30,60,90,180")]
+        buckets: String,
+        /// Only this debtor (number).
+        #[arg(long)]
+        debtor: Option<String>,
+    },
+    /// Days sales outstanding, by the countback and the standard method.
+    Dso {
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<jiff::civil::Date>,
+        /// Length of the standard method's period.
+        #[arg(long, default_value_t = 90)]
+        period_days: u32,
+    },
+    /// Average days to pay and days late over invoices settled in a period.
+    Behaviour {
+        #[arg(long, value_parser = parse_date)]
+        from: Option<jiff::civil::Date>,
+        #[arg(long, value_parser = parse_date)]
+        to: Option<jiff::civil::Date>,
+        #[arg(long)]
+        debtor: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SchemeArg {
+    Ogm,
+    Rf,
+    Nl,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReferenceCommand {
+    /// Generate a payment reference. Without --base it takes the next number of the
+    /// organisation's reference counter (so it is never handed out twice).
+    New {
+        #[arg(long, value_enum)]
+        scheme: Option<SchemeArg>,
+        /// The number to build the reference from.
+        #[arg(long)]
+        base: Option<u64>,
+    },
+    /// Check a payment reference and show its scheme and normalised form (exit 3 if invalid).
+    Check { value: String },
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// Base URL of the server [default: http://127.0.0.1:8080].
+    #[arg(long, env = "ARFLOW_URL")]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Time `demo` writing N debtors (≈10 invoices each) into a fresh database.
+    Demo {
+        #[arg(long, default_value_t = 100_000)]
+        debtors: u32,
+    },
+    /// Time a CSV import of N invoice rows into a fresh database.
+    Import {
+        #[arg(long, default_value_t = 200_000)]
+        rows: u32,
+    },
+    /// Time the ageing report over the database's organisation (median of runs).
+    Ageing {
+        #[arg(long, default_value_t = 5)]
+        runs: u32,
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<jiff::civil::Date>,
+    },
+}
+
+fn parse_date(text: &str) -> Result<jiff::civil::Date, String> {
+    arflow_core::date::parse_iso_date(text).map_err(|e| format!("{e}: '{text}'"))
+}

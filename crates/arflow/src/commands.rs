@@ -1,0 +1,534 @@
+//! One function per command: read the arguments, call the use case, print the result.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use arflow_app::demo::{DemoOptions, DemoProgress};
+use arflow_app::import::{ImportOptions, ImportReport};
+use arflow_app::{Actor, App};
+use arflow_core::kpi::AgeingBuckets;
+use arflow_core::money::Currency;
+use arflow_core::party::OrgCountry;
+use arflow_core::reference::{self, ReferenceScheme};
+use serde::Serialize;
+
+use crate::cli::*;
+use crate::config::{ADDR_DEFAULT, DB_DEFAULT};
+use crate::{Config, Failure, exit, open_app};
+
+/// What every command needs besides its own arguments.
+struct Ctx {
+    db: String,
+    org: Option<String>,
+    json: bool,
+    config: Config,
+}
+
+impl Ctx {
+    async fn app(&self) -> Result<App, Failure> {
+        open_app(&self.db).await
+    }
+
+    fn org(&self) -> Option<&str> {
+        self.org.as_deref()
+    }
+
+    /// Prints `value` as JSON, or `text` for people.
+    fn print<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) -> Result<(), Failure> {
+        let mut out = std::io::stdout().lock();
+        if self.json {
+            let s = serde_json::to_string_pretty(value)
+                .map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;
+            writeln!(out, "{s}")?;
+        } else {
+            writeln!(out, "{}", text())?;
+        }
+        Ok(())
+    }
+}
+
+fn country(c: CountryArg) -> OrgCountry {
+    match c {
+        CountryArg::Nl => OrgCountry::Nl,
+        CountryArg::Be => OrgCountry::Be,
+    }
+}
+
+/// Runs the command and returns the exit code.
+pub async fn dispatch(cli: Cli) -> Result<u8, Failure> {
+    let config = Config::load(cli.config.as_deref())?;
+    let ctx = Ctx {
+        db: cli.db.clone().or_else(|| config.db.clone()).unwrap_or_else(|| DB_DEFAULT.to_owned()),
+        org: cli.org.clone().or_else(|| config.org.clone()),
+        json: cli.json,
+        config,
+    };
+    match cli.command {
+        Command::Serve(args) => serve(&ctx, args).await,
+        Command::Migrate => migrate(&ctx).await,
+        Command::Demo(args) => demo(&ctx, args).await,
+        Command::Org(OrgCommand::Create { slug, name, country: c }) => {
+            let app = ctx.app().await?;
+            let org = app.create_organisation(&slug, &name, country(c), &Actor::cli()).await?;
+            ctx.print(&org, || {
+                format!(
+                    "created organisation {} ({})",
+                    org.organisation.slug, org.organisation.name
+                )
+            })?;
+            Ok(exit::OK)
+        }
+        Command::Org(OrgCommand::List) => {
+            let app = ctx.app().await?;
+            let orgs = app.list_organisations().await?;
+            ctx.print(&orgs, || {
+                if orgs.is_empty() {
+                    return "no organisations yet: `arflow org create` or `arflow demo`".into();
+                }
+                orgs.iter()
+                    .map(|o| {
+                        let org = &o.organisation;
+                        format!(
+                            "{:<20} {:<3} {:<4} {}",
+                            org.slug, org.country, org.currency, org.name
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+            Ok(exit::OK)
+        }
+        Command::Token(TokenCommand::Create { name }) => {
+            let app = ctx.app().await?;
+            let token = app.create_token(ctx.org(), &name, &Actor::cli()).await?;
+            ctx.print(&token, || {
+                format!(
+                    "token for {} (shown once, keep it safe):\n{}",
+                    token.organisation, token.token
+                )
+            })?;
+            Ok(exit::OK)
+        }
+        Command::Import(args) => import(&ctx, args).await,
+        Command::Export(args) => export(&ctx, args).await,
+        Command::Report(r) => report(&ctx, r).await,
+        Command::Reference(r) => reference_cmd(&ctx, r).await,
+        Command::Healthcheck(args) => healthcheck(&ctx, args).await,
+        Command::Bench(b) => crate::commands::bench(&ctx, b).await,
+    }
+}
+
+async fn migrate(ctx: &Ctx) -> Result<u8, Failure> {
+    let store = arflow_store::Store::connect(&ctx.db).await.map_err(|e| {
+        Failure::new(exit::FAILURE, format!("cannot open database {}: {e}", ctx.db))
+    })?;
+    let applied = store.migrate(jiff::Timestamp::now().as_microsecond()).await?;
+    ctx.print(&serde_json::json!({ "applied": applied }), || {
+        if applied.is_empty() {
+            "the database schema is up to date".into()
+        } else {
+            format!("applied migrations {applied:?}")
+        }
+    })?;
+    Ok(exit::OK)
+}
+
+/// Shows progress on a terminal (standard error), nothing otherwise.
+struct Progress {
+    on: bool,
+    label: &'static str,
+}
+
+impl Progress {
+    fn new(label: &'static str) -> Progress {
+        Progress { on: std::io::stderr().is_terminal(), label }
+    }
+
+    fn show(&self, done: u64, total: u64) {
+        if self.on {
+            let pct = if total == 0 { 100 } else { done * 100 / total };
+            eprint!("\r{}: {done}/{total} ({pct}%)   ", self.label);
+        }
+    }
+
+    fn done(&self) {
+        if self.on {
+            eprintln!();
+        }
+    }
+}
+
+async fn demo(ctx: &Ctx, args: DemoArgs) -> Result<u8, Failure> {
+    let app = ctx.app().await?;
+    let summary = run_demo(&app, &args).await?;
+    ctx.print(&summary, || {
+        format!(
+            "demo organisation {}: {} debtors, {} invoices, {} credit notes, {} payments, {} open invoices on {}",
+            summary.organisation,
+            summary.debtors,
+            summary.invoices,
+            summary.credit_notes,
+            summary.payments,
+            summary.open_invoices,
+            summary.as_of
+        )
+    })?;
+    Ok(exit::OK)
+}
+
+async fn run_demo(app: &App, args: &DemoArgs) -> Result<arflow_app::demo::DemoSummary, Failure> {
+    let opts = DemoOptions {
+        debtors: args.debtors,
+        seed: args.seed,
+        as_of: args.as_of,
+        country: country(args.country),
+        slug: args.slug.clone(),
+        months: 24,
+    };
+    let progress = Progress::new("generating debtors");
+    let mut report = |p: DemoProgress| progress.show(p.debtors_done, p.debtors_total);
+    let summary = app.demo(&opts, &mut report, &Actor::cli()).await?;
+    progress.done();
+    Ok(summary)
+}
+
+async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<u8, Failure> {
+    let addr = args.addr.or(ctx.config.addr).unwrap_or_else(|| {
+        ADDR_DEFAULT.parse().unwrap_or(std::net::SocketAddr::from(([127, 0, 0, 1], 8080)))
+    });
+    let app = ctx.app().await?;
+    if args.demo {
+        let orgs = app.list_organisations().await?;
+        let slug = if orgs.is_empty() {
+            eprintln!("the database is empty: generating demo data …");
+            let demo_args = DemoArgs {
+                debtors: 200,
+                seed: 42,
+                as_of: None,
+                country: CountryArg::Nl,
+                slug: None,
+            };
+            run_demo(&app, &demo_args).await?.organisation
+        } else {
+            orgs.first().map(|o| o.organisation.slug.to_string()).unwrap_or_default()
+        };
+        let token = app.create_token(Some(&slug), "demo", &Actor::cli()).await?;
+        eprintln!();
+        eprintln!("arflow is serving demo organisation '{slug}' at http://{addr}/");
+        eprintln!(
+            "  API:     http://{addr}/api/v1/invoices   (OpenAPI: http://{addr}/api/v1/openapi.json)"
+        );
+        eprintln!("  token:   {}", token.token);
+        eprintln!(
+            "  try:     curl -H 'Authorization: Bearer {}' http://{addr}/api/v1/reports/ageing",
+            token.token
+        );
+        eprintln!();
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::new(exit::FAILURE, format!("cannot listen on {addr}: {e}")))?;
+    tracing::info!(%addr, db = %ctx.db, "serving");
+    arflow_web::serve(app.clone(), listener, shutdown_signal()).await?;
+    app.store.close().await;
+    tracing::info!("stopped");
+    Ok(exit::OK)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path)
+        .map_err(|e| Failure::new(exit::FAILURE, format!("cannot read {}: {e}", path.display())))
+}
+
+async fn import(ctx: &Ctx, args: ImportArgs) -> Result<u8, Failure> {
+    let app = ctx.app().await?;
+    let bytes = read_file(&args.file)?;
+    let file = args.file.display().to_string();
+    let opts = ImportOptions { update: args.update };
+    let actor = Actor::cli();
+    if args.update && args.kind == Kind::Payments {
+        return Err(Failure::new(
+            exit::USAGE,
+            "payments are never changed once stored: --update does not apply",
+        ));
+    }
+    let progress = Progress::new("importing");
+    progress.show(0, 1);
+    let report = match args.kind {
+        Kind::Debtors => app.import_debtors_csv(ctx.org(), &file, &bytes, opts, &actor).await?,
+        Kind::Invoices => app.import_invoices_csv(ctx.org(), &file, &bytes, opts, &actor).await?,
+        Kind::Payments => app.import_payments_csv(ctx.org(), &file, &bytes, &actor).await?,
+    };
+    progress.show(1, 1);
+    progress.done();
+    print_import(ctx, &report)?;
+    Ok(if report.rejected() {
+        exit::REJECTED
+    } else if report.conflicts > 0 {
+        exit::CONFLICTS
+    } else {
+        exit::OK
+    })
+}
+
+fn print_import(ctx: &Ctx, report: &ImportReport) -> Result<(), Failure> {
+    if ctx.json {
+        return ctx.print(report, String::new);
+    }
+    let mut out = std::io::stdout().lock();
+    if report.rejected() {
+        let mut err = std::io::stderr().lock();
+        for e in &report.errors {
+            writeln!(err, "{e}")?;
+        }
+        writeln!(
+            err,
+            "{}: rejected, {} error(s); nothing was imported",
+            report.file,
+            report.errors.len()
+        )?;
+        return Ok(());
+    }
+    for c in &report.conflict_details {
+        writeln!(out, "{c}")?;
+    }
+    let mut line = format!(
+        "{}: {} created, {} updated, {} unchanged, {} conflicts",
+        report.file, report.created, report.updated, report.unchanged, report.conflicts
+    );
+    if report.kind == "payments" || report.allocated > 0 {
+        line.push_str(&format!(", {} allocations", report.allocated));
+    }
+    if report.references_generated > 0 {
+        line.push_str(&format!(", {} payment references generated", report.references_generated));
+    }
+    writeln!(out, "{line}")?;
+    Ok(())
+}
+
+async fn export(ctx: &Ctx, args: ExportArgs) -> Result<u8, Failure> {
+    let app = ctx.app().await?;
+    let to_stdout = args.file.as_os_str() == "-";
+    let mut buffer: Vec<u8> = Vec::new();
+    let rows = match args.kind {
+        Kind::Debtors => app.export_debtors(ctx.org(), &mut buffer).await?,
+        Kind::Invoices => app.export_invoices(ctx.org(), &mut buffer).await?,
+        Kind::Payments => app.export_payments(ctx.org(), &mut buffer).await?,
+    };
+    if to_stdout {
+        std::io::stdout().lock().write_all(&buffer)?;
+    } else {
+        // Write next to the target and rename, so a crash never leaves half a file behind.
+        let tmp = args.file.with_extension("partial");
+        std::fs::write(&tmp, &buffer).map_err(|e| {
+            Failure::new(exit::FAILURE, format!("cannot write {}: {e}", tmp.display()))
+        })?;
+        std::fs::rename(&tmp, &args.file).map_err(|e| {
+            Failure::new(exit::FAILURE, format!("cannot write {}: {e}", args.file.display()))
+        })?;
+        let summary = serde_json::json!({ "file": args.file.display().to_string(), "rows": rows });
+        ctx.print(&summary, || format!("{}: {rows} rows written", args.file.display()))?;
+    }
+    Ok(exit::OK)
+}
+
+async fn report(ctx: &Ctx, r: ReportCommand) -> Result<u8, Failure> {
+    let app = ctx.app().await?;
+    match r {
+        ReportCommand::Ageing { as_of, currency, buckets, debtor } => {
+            let buckets = AgeingBuckets::parse(&buckets)
+                .map_err(|e| Failure::new(exit::USAGE, format!("--buckets: {e}")))?;
+            let currency = currency
+                .map(|c| Currency::parse(&c))
+                .transpose()
+                .map_err(|e| Failure::new(exit::USAGE, format!("--currency: {e}")))?;
+            let debtor_id = match &debtor {
+                Some(number) => {
+                    let org = app.resolve_organisation(ctx.org()).await?;
+                    Some(app.debtor_id(org.id, number).await?)
+                }
+                None => None,
+            };
+            let rep = app.ageing(ctx.org(), as_of, currency, &buckets, debtor_id).await?;
+            ctx.print(&rep, || {
+                let mut s = format!("Ageing on {} ({})\n", rep.as_of, rep.currency);
+                for b in &rep.buckets {
+                    s.push_str(&format!("  {:<10} {:>16} {:>8}\n", b.label, b.amount, b.count));
+                }
+                s.push_str(&format!("  {:<10} {:>16}\n", "total", rep.total));
+                s.push_str(&format!("  {:<10} {:>16}\n", "overdue", rep.overdue));
+                s.push_str(&format!("  {:<10} {:>16}", "unapplied", rep.unapplied));
+                s
+            })?;
+        }
+        ReportCommand::Dso { as_of, period_days } => {
+            let rep = app.dso(ctx.org(), as_of, period_days).await?;
+            ctx.print(&rep, || {
+                let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "n/a".into());
+                format!(
+                    "DSO on {}: countback {} days, standard {} days ({}-day period); receivables {} {}{}",
+                    rep.as_of,
+                    show(&rep.countback_days),
+                    show(&rep.standard_days),
+                    rep.period_days,
+                    rep.receivables,
+                    rep.currency,
+                    if rep.capped { " (countback capped: not enough sales history)" } else { "" }
+                )
+            })?;
+        }
+        ReportCommand::Behaviour { from, to, debtor } => {
+            let org = app.resolve_organisation(ctx.org()).await?;
+            let today = app.today(&org.organisation);
+            let to = to.unwrap_or(today);
+            let from = from.unwrap_or_else(|| arflow_core::date::add_days(to, -365));
+            let debtor_id = match &debtor {
+                Some(number) => Some(app.debtor_id(org.id, number).await?),
+                None => None,
+            };
+            let rep = app.payment_behaviour(ctx.org(), from, to, debtor_id).await?;
+            ctx.print(&rep, || {
+                let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "n/a".into());
+                format!(
+                    "{} invoices settled {} – {}: {} days to pay on average, {} days late on average \
+                     ({} weighted by amount); {} paid late",
+                    rep.count,
+                    rep.from,
+                    rep.to,
+                    show(&rep.average_days_to_pay),
+                    show(&rep.average_days_late),
+                    show(&rep.weighted_average_days_late),
+                    rep.paid_late_count
+                )
+            })?;
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn scheme(s: SchemeArg) -> ReferenceScheme {
+    match s {
+        SchemeArg::Ogm => ReferenceScheme::Ogm,
+        SchemeArg::Rf => ReferenceScheme::Rf,
+        SchemeArg::Nl => ReferenceScheme::Nl,
+    }
+}
+
+#[derive(Serialize)]
+struct CheckedReference {
+    valid: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scheme: Option<ReferenceScheme>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    normalized: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    display: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+async fn reference_cmd(ctx: &Ctx, r: ReferenceCommand) -> Result<u8, Failure> {
+    match r {
+        ReferenceCommand::Check { value } => {
+            let checked = match reference::check(&value) {
+                Ok(p) => CheckedReference {
+                    valid: true,
+                    scheme: Some(p.scheme),
+                    display: Some(p.display()),
+                    normalized: Some(p.normalized),
+                    error: None,
+                },
+                Err(e) => CheckedReference {
+                    valid: false,
+                    scheme: None,
+                    normalized: None,
+                    display: None,
+                    error: Some(e.to_string()),
+                },
+            };
+            ctx.print(&checked, || match (&checked.scheme, &checked.display, &checked.error) {
+                (Some(s), Some(d), _) => format!("valid {} reference: {d}", s.label()),
+                (_, _, Some(e)) => format!("invalid: {e}"),
+                _ => "invalid".into(),
+            })?;
+            Ok(if checked.valid { exit::OK } else { exit::REJECTED })
+        }
+        ReferenceCommand::New { scheme: s, base } => {
+            let p = match base {
+                Some(b) => {
+                    let s = s
+                        .map(scheme)
+                        .ok_or_else(|| Failure::new(exit::USAGE, "--base needs --scheme"))?;
+                    reference::generate(s, b)
+                        .map_err(|e| Failure::new(exit::REJECTED, e.to_string()))?
+                }
+                None => {
+                    let app = ctx.app().await?;
+                    app.next_reference(ctx.org(), s.map(scheme)).await?
+                }
+            };
+            let out = serde_json::json!({ "scheme": p.scheme, "normalized": p.normalized, "display": p.display() });
+            ctx.print(&out, || p.display())?;
+            Ok(exit::OK)
+        }
+    }
+}
+
+async fn healthcheck(ctx: &Ctx, args: HealthArgs) -> Result<u8, Failure> {
+    let url = args.url.unwrap_or_else(|| {
+        format!("http://{}", ctx.config.addr.map_or(ADDR_DEFAULT.to_owned(), |a| a.to_string()))
+    });
+    match http_status(&url, "/healthz").await {
+        Ok(200) => {
+            ctx.print(&serde_json::json!({ "status": "ok", "url": url }), || format!("ok: {url}"))?;
+            Ok(exit::OK)
+        }
+        Ok(code) => Err(Failure::new(exit::UNHEALTHY, format!("{url} answered HTTP {code}"))),
+        Err(e) => Err(Failure::new(exit::UNHEALTHY, format!("{url}: {e}"))),
+    }
+}
+
+/// The status code of `GET {base}{path}` over plain HTTP/1.1, within five seconds.
+async fn http_status(base: &str, path: &str) -> Result<u16, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = base.strip_prefix("http://").ok_or("only http:// URLs are supported")?;
+    let host = rest.trim_end_matches('/');
+    let work = async {
+        let mut stream = tokio::net::TcpStream::connect(host).await.map_err(|e| e.to_string())?;
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+        let mut head = vec![0u8; 64];
+        let n = stream.read(&mut head).await.map_err(|e| e.to_string())?;
+        let line = String::from_utf8_lossy(head.get(..n).unwrap_or_default()).to_string();
+        line.split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse::<u16>().ok())
+            .ok_or_else(|| format!("not an HTTP answer: {line:?}"))
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), work)
+        .await
+        .map_err(|_| "no answer within 5 s".to_owned())?
+}
+
+async fn bench(ctx: &Ctx, b: BenchCommand) -> Result<u8, Failure> {
+    crate::bench::run(&ctx.db, ctx.org(), ctx.json, b).await
+}
