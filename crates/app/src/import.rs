@@ -386,6 +386,7 @@ impl App {
         file_sha256: &str,
     ) -> Result<ImportReport, AppError> {
         let now = self.now();
+        let clock = std::time::Instant::now();
         let mut tx = self.store.begin_write().await?;
 
         // Resolve debtors and stored invoices in batches.
@@ -394,9 +395,11 @@ impl App {
             set.into_iter().collect()
         };
         let debtor_ids = tx.find_debtor_ids(org.id, &debtor_numbers).await?;
+        tracing::debug!(ms = clock.elapsed().as_millis(), "import: debtors resolved");
         let mut wanted: Vec<&str> = rows.iter().map(|r| r.record.number.as_str()).collect();
         wanted.extend(rows.iter().filter_map(|r| r.record.credits_invoice.as_deref()));
         let stored = tx.find_invoices_by_numbers(org.id, &wanted).await?;
+        tracing::debug!(ms = clock.elapsed().as_millis(), "import: stored invoices read");
         let given_refs: Vec<&str> =
             rows.iter().filter_map(|r| r.record.payment_reference.as_deref()).collect();
         let refs_in_use: HashMap<String, String> = tx
@@ -517,6 +520,7 @@ impl App {
             .filter(|i| rows.get(*i).is_some_and(|r| r.record.payment_reference.is_none()))
             .collect();
         let generated = generate_references(&mut tx, org, missing.len()).await?;
+        tracing::debug!(ms = clock.elapsed().as_millis(), "import: references generated");
         report.references_generated = generated.len() as u64;
         for (index, r) in missing.into_iter().zip(generated) {
             if let Some(row) = rows.get_mut(index) {
@@ -550,6 +554,7 @@ impl App {
             })
             .collect();
         tx.insert_invoices(org.id, &to_insert, now).await?;
+        tracing::debug!(ms = clock.elapsed().as_millis(), "import: invoices inserted");
         for (index, s) in &updates {
             let Some(row) = rows.get(*index) else { continue };
             let mut inv = row.record.clone();

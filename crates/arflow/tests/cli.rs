@@ -317,3 +317,96 @@ fn help_documents_the_exit_codes() {
     let help = w.ok(&["--help"], 0);
     assert!(help.contains("Exit codes:") && help.contains("4  import done"), "{help}");
 }
+
+#[test]
+fn a_payment_in_another_currency_than_its_invoice_is_refused() {
+    let w = World::sqlite();
+    load_examples(&w);
+    let file = w.write(
+        "usd.csv",
+        "date,amount,currency,invoice_number\n2026-03-02,100.00,USD,2026-0011\n2026-03-02,5.00,USD,\n",
+    );
+    let out = w.run(&["import", "payments", &file]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(":2: column currency: value 'USD': invoice 2026-0011 is in EUR"), "{stderr}");
+    assert!(stderr.contains(":3: column currency: value 'USD': the organisation works in EUR"), "{stderr}");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn serve_with_demo_data_answers_the_api_and_stops_cleanly() {
+    use std::io::{BufRead, BufReader};
+    let w = World::sqlite();
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_arflow"))
+        .args(["serve", "--demo", "--addr", &addr])
+        .env("ARFLOW_DB", &w.db)
+        .env("ARFLOW_LOG", "warn")
+        .current_dir(&w.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = server.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let url = format!("http://{addr}");
+    let mut healthy = false;
+    for _ in 0..600 {
+        if w.run(&["healthcheck", "--url", &url]).status.code() == Some(0) {
+            healthy = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let printed: Vec<String> = rx.try_iter().collect();
+    assert!(healthy, "the server never became healthy; it printed:\n{}", printed.join("\n"));
+    let token = printed
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("token:").map(|t| t.trim().to_owned()))
+        .unwrap_or_else(|| panic!("serve --demo prints a token; it printed:\n{}", printed.join("\n")));
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let ageing: Value = client
+            .get(format!("{url}/api/v1/reports/ageing"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(ageing["buckets"].as_array().map(Vec::len), Some(6), "{ageing}");
+        assert_ne!(ageing["total"], "0.00", "demo data has open items: {ageing}");
+        let invoices: Value = client
+            .get(format!("{url}/api/v1/invoices?limit=5"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(invoices["data"].as_array().map(Vec::len), Some(5), "{invoices}");
+        let denied = client.get(format!("{url}/api/v1/invoices")).send().await.unwrap();
+        assert_eq!(denied.status().as_u16(), 401);
+    });
+
+    let pid = server.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = server.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "a SIGTERM stops the server cleanly");
+    assert_eq!(w.run(&["healthcheck", "--url", &url]).status.code(), Some(6));
+}
