@@ -4,7 +4,7 @@
 //! - no `f32`/`f64` in core, formats and store (money is exact);
 //! - both migration trees have the same numbering, and the embedded list matches them;
 //! - the parser crates deny `unwrap`, `expect`, indexing and `panic!`;
-//! - no test is `#[ignore]`d (a ratchet at zero);
+//! - no test is ignored (a ratchet at zero);
 //! - nothing of the shared test corpus is copied into the repository;
 //! - no package-registry host is named in the documentation.
 
