@@ -143,8 +143,7 @@ impl App {
         }
         let o = self.organisation(org).await?;
         let number = debtor.number.clone();
-        let report =
-            ImportReport::new("debtors", "api");
+        let report = ImportReport::new("debtors", "api");
         let report = self
             .import_debtors(
                 &o,
@@ -353,8 +352,7 @@ impl App {
     ) -> Result<(InvoiceView, bool), AppError> {
         let o = self.organisation(org).await?;
         let number = invoice.number.clone();
-        let report =
-            ImportReport::new("invoices", "api");
+        let report = ImportReport::new("invoices", "api");
         let report = self
             .import_invoices(
                 &o,
@@ -570,8 +568,7 @@ impl App {
     ) -> Result<(PaymentView, bool), AppError> {
         let o = self.organisation(org).await?;
         let external = payment.external_id.clone();
-        let report =
-            ImportReport::new("payments", "api");
+        let report = ImportReport::new("payments", "api");
         let report = self
             .import_payments(&o, vec![Parsed { line: 1, record: payment }], actor, report, "")
             .await?;

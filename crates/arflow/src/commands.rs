@@ -146,7 +146,7 @@ impl Progress {
 
     fn show(&self, done: u64, total: u64) {
         if self.on {
-            let pct = if total == 0 { 100 } else { done * 100 / total };
+            let pct = (done * 100).checked_div(total).unwrap_or(100);
             eprint!("\r{}: {done}/{total} ({pct}%)   ", self.label);
         }
     }

@@ -329,8 +329,14 @@ fn a_payment_in_another_currency_than_its_invoice_is_refused() {
     let out = w.run(&["import", "payments", &file]);
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(":2: column currency: value 'USD': invoice 2026-0011 is in EUR"), "{stderr}");
-    assert!(stderr.contains(":3: column currency: value 'USD': the organisation works in EUR"), "{stderr}");
+    assert!(
+        stderr.contains(":2: column currency: value 'USD': invoice 2026-0011 is in EUR"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(":3: column currency: value 'USD': the organisation works in EUR"),
+        "{stderr}"
+    );
 }
 
 fn free_port() -> u16 {
@@ -374,7 +380,9 @@ fn serve_with_demo_data_answers_the_api_and_stops_cleanly() {
     let token = printed
         .iter()
         .find_map(|l| l.trim().strip_prefix("token:").map(|t| t.trim().to_owned()))
-        .unwrap_or_else(|| panic!("serve --demo prints a token; it printed:\n{}", printed.join("\n")));
+        .unwrap_or_else(|| {
+            panic!("serve --demo prints a token; it printed:\n{}", printed.join("\n"))
+        });
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {

@@ -40,10 +40,12 @@ fn dependencies(manifest: &str) -> BTreeSet<String> {
             in_deps = t == "[dependencies]";
             continue;
         }
-        if in_deps && !t.is_empty() && !t.starts_with('#') {
-            if let Some(name) = t.split(['=', '.', ' ']).next() {
-                deps.insert(name.trim().to_owned());
-            }
+        if in_deps
+            && !t.is_empty()
+            && !t.starts_with('#')
+            && let Some(name) = t.split(['=', '.', ' ']).next()
+        {
+            deps.insert(name.trim().to_owned());
         }
     }
     deps
