@@ -96,11 +96,6 @@ impl Period {
         }
     }
 
-    /// The first day on or after `day` that is weekday `run` (a weekly payment run).
-    fn next_weekday(&self, day: i32, run: i32) -> i32 {
-        day + (run - self.weekday(day)).rem_euclid(7)
-    }
-
     /// The first working day of every month in `[from, to]`.
     fn month_starts(&self, from: i32, to: i32) -> Vec<i32> {
         let mut out = Vec::new();
@@ -471,16 +466,16 @@ pub(crate) fn plan(input: &LedgerInput<'_>, party: &mut Party) -> LedgerPlan {
     let (rhythm, key_account) = if business {
         match rng.below(100) {
             0..=19 => (Rhythm::Monthly, false),
-            20..=43 => (Rhythm::Orders { gap_days: 120 }, false),
-            44..=79 => (Rhythm::Orders { gap_days: 55 }, false),
-            80..=95 => (Rhythm::Orders { gap_days: 24 }, false),
-            _ => (Rhythm::Orders { gap_days: 9 }, true),
+            20..=43 => (Rhythm::Orders { gap_days: 140 }, false),
+            44..=79 => (Rhythm::Orders { gap_days: 66 }, false),
+            80..=95 => (Rhythm::Orders { gap_days: 28 }, false),
+            _ => (Rhythm::Orders { gap_days: 10 }, true),
         }
     } else if rng.chance(450) {
         // One-off buyers: one gap longer than the period.
         (Rhythm::Orders { gap_days: 10_000 }, false)
     } else {
-        (Rhythm::Orders { gap_days: 150 }, false)
+        (Rhythm::Orders { gap_days: 170 }, false)
     };
 
     // Active window: many debtors were customers before the period began; some join later,
@@ -592,12 +587,14 @@ pub(crate) fn plan(input: &LedgerInput<'_>, party: &mut Party) -> LedgerPlan {
         settlements.push(s);
     }
 
-    // Payment runs: some businesses pay on a fixed weekday, several invoices at once.
+    // Payment runs: many businesses pay weekly, fortnightly or monthly, several invoices at
+    // once; a punctual one in the last run before the due date.
     let runs = business
-        && matches!(profile, Profile::Punctual | Profile::SlightlyLate)
-        && invoices >= 6
-        && rng.chance(400);
-    let run_weekday = rng.days(0, 4);
+        && matches!(profile, Profile::Punctual | Profile::SlightlyLate | Profile::ChronicallyLate)
+        && invoices >= 4
+        && rng.chance(550);
+    let run_cycle = rng.weighted(&[(7, 300), (14, 400), (28, 300)]).unwrap_or(14);
+    let run_offset = rng.days(0, run_cycle - 1);
     let holder_ibans = party.debtor.ibans.len();
 
     let mut payments: Vec<PlannedPayment> = Vec::new();
@@ -644,14 +641,23 @@ pub(crate) fn plan(input: &LedgerInput<'_>, party: &mut Party) -> LedgerPlan {
             });
         }
         for &(planned, amount, part) in &s.parts {
-            let mut day = period.bank_day(planned);
-            if runs && part == 0 && s.credit.is_none() {
-                day = period.next_weekday(day, run_weekday);
-            }
+            let in_run = runs && part == 0 && s.credit.is_none();
+            let day = if in_run {
+                // The run on or before the planned day, or else the next one.
+                let before = planned - (planned - run_offset).rem_euclid(run_cycle);
+                let early_enough = profile == Profile::Punctual && before >= issue + 3;
+                period.bank_day(if early_enough || before == planned {
+                    before
+                } else {
+                    before + run_cycle
+                })
+            } else {
+                period.bank_day(planned)
+            };
             if day > last || stop_paying.is_some_and(|stop| day > stop) {
                 continue;
             }
-            if runs && part == 0 && s.credit.is_none() {
+            if in_run {
                 match run_groups.iter_mut().find(|(d, _)| *d == day) {
                     Some((_, group)) => group.push(i),
                     None => run_groups.push((day, vec![i])),
@@ -680,7 +686,7 @@ pub(crate) fn plan(input: &LedgerInput<'_>, party: &mut Party) -> LedgerPlan {
                 text,
                 allocations: vec![(i, amount)],
             });
-            if part == 0 && rng.chance(4) {
+            if part == 0 && rng.chance(2) {
                 // Paid twice by mistake: the second payment is unapplied money.
                 let again = period.bank_day(day + rng.days(1, 10));
                 if again <= last {
