@@ -301,6 +301,10 @@ impl App {
                 next_rows = slices.get(k + 1).map(|s| spawn_rows(&ctx, &batch, s));
                 let mut tx = self.store.begin_write().await?;
                 write_rows(&mut tx, org_id, &rows, now).await?;
+                if k == 0 && range.start == 0 {
+                    // Plans for the next slices need statistics of tables that were empty.
+                    tx.analyze().await?;
+                }
                 tx.commit().await?;
                 count_rows(&mut summary, &rows);
                 let written = (range.end - range.start) * slice.items.end as u64
@@ -314,6 +318,7 @@ impl App {
         }
 
         let mut tx = self.store.begin_write().await?;
+        tx.analyze().await?;
         tx.insert_audit(
             org_id,
             &[AuditEntry {
@@ -677,19 +682,20 @@ fn slice_rows(ctx: &Context, batch: &Batch, slice: &Slice) -> Rows {
     let first_id = batch.allocation_start + slice.allocations.start as i64;
     for (key, id) in allocations.iter().zip(first_id..) {
         let Some(p) = batch.plans.get(key.debtor as usize) else { continue };
-        let (source, amount_minor) = if key.from_credit_note {
+        let (source, amount_minor, source_day) = if key.from_credit_note {
             let credit = p.ledger.credits.get(key.at.0 as usize);
             let cn = InvoiceId((key.source - 1) / 2);
             rows.touched_items.push(cn);
-            (AllocationSource::CreditNote(cn), credit.map_or(0, |c| c.amount_minor))
+            let issued = credit
+                .and_then(|c| p.ledger.items.get(c.credit_note))
+                .map_or(key.day, |item| item.issue);
+            (AllocationSource::CreditNote(cn), credit.map_or(0, |c| c.amount_minor), issued)
         } else {
-            let amount = p
-                .ledger
-                .payments
-                .get(key.at.0 as usize)
-                .and_then(|pay| pay.allocations.get(key.at.1 as usize))
-                .map_or(0, |(_, a)| *a);
-            (AllocationSource::Payment(PaymentId(key.source / 2)), amount)
+            let pay = p.ledger.payments.get(key.at.0 as usize);
+            let amount =
+                pay.and_then(|pay| pay.allocations.get(key.at.1 as usize)).map_or(0, |(_, a)| *a);
+            let paid = pay.map_or(key.day, |pay| pay.day);
+            (AllocationSource::Payment(PaymentId(key.source / 2)), amount, paid)
         };
         rows.touched_items.push(InvoiceId(key.invoice));
         rows.allocations.push(NewAllocation {
@@ -697,6 +703,8 @@ fn slice_rows(ctx: &Context, batch: &Batch, slice: &Slice) -> Rows {
             invoice_id: InvoiceId(key.invoice),
             source,
             amount_minor,
+            currency: cur,
+            source_date: period.date(source_day.min(key.day)),
             effective_date: period.date(key.day),
             created_by: ctx.actor.clone(),
         });

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use arflow_core::date::Date;
 use arflow_core::id::{AllocationId, DebtorId, InvoiceId, PaymentId};
 use arflow_core::ledger::{Invoice, InvoiceKind, Payment};
-use arflow_core::money::{Money, format_minor};
+use arflow_core::money::{Currency, Money, format_minor};
 use arflow_core::party::Debtor;
 use arflow_core::reference::{self, ReferenceScheme};
 use arflow_formats::csv::{self as csvfmt, CsvError, CsvOptions, Parsed};
@@ -594,25 +594,36 @@ impl App {
                 target_issue.map_or(n.invoice.issue_date, |t| t.max(n.invoice.issue_date));
             open.insert(target, target_open - amount);
             open.insert(n.id, -(credit_left - amount));
-            allocations.push((target, n.id, amount, effective));
+            allocations.push((
+                target,
+                n.id,
+                amount,
+                effective,
+                n.invoice.issue_date,
+                n.invoice.amount.currency(),
+            ));
         }
         if !allocations.is_empty() {
             let first = tx.reserve_ids(org.id, "allocation", allocations.len() as u64).await?;
             let rows_alloc: Vec<NewAllocation> = allocations
                 .iter()
                 .zip(first..)
-                .map(|((target, credit, amount, effective), id)| NewAllocation {
-                    id: AllocationId(id),
-                    invoice_id: *target,
-                    source: AllocationSource::CreditNote(*credit),
-                    amount_minor: *amount,
-                    effective_date: *effective,
-                    created_by: actor.0.clone(),
+                .map(|((target, credit, amount, effective, source_date, currency), id)| {
+                    NewAllocation {
+                        id: AllocationId(id),
+                        invoice_id: *target,
+                        source: AllocationSource::CreditNote(*credit),
+                        amount_minor: *amount,
+                        currency: *currency,
+                        source_date: *source_date,
+                        effective_date: *effective,
+                        created_by: actor.0.clone(),
+                    }
                 })
                 .collect();
             tx.insert_allocations(org.id, &rows_alloc, now).await?;
             let touched: Vec<InvoiceId> =
-                allocations.iter().flat_map(|(t, c, _, _)| [*t, *c]).collect();
+                allocations.iter().flat_map(|(t, c, ..)| [*t, *c]).collect();
             tx.refresh_balances(org.id, &touched, &[]).await?;
             report.allocated = allocations.len() as u64;
         }
@@ -841,7 +852,7 @@ impl App {
             .chain(by_reference.values().flatten())
             .map(|i| (i.id, (i.open.minor(), i.invoice.issue_date)))
             .collect();
-        let mut allocations: Vec<(InvoiceId, PaymentId, i64, Date)> = Vec::new();
+        let mut allocations: Vec<(InvoiceId, PaymentId, i64, Date, Date, Currency)> = Vec::new();
         let mut learned: Vec<(DebtorId, String)> = Vec::new();
         for ((index, target, debtor), id) in creates.iter().zip(first..) {
             let Some(row) = rows.get(*index) else { continue };
@@ -856,7 +867,14 @@ impl App {
             let amount = p.amount.minor().min(*left);
             if amount > 0 {
                 *left -= amount;
-                allocations.push((inv.id, pid, amount, p.date.max(*issue)));
+                allocations.push((
+                    inv.id,
+                    pid,
+                    amount,
+                    p.date.max(*issue),
+                    p.date,
+                    p.amount.currency(),
+                ));
             }
         }
         tx.insert_payments(org.id, &new_rows, now).await?;
@@ -865,11 +883,13 @@ impl App {
             let new_allocations: Vec<NewAllocation> = allocations
                 .iter()
                 .zip(first..)
-                .map(|((inv, pid, amount, date), id)| NewAllocation {
+                .map(|((inv, pid, amount, date, source_date, currency), id)| NewAllocation {
                     id: AllocationId(id),
                     invoice_id: *inv,
                     source: AllocationSource::Payment(*pid),
                     amount_minor: *amount,
+                    currency: *currency,
+                    source_date: *source_date,
                     effective_date: *date,
                     created_by: actor.0.clone(),
                 })

@@ -734,6 +734,8 @@ impl App {
                 invoice_id: inv.id,
                 source,
                 amount_minor: wanted,
+                currency,
+                source_date: date,
                 effective_date: effective,
                 created_by: actor.0.clone(),
             }],

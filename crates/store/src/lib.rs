@@ -162,6 +162,14 @@ macro_rules! delegate {
 }
 
 delegate! {
+    /// Inserts invoices with the balances the allocations inserted in the same transaction
+    /// give them (bulk loads).
+    fn insert_invoices_with_balances(&mut self, org: OrganisationId, rows: &[NewInvoice<'_>], balances: &[ItemBalance], at: i64) -> ();
+    /// Inserts payments with what stays unapplied after the allocations inserted in the same
+    /// transaction (bulk loads).
+    fn insert_payments_with_unapplied(&mut self, org: OrganisationId, rows: &[NewPayment<'_>], unapplied_minor: &[i64], at: i64) -> ();
+    /// Refreshes the query planner's statistics, after bulk loads.
+    fn analyze(&mut self) -> ();
     /// The debtors known to pay from each of `ibans`, by IBAN.
     fn find_debtors_by_ibans(&mut self, org: OrganisationId, ibans: &[&str]) -> HashMap<String, Vec<DebtorId>>;
     /// Inserts an organisation and returns its id.

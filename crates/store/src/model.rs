@@ -79,6 +79,14 @@ pub struct StoredPayment {
     pub created_at: i64,
 }
 
+/// The derived balance of an item, for bulk loads that know it: what is open, and the day it
+/// became settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemBalance {
+    pub open_minor: i64,
+    pub settled_on: Option<Date>,
+}
+
 /// A new payment row.
 #[derive(Debug, Clone, Copy)]
 pub struct NewPayment<'a> {
@@ -117,6 +125,12 @@ pub struct NewAllocation {
     pub invoice_id: InvoiceId,
     pub source: AllocationSource,
     pub amount_minor: i64,
+    /// The currency of the invoice and of the money (they are the same).
+    pub currency: Currency,
+    /// The day the money or credit came in: payment date, credit note issue date.
+    pub source_date: Date,
+    /// The day the allocation counts from: the later of `source_date` and the invoice's issue
+    /// date.
     pub effective_date: Date,
     pub created_by: String,
 }

@@ -386,9 +386,9 @@ conformance! {
         let mut tx = store.begin_write().await.unwrap();
         tx.insert_payments(a, &[NewPayment { id: PaymentId(1), payment: &p, debtor_id: Some(dids[0]) }], 60).await.unwrap();
         tx.insert_allocations(a, &[
-            NewAllocation { id: AllocationId(1), invoice_id: f1, source: AllocationSource::Payment(PaymentId(1)), amount_minor: 100_00, effective_date: d("2026-02-05"), created_by: "test".into() },
-            NewAllocation { id: AllocationId(2), invoice_id: f2, source: AllocationSource::Payment(PaymentId(1)), amount_minor: 20_00, effective_date: d("2026-02-05"), created_by: "test".into() },
-            NewAllocation { id: AllocationId(3), invoice_id: f2, source: AllocationSource::CreditNote(c1), amount_minor: 30_00, effective_date: d("2026-02-15"), created_by: "test".into() },
+            NewAllocation { id: AllocationId(1), invoice_id: f1, source: AllocationSource::Payment(PaymentId(1)), amount_minor: 100_00, currency: Currency::EUR, source_date: d("2026-02-05"), effective_date: d("2026-02-05"), created_by: "test".into() },
+            NewAllocation { id: AllocationId(2), invoice_id: f2, source: AllocationSource::Payment(PaymentId(1)), amount_minor: 20_00, currency: Currency::EUR, source_date: d("2026-02-05"), effective_date: d("2026-02-05"), created_by: "test".into() },
+            NewAllocation { id: AllocationId(3), invoice_id: f2, source: AllocationSource::CreditNote(c1), amount_minor: 30_00, currency: Currency::EUR, source_date: d("2026-02-15"), effective_date: d("2026-02-15"), created_by: "test".into() },
         ], 61).await.unwrap();
         tx.refresh_balances(a, &[f1, f2, c1], &[PaymentId(1)]).await.unwrap();
         let f1_row = tx.get_invoice(a, f1).await.unwrap();
@@ -434,7 +434,7 @@ conformance! {
         let mut tx = store.begin_write().await.unwrap();
         let p = payment("bank:1", "2026-02-20", 100_00);
         tx.insert_payments(a, &[NewPayment { id: PaymentId(1), payment: &p, debtor_id: Some(dids[0]) }], 60).await.unwrap();
-        tx.insert_allocations(a, &[NewAllocation { id: AllocationId(1), invoice_id: iids[0], source: AllocationSource::Payment(PaymentId(1)), amount_minor: 60_00, effective_date: d("2026-02-20"), created_by: "t".into() }], 61).await.unwrap();
+        tx.insert_allocations(a, &[NewAllocation { id: AllocationId(1), invoice_id: iids[0], source: AllocationSource::Payment(PaymentId(1)), amount_minor: 60_00, currency: Currency::EUR, source_date: d("2026-02-20"), effective_date: d("2026-02-20"), created_by: "t".into() }], 61).await.unwrap();
         tx.refresh_balances(a, &[iids[0]], &[PaymentId(1)]).await.unwrap();
         tx.commit().await.unwrap();
 
@@ -478,7 +478,7 @@ conformance! {
         let mut tx = store.begin_write().await.unwrap();
         let p = payment("bank:1", "2026-02-20", 80_00);
         tx.insert_payments(a, &[NewPayment { id: PaymentId(1), payment: &p, debtor_id: Some(dids[1]) }], 60).await.unwrap();
-        tx.insert_allocations(a, &[NewAllocation { id: AllocationId(1), invoice_id: iids[2], source: AllocationSource::Payment(PaymentId(1)), amount_minor: 80_00, effective_date: d("2026-02-20"), created_by: "t".into() }], 61).await.unwrap();
+        tx.insert_allocations(a, &[NewAllocation { id: AllocationId(1), invoice_id: iids[2], source: AllocationSource::Payment(PaymentId(1)), amount_minor: 80_00, currency: Currency::EUR, source_date: d("2026-02-20"), effective_date: d("2026-02-20"), created_by: "t".into() }], 61).await.unwrap();
         tx.refresh_balances(a, &[iids[2]], &[PaymentId(1)]).await.unwrap();
         let rows = tx.settled_invoices(a, Currency::EUR, d("2026-02-01"), d("2026-02-28"), Some(dids[1])).await.unwrap();
         assert_eq!(rows, vec![SettledRow { debtor_id: dids[1], issue_date: d("2026-02-10"), due_date: d("2026-02-24"), settled_on: d("2026-02-20"), amount_minor: 80_00 }]);
@@ -518,6 +518,54 @@ conformance! {
         tx.commit().await.unwrap();
     };
 
+    money_paid_before_its_invoice_counts_as_unapplied_until_the_invoice_exists => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let (dids, _) = seed(&store, a).await;
+        let mut tx = store.begin_write().await.unwrap();
+        let later = invoice("F9", "D1", "2026-03-01", "2026-03-31", 50_00);
+        tx.insert_invoices(a, &[NewInvoice { id: InvoiceId(99), debtor_id: dids[0], invoice: &later, credits_invoice_id: None }], 1).await.unwrap();
+        let p = payment("bank:pre", "2026-02-20", 50_00);
+        tx.insert_payments(a, &[NewPayment { id: PaymentId(7), payment: &p, debtor_id: Some(dids[0]) }], 2).await.unwrap();
+        tx.insert_allocations(a, &[NewAllocation { id: AllocationId(1), invoice_id: InvoiceId(99), source: AllocationSource::Payment(PaymentId(7)), amount_minor: 50_00, currency: Currency::EUR, source_date: d("2026-02-20"), effective_date: d("2026-03-01"), created_by: "t".into() }], 3).await.unwrap();
+        tx.refresh_balances(a, &[InvoiceId(99)], &[PaymentId(7)]).await.unwrap();
+        assert_eq!(tx.unapplied_on(a, Currency::EUR, d("2026-02-19")).await.unwrap(), 0);
+        assert_eq!(tx.unapplied_on(a, Currency::EUR, d("2026-02-25")).await.unwrap(), 50_00);
+        assert_eq!(tx.unapplied_on(a, Currency::EUR, d("2026-03-01")).await.unwrap(), 0);
+        assert_eq!(tx.get_payment(a, PaymentId(7)).await.unwrap().unapplied, eur(0));
+        tx.commit().await.unwrap();
+    };
+
+    bulk_loads_may_insert_known_balances_and_mismatches_are_found => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let (dids, _) = seed(&store, a).await;
+        let mut tx = store.begin_write().await.unwrap();
+        let paid = invoice("B1", "D1", "2026-01-01", "2026-01-31", 100_00);
+        let open = invoice("B2", "D1", "2026-01-02", "2026-02-01", 70_00);
+        let rows = [
+            NewInvoice { id: InvoiceId(50), debtor_id: dids[0], invoice: &paid, credits_invoice_id: None },
+            NewInvoice { id: InvoiceId(51), debtor_id: dids[0], invoice: &open, credits_invoice_id: None },
+        ];
+        let balances = [
+            ItemBalance { open_minor: 0, settled_on: Some(d("2026-01-20")) },
+            ItemBalance { open_minor: 70_00, settled_on: None },
+        ];
+        assert!(matches!(tx.insert_invoices_with_balances(a, &rows, &balances[..1], 1).await, Err(StoreError::Invalid(_))));
+        tx.insert_invoices_with_balances(a, &rows, &balances, 1).await.unwrap();
+        let p = payment("bank:bulk", "2026-01-20", 120_00);
+        let prow = [NewPayment { id: PaymentId(9), payment: &p, debtor_id: Some(dids[0]) }];
+        tx.insert_payments_with_unapplied(a, &prow, &[20_00], 2).await.unwrap();
+        tx.insert_allocations(a, &[NewAllocation { id: AllocationId(1), invoice_id: InvoiceId(50), source: AllocationSource::Payment(PaymentId(9)), amount_minor: 100_00, currency: Currency::EUR, source_date: d("2026-01-20"), effective_date: d("2026-01-20"), created_by: "t".into() }], 3).await.unwrap();
+        assert!(tx.find_balance_mismatches(a).await.unwrap().is_empty());
+        let b1 = tx.find_invoice_by_number(a, "B1").await.unwrap().unwrap();
+        assert_eq!((b1.open, b1.settled_on), (eur(0), Some(d("2026-01-20"))));
+        assert_eq!(tx.get_payment(a, PaymentId(9)).await.unwrap().unapplied, eur(20_00));
+        // A wrong claim is found.
+        let wrong = invoice("B3", "D1", "2026-01-03", "2026-02-02", 10_00);
+        tx.insert_invoices_with_balances(a, &[NewInvoice { id: InvoiceId(52), debtor_id: dids[0], invoice: &wrong, credits_invoice_id: None }], &[ItemBalance { open_minor: 0, settled_on: Some(d("2026-01-03")) }], 4).await.unwrap();
+        assert_eq!(tx.find_balance_mismatches(a).await.unwrap(), vec!["invoice B3".to_owned()]);
+        tx.rollback().await.unwrap();
+    };
+
     one_organisation_never_sees_another_organisations_rows => |store: Store| async move {
         let a = new_org(&store, "acme").await;
         let b = new_org(&store, "bravo").await;
@@ -525,7 +573,7 @@ conformance! {
         let mut tx = store.begin_write().await.unwrap();
         let p = payment("bank:1", "2026-02-20", 100_00);
         tx.insert_payments(a, &[NewPayment { id: PaymentId(1), payment: &p, debtor_id: Some(dids[0]) }], 60).await.unwrap();
-        tx.insert_allocations(a, &[NewAllocation { id: AllocationId(1), invoice_id: iids[0], source: AllocationSource::Payment(PaymentId(1)), amount_minor: 60_00, effective_date: d("2026-02-20"), created_by: "t".into() }], 61).await.unwrap();
+        tx.insert_allocations(a, &[NewAllocation { id: AllocationId(1), invoice_id: iids[0], source: AllocationSource::Payment(PaymentId(1)), amount_minor: 60_00, currency: Currency::EUR, source_date: d("2026-02-20"), effective_date: d("2026-02-20"), created_by: "t".into() }], 61).await.unwrap();
         tx.refresh_balances(a, &[iids[0]], &[PaymentId(1)]).await.unwrap();
         // Every read, with B's id and A's keys, finds nothing.
         assert!(tx.find_debtors_by_numbers(b, &["D1"]).await.unwrap().is_empty());

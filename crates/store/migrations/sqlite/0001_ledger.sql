@@ -138,7 +138,6 @@ CREATE INDEX invoices_debtor ON invoices (organisation_id, debtor_id, due_date);
 CREATE INDEX invoices_settled ON invoices
     (organisation_id, settled_on, issue_date, currency, kind, due_date, amount_minor, id);
 CREATE INDEX invoices_issue ON invoices (organisation_id, issue_date, currency, amount_minor);
-CREATE INDEX invoices_due ON invoices (organisation_id, due_date);
 CREATE INDEX invoices_reference ON invoices (organisation_id, payment_reference);
 
 CREATE TABLE invoice_documents (
@@ -170,7 +169,11 @@ CREATE TABLE payments (
     PRIMARY KEY (organisation_id, id)
 );
 CREATE UNIQUE INDEX payments_external ON payments (organisation_id, external_id);
-CREATE INDEX payments_date ON payments (organisation_id, payment_date, currency, amount_minor);
+CREATE INDEX payments_date ON payments (organisation_id, payment_date);
+-- Money not (fully) allocated: small, and all "unapplied on date D" needs besides the delayed
+-- allocations below.
+CREATE INDEX payments_unapplied ON payments (organisation_id, payment_date, currency, unapplied_minor)
+    WHERE unapplied_minor <> 0;
 CREATE INDEX payments_debtor ON payments (organisation_id, debtor_id);
 
 -- Money or credit linked to an invoice: from a payment, or from a credit note.
@@ -181,16 +184,24 @@ CREATE TABLE allocations (
     payment_id BIGINT,
     credit_note_id BIGINT,
     amount_minor BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    -- The day the money or credit came in (payment date, credit note issue date) and the day
+    -- the allocation counts from: the later of that and the invoice's issue date.
+    source_date TEXT NOT NULL,
     effective_date TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     created_by TEXT NOT NULL,
     PRIMARY KEY (organisation_id, id),
     CHECK ((payment_id IS NULL) <> (credit_note_id IS NULL)),
+    CHECK (effective_date >= source_date),
     CHECK (amount_minor > 0)
 );
 CREATE INDEX allocations_invoice ON allocations (organisation_id, invoice_id, effective_date);
 CREATE INDEX allocations_payment ON allocations (organisation_id, payment_id);
-CREATE INDEX allocations_effective ON allocations (organisation_id, effective_date, payment_id, amount_minor);
+-- Payments allocated to invoices issued after them: money that was unapplied for a while.
+CREATE INDEX allocations_delayed ON allocations
+    (organisation_id, effective_date, source_date, currency, amount_minor)
+    WHERE payment_id IS NOT NULL AND effective_date > source_date;
 CREATE INDEX allocations_credit_note ON allocations (organisation_id, credit_note_id);
 
 -- Who did what, when, and why. Written in the same transaction as the change.

@@ -1269,20 +1269,59 @@ impl Tx {
         rows: &[NewInvoice<'_>],
         at: i64,
     ) -> Result<(), StoreError> {
-        for chunk in rows.chunks(BATCH_ROWS_MAX / 2) {
+        self.insert_invoice_rows(org, rows, None, at).await
+    }
+
+    /// Inserts new invoices and credit notes with the balances that the allocations the caller
+    /// inserts in the same transaction give them (a bulk load that knows its ledger, and saves
+    /// a refresh). [`find_balance_mismatches`](Self::find_balance_mismatches) checks the claim.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] when `balances` does not match `rows`; [`StoreError::Conflict`]
+    /// when a number exists already.
+    pub async fn insert_invoices_with_balances(
+        &mut self,
+        org: OrganisationId,
+        rows: &[NewInvoice<'_>],
+        balances: &[ItemBalance],
+        at: i64,
+    ) -> Result<(), StoreError> {
+        if balances.len() != rows.len() {
+            return Err(StoreError::Invalid("one balance per invoice is needed".into()));
+        }
+        self.insert_invoice_rows(org, rows, Some(balances), at).await
+    }
+
+    async fn insert_invoice_rows(
+        &mut self,
+        org: OrganisationId,
+        rows: &[NewInvoice<'_>],
+        balances: Option<&[ItemBalance]>,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        const CHUNK: usize = BATCH_ROWS_MAX / 2;
+        for (n, chunk) in rows.chunks(CHUNK).enumerate() {
+            let offset = n * CHUNK;
             let mut qb = QueryBuilder::<DB>::new(
                 "INSERT INTO invoices (organisation_id, id, number, debtor_id, kind, issue_date, \
                  due_date, currency, amount_minor, amount_excl_vat_minor, payment_reference, \
                  reference_scheme, description, external_id, credits_invoice_id, open_minor, \
                  settled_on, created_at, updated_at) ",
             );
-            qb.push_values(chunk, |mut b, r| {
+            qb.push_values(chunk.iter().enumerate(), |mut b, (k, r)| {
                 let inv = r.invoice;
                 let scheme = inv
                     .payment_reference
                     .as_deref()
                     .and_then(|p| arflow_core::reference::check(p).ok())
                     .map(|p| p.scheme.as_str());
+                let (open, settled) = match balances.and_then(|list| list.get(offset + k)) {
+                    Some(bal) => (
+                        bal.open_minor,
+                        bal.settled_on.map_or_else(|| OPEN_SENTINEL.to_owned(), |d| d.to_string()),
+                    ),
+                    None => (inv.amount.minor(), OPEN_SENTINEL.to_owned()),
+                };
                 b.push_bind(org.0)
                     .push_bind(r.id.0)
                     .push_bind(inv.number.clone())
@@ -1298,8 +1337,8 @@ impl Tx {
                     .push_bind(inv.description.clone())
                     .push_bind(inv.external_id.clone())
                     .push_bind(r.credits_invoice_id.map(|i| i.0))
-                    .push_bind(inv.amount.minor())
-                    .push_bind(OPEN_SENTINEL)
+                    .push_bind(open)
+                    .push_bind(settled)
                     .push_bind(at)
                     .push_bind(at);
             });
@@ -1507,14 +1546,47 @@ impl Tx {
         rows: &[NewPayment<'_>],
         at: i64,
     ) -> Result<(), StoreError> {
-        for chunk in rows.chunks(BATCH_ROWS_MAX / 2) {
+        self.insert_payment_rows(org, rows, None, at).await
+    }
+
+    /// Inserts new payments with what is left unapplied once the allocations the caller inserts
+    /// in the same transaction are counted (a bulk load; see
+    /// [`insert_invoices_with_balances`](Self::insert_invoices_with_balances)).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] when `unapplied_minor` does not match `rows`;
+    /// [`StoreError::Conflict`] when an external id exists already.
+    pub async fn insert_payments_with_unapplied(
+        &mut self,
+        org: OrganisationId,
+        rows: &[NewPayment<'_>],
+        unapplied_minor: &[i64],
+        at: i64,
+    ) -> Result<(), StoreError> {
+        if unapplied_minor.len() != rows.len() {
+            return Err(StoreError::Invalid("one unapplied amount per payment is needed".into()));
+        }
+        self.insert_payment_rows(org, rows, Some(unapplied_minor), at).await
+    }
+
+    async fn insert_payment_rows(
+        &mut self,
+        org: OrganisationId,
+        rows: &[NewPayment<'_>],
+        unapplied: Option<&[i64]>,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        const CHUNK: usize = BATCH_ROWS_MAX / 2;
+        for (n, chunk) in rows.chunks(CHUNK).enumerate() {
+            let offset = n * CHUNK;
             let mut qb = QueryBuilder::<DB>::new(
                 "INSERT INTO payments (organisation_id, id, payment_date, amount_minor, currency, \
                  reference, counterparty_iban, counterparty_name, source, invoice_number, \
                  external_id, debtor_id, unapplied_minor, created_at) ",
             );
-            qb.push_values(chunk, |mut b, r| {
+            qb.push_values(chunk.iter().enumerate(), |mut b, (k, r)| {
                 let p = r.payment;
+                let left = unapplied.and_then(|u| u.get(offset + k)).copied();
                 b.push_bind(org.0)
                     .push_bind(r.id.0)
                     .push_bind(p.date.to_string())
@@ -1527,7 +1599,7 @@ impl Tx {
                     .push_bind(p.invoice_number.clone())
                     .push_bind(p.external_id.clone())
                     .push_bind(r.debtor_id.map(|d| d.0))
-                    .push_bind(p.amount.minor())
+                    .push_bind(left.unwrap_or(p.amount.minor()))
                     .push_bind(at);
             });
             qb.build().execute(self.conn()).await.map_err(|e| {
@@ -1574,7 +1646,7 @@ impl Tx {
         for chunk in rows.chunks(BATCH_ROWS_MAX / 2) {
             let mut qb = QueryBuilder::<DB>::new(
                 "INSERT INTO allocations (organisation_id, id, invoice_id, payment_id, \
-                 credit_note_id, amount_minor, effective_date, created_at, created_by) ",
+                 credit_note_id, amount_minor, currency, source_date, effective_date, created_at, created_by) ",
             );
             qb.push_values(chunk, |mut b, a| {
                 let (payment, credit_note) = match a.source {
@@ -1587,6 +1659,8 @@ impl Tx {
                     .push_bind(payment)
                     .push_bind(credit_note)
                     .push_bind(a.amount_minor)
+                    .push_bind(a.currency.code().to_owned())
+                    .push_bind(a.source_date.to_string())
                     .push_bind(a.effective_date.to_string())
                     .push_bind(at)
                     .push_bind(a.created_by.clone());
@@ -1703,24 +1777,24 @@ impl Tx {
         org: OrganisationId,
     ) -> Result<Vec<String>, StoreError> {
         let invoices: Vec<String> = sqlx::query_scalar(
-            "SELECT i.number FROM invoices i WHERE i.organisation_id = $1 AND i.open_minor <> \
+            concat!("SELECT i.number FROM invoices i WHERE i.organisation_id = $1 AND i.open_minor <> \
              CASE WHEN i.kind = 'invoice' THEN i.amount_minor - (SELECT \
-             CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) FROM allocations a WHERE \
+             CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) FROM ", alloc_by_invoice!(), " WHERE \
              a.organisation_id = i.organisation_id AND a.invoice_id = i.id) ELSE i.amount_minor + \
-             (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) FROM allocations a WHERE \
+             (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) FROM ", alloc_by_credit_note!(), " WHERE \
              a.organisation_id = i.organisation_id AND a.credit_note_id = i.id) END \
              OR (i.open_minor = 0) <> (i.settled_on <> '9999-12-31') \
              OR (i.kind = 'invoice' AND i.open_minor < 0) \
-             OR (i.kind = 'credit_note' AND i.open_minor > 0) ORDER BY i.number LIMIT 1000",
+             OR (i.kind = 'credit_note' AND i.open_minor > 0) ORDER BY i.number LIMIT 1000"),
         )
         .bind(org.0)
         .fetch_all(self.conn())
         .await?;
         let payments: Vec<String> = sqlx::query_scalar(
-            "SELECT p.external_id FROM payments p WHERE p.organisation_id = $1 AND \
+            concat!("SELECT p.external_id FROM payments p WHERE p.organisation_id = $1 AND \
              p.unapplied_minor <> p.amount_minor - (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) \
-             AS BIGINT) FROM allocations a WHERE a.organisation_id = p.organisation_id AND \
-             a.payment_id = p.id) ORDER BY p.external_id LIMIT 1000",
+             AS BIGINT) FROM ", alloc_by_payment!(), " WHERE a.organisation_id = p.organisation_id AND \
+             a.payment_id = p.id) ORDER BY p.external_id LIMIT 1000"),
         )
         .bind(org.0)
         .fetch_all(self.conn())
@@ -1812,29 +1886,31 @@ impl Tx {
         cur: Currency,
         as_of: Date,
     ) -> Result<i64, StoreError> {
-        // An allocation is never effective before its payment's date, so the allocations
-        // effective by `as_of` all belong to payments received by then.
-        let received: i64 = sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM payments \
-             WHERE organisation_id = $1 AND payment_date <= $2 AND currency = $3",
+        // What is unapplied today, of payments received by `as_of`, plus what of them was
+        // allocated only after `as_of` (to invoices issued later). Both sums read small partial
+        // indexes: payments with money left, and allocations that waited.
+        let unapplied_now: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(unapplied_minor), 0) AS BIGINT) FROM payments \
+             WHERE organisation_id = $1 AND payment_date <= $2 AND currency = $3 \
+             AND unapplied_minor <> 0",
         )
         .bind(org.0)
         .bind(as_of.to_string())
         .bind(cur.code())
         .fetch_one(self.conn())
         .await?;
-        let allocated: i64 = sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) FROM allocations a \
-             JOIN payments p ON p.organisation_id = a.organisation_id AND p.id = a.payment_id \
-             WHERE a.organisation_id = $1 AND a.effective_date <= $2 \
-             AND a.payment_id IS NOT NULL AND p.currency = $3",
+        let allocated_later: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM allocations \
+             WHERE organisation_id = $1 AND payment_id IS NOT NULL \
+             AND effective_date > source_date AND effective_date > $2 AND source_date <= $2 \
+             AND currency = $3",
         )
         .bind(org.0)
         .bind(as_of.to_string())
         .bind(cur.code())
         .fetch_one(self.conn())
         .await?;
-        Ok(received - allocated)
+        Ok(unapplied_now + allocated_later)
     }
 
     /// Invoiced amounts (credit notes netted) per issue date in `[from, to]`, in one currency.
@@ -1902,27 +1978,27 @@ impl Tx {
     }
 }
 
-const REFRESH_OPEN_SQL: &str = "UPDATE invoices SET open_minor = CASE WHEN kind = 'invoice' \
+const REFRESH_OPEN_SQL: &str = concat!("UPDATE invoices SET open_minor = CASE WHEN kind = 'invoice' \
      THEN amount_minor - (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) \
-       FROM allocations a WHERE a.organisation_id = invoices.organisation_id \
+       FROM ", alloc_by_invoice!(), " WHERE a.organisation_id = invoices.organisation_id \
        AND a.invoice_id = invoices.id) \
      ELSE amount_minor + (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) \
-       FROM allocations a WHERE a.organisation_id = invoices.organisation_id \
+       FROM ", alloc_by_credit_note!(), " WHERE a.organisation_id = invoices.organisation_id \
        AND a.credit_note_id = invoices.id) END \
-     WHERE organisation_id = ";
+     WHERE organisation_id = ");
 
-const REFRESH_SETTLED_SQL: &str = "UPDATE invoices SET settled_on = CASE \
+const REFRESH_SETTLED_SQL: &str = concat!("UPDATE invoices SET settled_on = CASE \
      WHEN open_minor <> 0 THEN '9999-12-31' \
-     WHEN kind = 'invoice' THEN COALESCE((SELECT MAX(a.effective_date) FROM allocations a \
+     WHEN kind = 'invoice' THEN COALESCE((SELECT MAX(a.effective_date) FROM ", alloc_by_invoice!(), " \
        WHERE a.organisation_id = invoices.organisation_id AND a.invoice_id = invoices.id), issue_date) \
-     ELSE COALESCE((SELECT MAX(a.effective_date) FROM allocations a \
+     ELSE COALESCE((SELECT MAX(a.effective_date) FROM ", alloc_by_credit_note!(), " \
        WHERE a.organisation_id = invoices.organisation_id AND a.credit_note_id = invoices.id), issue_date) \
-     END WHERE organisation_id = ";
+     END WHERE organisation_id = ");
 
-const REFRESH_UNAPPLIED_SQL: &str = "UPDATE payments SET unapplied_minor = amount_minor - \
-     (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) FROM allocations a \
+const REFRESH_UNAPPLIED_SQL: &str = concat!("UPDATE payments SET unapplied_minor = amount_minor - \
+     (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) FROM ", alloc_by_payment!(), " \
        WHERE a.organisation_id = payments.organisation_id AND a.payment_id = payments.id) \
-     WHERE organisation_id = ";
+     WHERE organisation_id = ");
 
 /// The items open on `as_of` with the amount open on that day (`open_minor`), possibly zero.
 fn push_open_items_select(
@@ -1934,16 +2010,16 @@ fn push_open_items_select(
 ) {
     let day = as_of.to_string();
     qb.push(
-        "SELECT i.id, i.debtor_id, i.number, i.due_date, CAST(CASE WHEN i.kind = 'invoice' \
-         THEN i.amount_minor - (SELECT COALESCE(SUM(a.amount_minor), 0) FROM allocations a \
+        concat!("SELECT i.id, i.debtor_id, i.number, i.due_date, CAST(CASE WHEN i.kind = 'invoice' \
+         THEN i.amount_minor - (SELECT COALESCE(SUM(a.amount_minor), 0) FROM ", alloc_by_invoice!(), " \
          WHERE a.organisation_id = i.organisation_id AND a.invoice_id = i.id \
-         AND a.effective_date <= ",
+         AND a.effective_date <= "),
     );
     qb.push_bind(day.clone());
     qb.push(
-        ") ELSE i.amount_minor + (SELECT COALESCE(SUM(a.amount_minor), 0) FROM allocations a \
+        concat!(") ELSE i.amount_minor + (SELECT COALESCE(SUM(a.amount_minor), 0) FROM ", alloc_by_credit_note!(), " \
          WHERE a.organisation_id = i.organisation_id AND a.credit_note_id = i.id \
-         AND a.effective_date <= ",
+         AND a.effective_date <= "),
     );
     qb.push_bind(day.clone());
     qb.push(") END AS BIGINT) AS open_minor FROM invoices i WHERE i.organisation_id = ");

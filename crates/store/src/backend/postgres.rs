@@ -6,7 +6,38 @@ use sqlx::postgres::PgPoolOptions;
 
 type DB = sqlx::Postgres;
 
+// PostgreSQL has no index hints; its planner picks the per-item index (see sqlite.rs).
+macro_rules! alloc_by_invoice {
+    () => {
+        "allocations a"
+    };
+}
+macro_rules! alloc_by_credit_note {
+    () => {
+        "allocations a"
+    };
+}
+macro_rules! alloc_by_payment {
+    () => {
+        "allocations a"
+    };
+}
+
 include!("common.rs");
+
+impl Tx {
+    /// Refreshes the planner's statistics. Inside the transaction, so that rows it wrote and has
+    /// not committed yet count too.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn analyze(&mut self) -> Result<(), StoreError> {
+        sqlx::raw_sql("ANALYZE debtors, invoices, payments, allocations")
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+}
 
 /// Connections of one PostgreSQL database.
 #[derive(Debug, Clone)]

@@ -12,7 +12,37 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 type DB = sqlx::Sqlite;
 
+// Allocation look-ups name their index: without statistics (a fresh or bulk-loaded database)
+// SQLite's planner may pick another index of `allocations` with only its first column,
+// turning each per-item look-up into a scan of the organisation's allocations.
+macro_rules! alloc_by_invoice {
+    () => {
+        "allocations a INDEXED BY allocations_invoice"
+    };
+}
+macro_rules! alloc_by_credit_note {
+    () => {
+        "allocations a INDEXED BY allocations_credit_note"
+    };
+}
+macro_rules! alloc_by_payment {
+    () => {
+        "allocations a INDEXED BY allocations_payment"
+    };
+}
+
 include!("common.rs");
+
+impl Tx {
+    /// Refreshes the planner's statistics (cheaply: a sample of each index).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn analyze(&mut self) -> Result<(), StoreError> {
+        sqlx::raw_sql("PRAGMA analysis_limit = 1000; ANALYZE").execute(self.conn()).await?;
+        Ok(())
+    }
+}
 
 /// Connections of one SQLite database.
 #[derive(Debug, Clone)]
@@ -35,7 +65,8 @@ impl Db {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(30))
             .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            .optimize_on_close(true, Some(1000));
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
