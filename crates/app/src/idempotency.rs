@@ -68,7 +68,7 @@ impl App {
         request_sha256: &str,
     ) -> Result<Option<IdempotentResponse>, AppError> {
         check_key(key)?;
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = self.store.read().await?;
         let found = tx.find_idempotency(org, key).await?;
         tx.rollback().await?;
         let Some(stored) = found else { return Ok(None) };

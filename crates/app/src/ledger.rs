@@ -111,7 +111,7 @@ impl App {
     /// # Errors
     /// [`AppError::NotFound`].
     pub async fn organisation(&self, org: OrganisationId) -> Result<StoredOrganisation, AppError> {
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = self.store.read().await?;
         let o = self.org(&mut tx, org).await?;
         tx.rollback().await?;
         Ok(o)
@@ -171,7 +171,7 @@ impl App {
             Some(RowOutcome::Created) => true,
             _ => false,
         };
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = self.store.read().await?;
         let d = tx.find_debtor_by_number(org, &number).await?;
         tx.rollback().await?;
         let d = d.ok_or(AppError::NotFound { entity: "debtor", key: number })?;
@@ -332,7 +332,7 @@ impl App {
         filter: &DebtorFilter,
         page: Page,
     ) -> Result<Vec<StoredDebtor>, AppError> {
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = self.store.read().await?;
         let list = tx.list_debtors(org, filter, page).await?;
         tx.rollback().await?;
         Ok(list)
@@ -452,7 +452,7 @@ impl App {
         org: OrganisationId,
         number: &str,
     ) -> Result<InvoiceView, AppError> {
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = self.store.read().await?;
         let inv = tx
             .find_invoice_by_number(org, number)
             .await?
@@ -471,7 +471,7 @@ impl App {
         org: OrganisationId,
         number: &str,
     ) -> Result<StoredInvoice, AppError> {
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = self.store.read().await?;
         let inv = tx.find_invoice_by_number(org, number).await?;
         tx.rollback().await?;
         inv.ok_or_else(|| AppError::NotFound { entity: "invoice", key: number.to_owned() })
@@ -485,7 +485,7 @@ impl App {
         filter: &InvoiceFilter,
         page: Page,
     ) -> Result<Vec<StoredInvoice>, AppError> {
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = self.store.read().await?;
         let list = tx.list_invoices(org, filter, page).await?;
         tx.rollback().await?;
         Ok(list)
@@ -542,7 +542,7 @@ impl App {
         org: OrganisationId,
         number: &str,
     ) -> Result<(String, Vec<u8>), AppError> {
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = self.store.read().await?;
         let inv = tx
             .find_invoice_by_number(org, number)
             .await?
@@ -589,7 +589,7 @@ impl App {
             Some(RowOutcome::Created) => true,
             _ => false,
         };
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = self.store.read().await?;
         let p =
             tx.find_payments_by_external_ids(org, &[external.as_str()]).await?.remove(&external);
         tx.rollback().await?;
@@ -604,7 +604,7 @@ impl App {
         org: OrganisationId,
         id: PaymentId,
     ) -> Result<PaymentView, AppError> {
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = self.store.read().await?;
         let payment = tx.get_payment(org, id).await?;
         let allocations = tx.list_allocations(org, AllocationsOf::Payment(id)).await?;
         tx.rollback().await?;
@@ -619,7 +619,7 @@ impl App {
         filter: &PaymentFilter,
         page: Page,
     ) -> Result<Vec<StoredPayment>, AppError> {
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = self.store.read().await?;
         let list = tx.list_payments(org, filter, page).await?;
         tx.rollback().await?;
         Ok(list)
@@ -798,7 +798,7 @@ impl App {
         org: OrganisationId,
         page: Page,
     ) -> Result<Vec<(i64, AuditEntry)>, AppError> {
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = self.store.read().await?;
         let list = tx.list_audit(org, None, page).await?;
         tx.rollback().await?;
         Ok(list)
@@ -809,7 +809,7 @@ impl App {
     /// # Errors
     /// [`AppError::NotFound`].
     pub async fn debtor_id(&self, org: OrganisationId, number: &str) -> Result<DebtorId, AppError> {
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = self.store.read().await?;
         let ids = tx.find_debtor_ids(org, &[number]).await?;
         tx.rollback().await?;
         ids.get(number)

@@ -48,7 +48,7 @@ impl App {
     /// # Errors
     /// Store errors only.
     pub async fn list_organisations(&self) -> Result<Vec<StoredOrganisation>, AppError> {
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = self.store.read().await?;
         let list = tx.list_organisations().await?;
         tx.rollback().await?;
         Ok(list)
@@ -63,7 +63,7 @@ impl App {
         &self,
         slug: Option<&str>,
     ) -> Result<StoredOrganisation, AppError> {
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = self.store.read().await?;
         let found = resolve_in(&mut tx, slug).await;
         tx.rollback().await?;
         found

@@ -77,7 +77,7 @@ impl App {
     /// [`AppError::Unauthorized`] for anything but a live token.
     pub async fn authenticate(&self, bearer: &str) -> Result<StoredToken, AppError> {
         let org = parse_token(bearer.trim()).ok_or(AppError::Unauthorized)?;
-        let mut tx = self.store.begin_read().await?;
+        let mut tx = self.store.read().await?;
         let found = tx.find_api_token(org, &sha256_hex(bearer.trim().as_bytes())).await?;
         tx.rollback().await?;
         found.ok_or(AppError::Unauthorized)

@@ -2,6 +2,12 @@
 
 use clap::Parser;
 
+// mimalloc instead of the system allocator (for Rust and, through `override`, for SQLite): bulk
+// loads allocate and free millions of small buffers from two threads, where glibc's malloc
+// spent a fifth of the time (docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = arflow::cli::Cli::parse();
     arflow::init_tracing();

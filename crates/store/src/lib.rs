@@ -90,6 +90,19 @@ impl Store {
         })
     }
 
+    /// A read session without a transaction: each statement sees the latest committed data on
+    /// its own. For single-statement reads on hot paths; use [`begin_read`](Self::begin_read)
+    /// when several statements must agree.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn read(&self) -> Result<StoreTx, StoreError> {
+        Ok(match self {
+            Store::Sqlite(db) => StoreTx::Sqlite(db.read().await?),
+            Store::Postgres(db) => StoreTx::Postgres(db.read().await?),
+        })
+    }
+
     /// Starts a read-write transaction.
     ///
     /// # Errors

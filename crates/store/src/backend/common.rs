@@ -32,7 +32,14 @@ const OPEN_SENTINEL: &str = "9999-12-31";
 
 /// A transaction: every read and write of a use case goes through one.
 pub struct Tx {
-    tx: sqlx::Transaction<'static, DB>,
+    tx: Session,
+}
+
+/// A transaction, or a plain connection whose statements each commit on their own (reads that
+/// need no snapshot across statements: one round trip less each way).
+enum Session {
+    Transaction(sqlx::Transaction<'static, DB>),
+    Autocommit(sqlx::pool::PoolConnection<DB>),
 }
 
 impl std::fmt::Debug for Tx {
@@ -231,12 +238,16 @@ fn decode_payment(row: &DbRow) -> Result<StoredPayment, StoreError> {
     })
 }
 
-const ALLOCATION_SELECT: &str = "SELECT a.id, a.invoice_id, inv.number AS invoice_number, \
-     a.payment_id, a.credit_note_id, cn.number AS credit_note_number, a.amount_minor, \
-     inv.currency, a.effective_date, a.created_at, a.created_by \
-     FROM allocations a \
-     JOIN invoices inv ON inv.organisation_id = a.organisation_id AND inv.id = a.invoice_id \
-     LEFT JOIN invoices cn ON cn.organisation_id = a.organisation_id AND cn.id = a.credit_note_id";
+macro_rules! allocation_select {
+    () => {
+        "SELECT a.id, a.invoice_id, inv.number AS invoice_number, \
+         a.payment_id, a.credit_note_id, cn.number AS credit_note_number, a.amount_minor, \
+         inv.currency, a.effective_date, a.created_at, a.created_by \
+         FROM allocations a \
+         JOIN invoices inv ON inv.organisation_id = a.organisation_id AND inv.id = a.invoice_id \
+         LEFT JOIN invoices cn ON cn.organisation_id = a.organisation_id AND cn.id = a.credit_note_id"
+    };
+}
 
 fn decode_allocation(row: &DbRow) -> Result<StoredAllocation, StoreError> {
     const T: &str = "allocations";
@@ -279,28 +290,39 @@ where
 
 impl Tx {
     pub(crate) fn new(tx: sqlx::Transaction<'static, DB>) -> Tx {
-        Tx { tx }
+        Tx { tx: Session::Transaction(tx) }
+    }
+
+    pub(crate) fn autocommit(conn: sqlx::pool::PoolConnection<DB>) -> Tx {
+        Tx { tx: Session::Autocommit(conn) }
     }
 
     fn conn(&mut self) -> &mut Conn {
-        &mut self.tx
+        match &mut self.tx {
+            Session::Transaction(tx) => tx,
+            Session::Autocommit(conn) => conn,
+        }
     }
 
-    /// Makes every write of this transaction durable.
+    /// Makes every write of this transaction durable (for an autocommit session: nothing to do).
     ///
     /// # Errors
     /// [`StoreError::Database`] when the commit fails; nothing of the transaction is kept then.
     pub async fn commit(self) -> Result<(), StoreError> {
-        self.tx.commit().await?;
+        if let Session::Transaction(tx) = self.tx {
+            tx.commit().await?;
+        }
         Ok(())
     }
 
-    /// Discards every write of this transaction.
+    /// Discards every write of this transaction (for an autocommit session: nothing to do).
     ///
     /// # Errors
     /// [`StoreError::Database`] when the database cannot be reached.
     pub async fn rollback(self) -> Result<(), StoreError> {
-        self.tx.rollback().await?;
+        if let Session::Transaction(tx) = self.tx {
+            tx.rollback().await?;
+        }
         Ok(())
     }
 
@@ -1679,12 +1701,15 @@ impl Tx {
         org: OrganisationId,
         of: AllocationsOf,
     ) -> Result<Vec<StoredAllocation>, StoreError> {
-        let mut qb = QueryBuilder::<DB>::new(format!("{ALLOCATION_SELECT} WHERE a.organisation_id = "));
+        let mut qb = QueryBuilder::<DB>::new(concat!(allocation_select!(), " WHERE a.organisation_id = "));
         qb.push_bind(org.0);
         match of {
             AllocationsOf::Item(id) => {
-                qb.push(" AND (a.invoice_id = ").push_bind(id.0);
-                qb.push(" OR a.credit_note_id = ").push_bind(id.0).push(")");
+                // Two index look-ups (an OR of the two columns would scan).
+                qb.push(" AND a.invoice_id = ").push_bind(id.0);
+                qb.push(concat!(" UNION ALL ", allocation_select!(), " WHERE a.organisation_id = "));
+                qb.push_bind(org.0);
+                qb.push(" AND a.credit_note_id = ").push_bind(id.0);
             }
             AllocationsOf::Payment(id) => {
                 qb.push(" AND a.payment_id = ").push_bind(id.0);
@@ -1693,7 +1718,7 @@ impl Tx {
                 qb.push(" AND a.id = ").push_bind(id.0);
             }
         }
-        qb.push(" ORDER BY a.effective_date, a.id");
+        qb.push(" ORDER BY 9, 1");
         let rows = qb.build().fetch_all(self.conn()).await?;
         rows.iter().map(decode_allocation).collect()
     }

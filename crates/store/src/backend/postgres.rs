@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::PgPoolOptions;
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 type DB = sqlx::Postgres;
 
@@ -53,16 +55,23 @@ const MIGRATION_LOCK_KEY: i64 = 0x61_72_66_6c_6f_77;
 
 impl Db {
     pub async fn connect(url: &str) -> Result<Db, StoreError> {
+        // JIT compilation pays off for long analytical queries only; on the ageing report it
+        // added ~140 ms of compiling to ~300 ms of work.
+        let opts = PgConnectOptions::from_str(url)?.options([("jit", "off")]);
         let pool = PgPoolOptions::new()
             .max_connections(CONNECTIONS_MAX)
             .acquire_timeout(Duration::from_secs(30))
-            .connect(url)
+            .connect_with(opts)
             .await?;
         Ok(Db { pool })
     }
 
     pub async fn begin_read(&self) -> Result<Tx, StoreError> {
         Ok(Tx::new(self.pool.begin_with("BEGIN READ ONLY").await?))
+    }
+
+    pub async fn read(&self) -> Result<Tx, StoreError> {
+        Ok(Tx::autocommit(self.pool.acquire().await?))
     }
 
     pub async fn begin_write(&self) -> Result<Tx, StoreError> {

@@ -73,7 +73,9 @@ impl Db {
             .min_connections(usize::from(in_memory) as u32)
             .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
             .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(3600)) })
-            .connect_with(opts.clone())
+            // The one writer gets a large page cache (256 MiB): bulk imports then rarely spill
+            // dirty pages before they commit.
+            .connect_with(opts.clone().pragma("cache_size", "-262144"))
             .await?;
         let reader = if in_memory {
             // Each connection to ":memory:" is its own database: share the single one.
@@ -86,6 +88,10 @@ impl Db {
 
     pub async fn begin_read(&self) -> Result<Tx, StoreError> {
         Ok(Tx::new(self.reader.begin().await?))
+    }
+
+    pub async fn read(&self) -> Result<Tx, StoreError> {
+        Ok(Tx::autocommit(self.reader.acquire().await?))
     }
 
     pub async fn begin_write(&self) -> Result<Tx, StoreError> {
