@@ -4,16 +4,15 @@
 //! The same options give byte-identical data: every random number comes from this module's own
 //! generator (`rng`), and each debtor draws from its own stream.
 //!
-//! How it is written, and why: debtors are planned in batches of [`DEMO_BATCH_DEBTORS`]; a
-//! batch's invoices, payments and allocations get their ids in date order and are written in
-//! date slices of about [`DEMO_SLICE_ITEMS`] invoices, each in one write transaction that also
-//! refreshes the derived balances it touched. Several indexes are keyed by date (issue, due,
+//! How it is written, and why: the whole organisation is written in ONE write transaction, so
+//! a demo either exists completely or not at all (an interrupted run leaves nothing, not even
+//! the organisation). Debtors are planned in batches of [`DEMO_BATCH_DEBTORS`]; a batch's
+//! invoices, payments and allocations get their ids in date order and are written in date
+//! slices of about [`DEMO_SLICE_ITEMS`] invoices. Several indexes are keyed by date (issue,
 //! settled, payment and effective dates), so writing by date makes their inserts land near one
-//! another instead of all over the index: writing debtor by debtor made every chunk rewrite
-//! every page of those indexes and grew slower with each chunk. Each transaction leaves the
-//! organisation consistent; a concurrent writer waits for one slice at most; the SQLite
-//! write-ahead log stays the size of one slice; an interrupted run leaves a smaller but sound
-//! organisation behind (without its `demo.generate` audit entry).
+//! another instead of all over the index. Because the plan knows every allocation of a batch,
+//! items and payments are inserted with their final balances and no refresh pass is needed;
+//! the tests check the result with `find_balance_mismatches`.
 //!
 //! What the data looks like, and why:
 //! - debtors: about 70 % businesses (retail, wholesale, horeca, construction, healthcare) and
@@ -60,7 +59,7 @@ pub const DEMO_MONTHS_MAX: u32 = 120;
 /// Debtors planned together. Batches bound the memory (100,000 debtors run in about 400 MB)
 /// and each one sweeps the date-keyed indexes once; 15,000-50,000 all measured alike.
 pub const DEMO_BATCH_DEBTORS: u32 = 25_000;
-/// Invoices per write transaction, about: a slice takes whole days, with the payments and
+/// Invoices per slice (a run of multi-row inserts), about: a slice takes whole days, with the payments and
 /// allocations of the same days.
 pub const DEMO_SLICE_ITEMS: usize = 40_000;
 
@@ -93,7 +92,7 @@ impl Default for DemoOptions {
     }
 }
 
-/// How far the generator is, reported after each write transaction.
+/// How far the generator is, reported after each slice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct DemoProgress {
     /// Debtors whose data is written; while a batch is written date slice by date slice, its
@@ -203,12 +202,11 @@ struct Settlement {
 
 impl App {
     /// Creates the demo organisation `opts.slug` and fills it with generated data; see the
-    /// module documentation for what it looks like. `progress` is called after every write
-    /// transaction.
+    /// module documentation for what it looks like. `progress` is called after every slice.
     ///
     /// # Errors
     /// [`AppError::Invalid`] for options out of range or a bad slug; [`AppError::Conflict`]
-    /// when the slug is taken; store errors (what was committed before stays).
+    /// when the slug is taken; store errors (nothing is kept then).
     ///
     /// # Examples
     /// ```no_run
@@ -529,7 +527,7 @@ fn allocation_parts(
     }
 }
 
-/// What one write transaction takes from a batch: ranges of its items, payments and
+/// What one slice takes from a batch: ranges of its items, payments and
 /// allocations (each in writing order).
 #[derive(Debug, Clone)]
 struct Slice {
