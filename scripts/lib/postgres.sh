@@ -44,6 +44,15 @@ start_test_postgres() {
         start >/dev/null || { cat "$data/server.log" >&2; return 1; }
     export ARFLOW_TEST_PG="postgres://postgres@127.0.0.1:$port/postgres"
     ARFLOW_PG_STOP="${runas[*]} $bin/pg_ctl -D $data -m immediate stop"
-    trap 'eval "$ARFLOW_PG_STOP" >/dev/null 2>&1 || true; rm -rf "$data"' EXIT
+    ARFLOW_PG_DATA=$data
+    trap 'stop_test_postgres' EXIT
     echo "== PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
+}
+
+stop_test_postgres() {
+    if [ -n "${ARFLOW_PG_STOP:-}" ]; then
+        eval "$ARFLOW_PG_STOP" >/dev/null 2>&1 || true
+        rm -rf "${ARFLOW_PG_DATA:-/nonexistent}" "${ARFLOW_PG_DATA:-/nonexistent}.initdb.log"
+        ARFLOW_PG_STOP=
+    fi
 }
