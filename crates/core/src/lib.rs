@@ -9,11 +9,15 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)
 )]
 
+pub mod calendar;
 pub mod date;
+pub mod dunning;
+pub mod epc;
 pub mod id;
 pub mod ident;
 pub mod kpi;
 pub mod ledger;
+pub mod legal;
 pub mod money;
 pub mod party;
 pub mod reference;

@@ -1,0 +1,1 @@
+//! Business calendars: NL and BE public holidays, business days (being written).

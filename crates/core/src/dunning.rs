@@ -1,0 +1,1 @@
+//! Dunning policies and the planner (being written).

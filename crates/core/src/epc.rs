@@ -1,0 +1,1 @@
+//! EPC QR payload (EPC069-12) (being written).

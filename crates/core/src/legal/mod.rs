@@ -1,0 +1,1 @@
+//! Legal rules: charges with their explanation (being written).
