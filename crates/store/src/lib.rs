@@ -411,4 +411,121 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Corrupt`].
     fn settled_invoices(&mut self, org: OrganisationId, cur: Currency, from: Date, to: Date, debtor: Option<DebtorId>) -> Vec<SettledRow>;
+    /// Every debtor with open invoices in `cur`, with each item's dunning state.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn dunning_candidates(&mut self, org: OrganisationId, cur: Currency) -> Vec<DunningDebtorRow>;
+    /// Stores a new version of a policy and returns its version number.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn put_policy(&mut self, org: OrganisationId, policy_id: &str, definition: &str, created_by: &str, at: i64) -> u32;
+    /// The latest version of every policy: id, version, definition (JSON).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn latest_policies(&mut self, org: OrganisationId) -> Vec<(String, u32, String)>;
+    /// The organisation's dunning settings: assignments (JSON) and the hour of the daily run.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn find_dunning_settings(&mut self, org: OrganisationId) -> Option<(String, u32)>;
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn put_dunning_settings(&mut self, org: OrganisationId, assignments: &str, run_hour: u32, at: i64) -> ();
+    /// Stores an action unless one with its key exists; returns whether it was stored.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn insert_action(&mut self, org: OrganisationId, id: i64, a: &NewAction, at: i64) -> bool;
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn find_action(&mut self, org: OrganisationId, id: i64) -> Option<StoredAction>;
+    /// Actions, newest first, optionally of one status or debtor.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn list_actions(&mut self, org: OrganisationId, status: Option<ActionStatus>, debtor: Option<DebtorId>, page: Page) -> Vec<StoredAction>;
+    /// Moves an action from one status to another; false when it was not in `from`.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn set_action_status(&mut self, org: OrganisationId, id: i64, from: ActionStatus, to: ActionStatus, at: i64) -> bool;
+    /// Records that items reached a step on a date.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn advance_items(&mut self, org: OrganisationId, items: &[InvoiceId], step_index: usize, step_key: &str, on: Date, policy: (&str, u32), at: i64) -> ();
+    /// Sets what holds an item from dunning (dispute, promise, plan, pause, own policy).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn set_item_hold(&mut self, org: OrganisationId, invoice: InvoiceId, hold: &ItemHold, at: i64) -> ();
+    /// Records the last contact with a debtor.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn set_last_contact(&mut self, org: OrganisationId, debtor: DebtorId, on: Date, at: i64) -> ();
+    /// Puts a rendered message in the outbox.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when a message with its message id exists.
+    fn insert_message(&mut self, org: OrganisationId, id: i64, m: &NewMessage, status: MessageStatus, at: i64) -> ();
+    /// Messages, newest first, optionally of one status or debtor (without attachment bytes;
+    /// see [`message_attachments`](Self::message_attachments)).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn list_messages(&mut self, org: OrganisationId, status: Option<MessageStatus>, debtor: Option<DebtorId>, page: Page) -> Vec<StoredMessage>;
+    /// The attachments of a message, in order.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn message_attachments(&mut self, org: OrganisationId, message: i64) -> Vec<Attachment>;
+    /// Moves a message from one status to another (counting an attempt when it starts
+    /// sending); false when it was not in `from` — someone else got there first.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn set_message_status(&mut self, org: OrganisationId, id: i64, from: MessageStatus, to: MessageStatus, error: Option<&str>, at: i64) -> bool;
+    /// After a crash: every message left `sending` becomes `uncertain` (never resent, never
+    /// dropped). Returns how many.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn mark_sending_uncertain(&mut self, org: OrganisationId) -> u64;
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn insert_task(&mut self, org: OrganisationId, id: i64, t: &NewTask, at: i64) -> ();
+    /// Tasks by due date, optionally only open ones, of one owner or debtor.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn list_tasks(&mut self, org: OrganisationId, open_only: bool, owner: Option<&str>, debtor: Option<DebtorId>, page: Page) -> Vec<StoredTask>;
+    /// Closes an open task with its outcome; false when it was not open.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn complete_task(&mut self, org: OrganisationId, id: i64, outcome: &str, note: Option<&str>, at: i64) -> bool;
+    /// Adds charges to invoices.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn insert_charges(&mut self, org: OrganisationId, rows: &[StoredCharge], at: i64) -> ();
+    /// The charges of an invoice, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn list_charges(&mut self, org: OrganisationId, invoice: InvoiceId) -> Vec<StoredCharge>;
+    /// Records the start of the run of `run_date`; false when that date's run exists already.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn start_run(&mut self, org: OrganisationId, run_date: Date, at: i64) -> bool;
+    /// Records the end of a run and its summary (JSON).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn finish_run(&mut self, org: OrganisationId, run_date: Date, summary: &str, at: i64) -> ();
 }

@@ -14,12 +14,20 @@ pub struct Migration {
 }
 
 /// Every migration, in order. The `tidy` test checks this list against both directories.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "ledger",
-    sqlite: include_str!("../migrations/sqlite/0001_ledger.sql"),
-    postgres: include_str!("../migrations/postgres/0001_ledger.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "ledger",
+        sqlite: include_str!("../migrations/sqlite/0001_ledger.sql"),
+        postgres: include_str!("../migrations/postgres/0001_ledger.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "dunning",
+        sqlite: include_str!("../migrations/sqlite/0002_dunning.sql"),
+        postgres: include_str!("../migrations/postgres/0002_dunning.sql"),
+    },
+];
 
 /// A stable checksum of a migration's text (64-bit FNV-1a, hex).
 pub(crate) fn checksum(sql: &str) -> String {

@@ -6,6 +6,7 @@ use arflow_core::id::{AllocationId, DebtorId, InvoiceId, OrganisationId, Payment
 use arflow_core::ledger::{Invoice, InvoiceKind, Payment};
 use arflow_core::money::{Currency, Money};
 use arflow_core::party::{Debtor, DebtorKind, Organisation};
+
 use serde::Serialize;
 
 /// Largest page a list query returns.
@@ -278,4 +279,246 @@ pub enum AllocationsOf {
     Item(InvoiceId),
     Payment(PaymentId),
     Id(AllocationId),
+}
+
+/// A debtor with open invoices, as the dunning planner needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DunningDebtorRow {
+    pub debtor_id: DebtorId,
+    pub number: String,
+    pub name: String,
+    pub kind: DebtorKind,
+    pub country: arflow_core::party::CountryCode,
+    pub language: arflow_core::party::Language,
+    pub owner: Option<String>,
+    pub segments: Vec<String>,
+    pub pause_reason: Option<String>,
+    pub pause_until: Option<Date>,
+    pub last_contact_on: Option<Date>,
+    pub items: Vec<DunningItemRow>,
+}
+
+/// An open invoice and where it stands in dunning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DunningItemRow {
+    pub invoice_id: InvoiceId,
+    pub number: String,
+    pub issue_date: Date,
+    pub due_date: Date,
+    pub amount: Money,
+    pub open: Money,
+    pub last_step: Option<usize>,
+    pub last_step_on: Option<Date>,
+    pub policy_override: Option<String>,
+    pub disputed: bool,
+    pub promised_until: Option<Date>,
+    pub in_payment_plan: bool,
+    pub paused_until: Option<Date>,
+}
+
+/// A new dunning action, keyed for exactly-once effects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAction {
+    pub idempotency_key: String,
+    pub run_date: Date,
+    pub debtor_id: DebtorId,
+    pub policy_id: String,
+    pub policy_version: u32,
+    pub step_key: String,
+    pub step_index: usize,
+    pub template: String,
+    pub channels: Vec<String>,
+    pub invoices: Vec<String>,
+    pub open: Money,
+    pub status: ActionStatus,
+}
+
+/// Where an action stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    /// Waiting for a person to approve it.
+    AwaitingApproval,
+    /// Decided; its messages are in the outbox.
+    Planned,
+    /// Every effect is done.
+    Done,
+    /// Refused by a person.
+    Rejected,
+}
+
+impl ActionStatus {
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            ActionStatus::AwaitingApproval => "awaiting_approval",
+            ActionStatus::Planned => "planned",
+            ActionStatus::Done => "done",
+            ActionStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ActionStatus> {
+        [
+            ActionStatus::AwaitingApproval,
+            ActionStatus::Planned,
+            ActionStatus::Done,
+            ActionStatus::Rejected,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// A stored dunning action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredAction {
+    pub id: i64,
+    pub idempotency_key: String,
+    pub run_date: Date,
+    pub debtor_id: DebtorId,
+    pub debtor_number: String,
+    pub policy_id: String,
+    pub policy_version: u32,
+    pub step_key: String,
+    pub step_index: usize,
+    pub template: String,
+    pub channels: Vec<String>,
+    pub invoices: Vec<String>,
+    pub open: Money,
+    pub status: ActionStatus,
+    pub created_at: i64,
+}
+
+/// Delivery state of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    /// In the outbox, not yet handed to a channel.
+    Planned,
+    /// Being delivered: committed before the hand-over, so a crash leaves a trace.
+    Sending,
+    Sent,
+    /// A crash happened while sending: a person decides whether it went out.
+    Uncertain,
+    /// Refused permanently by the channel (for example an SMTP 5xx).
+    Failed,
+    /// No channel is configured: it stays readable in the outbox.
+    Held,
+}
+
+impl MessageStatus {
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            MessageStatus::Planned => "planned",
+            MessageStatus::Sending => "sending",
+            MessageStatus::Sent => "sent",
+            MessageStatus::Uncertain => "uncertain",
+            MessageStatus::Failed => "failed",
+            MessageStatus::Held => "held",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<MessageStatus> {
+        [
+            MessageStatus::Planned,
+            MessageStatus::Sending,
+            MessageStatus::Sent,
+            MessageStatus::Uncertain,
+            MessageStatus::Failed,
+            MessageStatus::Held,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// A message as rendered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewMessage {
+    pub action_id: i64,
+    pub debtor_id: DebtorId,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub language: String,
+    /// Deterministic (from the action's key): the same message always has the same id.
+    pub message_id: String,
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file sent with a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub file_name: String,
+    pub content_type: String,
+    #[serde(skip)]
+    pub content: Vec<u8>,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredMessage {
+    pub id: i64,
+    #[serde(flatten)]
+    pub message: NewMessage,
+    pub debtor_number: String,
+    pub status: MessageStatus,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+/// A new task for a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTask {
+    pub debtor_id: DebtorId,
+    pub action_id: Option<i64>,
+    pub kind: String,
+    pub title: String,
+    pub owner: Option<String>,
+    pub due_on: Date,
+}
+
+/// A stored task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredTask {
+    pub id: i64,
+    pub debtor_id: DebtorId,
+    pub debtor_number: String,
+    pub action_id: Option<i64>,
+    pub kind: String,
+    pub title: String,
+    pub owner: Option<String>,
+    pub status: String,
+    pub due_on: Date,
+    pub outcome: Option<String>,
+    pub outcome_note: Option<String>,
+    pub created_at: i64,
+    pub done_at: Option<i64>,
+}
+
+/// A charge added to an invoice, with its explanation as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredCharge {
+    pub id: i64,
+    pub invoice_id: InvoiceId,
+    pub action_id: i64,
+    pub kind: String,
+    pub amount: Money,
+    pub explanation: serde_json::Value,
+    pub charged_on: Date,
+}
+
+/// What holds an invoice from dunning.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemHold {
+    pub disputed: bool,
+    pub promised_until: Option<Date>,
+    pub in_payment_plan: bool,
+    pub paused_until: Option<Date>,
+    /// A policy for this invoice alone.
+    pub policy_override: Option<String>,
 }

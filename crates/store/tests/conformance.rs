@@ -566,6 +566,111 @@ conformance! {
         tx.rollback().await.unwrap();
     };
 
+    dunning_state_actions_and_their_effects_round_trip => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        let (dids, iids) = seed(&store, a).await;
+        let mut tx = store.begin_write().await.unwrap();
+        // Candidates: open invoices (not credit notes) by debtor, with their state.
+        let c = tx.dunning_candidates(a, Currency::EUR).await.unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].number, "D1");
+        assert_eq!(c[0].items.iter().map(|i| i.number.as_str()).collect::<Vec<_>>(), vec!["F1", "F2"]);
+        assert_eq!(c[0].segments, vec!["retail", "key-account"]);
+        assert_eq!((c[0].items[0].last_step, c[0].last_contact_on), (None, None));
+        assert!(tx.dunning_candidates(b, Currency::EUR).await.unwrap().is_empty());
+
+        // Policies are versioned; settings are one row.
+        assert_eq!(tx.put_policy(a, "nl-business", "{\"v\":1}", "anna", 1).await.unwrap(), 1);
+        assert_eq!(tx.put_policy(a, "nl-business", "{\"v\":2}", "anna", 2).await.unwrap(), 2);
+        assert_eq!(tx.put_policy(a, "custom", "{}", "anna", 3).await.unwrap(), 1);
+        let latest = tx.latest_policies(a).await.unwrap();
+        assert_eq!(latest, vec![("custom".to_owned(), 1, "{}".to_owned()), ("nl-business".to_owned(), 2, "{\"v\":2}".to_owned())]);
+        assert!(tx.latest_policies(b).await.unwrap().is_empty());
+        assert_eq!(tx.find_dunning_settings(a).await.unwrap(), None);
+        tx.put_dunning_settings(a, "{}", 6, 1).await.unwrap();
+        tx.put_dunning_settings(a, "{\"by_kind\":{}}", 7, 2).await.unwrap();
+        assert_eq!(tx.find_dunning_settings(a).await.unwrap(), Some(("{\"by_kind\":{}}".to_owned(), 7)));
+
+        // An action is stored once per key.
+        let action = NewAction {
+            idempotency_key: "k1".into(), run_date: d("2026-03-10"), debtor_id: dids[0],
+            policy_id: "nl-business".into(), policy_version: 2, step_key: "reminder".into(), step_index: 0,
+            template: "reminder".into(), channels: vec!["email".into()], invoices: vec!["F1".into(), "F2".into()],
+            open: eur(350_00), status: ActionStatus::Planned,
+        };
+        assert!(tx.insert_action(a, 1, &action, 5).await.unwrap());
+        assert!(!tx.insert_action(a, 2, &action, 6).await.unwrap(), "same key: not stored twice");
+        let stored = tx.find_action(a, 1).await.unwrap().unwrap();
+        assert_eq!((stored.debtor_number.as_str(), stored.invoices.len(), stored.status), ("D1", 2, ActionStatus::Planned));
+        assert_eq!(tx.find_action(b, 1).await.unwrap(), None);
+        assert!(tx.set_action_status(a, 1, ActionStatus::Planned, ActionStatus::Done, 7).await.unwrap());
+        assert!(!tx.set_action_status(a, 1, ActionStatus::Planned, ActionStatus::Done, 7).await.unwrap());
+        assert_eq!(tx.list_actions(a, Some(ActionStatus::Done), None, Page::first(10)).await.unwrap().len(), 1);
+        assert!(tx.list_actions(a, Some(ActionStatus::Planned), None, Page::first(10)).await.unwrap().is_empty());
+        assert_eq!(tx.list_actions(a, None, Some(dids[0]), Page::first(10)).await.unwrap().len(), 1);
+
+        // Item and debtor state show up in the candidates.
+        tx.advance_items(a, &[iids[0], iids[1]], 0, "reminder", d("2026-03-10"), ("nl-business", 2), 8).await.unwrap();
+        tx.advance_items(a, &[iids[0]], 1, "second_reminder", d("2026-03-20"), ("nl-business", 2), 9).await.unwrap();
+        tx.set_item_hold(a, iids[1], &ItemHold { disputed: true, promised_until: Some(d("2026-04-01")), ..ItemHold::default() }, 9).await.unwrap();
+        tx.set_last_contact(a, dids[0], d("2026-03-20"), 9).await.unwrap();
+        let c = tx.dunning_candidates(a, Currency::EUR).await.unwrap();
+        let f1 = &c[0].items[0];
+        assert_eq!((f1.last_step, f1.last_step_on), (Some(1), Some(d("2026-03-20"))));
+        let f2 = &c[0].items[1];
+        assert_eq!((f2.last_step, f2.disputed, f2.promised_until), (Some(0), true, Some(d("2026-04-01"))));
+        assert_eq!(c[0].last_contact_on, Some(d("2026-03-20")));
+
+        // Messages: the outbox, attachments, guarded status changes, crash recovery.
+        let msg = NewMessage {
+            action_id: 1, debtor_id: dids[0], channel: "email".into(), recipient: "D1@example.nl".into(),
+            subject: "Herinnering".into(), text_body: "tekst".into(), html_body: "<p>tekst</p>".into(),
+            language: "nl".into(), message_id: "<k1@arflow>".into(),
+            attachments: vec![Attachment { file_name: "brief.pdf".into(), content_type: "application/pdf".into(), content: b"%PDF-1.7".to_vec() }],
+        };
+        tx.insert_message(a, 1, &msg, MessageStatus::Planned, 10).await.unwrap();
+        assert!(matches!(tx.insert_message(a, 2, &msg, MessageStatus::Planned, 10).await, Err(StoreError::Conflict { .. })));
+        tx.rollback().await.unwrap();
+
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_message(a, 1, &msg, MessageStatus::Planned, 10).await.unwrap();
+        let listed = tx.list_messages(a, Some(MessageStatus::Planned), None, Page::first(10)).await.unwrap();
+        assert_eq!((listed.len(), listed[0].message.subject.as_str(), listed[0].debtor_number.as_str()), (1, "Herinnering", "D1"));
+        assert_eq!(tx.message_attachments(a, 1).await.unwrap()[0].content, b"%PDF-1.7".to_vec());
+        assert!(tx.message_attachments(b, 1).await.unwrap().is_empty());
+        assert!(tx.set_message_status(a, 1, MessageStatus::Planned, MessageStatus::Sending, None, 11).await.unwrap());
+        assert!(!tx.set_message_status(a, 1, MessageStatus::Planned, MessageStatus::Sending, None, 11).await.unwrap(), "only one sender wins");
+        assert_eq!(tx.mark_sending_uncertain(b).await.unwrap(), 0);
+        assert_eq!(tx.mark_sending_uncertain(a).await.unwrap(), 1);
+        let m = tx.list_messages(a, None, Some(dids[0]), Page::first(10)).await.unwrap().remove(0);
+        assert_eq!((m.status, m.attempts), (MessageStatus::Uncertain, 1));
+        assert!(m.last_error.unwrap().contains("interrupted"));
+        assert!(tx.set_message_status(a, 1, MessageStatus::Uncertain, MessageStatus::Sent, None, 12).await.unwrap());
+        assert_eq!(tx.list_messages(a, Some(MessageStatus::Sent), None, Page::first(10)).await.unwrap()[0].sent_at, Some(12));
+
+        // Tasks and charges.
+        tx.insert_task(a, 1, &NewTask { debtor_id: dids[0], action_id: Some(1), kind: "phone".into(), title: "Bel D1".into(), owner: Some("anna".into()), due_on: d("2026-03-21") }, 13).await.unwrap();
+        assert_eq!(tx.list_tasks(a, true, Some("anna"), None, Page::first(10)).await.unwrap().len(), 1);
+        assert!(tx.list_tasks(a, true, Some("bram"), None, Page::first(10)).await.unwrap().is_empty());
+        assert!(tx.complete_task(a, 1, "promised", Some("pays Friday"), 14).await.unwrap());
+        assert!(!tx.complete_task(a, 1, "promised", None, 14).await.unwrap());
+        assert!(tx.list_tasks(a, true, None, None, Page::first(10)).await.unwrap().is_empty());
+        let done = tx.list_tasks(a, false, None, Some(dids[0]), Page::first(10)).await.unwrap();
+        assert_eq!((done[0].outcome.as_deref(), done[0].outcome_note.as_deref()), (Some("promised"), Some("pays Friday")));
+        let charge = StoredCharge { id: 1, invoice_id: iids[0], action_id: 1, kind: "collection_costs".into(), amount: eur(40_00), explanation: serde_json::json!({"rule": "nl.bik"}), charged_on: d("2026-03-20") };
+        tx.insert_charges(a, std::slice::from_ref(&charge), 15).await.unwrap();
+        assert_eq!(tx.list_charges(a, iids[0]).await.unwrap(), vec![charge]);
+        assert!(tx.list_charges(b, iids[0]).await.unwrap().is_empty());
+
+        // One run per date.
+        assert!(tx.start_run(a, d("2026-03-20"), 16).await.unwrap());
+        assert!(!tx.start_run(a, d("2026-03-20"), 17).await.unwrap());
+        assert!(tx.start_run(b, d("2026-03-20"), 17).await.unwrap());
+        tx.finish_run(a, d("2026-03-20"), "{}", 18).await.unwrap();
+        tx.commit().await.unwrap();
+    };
+
     one_organisation_never_sees_another_organisations_rows => |store: Store| async move {
         let a = new_org(&store, "acme").await;
         let b = new_org(&store, "bravo").await;

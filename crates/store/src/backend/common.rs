@@ -9,14 +9,11 @@
 use std::collections::HashMap;
 
 use arflow_core::date::{Date, parse_iso_date};
-use arflow_core::id::{
-    AllocationId, DebtorId, InvoiceId, OrganisationId, PaymentId, TokenId,
-};
+use arflow_core::id::{AllocationId, DebtorId, InvoiceId, OrganisationId, PaymentId, TokenId};
 use arflow_core::ledger::{Invoice, Payment, PaymentSource};
 use arflow_core::money::{Currency, Money};
 use arflow_core::party::{
-    Address, Contact, ContactPurpose, CountryCode, Debtor, OrgCountry,
-    Organisation, Pause, Slug,
+    Address, Contact, ContactPurpose, CountryCode, Debtor, OrgCountry, Organisation, Pause, Slug,
 };
 use sqlx::{QueryBuilder, Row};
 
@@ -77,12 +74,20 @@ fn opt_date(
     }
 }
 
-fn currency(row: &DbRow, table: &'static str, column: &'static str) -> Result<Currency, StoreError> {
+fn currency(
+    row: &DbRow,
+    table: &'static str,
+    column: &'static str,
+) -> Result<Currency, StoreError> {
     let raw: String = row.try_get(column)?;
     Currency::parse(&raw).map_err(|_| corrupt(table, column, &raw))
 }
 
-fn country(row: &DbRow, table: &'static str, column: &'static str) -> Result<CountryCode, StoreError> {
+fn country(
+    row: &DbRow,
+    table: &'static str,
+    column: &'static str,
+) -> Result<CountryCode, StoreError> {
     let raw: String = row.try_get(column)?;
     CountryCode::parse(&raw).map_err(|_| corrupt(table, column, &raw))
 }
@@ -127,7 +132,9 @@ fn decode_debtor(row: &DbRow) -> Result<StoredDebtor, StoreError> {
     const T: &str = "debtors";
     let address_country = match opt_text(row, "address_country")? {
         None => None,
-        Some(raw) => Some(CountryCode::parse(&raw).map_err(|_| corrupt(T, "address_country", &raw))?),
+        Some(raw) => {
+            Some(CountryCode::parse(&raw).map_err(|_| corrupt(T, "address_country", &raw))?)
+        }
     };
     let credit_limit = match row.try_get::<Option<i64>, _>("credit_limit_minor")? {
         None => None,
@@ -405,7 +412,8 @@ impl Tx {
         slug: &str,
     ) -> Result<Option<StoredOrganisation>, StoreError> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE slug = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(slug).fetch_optional(self.conn()).await?;
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(slug).fetch_optional(self.conn()).await?;
         row.as_ref().map(decode_organisation).transpose()
     }
 
@@ -416,7 +424,8 @@ impl Tx {
         id: OrganisationId,
     ) -> Result<StoredOrganisation, StoreError> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(self.conn()).await?;
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(self.conn()).await?;
         match row {
             Some(r) => decode_organisation(&r),
             None => Err(StoreError::NotFound { entity: "organisation", key: id.to_string() }),
@@ -616,7 +625,8 @@ impl Tx {
             let status: i64 = r.try_get("status")?;
             Ok(StoredIdempotency {
                 request_sha256: r.try_get("request_sha256")?,
-                status: u16::try_from(status).map_err(|_| corrupt("idempotency_keys", "status", status))?,
+                status: u16::try_from(status)
+                    .map_err(|_| corrupt("idempotency_keys", "status", status))?,
                 body: r.try_get("body")?,
             })
         })
@@ -1059,7 +1069,11 @@ impl Tx {
         }
         for table in ["debtor_contacts", "debtor_ibans", "debtor_segments"] {
             let sql = format!("DELETE FROM {table} WHERE organisation_id = $1 AND debtor_id = $2");
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org.0).bind(id.0).execute(self.conn()).await?;
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(org.0)
+                .bind(id.0)
+                .execute(self.conn())
+                .await?;
         }
         self.insert_debtor_children(org, &[(id, d)]).await
     }
@@ -1365,7 +1379,11 @@ impl Tx {
                     .push_bind(at);
             });
             qb.build().execute(self.conn()).await.map_err(|e| {
-                StoreError::from_unique(e, "invoice", chunk.first().map_or("", |r| &r.invoice.number))
+                StoreError::from_unique(
+                    e,
+                    "invoice",
+                    chunk.first().map_or("", |r| &r.invoice.number),
+                )
             })?;
         }
         Ok(())
@@ -1701,13 +1719,18 @@ impl Tx {
         org: OrganisationId,
         of: AllocationsOf,
     ) -> Result<Vec<StoredAllocation>, StoreError> {
-        let mut qb = QueryBuilder::<DB>::new(concat!(allocation_select!(), " WHERE a.organisation_id = "));
+        let mut qb =
+            QueryBuilder::<DB>::new(concat!(allocation_select!(), " WHERE a.organisation_id = "));
         qb.push_bind(org.0);
         match of {
             AllocationsOf::Item(id) => {
                 // Two index look-ups (an OR of the two columns would scan).
                 qb.push(" AND a.invoice_id = ").push_bind(id.0);
-                qb.push(concat!(" UNION ALL ", allocation_select!(), " WHERE a.organisation_id = "));
+                qb.push(concat!(
+                    " UNION ALL ",
+                    allocation_select!(),
+                    " WHERE a.organisation_id = "
+                ));
                 qb.push_bind(org.0);
                 qb.push(" AND a.credit_note_id = ").push_bind(id.0);
             }
@@ -1801,26 +1824,32 @@ impl Tx {
         &mut self,
         org: OrganisationId,
     ) -> Result<Vec<String>, StoreError> {
-        let invoices: Vec<String> = sqlx::query_scalar(
-            concat!("SELECT i.number FROM invoices i WHERE i.organisation_id = $1 AND i.open_minor <> \
+        let invoices: Vec<String> = sqlx::query_scalar(concat!(
+            "SELECT i.number FROM invoices i WHERE i.organisation_id = $1 AND i.open_minor <> \
              CASE WHEN i.kind = 'invoice' THEN i.amount_minor - (SELECT \
-             CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) FROM ", alloc_by_invoice!(), " WHERE \
+             CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) FROM ",
+            alloc_by_invoice!(),
+            " WHERE \
              a.organisation_id = i.organisation_id AND a.invoice_id = i.id) ELSE i.amount_minor + \
-             (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) FROM ", alloc_by_credit_note!(), " WHERE \
+             (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) FROM ",
+            alloc_by_credit_note!(),
+            " WHERE \
              a.organisation_id = i.organisation_id AND a.credit_note_id = i.id) END \
              OR (i.open_minor = 0) <> (i.settled_on <> '9999-12-31') \
              OR (i.kind = 'invoice' AND i.open_minor < 0) \
-             OR (i.kind = 'credit_note' AND i.open_minor > 0) ORDER BY i.number LIMIT 1000"),
-        )
+             OR (i.kind = 'credit_note' AND i.open_minor > 0) ORDER BY i.number LIMIT 1000"
+        ))
         .bind(org.0)
         .fetch_all(self.conn())
         .await?;
-        let payments: Vec<String> = sqlx::query_scalar(
-            concat!("SELECT p.external_id FROM payments p WHERE p.organisation_id = $1 AND \
+        let payments: Vec<String> = sqlx::query_scalar(concat!(
+            "SELECT p.external_id FROM payments p WHERE p.organisation_id = $1 AND \
              p.unapplied_minor <> p.amount_minor - (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) \
-             AS BIGINT) FROM ", alloc_by_payment!(), " WHERE a.organisation_id = p.organisation_id AND \
-             a.payment_id = p.id) ORDER BY p.external_id LIMIT 1000"),
-        )
+             AS BIGINT) FROM ",
+            alloc_by_payment!(),
+            " WHERE a.organisation_id = p.organisation_id AND \
+             a.payment_id = p.id) ORDER BY p.external_id LIMIT 1000"
+        ))
         .bind(org.0)
         .fetch_all(self.conn())
         .await?;
@@ -1884,7 +1913,9 @@ impl Tx {
         as_of: Date,
         debtor: Option<DebtorId>,
     ) -> Result<Vec<OpenItem>, StoreError> {
-        let mut qb = QueryBuilder::<DB>::new("SELECT x.id, x.debtor_id, x.number, x.due_date, x.open_minor FROM (");
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT x.id, x.debtor_id, x.number, x.due_date, x.open_minor FROM (",
+        );
         push_open_items_select(&mut qb, org, cur, as_of, debtor);
         qb.push(") x WHERE x.open_minor <> 0 ORDER BY x.due_date, x.id");
         let rows = qb.build().fetch_all(self.conn()).await?;
@@ -2003,27 +2034,43 @@ impl Tx {
     }
 }
 
-const REFRESH_OPEN_SQL: &str = concat!("UPDATE invoices SET open_minor = CASE WHEN kind = 'invoice' \
+const REFRESH_OPEN_SQL: &str = concat!(
+    "UPDATE invoices SET open_minor = CASE WHEN kind = 'invoice' \
      THEN amount_minor - (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) \
-       FROM ", alloc_by_invoice!(), " WHERE a.organisation_id = invoices.organisation_id \
+       FROM ",
+    alloc_by_invoice!(),
+    " WHERE a.organisation_id = invoices.organisation_id \
        AND a.invoice_id = invoices.id) \
      ELSE amount_minor + (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) \
-       FROM ", alloc_by_credit_note!(), " WHERE a.organisation_id = invoices.organisation_id \
+       FROM ",
+    alloc_by_credit_note!(),
+    " WHERE a.organisation_id = invoices.organisation_id \
        AND a.credit_note_id = invoices.id) END \
-     WHERE organisation_id = ");
+     WHERE organisation_id = "
+);
 
-const REFRESH_SETTLED_SQL: &str = concat!("UPDATE invoices SET settled_on = CASE \
+const REFRESH_SETTLED_SQL: &str = concat!(
+    "UPDATE invoices SET settled_on = CASE \
      WHEN open_minor <> 0 THEN '9999-12-31' \
-     WHEN kind = 'invoice' THEN COALESCE((SELECT MAX(a.effective_date) FROM ", alloc_by_invoice!(), " \
+     WHEN kind = 'invoice' THEN COALESCE((SELECT MAX(a.effective_date) FROM ",
+    alloc_by_invoice!(),
+    " \
        WHERE a.organisation_id = invoices.organisation_id AND a.invoice_id = invoices.id), issue_date) \
-     ELSE COALESCE((SELECT MAX(a.effective_date) FROM ", alloc_by_credit_note!(), " \
+     ELSE COALESCE((SELECT MAX(a.effective_date) FROM ",
+    alloc_by_credit_note!(),
+    " \
        WHERE a.organisation_id = invoices.organisation_id AND a.credit_note_id = invoices.id), issue_date) \
-     END WHERE organisation_id = ");
+     END WHERE organisation_id = "
+);
 
-const REFRESH_UNAPPLIED_SQL: &str = concat!("UPDATE payments SET unapplied_minor = amount_minor - \
-     (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) FROM ", alloc_by_payment!(), " \
+const REFRESH_UNAPPLIED_SQL: &str = concat!(
+    "UPDATE payments SET unapplied_minor = amount_minor - \
+     (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) FROM ",
+    alloc_by_payment!(),
+    " \
        WHERE a.organisation_id = payments.organisation_id AND a.payment_id = payments.id) \
-     WHERE organisation_id = ");
+     WHERE organisation_id = "
+);
 
 /// The items open on `as_of` with the amount open on that day (`open_minor`), possibly zero.
 fn push_open_items_select(
@@ -2034,18 +2081,22 @@ fn push_open_items_select(
     debtor: Option<DebtorId>,
 ) {
     let day = as_of.to_string();
-    qb.push(
-        concat!("SELECT i.id, i.debtor_id, i.number, i.due_date, CAST(CASE WHEN i.kind = 'invoice' \
-         THEN i.amount_minor - (SELECT COALESCE(SUM(a.amount_minor), 0) FROM ", alloc_by_invoice!(), " \
+    qb.push(concat!(
+        "SELECT i.id, i.debtor_id, i.number, i.due_date, CAST(CASE WHEN i.kind = 'invoice' \
+         THEN i.amount_minor - (SELECT COALESCE(SUM(a.amount_minor), 0) FROM ",
+        alloc_by_invoice!(),
+        " \
          WHERE a.organisation_id = i.organisation_id AND a.invoice_id = i.id \
-         AND a.effective_date <= "),
-    );
+         AND a.effective_date <= "
+    ));
     qb.push_bind(day.clone());
-    qb.push(
-        concat!(") ELSE i.amount_minor + (SELECT COALESCE(SUM(a.amount_minor), 0) FROM ", alloc_by_credit_note!(), " \
+    qb.push(concat!(
+        ") ELSE i.amount_minor + (SELECT COALESCE(SUM(a.amount_minor), 0) FROM ",
+        alloc_by_credit_note!(),
+        " \
          WHERE a.organisation_id = i.organisation_id AND a.credit_note_id = i.id \
-         AND a.effective_date <= "),
-    );
+         AND a.effective_date <= "
+    ));
     qb.push_bind(day.clone());
     qb.push(") END AS BIGINT) AS open_minor FROM invoices i WHERE i.organisation_id = ");
     qb.push_bind(org.0);
@@ -2089,7 +2140,10 @@ impl Tx {
                 return Err(StoreError::MigrationUnknown(*version));
             };
             if *sum != checksum(sql_of(m)) {
-                return Err(StoreError::MigrationChanged { version: *version, name: m.name.into() });
+                return Err(StoreError::MigrationChanged {
+                    version: *version,
+                    name: m.name.into(),
+                });
             }
         }
         let mut done = Vec::new();

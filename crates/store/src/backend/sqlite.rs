@@ -32,6 +32,7 @@ macro_rules! alloc_by_payment {
 }
 
 include!("common.rs");
+include!("dunning.rs");
 
 impl Tx {
     /// Refreshes the planner's statistics (cheaply: a sample of each index).

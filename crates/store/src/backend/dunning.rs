@@ -1,0 +1,878 @@
+// The dunning engine's SQL, written once for both backends (see common.rs, which this file
+// follows in the same module).
+
+fn flag(b: bool) -> i64 {
+    i64::from(b)
+}
+
+fn json_list(values: &[String]) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
+}
+
+fn parse_list(
+    table: &'static str,
+    column: &'static str,
+    raw: &str,
+) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(raw).map_err(|_| corrupt(table, column, raw))
+}
+
+const ACTION_SELECT: &str = "SELECT a.id, a.idempotency_key, a.run_date, a.debtor_id, \
+     d.number AS debtor_number, a.policy_id, a.policy_version, a.step_key, a.step_index, \
+     a.template, a.channels, a.invoices, a.open_minor, a.currency, a.status, a.created_at \
+     FROM dunning_actions a JOIN debtors d ON d.organisation_id = a.organisation_id \
+     AND d.id = a.debtor_id WHERE a.organisation_id = ";
+
+fn decode_action(row: &DbRow) -> Result<StoredAction, StoreError> {
+    const T: &str = "dunning_actions";
+    let status: String = row.try_get("status")?;
+    let channels: String = row.try_get("channels")?;
+    let invoices: String = row.try_get("invoices")?;
+    Ok(StoredAction {
+        id: row.try_get("id")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        run_date: date(row, T, "run_date")?,
+        debtor_id: DebtorId(row.try_get("debtor_id")?),
+        debtor_number: row.try_get("debtor_number")?,
+        policy_id: row.try_get("policy_id")?,
+        policy_version: u32::try_from(row.try_get::<i64, _>("policy_version")?).unwrap_or(0),
+        step_key: row.try_get("step_key")?,
+        step_index: usize::try_from(row.try_get::<i64, _>("step_index")?).unwrap_or(0),
+        template: row.try_get("template")?,
+        channels: parse_list(T, "channels", &channels)?,
+        invoices: parse_list(T, "invoices", &invoices)?,
+        open: Money::from_minor(row.try_get("open_minor")?, currency(row, T, "currency")?),
+        status: ActionStatus::parse(&status).ok_or_else(|| corrupt(T, "status", &status))?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+const MESSAGE_SELECT: &str = "SELECT m.id, m.action_id, m.debtor_id, d.number AS debtor_number, \
+     m.channel, m.recipient, m.subject, m.text_body, m.html_body, m.language, m.message_id, \
+     m.status, m.attempts, m.last_error, m.created_at, m.sent_at \
+     FROM messages m JOIN debtors d ON d.organisation_id = m.organisation_id \
+     AND d.id = m.debtor_id WHERE m.organisation_id = ";
+
+fn decode_message(row: &DbRow) -> Result<StoredMessage, StoreError> {
+    const T: &str = "messages";
+    let status: String = row.try_get("status")?;
+    Ok(StoredMessage {
+        id: row.try_get("id")?,
+        message: NewMessage {
+            action_id: row.try_get("action_id")?,
+            debtor_id: DebtorId(row.try_get("debtor_id")?),
+            channel: row.try_get("channel")?,
+            recipient: row.try_get("recipient")?,
+            subject: row.try_get("subject")?,
+            text_body: row.try_get("text_body")?,
+            html_body: row.try_get("html_body")?,
+            language: row.try_get("language")?,
+            message_id: row.try_get("message_id")?,
+            attachments: Vec::new(),
+        },
+        debtor_number: row.try_get("debtor_number")?,
+        status: MessageStatus::parse(&status).ok_or_else(|| corrupt(T, "status", &status))?,
+        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(0),
+        last_error: opt_text(row, "last_error")?,
+        created_at: row.try_get("created_at")?,
+        sent_at: row.try_get("sent_at")?,
+    })
+}
+
+const TASK_SELECT: &str = "SELECT t.id, t.debtor_id, d.number AS debtor_number, t.action_id, \
+     t.kind, t.title, t.owner, t.status, t.due_on, t.outcome, t.outcome_note, t.created_at, \
+     t.done_at FROM tasks t JOIN debtors d ON d.organisation_id = t.organisation_id \
+     AND d.id = t.debtor_id WHERE t.organisation_id = ";
+
+fn decode_task(row: &DbRow) -> Result<StoredTask, StoreError> {
+    Ok(StoredTask {
+        id: row.try_get("id")?,
+        debtor_id: DebtorId(row.try_get("debtor_id")?),
+        debtor_number: row.try_get("debtor_number")?,
+        action_id: row.try_get("action_id")?,
+        kind: row.try_get("kind")?,
+        title: row.try_get("title")?,
+        owner: opt_text(row, "owner")?,
+        status: row.try_get("status")?,
+        due_on: date(row, "tasks", "due_on")?,
+        outcome: opt_text(row, "outcome")?,
+        outcome_note: opt_text(row, "outcome_note")?,
+        created_at: row.try_get("created_at")?,
+        done_at: row.try_get("done_at")?,
+    })
+}
+
+impl Tx {
+    // ---------------------------------------------------------------- candidates
+
+    /// Every debtor with open invoices in `cur`, with each item's dunning state.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn dunning_candidates(
+        &mut self,
+        org: OrganisationId,
+        cur: Currency,
+    ) -> Result<Vec<DunningDebtorRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT i.id, i.number, i.debtor_id, i.issue_date, i.due_date, i.amount_minor, \
+             i.open_minor, s.last_step, s.last_step_on, s.policy_override, \
+             COALESCE(s.disputed, 0) AS disputed, s.promised_until, \
+             COALESCE(s.in_payment_plan, 0) AS in_payment_plan, s.paused_until \
+             FROM invoices i LEFT JOIN dunning_items s ON s.organisation_id = i.organisation_id \
+             AND s.invoice_id = i.id WHERE i.organisation_id = $1 AND i.settled_on = '9999-12-31' \
+             AND i.kind = 'invoice' AND i.currency = $2 ORDER BY i.debtor_id, i.due_date, i.id",
+        )
+        .bind(org.0)
+        .bind(cur.code())
+        .fetch_all(self.conn())
+        .await?;
+        const T: &str = "invoices";
+        let mut by_debtor: Vec<(i64, Vec<DunningItemRow>)> = Vec::new();
+        for r in &rows {
+            let debtor: i64 = r.try_get("debtor_id")?;
+            let item = DunningItemRow {
+                invoice_id: InvoiceId(r.try_get("id")?),
+                number: r.try_get("number")?,
+                issue_date: date(r, T, "issue_date")?,
+                due_date: date(r, T, "due_date")?,
+                amount: Money::from_minor(r.try_get("amount_minor")?, cur),
+                open: Money::from_minor(r.try_get("open_minor")?, cur),
+                last_step: r
+                    .try_get::<Option<i64>, _>("last_step")?
+                    .and_then(|s| usize::try_from(s).ok()),
+                last_step_on: opt_date(r, "dunning_items", "last_step_on")?,
+                policy_override: opt_text(r, "policy_override")?,
+                disputed: r.try_get::<i64, _>("disputed")? != 0,
+                promised_until: opt_date(r, "dunning_items", "promised_until")?,
+                in_payment_plan: r.try_get::<i64, _>("in_payment_plan")? != 0,
+                paused_until: opt_date(r, "dunning_items", "paused_until")?,
+            };
+            match by_debtor.last_mut() {
+                Some((d, items)) if *d == debtor => items.push(item),
+                _ => by_debtor.push((debtor, vec![item])),
+            }
+        }
+        let ids: Vec<i64> = by_debtor.iter().map(|(d, _)| *d).collect();
+        let mut debtors: HashMap<i64, StoredDebtor> = HashMap::with_capacity(ids.len());
+        let mut contacts: HashMap<i64, Date> = HashMap::new();
+        for chunk in ids.chunks(BATCH_ROWS_MAX) {
+            let mut qb = QueryBuilder::<DB>::new(format!(
+                "SELECT {DEBTOR_COLUMNS} FROM debtors d WHERE d.organisation_id = "
+            ));
+            qb.push_bind(org.0);
+            push_in(&mut qb, "d.id", chunk.iter().copied());
+            let mut found = Vec::with_capacity(chunk.len());
+            for r in qb.build().fetch_all(self.conn()).await? {
+                found.push(decode_debtor(&r)?);
+            }
+            self.load_debtor_children(org, &mut found).await?;
+            debtors.extend(found.into_iter().map(|d| (d.id.0, d)));
+            let mut qb = QueryBuilder::<DB>::new(
+                "SELECT debtor_id, last_contact_on FROM dunning_debtors WHERE organisation_id = ",
+            );
+            qb.push_bind(org.0);
+            push_in(&mut qb, "debtor_id", chunk.iter().copied());
+            for r in qb.build().fetch_all(self.conn()).await? {
+                if let Some(on) = opt_date(&r, "dunning_debtors", "last_contact_on")? {
+                    contacts.insert(r.try_get("debtor_id")?, on);
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(by_debtor.len());
+        for (id, items) in by_debtor {
+            let Some(d) = debtors.remove(&id) else { continue };
+            let debtor = d.debtor;
+            out.push(DunningDebtorRow {
+                debtor_id: DebtorId(id),
+                number: debtor.number,
+                name: debtor.name,
+                kind: debtor.kind,
+                country: debtor.country,
+                language: debtor.language,
+                owner: debtor.owner,
+                segments: debtor.segments,
+                pause_reason: debtor.pause.as_ref().map(|p| p.reason.clone()),
+                pause_until: debtor.pause.and_then(|p| p.until),
+                last_contact_on: contacts.get(&id).copied(),
+                items,
+            });
+        }
+        Ok(out)
+    }
+
+    // ---------------------------------------------------------------- policies, settings
+
+    /// Stores a new version of a policy and returns its version number.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn put_policy(
+        &mut self,
+        org: OrganisationId,
+        policy_id: &str,
+        definition: &str,
+        created_by: &str,
+        at: i64,
+    ) -> Result<u32, StoreError> {
+        let version: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM dunning_policies \
+             WHERE organisation_id = $1 AND policy_id = $2",
+        )
+        .bind(org.0)
+        .bind(policy_id)
+        .fetch_one(self.conn())
+        .await?;
+        sqlx::query(
+            "INSERT INTO dunning_policies (organisation_id, policy_id, version, definition, \
+             created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(org.0)
+        .bind(policy_id)
+        .bind(version)
+        .bind(definition)
+        .bind(at)
+        .bind(created_by)
+        .execute(self.conn())
+        .await
+        .map_err(|e| StoreError::from_unique(e, "policy_version", policy_id))?;
+        Ok(u32::try_from(version).unwrap_or(u32::MAX))
+    }
+
+    /// The latest version of every policy: id, version, definition (JSON).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn latest_policies(
+        &mut self,
+        org: OrganisationId,
+    ) -> Result<Vec<(String, u32, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.policy_id, p.version, p.definition FROM dunning_policies p \
+             WHERE p.organisation_id = $1 AND p.version = (SELECT MAX(q.version) \
+             FROM dunning_policies q WHERE q.organisation_id = p.organisation_id \
+             AND q.policy_id = p.policy_id) ORDER BY p.policy_id",
+        )
+        .bind(org.0)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("policy_id")?,
+                    u32::try_from(r.try_get::<i64, _>("version")?).unwrap_or(0),
+                    r.try_get("definition")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The organisation's dunning settings: assignments (JSON) and the hour of the daily run.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn find_dunning_settings(
+        &mut self,
+        org: OrganisationId,
+    ) -> Result<Option<(String, u32)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT assignments, run_hour FROM dunning_settings WHERE organisation_id = $1",
+        )
+        .bind(org.0)
+        .fetch_optional(self.conn())
+        .await?;
+        row.map(|r| -> Result<_, StoreError> {
+            Ok((
+                r.try_get("assignments")?,
+                u32::try_from(r.try_get::<i64, _>("run_hour")?).unwrap_or(0),
+            ))
+        })
+        .transpose()
+    }
+
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn put_dunning_settings(
+        &mut self,
+        org: OrganisationId,
+        assignments: &str,
+        run_hour: u32,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO dunning_settings (organisation_id, assignments, run_hour, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (organisation_id) DO UPDATE SET \
+             assignments = excluded.assignments, run_hour = excluded.run_hour, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(org.0)
+        .bind(assignments)
+        .bind(i64::from(run_hour))
+        .bind(at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- actions and state
+
+    /// Stores an action unless one with its key exists; returns whether it was stored.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn insert_action(
+        &mut self,
+        org: OrganisationId,
+        id: i64,
+        a: &NewAction,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO dunning_actions (organisation_id, id, idempotency_key, run_date, \
+             debtor_id, policy_id, policy_version, step_key, step_index, template, channels, \
+             invoices, open_minor, currency, status, created_at, updated_at) VALUES ($1, $2, $3, \
+             $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) \
+             ON CONFLICT (organisation_id, idempotency_key) DO NOTHING",
+        )
+        .bind(org.0)
+        .bind(id)
+        .bind(&a.idempotency_key)
+        .bind(a.run_date.to_string())
+        .bind(a.debtor_id.0)
+        .bind(&a.policy_id)
+        .bind(i64::from(a.policy_version))
+        .bind(&a.step_key)
+        .bind(i64::try_from(a.step_index).unwrap_or(i64::MAX))
+        .bind(&a.template)
+        .bind(json_list(&a.channels))
+        .bind(json_list(&a.invoices))
+        .bind(a.open.minor())
+        .bind(a.open.currency().code())
+        .bind(a.status.as_str())
+        .bind(at)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn find_action(
+        &mut self,
+        org: OrganisationId,
+        id: i64,
+    ) -> Result<Option<StoredAction>, StoreError> {
+        let mut qb = QueryBuilder::<DB>::new(ACTION_SELECT);
+        qb.push_bind(org.0).push(" AND a.id = ").push_bind(id);
+        let row = qb.build().fetch_optional(self.conn()).await?;
+        row.as_ref().map(decode_action).transpose()
+    }
+
+    /// Actions, newest first, optionally of one status or debtor.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn list_actions(
+        &mut self,
+        org: OrganisationId,
+        status: Option<ActionStatus>,
+        debtor: Option<DebtorId>,
+        page: Page,
+    ) -> Result<Vec<StoredAction>, StoreError> {
+        let mut qb = QueryBuilder::<DB>::new(ACTION_SELECT);
+        qb.push_bind(org.0);
+        if let Some(s) = status {
+            qb.push(" AND a.status = ").push_bind(s.as_str());
+        }
+        if let Some(d) = debtor {
+            qb.push(" AND a.debtor_id = ").push_bind(d.0);
+        }
+        if let Some(after) = page.after {
+            qb.push(" AND a.id < ").push_bind(after);
+        }
+        qb.push(" ORDER BY a.id DESC LIMIT ").push_bind(i64::from(page.limit));
+        let rows = qb.build().fetch_all(self.conn()).await?;
+        rows.iter().map(decode_action).collect()
+    }
+
+    /// Moves an action from one status to another; false when it was not in `from`.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn set_action_status(
+        &mut self,
+        org: OrganisationId,
+        id: i64,
+        from: ActionStatus,
+        to: ActionStatus,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE dunning_actions SET status = $4, updated_at = $5 \
+             WHERE organisation_id = $1 AND id = $2 AND status = $3",
+        )
+        .bind(org.0)
+        .bind(id)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(at)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records that items reached a step on a date.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn advance_items(
+        &mut self,
+        org: OrganisationId,
+        items: &[InvoiceId],
+        step_index: usize,
+        step_key: &str,
+        on: Date,
+        policy: (&str, u32),
+        at: i64,
+    ) -> Result<(), StoreError> {
+        for id in items {
+            sqlx::query(
+                "INSERT INTO dunning_items (organisation_id, invoice_id, last_step, last_step_key, \
+                 last_step_on, policy_id, policy_version, disputed, in_payment_plan, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, $8) \
+                 ON CONFLICT (organisation_id, invoice_id) DO UPDATE SET \
+                 last_step = excluded.last_step, last_step_key = excluded.last_step_key, \
+                 last_step_on = excluded.last_step_on, policy_id = excluded.policy_id, \
+                 policy_version = excluded.policy_version, updated_at = excluded.updated_at",
+            )
+            .bind(org.0)
+            .bind(id.0)
+            .bind(i64::try_from(step_index).unwrap_or(i64::MAX))
+            .bind(step_key)
+            .bind(on.to_string())
+            .bind(policy.0)
+            .bind(i64::from(policy.1))
+            .bind(at)
+            .execute(self.conn())
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Sets what holds an item from dunning (dispute, promise, plan, pause, own policy).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn set_item_hold(
+        &mut self,
+        org: OrganisationId,
+        invoice: InvoiceId,
+        hold: &ItemHold,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO dunning_items (organisation_id, invoice_id, disputed, promised_until, \
+             in_payment_plan, paused_until, policy_override, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (organisation_id, invoice_id) DO UPDATE SET \
+             disputed = excluded.disputed, promised_until = excluded.promised_until, \
+             in_payment_plan = excluded.in_payment_plan, paused_until = excluded.paused_until, \
+             policy_override = excluded.policy_override, updated_at = excluded.updated_at",
+        )
+        .bind(org.0)
+        .bind(invoice.0)
+        .bind(flag(hold.disputed))
+        .bind(hold.promised_until.map(|d| d.to_string()))
+        .bind(flag(hold.in_payment_plan))
+        .bind(hold.paused_until.map(|d| d.to_string()))
+        .bind(hold.policy_override.clone())
+        .bind(at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Records the last contact with a debtor.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn set_last_contact(
+        &mut self,
+        org: OrganisationId,
+        debtor: DebtorId,
+        on: Date,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO dunning_debtors (organisation_id, debtor_id, last_contact_on, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (organisation_id, debtor_id) DO UPDATE SET \
+             last_contact_on = excluded.last_contact_on, updated_at = excluded.updated_at",
+        )
+        .bind(org.0)
+        .bind(debtor.0)
+        .bind(on.to_string())
+        .bind(at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- messages
+
+    /// Puts a rendered message in the outbox.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when a message with its message id exists.
+    pub async fn insert_message(
+        &mut self,
+        org: OrganisationId,
+        id: i64,
+        m: &NewMessage,
+        status: MessageStatus,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO messages (organisation_id, id, action_id, debtor_id, channel, recipient, \
+             subject, text_body, html_body, language, message_id, status, attempts, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13)",
+        )
+        .bind(org.0)
+        .bind(id)
+        .bind(m.action_id)
+        .bind(m.debtor_id.0)
+        .bind(&m.channel)
+        .bind(&m.recipient)
+        .bind(&m.subject)
+        .bind(&m.text_body)
+        .bind(&m.html_body)
+        .bind(&m.language)
+        .bind(&m.message_id)
+        .bind(status.as_str())
+        .bind(at)
+        .execute(self.conn())
+        .await
+        .map_err(|e| StoreError::from_unique(e, "message", &m.message_id))?;
+        for (pos, a) in (0_i64..).zip(&m.attachments) {
+            sqlx::query(
+                "INSERT INTO message_attachments (organisation_id, message_id, position, \
+                 file_name, content_type, content) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(org.0)
+            .bind(id)
+            .bind(pos)
+            .bind(&a.file_name)
+            .bind(&a.content_type)
+            .bind(&a.content)
+            .execute(self.conn())
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Messages, newest first, optionally of one status or debtor (without attachment bytes;
+    /// see [`message_attachments`](Self::message_attachments)).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn list_messages(
+        &mut self,
+        org: OrganisationId,
+        status: Option<MessageStatus>,
+        debtor: Option<DebtorId>,
+        page: Page,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let mut qb = QueryBuilder::<DB>::new(MESSAGE_SELECT);
+        qb.push_bind(org.0);
+        if let Some(s) = status {
+            qb.push(" AND m.status = ").push_bind(s.as_str());
+        }
+        if let Some(d) = debtor {
+            qb.push(" AND m.debtor_id = ").push_bind(d.0);
+        }
+        if let Some(after) = page.after {
+            qb.push(" AND m.id < ").push_bind(after);
+        }
+        qb.push(" ORDER BY m.id DESC LIMIT ").push_bind(i64::from(page.limit));
+        let rows = qb.build().fetch_all(self.conn()).await?;
+        rows.iter().map(decode_message).collect()
+    }
+
+    /// The attachments of a message, in order.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn message_attachments(
+        &mut self,
+        org: OrganisationId,
+        message: i64,
+    ) -> Result<Vec<Attachment>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT file_name, content_type, content FROM message_attachments \
+             WHERE organisation_id = $1 AND message_id = $2 ORDER BY position",
+        )
+        .bind(org.0)
+        .bind(message)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Attachment {
+                    file_name: r.try_get("file_name")?,
+                    content_type: r.try_get("content_type")?,
+                    content: r.try_get("content")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Moves a message from one status to another (counting an attempt when it starts
+    /// sending); false when it was not in `from` — someone else got there first.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn set_message_status(
+        &mut self,
+        org: OrganisationId,
+        id: i64,
+        from: MessageStatus,
+        to: MessageStatus,
+        error: Option<&str>,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE messages SET status = $4, last_error = COALESCE($5, last_error), \
+             attempts = attempts + CASE WHEN $4 = 'sending' THEN 1 ELSE 0 END, \
+             sent_at = CASE WHEN $4 = 'sent' THEN $6 ELSE sent_at END \
+             WHERE organisation_id = $1 AND id = $2 AND status = $3",
+        )
+        .bind(org.0)
+        .bind(id)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(error)
+        .bind(at)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// After a crash: every message left `sending` becomes `uncertain` (never resent, never
+    /// dropped). Returns how many.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn mark_sending_uncertain(&mut self, org: OrganisationId) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE messages SET status = 'uncertain', \
+             last_error = 'interrupted while sending: check whether it arrived' \
+             WHERE organisation_id = $1 AND status = 'sending'",
+        )
+        .bind(org.0)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    // ---------------------------------------------------------------- tasks, charges
+
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn insert_task(
+        &mut self,
+        org: OrganisationId,
+        id: i64,
+        t: &NewTask,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tasks (organisation_id, id, debtor_id, action_id, kind, title, owner, \
+             status, due_on, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9)",
+        )
+        .bind(org.0)
+        .bind(id)
+        .bind(t.debtor_id.0)
+        .bind(t.action_id)
+        .bind(&t.kind)
+        .bind(&t.title)
+        .bind(&t.owner)
+        .bind(t.due_on.to_string())
+        .bind(at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Tasks by due date, optionally only open ones, of one owner or debtor.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn list_tasks(
+        &mut self,
+        org: OrganisationId,
+        open_only: bool,
+        owner: Option<&str>,
+        debtor: Option<DebtorId>,
+        page: Page,
+    ) -> Result<Vec<StoredTask>, StoreError> {
+        let mut qb = QueryBuilder::<DB>::new(TASK_SELECT);
+        qb.push_bind(org.0);
+        if open_only {
+            qb.push(" AND t.status = 'open'");
+        }
+        if let Some(o) = owner {
+            qb.push(" AND t.owner = ").push_bind(o.to_owned());
+        }
+        if let Some(d) = debtor {
+            qb.push(" AND t.debtor_id = ").push_bind(d.0);
+        }
+        if let Some(after) = page.after {
+            qb.push(" AND t.id > ").push_bind(after);
+        }
+        qb.push(" ORDER BY t.id LIMIT ").push_bind(i64::from(page.limit));
+        let rows = qb.build().fetch_all(self.conn()).await?;
+        rows.iter().map(decode_task).collect()
+    }
+
+    /// Closes an open task with its outcome; false when it was not open.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn complete_task(
+        &mut self,
+        org: OrganisationId,
+        id: i64,
+        outcome: &str,
+        note: Option<&str>,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE tasks SET status = 'done', outcome = $3, outcome_note = $4, done_at = $5 \
+             WHERE organisation_id = $1 AND id = $2 AND status = 'open'",
+        )
+        .bind(org.0)
+        .bind(id)
+        .bind(outcome)
+        .bind(note)
+        .bind(at)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Adds charges to invoices.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn insert_charges(
+        &mut self,
+        org: OrganisationId,
+        rows: &[StoredCharge],
+        at: i64,
+    ) -> Result<(), StoreError> {
+        for c in rows {
+            sqlx::query(
+                "INSERT INTO charges (organisation_id, id, invoice_id, action_id, kind, \
+                 amount_minor, currency, explanation, charged_on, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(org.0)
+            .bind(c.id)
+            .bind(c.invoice_id.0)
+            .bind(c.action_id)
+            .bind(&c.kind)
+            .bind(c.amount.minor())
+            .bind(c.amount.currency().code())
+            .bind(c.explanation.to_string())
+            .bind(c.charged_on.to_string())
+            .bind(at)
+            .execute(self.conn())
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The charges of an invoice, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn list_charges(
+        &mut self,
+        org: OrganisationId,
+        invoice: InvoiceId,
+    ) -> Result<Vec<StoredCharge>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, invoice_id, action_id, kind, amount_minor, currency, explanation, \
+             charged_on FROM charges WHERE organisation_id = $1 AND invoice_id = $2 ORDER BY id",
+        )
+        .bind(org.0)
+        .bind(invoice.0)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let explanation: String = r.try_get("explanation")?;
+                Ok(StoredCharge {
+                    id: r.try_get("id")?,
+                    invoice_id: InvoiceId(r.try_get("invoice_id")?),
+                    action_id: r.try_get("action_id")?,
+                    kind: r.try_get("kind")?,
+                    amount: Money::from_minor(
+                        r.try_get("amount_minor")?,
+                        currency(r, "charges", "currency")?,
+                    ),
+                    explanation: serde_json::from_str(&explanation)
+                        .map_err(|_| corrupt("charges", "explanation", &explanation))?,
+                    charged_on: date(r, "charges", "charged_on")?,
+                })
+            })
+            .collect()
+    }
+
+    // ---------------------------------------------------------------- runs
+
+    /// Records the start of the run of `run_date`; false when that date's run exists already.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn start_run(
+        &mut self,
+        org: OrganisationId,
+        run_date: Date,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO dunning_runs (organisation_id, run_date, status, started_at, summary) \
+             VALUES ($1, $2, 'running', $3, '{}') ON CONFLICT (organisation_id, run_date) DO NOTHING",
+        )
+        .bind(org.0)
+        .bind(run_date.to_string())
+        .bind(at)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records the end of a run and its summary (JSON).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn finish_run(
+        &mut self,
+        org: OrganisationId,
+        run_date: Date,
+        summary: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE dunning_runs SET status = 'done', finished_at = $3, summary = $4 \
+             WHERE organisation_id = $1 AND run_date = $2",
+        )
+        .bind(org.0)
+        .bind(run_date.to_string())
+        .bind(at)
+        .bind(summary)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+}
