@@ -5,6 +5,7 @@
 //! counters; randomness (tokens, demo data seeds) is explicit.
 
 pub mod demo;
+pub mod dunning;
 mod error;
 mod export;
 pub mod idempotency;

@@ -67,6 +67,15 @@ pub enum Command {
     /// Payment references: generate and check OGM/VCS, RF and Dutch betalingskenmerk.
     #[command(subcommand)]
     Reference(ReferenceCommand),
+    /// Dunning: runs, previews, policies.
+    #[command(subcommand)]
+    Dunning(DunningCommand),
+    /// Messages waiting in or sent from the outbox.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+    /// Work for people: calls, approvals, hand-overs.
+    #[command(subcommand)]
+    Task(TaskCommand),
     /// Check that a running server answers (exit 6 when it does not).
     Healthcheck(HealthArgs),
     /// Measure the performance targets (see docs/benchmarks.md).
@@ -216,6 +225,61 @@ pub enum ReferenceCommand {
     },
     /// Check a payment reference and show its scheme and normalised form (exit 3 if invalid).
     Check { value: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DunningCommand {
+    /// Run dunning for a date: plan, then store and send each action exactly once.
+    Run {
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<jiff::civil::Date>,
+        /// Plan only; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Show what a run on a date would do.
+    Preview {
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<jiff::civil::Date>,
+    },
+    /// The policies in force (stored versions, else the shipped defaults).
+    Policies,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Messages, newest first.
+    List {
+        /// Only messages with this status (planned, sending, sent, uncertain, failed, held).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// Open tasks (all with --all).
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Complete a task with its outcome: reached, promised, disputed, no_answer, done.
+    Done {
+        id: i64,
+        #[arg(long)]
+        outcome: String,
+        /// With `--outcome promised`: the date the debtor promised to pay by.
+        #[arg(long, value_parser = parse_date)]
+        promised_on: Option<jiff::civil::Date>,
+        #[arg(long)]
+        note: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

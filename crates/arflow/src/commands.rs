@@ -114,6 +114,9 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Report(r) => report(&ctx, r).await,
         Command::Reference(r) => reference_cmd(&ctx, r).await,
         Command::Healthcheck(args) => healthcheck(&ctx, args).await,
+        Command::Dunning(c) => dunning_cmd(&ctx, c).await,
+        Command::Outbox(c) => outbox_cmd(&ctx, c).await,
+        Command::Task(c) => task_cmd(&ctx, c).await,
         Command::Bench(b) => crate::commands::bench(&ctx, b).await,
     }
 }
@@ -531,4 +534,141 @@ async fn http_status(base: &str, path: &str) -> Result<u16, String> {
 
 async fn bench(ctx: &Ctx, b: BenchCommand) -> Result<u8, Failure> {
     crate::bench::run(&ctx.db, ctx.org(), ctx.json, b).await
+}
+
+async fn dunning_cmd(ctx: &Ctx, c: DunningCommand) -> Result<u8, Failure> {
+    let app = ctx.app().await?;
+    let gate = arflow_core::dunning::NoGate;
+    let report = match c {
+        DunningCommand::Run { as_of, dry_run } => {
+            app.dunning_run(ctx.org(), as_of, dry_run, &gate, &Actor::cli()).await?
+        }
+        DunningCommand::Preview { as_of } => app.dunning_preview(ctx.org(), as_of, &gate).await?,
+        DunningCommand::Policies => {
+            let policies = app.dunning_policies(ctx.org()).await?;
+            ctx.print(&policies, || {
+                policies
+                    .iter()
+                    .map(|p| {
+                        let steps: Vec<&str> = p.steps.iter().map(|s| s.key.as_str()).collect();
+                        format!("{:<14} v{:<3} {} — {}", p.id, p.version, p.name, steps.join(" → "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+            return Ok(exit::OK);
+        }
+    };
+    ctx.print(&report, || {
+        let mut s = format!(
+            "dunning {} on {}: {} actions, {} refused, {} skipped",
+            if report.dry_run { "preview" } else { "run" },
+            report.as_of,
+            report.actions.len(),
+            report.refused.len(),
+            report.skipped.len()
+        );
+        if report.already_ran {
+            s.push_str(" (this date was run before: nothing done again)");
+        }
+        if report.uncertain_recovered > 0 {
+            s.push_str(&format!(
+                "; {} interrupted messages are now uncertain",
+                report.uncertain_recovered
+            ));
+        }
+        for a in &report.actions {
+            let channels: Vec<&str> = a.channels.iter().map(|c| c.as_str()).collect();
+            s.push_str(&format!(
+                "\n  {:<10} {:<18} {:>12} {}  [{}]{}",
+                a.debtor,
+                a.step,
+                a.open,
+                a.invoices.join(","),
+                channels.join(","),
+                if a.approval { " needs approval" } else { "" }
+            ));
+        }
+        for r in &report.refused {
+            s.push_str(&format!("\n  refused {} {}: {}", r.debtor, r.step, r.reason));
+        }
+        s
+    })?;
+    Ok(exit::OK)
+}
+
+async fn outbox_cmd(ctx: &Ctx, c: OutboxCommand) -> Result<u8, Failure> {
+    let app = ctx.app().await?;
+    let OutboxCommand::List { status, limit } = c;
+    let status = status
+        .map(|s| {
+            arflow_store::MessageStatus::parse(&s).ok_or_else(|| {
+                Failure::new(
+                    exit::USAGE,
+                    format!(
+                        "--status: '{s}' is not planned, sending, sent, uncertain, failed or held"
+                    ),
+                )
+            })
+        })
+        .transpose()?;
+    let list = app.outbox(ctx.org(), status, arflow_store::Page::first(limit)).await?;
+    ctx.print(&list, || {
+        if list.is_empty() {
+            return "the outbox is empty".into();
+        }
+        list.iter()
+            .map(|m| {
+                format!(
+                    "#{:<6} {:<9} {:<10} {:<30} {} ({} attachment(s))",
+                    m.id,
+                    m.status.as_str(),
+                    m.debtor_number,
+                    m.message.recipient,
+                    m.message.subject,
+                    m.message.attachments.len()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    Ok(exit::OK)
+}
+
+async fn task_cmd(ctx: &Ctx, c: TaskCommand) -> Result<u8, Failure> {
+    let app = ctx.app().await?;
+    match c {
+        TaskCommand::List { all, owner, limit } => {
+            let list = app
+                .tasks(ctx.org(), all, owner.as_deref(), arflow_store::Page::first(limit))
+                .await?;
+            ctx.print(&list, || {
+                if list.is_empty() {
+                    return "no open tasks".into();
+                }
+                list.iter()
+                    .map(|t| {
+                        format!(
+                            "#{:<6} {:<9} due {} {:<10} {}{}",
+                            t.id,
+                            t.kind,
+                            t.due_on,
+                            t.owner.as_deref().unwrap_or("-"),
+                            t.title,
+                            t.outcome.as_deref().map(|o| format!(" [{o}]")).unwrap_or_default()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+        }
+        TaskCommand::Done { id, outcome, promised_on, note } => {
+            app.complete_task(ctx.org(), id, &outcome, promised_on, note.as_deref(), &Actor::cli())
+                .await?;
+            ctx.print(&serde_json::json!({ "task": id, "outcome": outcome }), || {
+                format!("task #{id} done: {outcome}")
+            })?;
+        }
+    }
+    Ok(exit::OK)
 }

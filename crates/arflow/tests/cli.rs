@@ -418,3 +418,103 @@ fn serve_with_demo_data_answers_the_api_and_stops_cleanly() {
     assert_eq!(status.code(), Some(0), "a SIGTERM stops the server cleanly");
     assert_eq!(w.run(&["healthcheck", "--url", &url]).status.code(), Some(6));
 }
+
+#[test]
+fn a_dunning_run_acts_once_per_date_and_moves_items_one_step_at_a_time() {
+    let w = World::sqlite();
+    load_examples(&w);
+    // On 2026-03-10 the business reminder (due date + 3 days) is due for the open invoices due
+    // by 2026-03-07: 0004 (D1004), 0005 (D1005, 1920.00 after a part payment), 0011 (D1001),
+    // 0012 (D1002), 0013 (D1006), 0014 (D1009); D1008 is a consumer: its courtesy reminder is
+    // past, the consumer reminder (due + 7) is due. 0015-0018 are not due long enough yet.
+    let preview = w.json(&["dunning", "preview", "--as-of", "2026-03-10"], 0);
+    assert_eq!(preview["as_of"], "2026-03-10");
+    let debtors: Vec<&str> = preview["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["debtor"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        debtors,
+        vec!["D1001", "D1002", "D1004", "D1005", "D1006", "D1008", "D1009"],
+        "{preview}"
+    );
+    let d1004 = &preview["actions"][2];
+    assert_eq!(d1004["step"], "reminder");
+    assert_eq!(d1004["channels"], serde_json::json!(["email"]));
+    assert_eq!(d1004["invoices"], serde_json::json!(["2026-0004"]), "0015 is not due yet");
+    assert_eq!(preview["actions"][5]["policy"], "nl-consumer");
+    let first = &preview["actions"][0];
+    assert!(first["charges"].is_array());
+    assert!(preview["refused"].is_array() && preview["skipped"].is_array());
+
+    // A dry run changes nothing: the preview stays the same.
+    let dry = w.json(&["dunning", "run", "--as-of", "2026-03-10", "--dry-run"], 0);
+    assert_eq!(dry["actions"], preview["actions"]);
+    let run = w.json(&["dunning", "run", "--as-of", "2026-03-10"], 0);
+    assert_eq!(run["actions"].as_array().unwrap().len(), 7);
+    assert!(run["actions"][0]["action_id"].is_number());
+    // The same date again is a no-op.
+    let again = w.json(&["dunning", "run", "--as-of", "2026-03-10"], 0);
+    assert_eq!(
+        (again["already_ran"].as_bool(), again["actions"].as_array().unwrap().len()),
+        (Some(true), 0)
+    );
+    // The next day nothing is due: the gap and the next triggers have not passed.
+    let next = w.json(&["dunning", "run", "--as-of", "2026-03-11"], 0);
+    assert!(next["actions"].as_array().unwrap().is_empty(), "{next}");
+    // After months of downtime each item moves one step only.
+    let catch_up = w.json(&["dunning", "run", "--as-of", "2026-09-01"], 0);
+    let steps: Vec<&str> = catch_up["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["step"].as_str().unwrap())
+        .collect();
+    assert!(steps.contains(&"second_reminder"), "{catch_up}");
+    assert!(!steps.contains(&"demand") && !steps.contains(&"handover"), "{catch_up}");
+}
+
+#[test]
+fn tasks_from_a_phone_step_are_listed_and_completed_with_an_outcome() {
+    let w = World::sqlite();
+    load_examples(&w);
+    for day in ["2026-03-10", "2026-03-25", "2026-04-08", "2026-04-20"] {
+        w.ok(&["dunning", "run", "--as-of", day], 0);
+    }
+    let tasks = w.json(&["task", "list"], 0);
+    let list = tasks.as_array().unwrap();
+    let phone = list
+        .iter()
+        .find(|t| t["kind"] == "phone")
+        .unwrap_or_else(|| panic!("a phone task: {tasks}"));
+    let id = phone["id"].as_i64().unwrap().to_string();
+    let bad = w.run(&["task", "done", &id, "--outcome", "promised"]);
+    assert_eq!(bad.status.code(), Some(3), "a promise needs its date");
+    w.ok(
+        &[
+            "task",
+            "done",
+            &id,
+            "--outcome",
+            "promised",
+            "--promised-on",
+            "2026-05-15",
+            "--note",
+            "betaalt vrijdag",
+        ],
+        0,
+    );
+    let open = w.json(&["task", "list"], 0);
+    assert!(open.as_array().unwrap().iter().all(|t| t["id"] != phone["id"]));
+    // The promise holds the debtor's items: the next run skips them with the reason.
+    let preview = w.json(&["dunning", "preview", "--as-of", "2026-05-01"], 0);
+    let reasons: Vec<&str> = preview["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["reason"].as_str())
+        .collect();
+    assert!(reasons.iter().any(|r| r.contains("promised to pay by 2026-05-15")), "{preview}");
+}

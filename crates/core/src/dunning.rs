@@ -602,7 +602,15 @@ fn item_hold(item: &ItemState, as_of: Date) -> Option<String> {
 
 /// The next step of an item and whether it is due on `as_of`.
 fn next_step<'p>(policy: &'p Policy, item: &ItemState, as_of: Date) -> Option<(usize, &'p Step)> {
-    let index = item.last_step.map_or(0, |l| l + 1);
+    let mut index = item.last_step.map_or(0, |l| l + 1);
+    // A courtesy step timed before the due date has no point once the date has passed.
+    while let Some(Step { trigger: Trigger::DueDate { days }, .. }) = policy.step(index) {
+        if *days < 0 && as_of > item.due_date {
+            index += 1;
+        } else {
+            break;
+        }
+    }
     let s = policy.step(index)?;
     let due = match s.trigger {
         Trigger::DueDate { days } => add_days(item.due_date, days) <= as_of,
@@ -800,6 +808,18 @@ mod tests {
         assert_eq!(due.actions.len(), 1);
         assert_eq!(due.actions[0].step, "reminder");
         assert_eq!(due.actions[0].invoices, vec!["F1"]);
+    }
+
+    #[test]
+    fn a_courtesy_reminder_is_not_sent_after_the_due_date() {
+        let mut d = debtor(vec![item("F1", date(2026, 3, 1), 100_00)]);
+        d.policy = "nl-consumer".into();
+        let before = plan(std::slice::from_ref(&d), &policies(), date(2026, 2, 27), &NoGate);
+        assert_eq!(before.actions[0].step, "courtesy");
+        let after = plan(std::slice::from_ref(&d), &policies(), date(2026, 3, 2), &NoGate);
+        assert!(after.actions.is_empty(), "nothing until the reminder is due: {after:?}");
+        let later = plan(&[d], &policies(), date(2026, 3, 8), &NoGate);
+        assert_eq!(later.actions[0].step, "reminder");
     }
 
     #[test]

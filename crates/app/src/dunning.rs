@@ -1,0 +1,541 @@
+//! Dunning runs: plan (pure, in the core) over the open items, then make the effects happen
+//! exactly once.
+//!
+//! A run on a date first claims that date (`dunning_runs`): a second run on the same date is a
+//! no-op. Each planned action is stored under its idempotency key in the same transaction as
+//! the item state it advances, the contact date and the work it creates (tasks), so a crash
+//! either keeps all of it or none, and a re-plan finds the key and does nothing. Messages are
+//! delivered after that, each marked `sending` (committed) before it is handed over; at the
+//! start of every run, a message left `sending` by a crash becomes `uncertain` and goes to a
+//! person: never resent, never dropped.
+
+use std::collections::BTreeMap;
+
+use arflow_core::date::{Date, add_days};
+use arflow_core::dunning::{
+    self, Assignments, Channel, DebtorState, ItemState, Plan, PlannedAction, Policy, StepGate,
+};
+use arflow_core::id::{DebtorId, InvoiceId, OrganisationId};
+use arflow_store::{
+    ActionStatus, AuditEntry, DunningDebtorRow, NewAction, NewTask, StoreTx, StoredOrganisation,
+};
+use serde::Serialize;
+
+use crate::{Actor, App, AppError};
+
+/// The JSON of `arflow dunning run --json` (and of a dry run and a preview).
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub as_of: Date,
+    pub dry_run: bool,
+    /// This date's run had happened before: nothing was done again.
+    pub already_ran: bool,
+    pub actions: Vec<ActionReport>,
+    pub refused: Vec<dunning::Refusal>,
+    pub skipped: Vec<dunning::Skip>,
+    /// Messages left `sending` by an interrupted run, now `uncertain` and waiting for a person.
+    pub uncertain_recovered: u64,
+}
+
+/// One action of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionReport {
+    pub debtor: String,
+    pub step: String,
+    pub policy: String,
+    pub policy_version: u32,
+    pub channels: Vec<Channel>,
+    pub invoices: Vec<String>,
+    pub open: String,
+    pub currency: String,
+    pub approval: bool,
+    /// Charges the step adds (filled by the legal rules of the creditor's country).
+    pub charges: Vec<serde_json::Value>,
+    /// The stored action, after a real run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action_id: Option<i64>,
+}
+
+fn report_action(a: &PlannedAction) -> ActionReport {
+    ActionReport {
+        debtor: a.debtor.clone(),
+        step: a.step.clone(),
+        policy: a.policy.clone(),
+        policy_version: a.policy_version,
+        channels: a.channels.clone(),
+        invoices: a.invoices.clone(),
+        open: a.open.to_string(),
+        currency: a.open.currency().code().to_owned(),
+        approval: a.approval,
+        charges: Vec::new(),
+        action_id: None,
+    }
+}
+
+/// The policies of an organisation by id: its stored versions, else the shipped defaults.
+pub(crate) async fn policies_of(
+    tx: &mut StoreTx,
+    org: OrganisationId,
+) -> Result<BTreeMap<String, Policy>, AppError> {
+    let mut out: BTreeMap<String, Policy> =
+        dunning::default_policies().into_iter().map(|p| (p.id.clone(), p)).collect();
+    for (id, version, json) in tx.latest_policies(org).await? {
+        let mut p: Policy = serde_json::from_str(&json).map_err(|e| AppError::Invalid {
+            field: None,
+            message: format!("stored policy {id} v{version} cannot be read: {e}"),
+        })?;
+        p.version = version;
+        out.insert(id, p);
+    }
+    Ok(out)
+}
+
+async fn assignments_of(tx: &mut StoreTx, org: OrganisationId) -> Result<Assignments, AppError> {
+    Ok(match tx.find_dunning_settings(org).await? {
+        Some((json, _)) => serde_json::from_str(&json).unwrap_or_default(),
+        None => Assignments::default(),
+    })
+}
+
+/// The planner's view of a debtor.
+fn debtor_state(
+    org: &StoredOrganisation,
+    assignments: &Assignments,
+    row: &DunningDebtorRow,
+    as_of: Date,
+) -> DebtorState {
+    let paused =
+        row.pause_reason.as_ref().filter(|_| row.pause_until.is_none_or(|u| as_of <= u)).map(|r| {
+            match row.pause_until {
+                Some(u) => format!("{r} (until {u})"),
+                None => r.clone(),
+            }
+        });
+    DebtorState {
+        debtor_number: row.number.clone(),
+        kind: row.kind,
+        policy: assignments.policy_for(
+            org.organisation.country,
+            &row.number,
+            row.kind,
+            row.country,
+            &row.segments,
+        ),
+        paused,
+        last_contact_on: row.last_contact_on,
+        items: row
+            .items
+            .iter()
+            .map(|i| ItemState {
+                invoice_number: i.number.clone(),
+                due_date: i.due_date,
+                open: i.open,
+                last_step: i.last_step,
+                last_step_on: i.last_step_on,
+                policy_override: i.policy_override.clone(),
+                disputed: i.disputed,
+                promised_until: i.promised_until,
+                in_payment_plan: i.in_payment_plan,
+                paused_until: i.paused_until,
+            })
+            .collect(),
+    }
+}
+
+impl App {
+    /// The policies in force for an organisation (stored versions, else the shipped defaults).
+    ///
+    /// # Errors
+    /// Organisation and store errors.
+    pub async fn dunning_policies(&self, org_slug: Option<&str>) -> Result<Vec<Policy>, AppError> {
+        let mut tx = self.store.read().await?;
+        let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        let p = policies_of(&mut tx, org.id).await?;
+        tx.rollback().await?;
+        Ok(p.into_values().collect())
+    }
+
+    /// Stores a new version of a policy after checking it.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] with the policy's problem.
+    pub async fn put_dunning_policy(
+        &self,
+        org_slug: Option<&str>,
+        mut policy: Policy,
+        actor: &Actor,
+    ) -> Result<Policy, AppError> {
+        policy.validate().map_err(|e| AppError::invalid("policy", e.to_string()))?;
+        let now = self.now();
+        let mut tx = self.store.begin_write().await?;
+        let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        let json = serde_json::to_string(&policy)
+            .map_err(|e| AppError::Invalid { field: None, message: e.to_string() })?;
+        policy.version = tx.put_policy(org.id, &policy.id, &json, &actor.0, now).await?;
+        tx.insert_audit(
+            org.id,
+            &[AuditEntry {
+                at: now,
+                actor: actor.0.clone(),
+                action: "policy.update".into(),
+                entity: "policy".into(),
+                entity_key: policy.id.clone(),
+                details: serde_json::json!({ "version": policy.version }),
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(policy)
+    }
+
+    /// What a run on `as_of` would do, without doing anything.
+    ///
+    /// # Errors
+    /// Organisation and store errors.
+    pub async fn dunning_preview(
+        &self,
+        org_slug: Option<&str>,
+        as_of: Option<Date>,
+        gate: &dyn StepGate,
+    ) -> Result<RunReport, AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        let as_of = as_of.unwrap_or_else(|| self.today(&org.organisation));
+        let (plan, _) = plan_for(&mut tx, &org, as_of, gate).await?;
+        tx.rollback().await?;
+        Ok(RunReport {
+            as_of,
+            dry_run: true,
+            already_ran: false,
+            actions: plan.actions.iter().map(report_action).collect(),
+            refused: plan.refused,
+            skipped: plan.skipped,
+            uncertain_recovered: 0,
+        })
+    }
+
+    /// Runs dunning for `as_of` (default: today in the organisation's zone). With `dry_run`, only
+    /// plans. A second run on the same date does nothing and says so.
+    ///
+    /// # Errors
+    /// Organisation and store errors.
+    pub async fn dunning_run(
+        &self,
+        org_slug: Option<&str>,
+        as_of: Option<Date>,
+        dry_run: bool,
+        gate: &dyn StepGate,
+        actor: &Actor,
+    ) -> Result<RunReport, AppError> {
+        if dry_run {
+            return self.dunning_preview(org_slug, as_of, gate).await;
+        }
+        let now = self.now();
+        let org = self.resolve_organisation(org_slug).await?;
+        let as_of = as_of.unwrap_or_else(|| self.today(&org.organisation));
+
+        // Claim the date and recover what a crash left behind.
+        let mut tx = self.store.begin_write().await?;
+        let uncertain = tx.mark_sending_uncertain(org.id).await?;
+        if !tx.start_run(org.id, as_of, now).await? {
+            tx.commit().await?;
+            return Ok(RunReport {
+                as_of,
+                dry_run: false,
+                already_ran: true,
+                actions: Vec::new(),
+                refused: Vec::new(),
+                skipped: Vec::new(),
+                uncertain_recovered: uncertain,
+            });
+        }
+        let (plan, rows) = plan_for(&mut tx, &org, as_of, gate).await?;
+        tx.commit().await?;
+
+        let by_number: BTreeMap<&str, &DunningDebtorRow> =
+            rows.iter().map(|r| (r.number.as_str(), r)).collect();
+        let mut reports = Vec::with_capacity(plan.actions.len());
+        for action in &plan.actions {
+            let Some(row) = by_number.get(action.debtor.as_str()) else { continue };
+            let mut report = report_action(action);
+            report.action_id = self.take_action(&org, row, action, as_of, actor).await?;
+            reports.push(report);
+        }
+
+        let mut tx = self.store.begin_write().await?;
+        let summary = serde_json::json!({
+            "actions": reports.len(), "refused": plan.refused.len(), "skipped": plan.skipped.len(),
+        });
+        tx.finish_run(org.id, as_of, &summary.to_string(), self.now()).await?;
+        tx.insert_audit(
+            org.id,
+            &[AuditEntry {
+                at: now,
+                actor: actor.0.clone(),
+                action: "dunning.run".into(),
+                entity: "run".into(),
+                entity_key: as_of.to_string(),
+                details: summary,
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(RunReport {
+            as_of,
+            dry_run: false,
+            already_ran: false,
+            actions: reports,
+            refused: plan.refused,
+            skipped: plan.skipped,
+            uncertain_recovered: uncertain,
+        })
+    }
+
+    /// Stores one action with everything it changes, in one transaction. Returns its id, or
+    /// `None` when an action with its key exists (it was taken before: nothing happens again).
+    async fn take_action(
+        &self,
+        org: &StoredOrganisation,
+        row: &DunningDebtorRow,
+        action: &PlannedAction,
+        as_of: Date,
+        actor: &Actor,
+    ) -> Result<Option<i64>, AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin_write().await?;
+        let id = tx.reserve_ids(org.id, "action", 1).await?;
+        let status =
+            if action.approval { ActionStatus::AwaitingApproval } else { ActionStatus::Planned };
+        let stored = tx
+            .insert_action(
+                org.id,
+                id,
+                &NewAction {
+                    idempotency_key: action.key(),
+                    run_date: as_of,
+                    debtor_id: row.debtor_id,
+                    policy_id: action.policy.clone(),
+                    policy_version: action.policy_version,
+                    step_key: action.step.clone(),
+                    step_index: action.step_index,
+                    template: action.template.as_str().to_owned(),
+                    channels: action.channels.iter().map(|c| c.as_str().to_owned()).collect(),
+                    invoices: action.invoices.clone(),
+                    open: action.open,
+                    status,
+                },
+                now,
+            )
+            .await?;
+        if !stored {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let invoice_ids: Vec<InvoiceId> = row
+            .items
+            .iter()
+            .filter(|i| action.invoices.contains(&i.number))
+            .map(|i| i.invoice_id)
+            .collect();
+        tx.advance_items(
+            org.id,
+            &invoice_ids,
+            action.step_index,
+            &action.step,
+            as_of,
+            (&action.policy, action.policy_version),
+            now,
+        )
+        .await?;
+        tx.set_last_contact(org.id, row.debtor_id, as_of, now).await?;
+        for task in tasks_for(action, row.debtor_id, row.owner.clone(), id, as_of) {
+            let task_id = tx.reserve_ids(org.id, "task", 1).await?;
+            tx.insert_task(org.id, task_id, &task, now).await?;
+        }
+        tx.insert_audit(
+            org.id,
+            &[AuditEntry {
+                at: now,
+                actor: actor.0.clone(),
+                action: "dunning.action".into(),
+                entity: "debtor".into(),
+                entity_key: row.number.clone(),
+                details: serde_json::json!({
+                    "action": id, "step": action.step, "policy": action.policy,
+                    "policy_version": action.policy_version, "invoices": action.invoices,
+                }),
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+}
+
+/// The work a person gets from an action: a call, a hand-over, an approval.
+fn tasks_for(
+    action: &PlannedAction,
+    debtor: DebtorId,
+    owner: Option<String>,
+    action_id: i64,
+    as_of: Date,
+) -> Vec<NewTask> {
+    let mut out = Vec::new();
+    let new = |kind: &str, title: String, due_in: i32| NewTask {
+        debtor_id: debtor,
+        action_id: Some(action_id),
+        kind: kind.into(),
+        title,
+        owner: owner.clone(),
+        due_on: add_days(as_of, due_in),
+    };
+    let items = action.invoices.join(", ");
+    if action.approval {
+        out.push(new(
+            "approval",
+            format!("Approve step '{}' for {} ({items})", action.step, action.debtor),
+            1,
+        ));
+    }
+    if action.channels.contains(&Channel::Phone) {
+        out.push(new(
+            "phone",
+            format!("Call {} about {items} ({} open)", action.debtor, action.open),
+            2,
+        ));
+    }
+    if action.channels.contains(&Channel::Handover) {
+        out.push(new(
+            "handover",
+            format!("Hand over {} ({items}) to collection", action.debtor),
+            3,
+        ));
+    }
+    out
+}
+
+/// Reads the open items and plans.
+async fn plan_for(
+    tx: &mut StoreTx,
+    org: &StoredOrganisation,
+    as_of: Date,
+    gate: &dyn StepGate,
+) -> Result<(Plan, Vec<DunningDebtorRow>), AppError> {
+    let policies = policies_of(tx, org.id).await?;
+    let assignments = assignments_of(tx, org.id).await?;
+    let rows = tx.dunning_candidates(org.id, org.organisation.currency).await?;
+    let states: Vec<DebtorState> =
+        rows.iter().map(|r| debtor_state(org, &assignments, r, as_of)).collect();
+    Ok((dunning::plan(&states, &policies, as_of, gate), rows))
+}
+
+/// Outcomes a task can be completed with; the next run uses them.
+pub const TASK_OUTCOMES: &[&str] = &["reached", "promised", "disputed", "no_answer", "done"];
+
+impl App {
+    /// The outbox: messages, newest first, optionally of one status.
+    ///
+    /// # Errors
+    /// Organisation and store errors.
+    pub async fn outbox(
+        &self,
+        org_slug: Option<&str>,
+        status: Option<arflow_store::MessageStatus>,
+        page: arflow_store::Page,
+    ) -> Result<Vec<arflow_store::StoredMessage>, AppError> {
+        let mut tx = self.store.read().await?;
+        let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        let mut list = tx.list_messages(org.id, status, None, page).await?;
+        for m in &mut list {
+            m.message.attachments = tx.message_attachments(org.id, m.id).await?;
+        }
+        tx.rollback().await?;
+        Ok(list)
+    }
+
+    /// Tasks, open ones only unless `all`.
+    ///
+    /// # Errors
+    /// Organisation and store errors.
+    pub async fn tasks(
+        &self,
+        org_slug: Option<&str>,
+        all: bool,
+        owner: Option<&str>,
+        page: arflow_store::Page,
+    ) -> Result<Vec<arflow_store::StoredTask>, AppError> {
+        let mut tx = self.store.read().await?;
+        let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        let list = tx.list_tasks(org.id, !all, owner, None, page).await?;
+        tx.rollback().await?;
+        Ok(list)
+    }
+
+    /// Completes an open task with its outcome (`reached`, `promised`, `disputed`, `no_answer`,
+    /// `done`). A promise (with its date) holds the debtor's dunned items until then; a dispute
+    /// holds them until a person resolves it.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for an unknown or closed task, [`AppError::Invalid`] for an unknown
+    /// outcome or a promise without a date.
+    pub async fn complete_task(
+        &self,
+        org_slug: Option<&str>,
+        id: i64,
+        outcome: &str,
+        promised_on: Option<Date>,
+        note: Option<&str>,
+        actor: &Actor,
+    ) -> Result<(), AppError> {
+        if !TASK_OUTCOMES.contains(&outcome) {
+            return Err(AppError::invalid(
+                "outcome",
+                format!("use one of {}", TASK_OUTCOMES.join(", ")),
+            ));
+        }
+        if outcome == "promised" && promised_on.is_none() {
+            return Err(AppError::invalid(
+                "promised_on",
+                "a promise needs the date it was promised for",
+            ));
+        }
+        let now = self.now();
+        let mut tx = self.store.begin_write().await?;
+        let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        let task = tx
+            .list_tasks(org.id, true, None, None, arflow_store::Page::after(id - 1, 1))
+            .await?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| AppError::NotFound { entity: "task", key: id.to_string() })?;
+        if !tx.complete_task(org.id, id, outcome, note, now).await? {
+            return Err(AppError::NotFound { entity: "task", key: id.to_string() });
+        }
+        // The outcome changes what the next run does for the items of the task's action.
+        if let (Some(action_id), true) =
+            (task.action_id, matches!(outcome, "promised" | "disputed"))
+            && let Some(action) = tx.find_action(org.id, action_id).await?
+        {
+            let refs: Vec<&str> = action.invoices.iter().map(String::as_str).collect();
+            for inv in tx.find_invoices_by_numbers(org.id, &refs).await?.values() {
+                let hold = arflow_store::ItemHold {
+                    disputed: outcome == "disputed",
+                    promised_until: if outcome == "promised" { promised_on } else { None },
+                    ..Default::default()
+                };
+                tx.set_item_hold(org.id, inv.id, &hold, now).await?;
+            }
+        }
+        tx.insert_audit(org.id, &[AuditEntry {
+            at: now,
+            actor: actor.0.clone(),
+            action: "task.done".into(),
+            entity: "task".into(),
+            entity_key: id.to_string(),
+            details: serde_json::json!({ "outcome": outcome, "promised_on": promised_on, "note": note }),
+        }])
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
