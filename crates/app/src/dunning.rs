@@ -137,6 +137,8 @@ fn debtor_state(
                 promised_until: i.promised_until,
                 in_payment_plan: i.in_payment_plan,
                 paused_until: i.paused_until,
+                fourteen_day_letter_sent: i.fourteen_day_letter_sent,
+                first_reminder_sent: i.first_reminder_sent,
             })
             .collect(),
     }

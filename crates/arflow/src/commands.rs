@@ -538,7 +538,8 @@ async fn bench(ctx: &Ctx, b: BenchCommand) -> Result<u8, Failure> {
 
 async fn dunning_cmd(ctx: &Ctx, c: DunningCommand) -> Result<u8, Failure> {
     let app = ctx.app().await?;
-    let gate = arflow_core::dunning::NoGate;
+    let org = app.resolve_organisation(ctx.org()).await?;
+    let gate = arflow_core::dunning::LegalGate { creditor: org.organisation.country };
     let report = match c {
         DunningCommand::Run { as_of, dry_run } => {
             app.dunning_run(ctx.org(), as_of, dry_run, &gate, &Actor::cli()).await?

@@ -481,6 +481,10 @@ pub struct ItemState {
     pub in_payment_plan: bool,
     /// Paused until this date (inclusive).
     pub paused_until: Option<Date>,
+    /// NL consumers: the day the 14-day letter (art. 6:96 lid 6 BW) went out for this item.
+    pub fourteen_day_letter_sent: Option<Date>,
+    /// BE consumers: the day the free first reminder (art. XIX.2 WER) went out for this item.
+    pub first_reminder_sent: Option<Date>,
 }
 
 /// A debtor and its open items, as the planner sees them.
@@ -576,6 +580,85 @@ pub struct NoGate;
 
 impl StepGate for NoGate {
     fn check(&self, _: &DebtorState, _: &Step, _: &[&ItemState], _: Date) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// The legal preconditions of charges, from `core::legal`: a step that adds collection costs or
+/// interest to a consumer's items is refused while the law does not allow them yet.
+///
+/// - NL consumers (art. 6:96 lid 6 BW): collection costs only after a compliant 14-day letter
+///   whose term has passed ([`crate::legal::nl::fourteen_day_term`]).
+/// - BE consumers (art. XIX.2 WER): no costs, damages or interest before the free first
+///   reminder's 14-day waiting period has ended ([`crate::legal::be::waiting_period`]; the
+///   first reminder goes by e-mail with the letter attached, so the electronic start applies).
+///
+/// Business debtors have no such precondition (art. 6:96 lid 4 BW; law of 2 August 2002).
+#[derive(Debug, Clone, Copy)]
+pub struct LegalGate {
+    pub creditor: OrgCountry,
+}
+
+impl StepGate for LegalGate {
+    fn check(
+        &self,
+        debtor: &DebtorState,
+        step: &Step,
+        items: &[&ItemState],
+        as_of: Date,
+    ) -> Result<(), String> {
+        if debtor.kind != DebtorKind::Consumer || step.charges.is_empty() {
+            return Ok(());
+        }
+        let charges_costs = step
+            .charges
+            .iter()
+            .any(|c| matches!(c, ChargeRule::CollectionCosts | ChargeRule::Fee { .. }));
+        for item in items {
+            match self.creditor {
+                OrgCountry::Nl if charges_costs => {
+                    let Some(sent) = item.fourteen_day_letter_sent else {
+                        return Err(format!(
+                            "{}: no 14-day letter was sent, so collection costs may not be charged \
+                             to a consumer (art. 6:96 lid 6 BW)",
+                            item.invoice_number
+                        ));
+                    };
+                    let term = crate::legal::nl::fourteen_day_term(sent);
+                    if as_of < term.charges_from {
+                        return Err(format!(
+                            "{}: the 14-day letter of {sent} runs until {} (presumed receipt {}); \
+                             collection costs from {} (art. 6:96 lid 6 BW)",
+                            item.invoice_number,
+                            term.last_day,
+                            term.presumed_receipt,
+                            term.charges_from
+                        ));
+                    }
+                }
+                OrgCountry::Be => {
+                    let Some(sent) = item.first_reminder_sent else {
+                        return Err(format!(
+                            "{}: the free first reminder was not sent, so nothing may be charged to \
+                             a consumer (art. XIX.2 WER)",
+                            item.invoice_number
+                        ));
+                    };
+                    let period = crate::legal::be::waiting_period(
+                        sent,
+                        crate::legal::be::ReminderChannel::Electronic,
+                    );
+                    if as_of < period.charges_from {
+                        return Err(format!(
+                            "{}: the waiting period of the first reminder of {sent} runs until {}; \
+                             charges from {} (art. XIX.2 WER)",
+                            item.invoice_number, period.end, period.charges_from
+                        ));
+                    }
+                }
+                OrgCountry::Nl => {}
+            }
+        }
         Ok(())
     }
 }
@@ -778,6 +861,8 @@ mod tests {
             promised_until: None,
             in_payment_plan: false,
             paused_until: None,
+            fourteen_day_letter_sent: None,
+            first_reminder_sent: None,
         }
     }
 
@@ -915,6 +1000,37 @@ mod tests {
         other.items[0].invoice_number = "F2".into();
         let c = plan(&[other], &policies(), date(2026, 3, 10), &NoGate);
         assert_ne!(a.actions[0].key(), c.actions[0].key());
+    }
+
+    #[test]
+    fn consumer_charges_wait_for_the_fourteen_day_letter_and_the_waiting_period() {
+        let gate = LegalGate { creditor: OrgCountry::Nl };
+        let policies = policies();
+        let p = &policies["nl-consumer"];
+        let pre_legal = &p.steps[3];
+        let mut d = debtor(vec![item("F1", date(2026, 1, 1), 100_00)]);
+        d.kind = DebtorKind::Consumer;
+        let it = &d.items[0];
+        let err = gate.check(&d, pre_legal, &[it], date(2026, 3, 1)).unwrap_err();
+        assert!(err.contains("no 14-day letter"), "{err}");
+        let mut with_letter = it.clone();
+        // Posted Friday 2026-02-06: presumed receipt Tuesday 02-10, 14 days: Tuesday 02-24.
+        with_letter.fourteen_day_letter_sent = Some(date(2026, 2, 6));
+        let err = gate.check(&d, pre_legal, &[&with_letter], date(2026, 2, 24)).unwrap_err();
+        assert!(err.contains("runs until 2026-02-24"), "{err}");
+        assert_eq!(gate.check(&d, pre_legal, &[&with_letter], date(2026, 2, 25)), Ok(()));
+        // Businesses need no letter.
+        d.kind = DebtorKind::Business;
+        assert_eq!(gate.check(&d, pre_legal, &[it], date(2026, 3, 1)), Ok(()));
+
+        let be = LegalGate { creditor: OrgCountry::Be };
+        let demand = &policies["be-consumer"].steps[1];
+        d.kind = DebtorKind::Consumer;
+        let mut reminded = it.clone();
+        reminded.first_reminder_sent = Some(date(2026, 3, 2));
+        // E-mail on 03-02: the period runs 03-03 to 03-16; charges from 03-17.
+        assert!(be.check(&d, demand, &[&reminded], date(2026, 3, 16)).is_err());
+        assert_eq!(be.check(&d, demand, &[&reminded], date(2026, 3, 17)), Ok(()));
     }
 
     #[test]

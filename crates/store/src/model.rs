@@ -314,6 +314,10 @@ pub struct DunningItemRow {
     pub promised_until: Option<Date>,
     pub in_payment_plan: bool,
     pub paused_until: Option<Date>,
+    /// The day a `notice_of_default` action (for consumers in NL: the 14-day letter) went out.
+    pub fourteen_day_letter_sent: Option<Date>,
+    /// The day a `be_consumer_first_reminder` action went out.
+    pub first_reminder_sent: Option<Date>,
 }
 
 /// A new dunning action, keyed for exactly-once effects.

@@ -147,10 +147,38 @@ impl Tx {
                 promised_until: opt_date(r, "dunning_items", "promised_until")?,
                 in_payment_plan: r.try_get::<i64, _>("in_payment_plan")? != 0,
                 paused_until: opt_date(r, "dunning_items", "paused_until")?,
+                fourteen_day_letter_sent: None,
+                first_reminder_sent: None,
             };
             match by_debtor.last_mut() {
                 Some((d, items)) if *d == debtor => items.push(item),
                 _ => by_debtor.push((debtor, vec![item])),
+            }
+        }
+        // When the notices the law counts from went out, per invoice number (the first one).
+        let notices = sqlx::query(
+            "SELECT template, run_date, invoices FROM dunning_actions WHERE organisation_id = $1 \
+             AND template IN ('notice_of_default', 'be_consumer_first_reminder') \
+             AND status <> 'rejected' ORDER BY run_date",
+        )
+        .bind(org.0)
+        .fetch_all(self.conn())
+        .await?;
+        let mut letters: HashMap<String, Date> = HashMap::new();
+        let mut firsts: HashMap<String, Date> = HashMap::new();
+        for r in &notices {
+            let template: String = r.try_get("template")?;
+            let on = date(r, "dunning_actions", "run_date")?;
+            let raw: String = r.try_get("invoices")?;
+            let target = if template == "notice_of_default" { &mut letters } else { &mut firsts };
+            for number in parse_list("dunning_actions", "invoices", &raw)? {
+                target.entry(number).or_insert(on);
+            }
+        }
+        for (_, items) in &mut by_debtor {
+            for item in items {
+                item.fourteen_day_letter_sent = letters.get(&item.number).copied();
+                item.first_reminder_sent = firsts.get(&item.number).copied();
             }
         }
         let ids: Vec<i64> = by_debtor.iter().map(|(d, _)| *d).collect();
