@@ -21,6 +21,8 @@ use arflow_store::{
 };
 use serde::Serialize;
 
+use crate::charges::{ChargeLine, step_charges, stored_charges};
+use crate::compose::{ComposeInput, compose};
 use crate::{Actor, App, AppError};
 
 /// The JSON of `arflow dunning run --json` (and of a dry run and a preview).
@@ -49,8 +51,15 @@ pub struct ActionReport {
     pub open: String,
     pub currency: String,
     pub approval: bool,
-    /// Charges the step adds (filled by the legal rules of the creditor's country).
-    pub charges: Vec<serde_json::Value>,
+    /// Charges the step claims, each on its invoice, by the legal rules of the creditor's
+    /// country.
+    pub charges: Vec<ChargeLine>,
+    /// Messages put in the outbox (after a real run).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<MessageReport>,
+    /// What could not be done automatically (each became a task).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
     /// The stored action, after a real run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action_id: Option<i64>,
@@ -68,8 +77,20 @@ fn report_action(a: &PlannedAction) -> ActionReport {
         currency: a.open.currency().code().to_owned(),
         approval: a.approval,
         charges: Vec::new(),
+        messages: Vec::new(),
+        problems: Vec::new(),
         action_id: None,
     }
+}
+
+/// A message an action put in the outbox.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageReport {
+    pub id: i64,
+    pub channel: String,
+    pub recipient: String,
+    pub status: arflow_store::MessageStatus,
+    pub attachments: Vec<String>,
 }
 
 /// The policies of an organisation by id: its stored versions, else the shipped defaults.
@@ -203,13 +224,28 @@ impl App {
         let mut tx = self.store.begin_read().await?;
         let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
         let as_of = as_of.unwrap_or_else(|| self.today(&org.organisation));
-        let (plan, _) = plan_for(&mut tx, &org, as_of, gate).await?;
+        let (plan, rows) = plan_for(&mut tx, &org, as_of, gate).await?;
+        let by_number: BTreeMap<&str, &DunningDebtorRow> =
+            rows.iter().map(|r| (r.number.as_str(), r)).collect();
+        let mut actions = Vec::with_capacity(plan.actions.len());
+        for action in &plan.actions {
+            let mut report = report_action(action);
+            if !action.charges.is_empty()
+                && let Some(row) = by_number.get(action.debtor.as_str())
+            {
+                let invoices = action_invoices(&mut tx, &org, action).await?;
+                let charges =
+                    step_charges(&mut tx, self, &org, row.kind, &invoices, action, as_of).await?;
+                report.charges = charge_lines(&invoices, &charges);
+            }
+            actions.push(report);
+        }
         tx.rollback().await?;
         Ok(RunReport {
             as_of,
             dry_run: true,
             already_ran: false,
-            actions: plan.actions.iter().map(report_action).collect(),
+            actions,
             refused: plan.refused,
             skipped: plan.skipped,
             uncertain_recovered: 0,
@@ -260,7 +296,7 @@ impl App {
         for action in &plan.actions {
             let Some(row) = by_number.get(action.debtor.as_str()) else { continue };
             let mut report = report_action(action);
-            report.action_id = self.take_action(&org, row, action, as_of, actor).await?;
+            self.take_action(&org, row, action, as_of, actor, &mut report).await?;
             reports.push(report);
         }
 
@@ -293,8 +329,10 @@ impl App {
         })
     }
 
-    /// Stores one action with everything it changes, in one transaction. Returns its id, or
-    /// `None` when an action with its key exists (it was taken before: nothing happens again).
+    /// Stores one action with everything it changes, in one transaction: the action under its
+    /// key, the charges it claims, its messages in the outbox, the item state, the contact date,
+    /// its tasks and the audit. Fills `report`; leaves `action_id` `None` when an action with its
+    /// key exists (it was taken before: nothing happens again).
     async fn take_action(
         &self,
         org: &StoredOrganisation,
@@ -302,7 +340,8 @@ impl App {
         action: &PlannedAction,
         as_of: Date,
         actor: &Actor,
-    ) -> Result<Option<i64>, AppError> {
+        report: &mut ActionReport,
+    ) -> Result<(), AppError> {
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let id = tx.reserve_ids(org.id, "action", 1).await?;
@@ -331,8 +370,52 @@ impl App {
             .await?;
         if !stored {
             tx.rollback().await?;
-            return Ok(None);
+            return Ok(());
         }
+        report.action_id = Some(id);
+        let invoices = action_invoices(&mut tx, org, action).await?;
+        let charges = step_charges(&mut tx, self, org, row.kind, &invoices, action, as_of).await?;
+        if !charges.is_empty() {
+            let first = tx.reserve_ids(org.id, "charge", charges.len() as u64).await?;
+            tx.insert_charges(org.id, &stored_charges(first, id, &invoices, &charges, as_of), now)
+                .await?;
+        }
+        report.charges = charge_lines(&invoices, &charges);
+        let debtor = tx.get_debtor(org.id, row.debtor_id).await?;
+        let input = ComposeInput {
+            org,
+            debtor: &debtor,
+            invoices: &invoices,
+            charges: &charges,
+            action,
+            action_id: id,
+            as_of,
+        };
+        let (messages, problems) = compose(&input, self.templates(), self.letters());
+        for m in messages {
+            let message_id = tx.reserve_ids(org.id, "message", 1).await?;
+            tx.insert_message(org.id, message_id, &m.message, m.status, now).await?;
+            report.messages.push(MessageReport {
+                id: message_id,
+                channel: m.message.channel.clone(),
+                recipient: m.message.recipient.clone(),
+                status: m.status,
+                attachments: m.message.attachments.iter().map(|a| a.file_name.clone()).collect(),
+            });
+        }
+        for problem in &problems {
+            let task_id = tx.reserve_ids(org.id, "task", 1).await?;
+            let task = NewTask {
+                debtor_id: row.debtor_id,
+                action_id: Some(id),
+                kind: "message".into(),
+                title: format!("Step '{}' for {}: {problem}", action.step, action.debtor),
+                owner: row.owner.clone(),
+                due_on: as_of,
+            };
+            tx.insert_task(org.id, task_id, &task, now).await?;
+        }
+        report.problems = problems;
         let invoice_ids: Vec<InvoiceId> = row
             .items
             .iter()
@@ -370,8 +453,26 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        Ok(Some(id))
+        Ok(())
     }
+}
+
+/// The stored items of an action, in the action's order.
+async fn action_invoices(
+    tx: &mut StoreTx,
+    org: &StoredOrganisation,
+    action: &PlannedAction,
+) -> Result<Vec<arflow_store::StoredInvoice>, AppError> {
+    let refs: Vec<&str> = action.invoices.iter().map(String::as_str).collect();
+    let mut found = tx.find_invoices_by_numbers(org.id, &refs).await?;
+    Ok(action.invoices.iter().filter_map(|n| found.remove(n)).collect())
+}
+
+fn charge_lines(
+    invoices: &[arflow_store::StoredInvoice],
+    charges: &[(usize, arflow_core::legal::Charge)],
+) -> Vec<ChargeLine> {
+    charges.iter().map(|(i, c)| ChargeLine::new(Some(&invoices[*i].invoice.number), c)).collect()
 }
 
 /// The work a person gets from an action: a call, a hand-over, an approval.

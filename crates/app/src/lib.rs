@@ -4,6 +4,9 @@
 //! The clock comes in here (the core never reads it); ids come from the store's per-organisation
 //! counters; randomness (tokens, demo data seeds) is explicit.
 
+pub mod charges;
+mod compose;
+pub mod deliver;
 pub mod demo;
 pub mod dunning;
 mod error;
@@ -18,6 +21,7 @@ pub mod tokens;
 use std::sync::Arc;
 
 use arflow_core::date::Date;
+use arflow_core::legal::RateTables;
 use arflow_core::party::Organisation;
 use arflow_store::Store;
 
@@ -64,11 +68,47 @@ impl Actor {
 pub struct App {
     pub store: Store,
     clock: Arc<dyn Clock>,
+    /// The dated interest-rate tables the legal rules read: the shipped ones, or replacements
+    /// loaded at start-up (see [`App::with_rates`]).
+    pub rates: Arc<RateTables>,
+    /// The PDF renderer, made on first use (loading the fonts takes a moment).
+    letters: Arc<std::sync::OnceLock<arflow_notify::letter::Renderer>>,
+    /// The built-in message templates, compiled on first use.
+    templates: Arc<std::sync::OnceLock<arflow_notify::templates::Templates>>,
 }
 
 impl App {
+    /// The use cases with the rate tables shipped in this build.
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> App {
-        App { store, clock }
+        // The shipped tables are parsed by a test of the core; should one ever fail here, the
+        // legal rules would refuse every claim with the reason rather than guess.
+        let rates = RateTables::builtin().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the shipped rate tables cannot be read");
+            RateTables::empty()
+        });
+        App {
+            store,
+            clock,
+            rates: Arc::new(rates),
+            letters: Arc::default(),
+            templates: Arc::default(),
+        }
+    }
+
+    /// The PDF letter renderer (shared by every clone of this app).
+    pub fn letters(&self) -> &arflow_notify::letter::Renderer {
+        self.letters.get_or_init(arflow_notify::letter::Renderer::new)
+    }
+
+    /// The message templates. Organisations cannot edit them yet: the built-in texts.
+    pub fn templates(&self) -> &arflow_notify::templates::Templates {
+        self.templates.get_or_init(arflow_notify::templates::Templates::builtin)
+    }
+
+    /// The same use cases with other rate tables (an override directory, a test's own).
+    pub fn with_rates(mut self, rates: RateTables) -> App {
+        self.rates = Arc::new(rates);
+        self
     }
 
     /// Microseconds since the Unix epoch.

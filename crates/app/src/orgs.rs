@@ -45,6 +45,67 @@ impl App {
         Ok(stored)
     }
 
+    /// Changes the payment and registration details of an organisation (each `Some` replaces
+    /// the stored value; an empty text clears it). IBAN and BIC are checked.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the field.
+    pub async fn update_organisation_details(
+        &self,
+        org_slug: Option<&str>,
+        details: &OrganisationDetails,
+        actor: &Actor,
+    ) -> Result<StoredOrganisation, AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin_write().await?;
+        let stored = resolve_in(&mut tx, org_slug).await?;
+        let mut org = stored.organisation.clone();
+        let set = |slot: &mut Option<String>, value: &Option<String>| {
+            if let Some(v) = value {
+                *slot = Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+            }
+        };
+        set(&mut org.iban, &details.iban);
+        set(&mut org.bic, &details.bic);
+        set(&mut org.vat_number, &details.vat_number);
+        set(&mut org.kvk_number, &details.kvk_number);
+        set(&mut org.enterprise_number, &details.enterprise_number);
+        if let Some(iban) = &org.iban {
+            let iban = arflow_core::ident::Iban::parse(iban)
+                .map_err(|e| AppError::invalid("iban", e.to_string()))?;
+            org.iban = Some(iban.electronic().to_owned());
+        }
+        if let Some(bic) = &org.bic {
+            arflow_core::ident::Bic::parse(bic)
+                .map_err(|e| AppError::invalid("bic", e.to_string()))?;
+        }
+        if let Some(tz) = &details.time_zone {
+            if jiff::tz::TimeZone::get(tz).is_err() {
+                return Err(AppError::invalid(
+                    "time_zone",
+                    format!("'{tz}' is not an IANA time zone"),
+                ));
+            }
+            org.time_zone = tz.clone();
+        }
+        tx.update_organisation(stored.id, &org, now).await?;
+        tx.insert_audit(
+            stored.id,
+            &[AuditEntry {
+                at: now,
+                actor: actor.0.clone(),
+                action: "organisation.update".into(),
+                entity: "organisation".into(),
+                entity_key: org.slug.to_string(),
+                details: serde_json::to_value(details).unwrap_or_default(),
+            }],
+        )
+        .await?;
+        let updated = tx.get_organisation(stored.id).await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
     /// # Errors
     /// Store errors only.
     pub async fn list_organisations(&self) -> Result<Vec<StoredOrganisation>, AppError> {
@@ -119,4 +180,15 @@ impl App {
         arflow_core::reference::check_as(org.organisation.reference_scheme, &text)
             .map_err(|e| AppError::Invalid { field: None, message: e.to_string() })
     }
+}
+
+/// The details [`App::update_organisation_details`] changes; `None` keeps the stored value.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct OrganisationDetails {
+    pub iban: Option<String>,
+    pub bic: Option<String>,
+    pub vat_number: Option<String>,
+    pub kvk_number: Option<String>,
+    pub enterprise_number: Option<String>,
+    pub time_zone: Option<String>,
 }

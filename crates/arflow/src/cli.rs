@@ -73,6 +73,15 @@ pub enum Command {
     /// Messages waiting in or sent from the outbox.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// What may lawfully be claimed on an invoice on a date: interest, collection costs or the
+    /// flat compensation, fees — each with its legal basis and arithmetic.
+    Charges {
+        /// The invoice number.
+        #[arg(long)]
+        invoice: String,
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<jiff::civil::Date>,
+    },
     /// Work for people: calls, approvals, hand-overs.
     #[command(subcommand)]
     Task(TaskCommand),
@@ -133,6 +142,22 @@ pub enum OrgCommand {
     },
     /// List organisations.
     List,
+    /// Change the payment and registration details (IBAN and BIC are what letters ask to be
+    /// paid on). An empty value clears a field.
+    Update {
+        #[arg(long)]
+        iban: Option<String>,
+        #[arg(long)]
+        bic: Option<String>,
+        #[arg(long)]
+        vat_number: Option<String>,
+        #[arg(long)]
+        kvk_number: Option<String>,
+        #[arg(long)]
+        enterprise_number: Option<String>,
+        #[arg(long)]
+        time_zone: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -236,6 +261,8 @@ pub enum DunningCommand {
         /// Plan only; change nothing.
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        smtp: SmtpArgs,
     },
     /// Show what a run on a date would do.
     Preview {
@@ -256,6 +283,32 @@ pub enum OutboxCommand {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+    /// Send the planned e-mails over SMTP (each exactly once; see docs/dunning.md).
+    Send {
+        #[command(flatten)]
+        smtp: SmtpArgs,
+        #[arg(long, default_value_t = 10_000)]
+        limit: u32,
+    },
+}
+
+/// Where e-mail goes. Without `--smtp` (or `ARFLOW_SMTP`), messages stay in the outbox.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SmtpArgs {
+    /// SMTP server as HOST:PORT.
+    #[arg(long, env = "ARFLOW_SMTP")]
+    pub smtp: Option<String>,
+    /// plain, starttls or tls.
+    #[arg(long, env = "ARFLOW_SMTP_SECURITY", default_value = "starttls")]
+    pub smtp_security: String,
+    /// The sender, like `Acme Debiteuren <debiteuren@acme.example>`.
+    #[arg(long, env = "ARFLOW_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    #[arg(long, env = "ARFLOW_SMTP_USER")]
+    pub smtp_user: Option<String>,
+    /// Read from the environment only, so that it never shows in a process list.
+    #[arg(skip = std::env::var("ARFLOW_SMTP_PASSWORD").ok())]
+    pub smtp_password: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -305,6 +358,15 @@ pub enum BenchCommand {
     Ageing {
         #[arg(long, default_value_t = 5)]
         runs: u32,
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<jiff::civil::Date>,
+    },
+    /// Time a dunning dry run against a plain SQL scan of the same open items (median of
+    /// runs); without --db, over a fresh 100k-debtor demo database.
+    Dunning {
+        #[arg(long, default_value_t = 5)]
+        runs: u32,
+        /// The run date [default: 2026-11-01, the demo data's date].
         #[arg(long, value_parser = parse_date)]
         as_of: Option<jiff::civil::Date>,
     },

@@ -78,6 +78,27 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Failure> {
             })?;
             Ok(exit::OK)
         }
+        Command::Org(OrgCommand::Update {
+            iban,
+            bic,
+            vat_number,
+            kvk_number,
+            enterprise_number,
+            time_zone,
+        }) => {
+            let app = ctx.app().await?;
+            let details = arflow_app::orgs::OrganisationDetails {
+                iban,
+                bic,
+                vat_number,
+                kvk_number,
+                enterprise_number,
+                time_zone,
+            };
+            let org = app.update_organisation_details(ctx.org(), &details, &Actor::cli()).await?;
+            ctx.print(&org, || format!("updated organisation {}", org.organisation.slug))?;
+            Ok(exit::OK)
+        }
         Command::Org(OrgCommand::List) => {
             let app = ctx.app().await?;
             let orgs = app.list_organisations().await?;
@@ -116,6 +137,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Healthcheck(args) => healthcheck(&ctx, args).await,
         Command::Dunning(c) => dunning_cmd(&ctx, c).await,
         Command::Outbox(c) => outbox_cmd(&ctx, c).await,
+        Command::Charges { invoice, as_of } => charges_cmd(&ctx, &invoice, as_of).await,
         Command::Task(c) => task_cmd(&ctx, c).await,
         Command::Bench(b) => crate::commands::bench(&ctx, b).await,
     }
@@ -541,8 +563,28 @@ async fn dunning_cmd(ctx: &Ctx, c: DunningCommand) -> Result<u8, Failure> {
     let org = app.resolve_organisation(ctx.org()).await?;
     let gate = arflow_core::dunning::LegalGate { creditor: org.organisation.country };
     let report = match c {
-        DunningCommand::Run { as_of, dry_run } => {
-            app.dunning_run(ctx.org(), as_of, dry_run, &gate, &Actor::cli()).await?
+        DunningCommand::Run { as_of, dry_run, smtp } => {
+            let mailer = if dry_run { None } else { mailer(&smtp)? };
+            let report = app.dunning_run(ctx.org(), as_of, dry_run, &gate, &Actor::cli()).await?;
+            if let Some(mailer) = mailer {
+                let delivery = app.deliver_outbox(ctx.org(), &mailer, 100_000).await?;
+                let mut value = serde_json::to_value(&report).unwrap_or_default();
+                value["delivery"] = serde_json::to_value(&delivery).unwrap_or_default();
+                ctx.print(&value, || {
+                    format!(
+                        "dunning run on {}: {} actions, {} refused, {} skipped; e-mail: {} sent, {} deferred, {} failed",
+                        report.as_of,
+                        report.actions.len(),
+                        report.refused.len(),
+                        report.skipped.len(),
+                        delivery.sent,
+                        delivery.deferred,
+                        delivery.failed
+                    )
+                })?;
+                return Ok(exit::OK);
+            }
+            report
         }
         DunningCommand::Preview { as_of } => app.dunning_preview(ctx.org(), as_of, &gate).await?,
         DunningCommand::Policies => {
@@ -598,9 +640,94 @@ async fn dunning_cmd(ctx: &Ctx, c: DunningCommand) -> Result<u8, Failure> {
     Ok(exit::OK)
 }
 
+/// The SMTP mailer the arguments describe, or `None` when no server is given.
+fn mailer(a: &crate::cli::SmtpArgs) -> Result<Option<arflow_notify::email::Mailer>, Failure> {
+    use arflow_notify::email::{Mailer, Security, SmtpConfig};
+    let Some(server) = a.smtp.as_deref().filter(|s| !s.is_empty()) else { return Ok(None) };
+    let usage = |m: String| Failure::new(exit::USAGE, m);
+    let (host, port) = server
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h.to_owned(), p.parse::<u16>().ok()?)))
+        .ok_or_else(|| usage(format!("--smtp: '{server}' is not HOST:PORT")))?;
+    let security = match a.smtp_security.as_str() {
+        "plain" => Security::Plain,
+        "starttls" => Security::StartTls,
+        "tls" => Security::Tls,
+        other => {
+            return Err(usage(format!("--smtp-security: '{other}' is not plain, starttls or tls")));
+        }
+    };
+    let from = a
+        .smtp_from
+        .as_deref()
+        .ok_or_else(|| usage("--smtp-from (ARFLOW_SMTP_FROM) is needed to send e-mail".into()))?;
+    let from = from.parse().map_err(|e| usage(format!("--smtp-from: '{from}': {e}")))?;
+    let mut config = SmtpConfig::new(host, port, security, from);
+    config.username = a.smtp_user.clone();
+    config.password = a.smtp_password.clone();
+    Mailer::new(config).map(Some).map_err(|e| usage(format!("SMTP: {e}")))
+}
+
+async fn charges_cmd(
+    ctx: &Ctx,
+    invoice: &str,
+    as_of: Option<jiff::civil::Date>,
+) -> Result<u8, Failure> {
+    let app = ctx.app().await?;
+    let report = app.invoice_charges(ctx.org(), invoice, as_of).await?;
+    ctx.print(&report, || {
+        let mut s = format!(
+            "invoice {} ({}) on {}: principal {} {}, still open {}",
+            report.invoice,
+            report.debtor,
+            report.as_of,
+            report.currency,
+            report.principal,
+            report.principal_open
+        );
+        for c in &report.charges {
+            s.push_str(&format!(
+                "\n  {:<17} {:>10}  {} — {}",
+                serde_json::to_value(c.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                c.amount,
+                c.explanation.article,
+                c.explanation.text
+            ));
+        }
+        for w in &report.withheld {
+            s.push_str(&format!("\n  withheld ({}): {}", w.rule, w.reason));
+        }
+        s.push_str(&format!("\n  total due {} {}", report.currency, report.total_due));
+        s
+    })?;
+    Ok(exit::OK)
+}
+
 async fn outbox_cmd(ctx: &Ctx, c: OutboxCommand) -> Result<u8, Failure> {
     let app = ctx.app().await?;
-    let OutboxCommand::List { status, limit } = c;
+    let (status, limit) = match c {
+        OutboxCommand::List { status, limit } => (status, limit),
+        OutboxCommand::Send { smtp, limit } => {
+            let mailer = mailer(&smtp)?.ok_or_else(|| {
+                Failure::new(exit::USAGE, "outbox send needs --smtp HOST:PORT (or ARFLOW_SMTP)")
+            })?;
+            let report = app.deliver_outbox(ctx.org(), &mailer, limit).await?;
+            ctx.print(&report, || {
+                let mut s = format!(
+                    "{} sent, {} deferred (kept for the next send), {} failed (each gave a task)",
+                    report.sent, report.deferred, report.failed
+                );
+                for e in &report.errors {
+                    s.push_str(&format!("\n  #{} {}: {}", e.message, e.recipient, e.error));
+                }
+                s
+            })?;
+            return Ok(if report.failed > 0 { exit::FAILURE } else { exit::OK });
+        }
+    };
     let status = status
         .map(|s| {
             arflow_store::MessageStatus::parse(&s).ok_or_else(|| {

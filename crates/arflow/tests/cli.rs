@@ -518,3 +518,236 @@ fn tasks_from_a_phone_step_are_listed_and_completed_with_an_outcome() {
         .collect();
     assert!(reasons.iter().any(|r| r.contains("promised to pay by 2026-05-15")), "{preview}");
 }
+
+// ---------------------------------------------------------------- messages over real SMTP
+
+/// `HOST:PORT` of one of the aiosmtpd servers scripts/test starts (fails, never skips, without).
+fn smtp_server(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set: the SMTP tests need the aiosmtpd servers scripts/test starts")
+    })
+}
+
+/// The messages in the test Maildir sent from `from`, parsed by Python's `email` package (a
+/// reader we did not write): headers, both bodies, attachments saved under `out`.
+fn mails_from(from: &str, out: &Path) -> Vec<Value> {
+    let maildir = std::env::var("ARFLOW_TEST_MAILDIR").expect("ARFLOW_TEST_MAILDIR is not set");
+    const SCRIPT: &str = r#"
+import email, email.policy, json, os, sys
+maildir, sender, out = sys.argv[1], sys.argv[2], sys.argv[3]
+found = []
+for name in sorted(os.listdir(os.path.join(maildir, "new"))):
+    with open(os.path.join(maildir, "new", name), "rb") as f:
+        msg = email.message_from_binary_file(f, policy=email.policy.default)
+    if sender not in str(msg["From"]):
+        continue
+    m = {k.lower(): str(v) for k, v in msg.items()}
+    m["content_type"] = msg.get_content_type()
+    m["attachments"] = []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        if part.get_filename():
+            path = os.path.join(out, "%d-%s" % (len(found), part.get_filename()))
+            with open(path, "wb") as f:
+                f.write(part.get_payload(decode=True))
+            m["attachments"].append({"name": part.get_filename(), "type": part.get_content_type(), "path": path})
+        elif part.get_content_type() == "text/plain":
+            m["text"] = part.get_content()
+        elif part.get_content_type() == "text/html":
+            m["html"] = part.get_content()
+    found.append(m)
+print(json.dumps(found))
+"#;
+    let output = Command::new("python3")
+        .args(["-c", SCRIPT, &maildir, from, out.to_str().unwrap()])
+        .output()
+        .expect("python3 is needed to read the Maildir");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The QR code of a PDF (it is on the page with the payment block), decoded by zbarimg (Debian
+/// zbar-tools) from a 200 dpi rendering by pdftoppm (poppler-utils); scripts/test installs both.
+fn qr_of_pdf(pdf: &str) -> String {
+    let prefix = format!("{pdf}.page");
+    let status = Command::new("pdftoppm")
+        .args(["-r", "200", "-png", pdf, &prefix])
+        .status()
+        .expect("pdftoppm (poppler-utils) is needed");
+    assert!(status.success());
+    let dir = Path::new(pdf).parent().unwrap();
+    let stem = Path::new(&prefix).file_name().unwrap().to_str().unwrap().to_owned();
+    let mut pages: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().display().to_string())
+        .filter(|p| p.contains(&stem) && p.ends_with(".png"))
+        .collect();
+    pages.sort();
+    assert!(!pages.is_empty(), "pdftoppm wrote no pages for {pdf}");
+    // zbarimg exits with 4 for a page without a code: the payment block is on one page.
+    let decoded: Vec<String> = pages
+        .iter()
+        .filter_map(|page| {
+            let out = Command::new("zbarimg")
+                .args(["--quiet", "--raw", "-Sbinary", page])
+                .output()
+                .expect("zbarimg (zbar-tools) is needed");
+            out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
+        })
+        .collect();
+    assert_eq!(decoded.len(), 1, "one page of {pdf} must carry the QR code: {decoded:?}");
+    decoded[0].trim_end_matches('\n').to_owned()
+}
+
+#[test]
+fn dunning_messages_reach_a_real_smtp_server_with_the_pdf_letter_and_its_epc_qr_code() {
+    let w = World::sqlite();
+    load_examples(&w);
+    w.ok(&["org", "update", "--iban", "NL91 ABNA 0417 1643 00", "--bic", "ABNANL2A"], 0);
+    let from =
+        format!("ar-{}-{}@acme.example", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+    let smtp = smtp_server("ARFLOW_TEST_SMTP");
+    let sender = format!("Acme BV <{from}>");
+    let run = |date: &str| {
+        w.json(
+            &[
+                "dunning",
+                "run",
+                "--as-of",
+                date,
+                "--smtp",
+                &smtp,
+                "--smtp-security",
+                "plain",
+                "--smtp-from",
+                &sender,
+            ],
+            0,
+        )
+    };
+    let first = run("2026-03-10");
+    let emails =
+        first["actions"].as_array().unwrap().iter().filter(|a| a["messages"].is_array()).count();
+    assert!(emails >= 6, "{first}");
+    assert_eq!(first["delivery"]["sent"].as_u64().unwrap() as usize, emails, "{first}");
+    run("2026-03-20");
+    let demand_run = run("2026-03-30");
+    let demand = demand_run["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["step"] == "demand" && a["invoices"].as_array().unwrap().len() == 1)
+        .unwrap_or_else(|| panic!("no single-invoice demand on 2026-03-30: {demand_run}"));
+    let kinds: Vec<&str> =
+        demand["charges"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"collection_costs") && kinds.contains(&"interest"), "{demand}");
+    for c in demand["charges"].as_array().unwrap() {
+        assert!(c["explanation"]["rule"].as_str().unwrap().starts_with("nl."), "{c}");
+        assert!(!c["explanation"]["text"].as_str().unwrap().is_empty());
+    }
+    let invoice = demand["invoices"][0].as_str().unwrap().to_owned();
+    assert!(
+        demand["messages"][0]["attachments"][0].as_str().unwrap().ends_with(".pdf"),
+        "{demand}"
+    );
+
+    // What the message claims is what `charges` says may be claimed that day.
+    let charges = w.json(&["charges", "--invoice", &invoice, "--as-of", "2026-03-30"], 0);
+    assert_eq!(charges["invoice"], invoice.as_str());
+    for (a, b) in
+        demand["charges"].as_array().unwrap().iter().zip(charges["charges"].as_array().unwrap())
+    {
+        assert_eq!((&a["kind"], &a["amount"]), (&b["kind"], &b["amount"]));
+    }
+
+    let mails = mails_from(&from, &w.dir);
+    let delivered = first["delivery"]["sent"].as_u64().unwrap() as usize;
+    assert!(mails.len() > delivered, "{} mails", mails.len());
+    let letter = mails
+        .iter()
+        .find(|m| {
+            m["text"].as_str().is_some_and(|t| t.contains(&invoice))
+                && !m["attachments"].as_array().unwrap().is_empty()
+        })
+        .unwrap_or_else(|| panic!("no mail with the letter for {invoice}"));
+    assert_eq!(letter["content_type"], "multipart/mixed");
+    assert!(letter["message-id"].as_str().unwrap().ends_with("@acme.example>"), "{letter}");
+    assert!(letter["to"].as_str().unwrap().contains('@'));
+    assert!(letter["html"].as_str().unwrap().contains(&invoice));
+    assert!(!letter["subject"].as_str().unwrap().is_empty());
+    let pdf = &letter["attachments"][0];
+    assert_eq!(pdf["type"], "application/pdf");
+    let payload = qr_of_pdf(pdf["path"].as_str().unwrap());
+    let lines: Vec<&str> = payload.split('\n').collect();
+    assert_eq!(&lines[..4], &["BCD", "002", "1", "SCT"], "{payload}");
+    assert_eq!(lines[4], "ABNANL2A");
+    assert_eq!(lines[5], "Acme BV");
+    assert_eq!(lines[6], "NL91ABNA0417164300");
+    assert_eq!(
+        lines[7],
+        format!("EUR{}", charges["total_due"].as_str().unwrap()),
+        "{payload}\n{charges}"
+    );
+
+    // Running the same date again sends nothing twice.
+    let again = run("2026-03-30");
+    assert_eq!(again["already_ran"], true);
+    assert_eq!(again["delivery"]["sent"], 0);
+    assert_eq!(mails_from(&from, &w.dir).len(), mails.len());
+}
+
+#[test]
+fn a_permanent_smtp_refusal_fails_the_message_and_gives_the_owner_a_task() {
+    let w = World::sqlite();
+    w.ok(&["org", "create", "--slug", "acme", "--name", "Acme BV", "--country", "NL"], 0);
+    w.ok(&["org", "update", "--iban", "NL91ABNA0417164300"], 0);
+    let debtors = w.write(
+        "d.csv",
+        "number,name,kind,country,language,email,street,postal_code,city\n\
+         K1,Bouw BV,business,NL,nl,reject-me@bouw.example,Dorpsstraat 1,1234 AB,Utrecht\n\
+         K2,Verf BV,business,NL,nl,ok@verf.example,Dorpsstraat 2,1234 AB,Utrecht\n",
+    );
+    w.ok(&["import", "debtors", &debtors], 0);
+    let invoices = w.write(
+        "i.csv",
+        "number,debtor_number,issue_date,due_date,amount,currency,payment_reference,description\n\
+         F1,K1,2026-02-01,2026-03-01,500.00,EUR,,Steigers\n\
+         F2,K2,2026-02-01,2026-03-01,250.00,EUR,,Verf\n",
+    );
+    w.ok(&["import", "invoices", &invoices], 0);
+    // Without SMTP the messages wait in the outbox, complete.
+    let run = w.json(&["dunning", "run", "--as-of", "2026-03-10"], 0);
+    assert_eq!(run["actions"].as_array().unwrap().len(), 2, "{run}");
+    let outbox = w.json(&["outbox", "list", "--status", "planned"], 0);
+    assert_eq!(outbox.as_array().unwrap().len(), 2);
+    for m in outbox.as_array().unwrap() {
+        assert!(m["subject"].as_str().unwrap().len() > 3);
+        assert!(m["text_body"].as_str().unwrap().contains("NL91 ABNA 0417 1643 00"), "{m}");
+        assert!(m["html_body"].as_str().unwrap().contains("<"), "{m}");
+    }
+    let smtp = smtp_server("ARFLOW_TEST_SMTP_REJECT");
+    let args = [
+        "outbox",
+        "send",
+        "--smtp",
+        &smtp,
+        "--smtp-security",
+        "plain",
+        "--smtp-from",
+        "ar@acme.example",
+    ];
+    let sent = w.json(&args, 1);
+    assert_eq!((sent["sent"].as_u64(), sent["failed"].as_u64()), (Some(1), Some(1)), "{sent}");
+    assert!(sent["errors"][0]["error"].as_str().unwrap().contains("550"), "{sent}");
+    let failed = w.json(&["outbox", "list", "--status", "failed"], 0);
+    assert_eq!(failed[0]["recipient"], "reject-me@bouw.example");
+    let tasks = w.json(&["task", "list"], 0);
+    let bounce =
+        tasks.as_array().unwrap().iter().find(|t| t["kind"] == "bounce").expect("a bounce task");
+    assert_eq!(bounce["debtor_number"], "K1");
+    // Nothing is sent twice: the next send has nothing to do.
+    let next = w.json(&args, 0);
+    assert_eq!((next["sent"].as_u64(), next["failed"].as_u64()), (Some(0), Some(0)));
+}

@@ -15,6 +15,7 @@
 
 pub mod email;
 pub mod format;
+pub mod letter;
 pub mod sms;
 pub mod templates;
 

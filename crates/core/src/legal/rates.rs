@@ -365,6 +365,20 @@ impl RateTables {
         })
     }
 
+    /// Tables without a single rate: every interest is then withheld as "rate not known". Only a
+    /// fallback when the shipped tables cannot be read.
+    pub fn empty() -> RateTables {
+        let empty =
+            |kind: RateKind| RateTable { name: kind.file_name().to_owned(), rows: Vec::new() };
+        RateTables {
+            nl_statutory: empty(RateKind::NlStatutory),
+            nl_commercial: empty(RateKind::NlCommercial),
+            be_b2b: empty(RateKind::BeB2b),
+            be_legal: empty(RateKind::BeLegal),
+            ecb_mro: empty(RateKind::EcbMro),
+        }
+    }
+
     /// Parses a table text of `kind` (the same as [`RateTable::parse`]), for example a file of an
     /// override directory named [`RateKind::file_name`].
     ///

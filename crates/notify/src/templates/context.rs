@@ -249,6 +249,16 @@ impl RenderContext {
         self.view_in(self.language)
     }
 
+    /// What is open of the items plus the charges already due: the amount to pay.
+    ///
+    /// # Errors
+    /// [`TemplateErrorKind::Context`] for an amount in another currency or an overflow.
+    pub fn total_due(&self) -> Result<Money, TemplateError> {
+        let amounts =
+            self.items.iter().map(|i| i.open).chain(self.charges.iter().map(|c| c.amount));
+        Money::sum(self.currency, amounts).map_err(|e| context_error(format!("totals: {e}")))
+    }
+
     /// The template variables, every amount and date written for `lang`.
     ///
     /// # Errors

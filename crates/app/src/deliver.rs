@@ -1,0 +1,223 @@
+//! Delivery of the outbox over SMTP, exactly once: each message is marked `sending` (committed)
+//! before it is handed to the server and `sent` after the server accepted it. A crash between
+//! the two leaves it `sending`, which the next run turns into `uncertain` for a person to check:
+//! never resent, never dropped. A temporary failure puts it back to `planned` for the next
+//! delivery; a permanent one (5xx) marks it `failed` and gives the debtor's owner a task to fix
+//! the address.
+
+use arflow_notify::SendError;
+use arflow_notify::email::{
+    Attachment as MailAttachment, Mailbox, Mailer, MessageId, OutgoingEmail,
+};
+use arflow_store::{AuditEntry, MessageStatus, NewTask, Page, StoredMessage};
+use serde::Serialize;
+
+use crate::{App, AppError};
+
+/// The JSON of `arflow outbox send --json`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DeliveryReport {
+    pub sent: u64,
+    /// Temporary failures, back in the outbox for the next delivery.
+    pub deferred: u64,
+    /// Permanently refused: each gave a task.
+    pub failed: u64,
+    pub errors: Vec<DeliveryError>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryError {
+    pub message: i64,
+    pub recipient: String,
+    pub error: String,
+}
+
+/// Most messages one delivery pass takes.
+pub const DELIVERY_BATCH_MAX: u32 = 100_000;
+
+impl App {
+    /// Sends the planned e-mails of the outbox (oldest first, at most `limit`).
+    ///
+    /// # Errors
+    /// Organisation and store errors; a failure of one message is reported, not returned.
+    pub async fn deliver_outbox(
+        &self,
+        org_slug: Option<&str>,
+        mailer: &Mailer,
+        limit: u32,
+    ) -> Result<DeliveryReport, AppError> {
+        let org = self.resolve_organisation(org_slug).await?;
+        let mut tx = self.store.read().await?;
+        let mut planned: Vec<StoredMessage> = tx
+            .list_messages(
+                org.id,
+                Some(MessageStatus::Planned),
+                None,
+                Page::first(limit.min(DELIVERY_BATCH_MAX)),
+            )
+            .await?
+            .into_iter()
+            .filter(|m| m.message.channel == "email")
+            .collect();
+        tx.rollback().await?;
+        planned.reverse();
+        let mut report = DeliveryReport::default();
+        for m in planned {
+            // Claim it: only one deliverer gets `planned → sending`.
+            let mut tx = self.store.begin_write().await?;
+            let claimed = tx
+                .set_message_status(
+                    org.id,
+                    m.id,
+                    MessageStatus::Planned,
+                    MessageStatus::Sending,
+                    None,
+                    self.now(),
+                )
+                .await?;
+            let attachments =
+                if claimed { tx.message_attachments(org.id, m.id).await? } else { Vec::new() };
+            tx.commit().await?;
+            if !claimed {
+                continue;
+            }
+            let result = match outgoing(mailer, &m, attachments) {
+                Ok(email) => mailer.send(&email).await,
+                Err(e) => Err(e),
+            };
+            let now = self.now();
+            let mut tx = self.store.begin_write().await?;
+            match result {
+                Ok(()) => {
+                    tx.set_message_status(
+                        org.id,
+                        m.id,
+                        MessageStatus::Sending,
+                        MessageStatus::Sent,
+                        None,
+                        now,
+                    )
+                    .await?;
+                    report.sent += 1;
+                }
+                Err(e)
+                    if e.is_retryable()
+                        && !matches!(e, SendError::Transient { possibly_delivered: true, .. }) =>
+                {
+                    tx.set_message_status(
+                        org.id,
+                        m.id,
+                        MessageStatus::Sending,
+                        MessageStatus::Planned,
+                        Some(&e.to_string()),
+                        now,
+                    )
+                    .await?;
+                    report.deferred += 1;
+                    report.errors.push(DeliveryError {
+                        message: m.id,
+                        recipient: m.message.recipient.clone(),
+                        error: e.to_string(),
+                    });
+                }
+                Err(e) => {
+                    // Refused for good, or it may have arrived: a person decides.
+                    let to = if e.is_retryable() {
+                        MessageStatus::Uncertain
+                    } else {
+                        MessageStatus::Failed
+                    };
+                    tx.set_message_status(
+                        org.id,
+                        m.id,
+                        MessageStatus::Sending,
+                        to,
+                        Some(&e.to_string()),
+                        now,
+                    )
+                    .await?;
+                    let debtor = tx.get_debtor(org.id, m.message.debtor_id).await?;
+                    let task_id = tx.reserve_ids(org.id, "task", 1).await?;
+                    let title = if to == MessageStatus::Failed {
+                        format!(
+                            "E-mail to {} ({}) was refused: {e}. Correct the address and send the reminder again.",
+                            m.message.recipient, debtor.debtor.number
+                        )
+                    } else {
+                        format!(
+                            "E-mail to {} ({}) may or may not have arrived: {e}. Check and resend by hand if needed.",
+                            m.message.recipient, debtor.debtor.number
+                        )
+                    };
+                    tx.insert_task(
+                        org.id,
+                        task_id,
+                        &NewTask {
+                            debtor_id: m.message.debtor_id,
+                            action_id: Some(m.message.action_id),
+                            kind: "bounce".into(),
+                            title,
+                            owner: debtor.debtor.owner.clone(),
+                            due_on: self.today(&org.organisation),
+                        },
+                        now,
+                    )
+                    .await?;
+                    tx.insert_audit(
+                        org.id,
+                        &[AuditEntry {
+                            at: now,
+                            actor: "deliver".into(),
+                            action: "contact.bounced".into(),
+                            entity: "debtor".into(),
+                            entity_key: debtor.debtor.number.clone(),
+                            details: serde_json::json!({ "message": m.id, "recipient": m.message.recipient, "error": e }),
+                        }],
+                    )
+                    .await?;
+                    report.failed += 1;
+                    report.errors.push(DeliveryError {
+                        message: m.id,
+                        recipient: m.message.recipient.clone(),
+                        error: e.to_string(),
+                    });
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(report)
+    }
+}
+
+/// The e-mail of a stored message.
+fn outgoing(
+    mailer: &Mailer,
+    m: &StoredMessage,
+    attachments: Vec<arflow_store::Attachment>,
+) -> Result<OutgoingEmail, SendError> {
+    let config = mailer.config();
+    let to: Mailbox = m.message.recipient.parse().map_err(|e| SendError::Permanent {
+        code: 553,
+        message: format!("the address {:?} is not valid: {e}", m.message.recipient),
+    })?;
+    let key = m.message.message_id.trim_start_matches('<').trim_end_matches('>');
+    let key = key.split('@').next().unwrap_or(key);
+    Ok(OutgoingEmail {
+        message_id: MessageId::for_sender(key, &config.from)?,
+        from: config.from.clone(),
+        to: vec![to],
+        reply_to: config.reply_to.clone(),
+        subject: m.message.subject.clone(),
+        text: m.message.text_body.clone(),
+        html: (!m.message.html_body.is_empty()).then(|| m.message.html_body.clone()),
+        attachments: attachments
+            .into_iter()
+            .map(|a| MailAttachment {
+                file_name: a.file_name,
+                content_type: a.content_type,
+                bytes: a.content,
+            })
+            .collect(),
+        headers: vec![("X-Arflow-Message".into(), m.id.to_string())],
+    })
+}
