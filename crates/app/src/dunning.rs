@@ -17,7 +17,8 @@ use arflow_core::dunning::{
 };
 use arflow_core::id::{DebtorId, InvoiceId, OrganisationId};
 use arflow_store::{
-    ActionStatus, AuditEntry, DunningDebtorRow, NewAction, NewTask, StoreTx, StoredOrganisation,
+    ActionStatus, AuditEntry, DunningDebtorRow, NewAction, NewTask, RunClaim, StoreTx,
+    StoredOrganisation,
 };
 use serde::Serialize;
 
@@ -30,8 +31,11 @@ use crate::{Actor, App, AppError};
 pub struct RunReport {
     pub as_of: Date,
     pub dry_run: bool,
-    /// This date's run had happened before: nothing was done again.
+    /// This date's run had finished before: nothing was done again.
     pub already_ran: bool,
+    /// An earlier run of this date was interrupted (a crash, a kill): this one finished its
+    /// work; what the earlier one had done was not done again.
+    pub resumed: bool,
     pub actions: Vec<ActionReport>,
     pub refused: Vec<dunning::Refusal>,
     pub skipped: Vec<dunning::Skip>,
@@ -245,6 +249,7 @@ impl App {
             as_of,
             dry_run: true,
             already_ran: false,
+            resumed: false,
             actions,
             refused: plan.refused,
             skipped: plan.skipped,
@@ -275,12 +280,17 @@ impl App {
         // Claim the date and recover what a crash left behind.
         let mut tx = self.store.begin_write().await?;
         let uncertain = tx.mark_sending_uncertain(org.id).await?;
-        if !tx.start_run(org.id, as_of, now).await? {
+        let claim = tx.start_run(org.id, as_of, now).await?;
+        if claim == RunClaim::Resumed {
+            tracing::warn!(%as_of, "resuming the interrupted dunning run of this date");
+        }
+        if claim == RunClaim::AlreadyDone {
             tx.commit().await?;
             return Ok(RunReport {
                 as_of,
                 dry_run: false,
                 already_ran: true,
+                resumed: false,
                 actions: Vec::new(),
                 refused: Vec::new(),
                 skipped: Vec::new(),
@@ -322,6 +332,7 @@ impl App {
             as_of,
             dry_run: false,
             already_ran: false,
+            resumed: claim == RunClaim::Resumed,
             actions: reports,
             refused: plan.refused,
             skipped: plan.skipped,

@@ -416,6 +416,12 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Corrupt`].
     fn dunning_candidates(&mut self, org: OrganisationId, cur: Currency) -> Vec<DunningDebtorRow>;
+    /// The baseline of `arflow bench dunning`: one plain SELECT of the rows `dunning_candidates`
+    /// reads. Returns the number of items, of debtors, and the total open in minor units.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn scan_open_items_for_bench(&mut self, org: OrganisationId, cur: Currency) -> (u64, u64, i64);
     /// Stores a new version of a policy and returns its version number.
     ///
     /// # Errors
@@ -522,7 +528,7 @@ delegate! {
     ///
     /// # Errors
     /// [`StoreError::Database`].
-    fn start_run(&mut self, org: OrganisationId, run_date: Date, at: i64) -> bool;
+    fn start_run(&mut self, org: OrganisationId, run_date: Date, at: i64) -> RunClaim;
     /// Records the end of a run and its summary (JSON).
     ///
     /// # Errors

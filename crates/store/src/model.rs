@@ -526,3 +526,15 @@ pub struct ItemHold {
     /// A policy for this invoice alone.
     pub policy_override: Option<String>,
 }
+
+/// What claiming a run date found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunClaim {
+    /// The first run of the date.
+    Started,
+    /// An earlier run of the date was interrupted: this one finishes its work.
+    Resumed,
+    /// The date's run finished before: nothing to do.
+    AlreadyDone,
+}

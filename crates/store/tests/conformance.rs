@@ -663,11 +663,13 @@ conformance! {
         assert_eq!(tx.list_charges(a, iids[0]).await.unwrap(), vec![charge]);
         assert!(tx.list_charges(b, iids[0]).await.unwrap().is_empty());
 
-        // One run per date.
-        assert!(tx.start_run(a, d("2026-03-20"), 16).await.unwrap());
-        assert!(!tx.start_run(a, d("2026-03-20"), 17).await.unwrap());
-        assert!(tx.start_run(b, d("2026-03-20"), 17).await.unwrap());
+        // One run per date; an unfinished one is resumed, a finished one is not run again.
+        assert_eq!(tx.start_run(a, d("2026-03-20"), 16).await.unwrap(), RunClaim::Started);
+        assert_eq!(tx.start_run(a, d("2026-03-20"), 17).await.unwrap(), RunClaim::Resumed);
+        assert_eq!(tx.start_run(b, d("2026-03-20"), 17).await.unwrap(), RunClaim::Started);
         tx.finish_run(a, d("2026-03-20"), "{}", 18).await.unwrap();
+        assert_eq!(tx.start_run(a, d("2026-03-20"), 19).await.unwrap(), RunClaim::AlreadyDone);
+        assert_eq!(tx.start_run(b, d("2026-03-20"), 19).await.unwrap(), RunClaim::Resumed);
         tx.commit().await.unwrap();
     };
 

@@ -858,7 +858,10 @@ impl Tx {
 
     // ---------------------------------------------------------------- runs
 
-    /// Records the start of the run of `run_date`; false when that date's run exists already.
+    /// Records the start of the run of `run_date`: [`RunClaim::Started`] the first time,
+    /// [`RunClaim::Resumed`] when an earlier run of that date was interrupted before it finished
+    /// (its actions are keyed: resuming does nothing twice), [`RunClaim::AlreadyDone`] after it
+    /// finished.
     ///
     /// # Errors
     /// [`StoreError::Database`].
@@ -867,7 +870,7 @@ impl Tx {
         org: OrganisationId,
         run_date: Date,
         at: i64,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<RunClaim, StoreError> {
         let done = sqlx::query(
             "INSERT INTO dunning_runs (organisation_id, run_date, status, started_at, summary) \
              VALUES ($1, $2, 'running', $3, '{}') ON CONFLICT (organisation_id, run_date) DO NOTHING",
@@ -877,7 +880,17 @@ impl Tx {
         .bind(at)
         .execute(self.conn())
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() == 1 {
+            return Ok(RunClaim::Started);
+        }
+        let status: String = sqlx::query_scalar(
+            "SELECT status FROM dunning_runs WHERE organisation_id = $1 AND run_date = $2",
+        )
+        .bind(org.0)
+        .bind(run_date.to_string())
+        .fetch_one(self.conn())
+        .await?;
+        Ok(if status == "done" { RunClaim::AlreadyDone } else { RunClaim::Resumed })
     }
 
     /// Records the end of a run and its summary (JSON).
@@ -902,5 +915,47 @@ impl Tx {
         .execute(self.conn())
         .await?;
         Ok(())
+    }
+}
+
+impl Tx {
+    // ---------------------------------------------------------------- bench baseline
+
+    /// The baseline of `arflow bench dunning`: one plain SELECT of the rows
+    /// [`dunning_candidates`](Self::dunning_candidates) reads (every open invoice of `cur`, in
+    /// the same order, with its open amount), decoded just enough to count them. Returns the
+    /// number of items, of debtors, and the total open in minor units.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn scan_open_items_for_bench(
+        &mut self,
+        org: OrganisationId,
+        cur: Currency,
+    ) -> Result<(u64, u64, i64), StoreError> {
+        let rows = sqlx::query(
+            "SELECT i.id, i.number, i.debtor_id, i.due_date, i.open_minor FROM invoices i \
+             WHERE i.organisation_id = $1 AND i.settled_on = '9999-12-31' \
+             AND i.kind = 'invoice' AND i.currency = $2 ORDER BY i.debtor_id, i.due_date, i.id",
+        )
+        .bind(org.0)
+        .bind(cur.code())
+        .fetch_all(self.conn())
+        .await?;
+        let (mut items, mut debtors, mut open) = (0_u64, 0_u64, 0_i64);
+        let mut last: Option<i64> = None;
+        for r in &rows {
+            let debtor: i64 = r.try_get("debtor_id")?;
+            let _: i64 = r.try_get("id")?;
+            let _: &str = r.try_get("number")?;
+            let _: &str = r.try_get("due_date")?;
+            if last != Some(debtor) {
+                debtors += 1;
+                last = Some(debtor);
+            }
+            items += 1;
+            open = open.saturating_add(r.try_get::<i64, _>("open_minor")?);
+        }
+        Ok((items, debtors, open))
     }
 }
