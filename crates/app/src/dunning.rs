@@ -223,7 +223,7 @@ impl App {
         &self,
         org_slug: Option<&str>,
         as_of: Option<Date>,
-        gate: &dyn StepGate,
+        gate: &(dyn StepGate + Sync),
     ) -> Result<RunReport, AppError> {
         let mut tx = self.store.begin_read().await?;
         let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
@@ -267,7 +267,7 @@ impl App {
         org_slug: Option<&str>,
         as_of: Option<Date>,
         dry_run: bool,
-        gate: &dyn StepGate,
+        gate: &(dyn StepGate + Sync),
         actor: &Actor,
     ) -> Result<RunReport, AppError> {
         if dry_run {
@@ -533,7 +533,7 @@ async fn plan_for(
     tx: &mut StoreTx,
     org: &StoredOrganisation,
     as_of: Date,
-    gate: &dyn StepGate,
+    gate: &(dyn StepGate + Sync),
 ) -> Result<(Plan, Vec<DunningDebtorRow>), AppError> {
     let policies = policies_of(tx, org.id).await?;
     let assignments = assignments_of(tx, org.id).await?;

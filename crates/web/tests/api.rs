@@ -325,6 +325,70 @@ async fn dunning_of_a_debtor_can_be_paused_and_resumed() {
     s.stop().await;
 }
 
+#[tokio::test]
+async fn dunning_runs_charges_tasks_and_the_timeline_work_over_the_api() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    s.must_post(&t, "/api/v1/debtors", debtor("D1", "Jansen"), 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F1", "D1", -60, -30, "1210.00"), 201).await;
+    let preview = s.get(&t, "/api/v1/dunning/preview").await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert_eq!(preview.body["actions"][0]["debtor"], "D1");
+    let run = s.must_post(&t, "/api/v1/dunning/runs", json!({}), 200).await;
+    assert_eq!(run["actions"][0]["invoices"], json!(["F1"]), "{run}");
+    assert!(run["actions"][0]["action_id"].is_number());
+    // The organisation has no IBAN yet: no message, but a task saying why.
+    assert!(run["actions"][0]["problems"][0].as_str().unwrap().contains("IBAN"), "{run}");
+    let again = s.must_post(&t, "/api/v1/dunning/runs", json!({}), 200).await;
+    assert_eq!(
+        (again["already_ran"].as_bool(), again["actions"].as_array().unwrap().len()),
+        (Some(true), 0)
+    );
+    let bad = s.post(&t, "/api/v1/dunning/runs", json!({ "as_of": "tomorrow" })).await;
+    assert_eq!((bad.status, bad.field()), (422, Some("as_of")), "{}", bad.body);
+
+    let charges = s.get(&t, &format!("/api/v1/invoices/F1/charges?as_of={}", day(0))).await;
+    assert_eq!(charges.status, 200, "{}", charges.body);
+    assert_eq!(charges.body["principal"], "1210.00");
+    let costs = charges.body["charges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "collection_costs")
+        .unwrap();
+    // BIK: 15 % of 1210.00 = 181.50 (a business debtor: no 14-day letter needed).
+    assert_eq!(costs["amount"], "181.50", "{}", charges.body);
+    assert_eq!(costs["explanation"]["rule"], "nl.bik");
+    assert_eq!(s.get(&t, "/api/v1/invoices/F9/charges").await.status, 404);
+
+    let tasks = s.get(&t, "/api/v1/tasks").await;
+    assert_eq!(tasks.data().len(), 1, "{}", tasks.body);
+    let id = tasks.data()[0]["id"].as_i64().unwrap();
+    let timeline = s.get(&t, "/api/v1/debtors/D1/timeline").await;
+    let types: Vec<&str> = timeline.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert!(types.contains(&"action") && types.contains(&"task"), "{}", timeline.body);
+    let unknown =
+        s.post(&t, &format!("/api/v1/tasks/{id}/done"), json!({ "outcome": "maybe" })).await;
+    assert_eq!((unknown.status, unknown.field()), (422, Some("outcome")), "{}", unknown.body);
+    let done = s
+        .post(
+            &t,
+            &format!("/api/v1/tasks/{id}/done"),
+            json!({ "outcome": "reached", "note": "called" }),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(s.get(&t, "/api/v1/tasks").await.data().is_empty());
+    assert_eq!(s.get(&t, "/api/v1/tasks?all=true").await.data()[0]["outcome"], "reached");
+    assert!(s.get(&t, "/api/v1/outbox").await.data().is_empty());
+    s.stop().await;
+}
+
 // ------------------------------------------------------------------ invoices and credit notes
 
 #[tokio::test]
@@ -1058,6 +1122,9 @@ async fn snapshot(s: &Server, t: &str, payment_id: i64) -> Vec<Value> {
         "/api/v1/audit?limit=1000".to_owned(),
         "/api/v1/organisation".to_owned(),
         "/api/v1/reports/ageing".to_owned(),
+        "/api/v1/tasks?all=true".to_owned(),
+        "/api/v1/outbox".to_owned(),
+        "/api/v1/debtors/D1/timeline".to_owned(),
     ] {
         let r = s.get(t, &path).await;
         assert_eq!(r.status, 200, "{path}: {}", r.body);
@@ -1096,6 +1163,11 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
         .raw(Method::PUT, "/api/v1/invoices/F1/pdf", &tb, "application/pdf", b"%PDF-1.4 b".to_vec())
         .await;
     assert_eq!(r.status, 200);
+    // B has dunning history too: an action for D1, with a task (B has no IBAN for a message).
+    let run = s.must_post(&tb, "/api/v1/dunning/runs", json!({}), 200).await;
+    assert_eq!(run["actions"].as_array().unwrap().len(), 1, "{run}");
+    let b_tasks = s.get(&tb, "/api/v1/tasks").await;
+    assert!(!b_tasks.data().is_empty(), "{}", b_tasks.body);
     let before = snapshot(&s, &tb, pid).await;
 
     let mut routes = arflow_web::routes();
@@ -1183,7 +1255,34 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
                 assert_eq!(s.get(&ta, &path).await.body["count"], 0);
                 not_found(&s.get(&ta, "/api/v1/reports/behaviour?debtor=D1").await);
             }
+            ("GET", "/api/v1/dunning/preview") => {
+                let r = s.get(&ta, &path).await;
+                assert_eq!(r.body["actions"], json!([]), "{}", r.body);
+            }
+            ("GET", "/api/v1/dunning/policies") => {
+                assert_eq!(s.get(&ta, &path).await.data().len(), 4, "the shipped defaults");
+            }
+            ("GET", "/api/v1/outbox") => {
+                empty(&s.get(&ta, &path).await);
+                empty(&s.get(&ta, "/api/v1/outbox?status=planned").await);
+            }
+            ("GET", "/api/v1/tasks") => {
+                empty(&s.get(&ta, &path).await);
+                empty(&s.get(&ta, "/api/v1/tasks?all=true").await);
+            }
             ("GET", _) => not_found(&s.get(&ta, &path).await),
+            ("POST", "/api/v1/dunning/runs") => {
+                let r = s.post(&ta, &path, json!({ "dry_run": true })).await;
+                assert_eq!((r.status, &r.body["actions"]), (200, &json!([])), "{}", r.body);
+                let r = s.post(&ta, &path, json!({})).await;
+                assert_eq!((r.status, &r.body["actions"]), (200, &json!([])), "{}", r.body);
+            }
+            ("POST", "/api/v1/tasks/{id}/done") => {
+                for id in 1..=3 {
+                    let done = format!("/api/v1/tasks/{id}/done");
+                    not_found(&s.post(&ta, &done, json!({ "outcome": "reached" })).await);
+                }
+            }
             ("PATCH", "/api/v1/debtors/{number}") => {
                 not_found(&s.patch(&ta, &path, json!({ "name": "taken over" })).await)
             }

@@ -8,6 +8,7 @@
 mod auth;
 mod debtors;
 mod dto;
+mod dunning;
 mod error;
 mod extract;
 mod idempotency;
@@ -136,6 +137,14 @@ fn table() -> Table {
         .add(Method::GET, "/api/v1/reports/ageing", Token, misc::ageing)
         .add(Method::GET, "/api/v1/reports/dso", Token, misc::dso)
         .add(Method::GET, "/api/v1/reports/behaviour", Token, misc::behaviour)
+        .add(Method::GET, "/api/v1/invoices/{number}/charges", Token, dunning::charges)
+        .add(Method::GET, "/api/v1/debtors/{number}/timeline", Token, dunning::timeline)
+        .add(Method::GET, "/api/v1/dunning/preview", Token, dunning::preview)
+        .add(Method::POST, "/api/v1/dunning/runs", Token, dunning::run)
+        .add(Method::GET, "/api/v1/dunning/policies", Token, dunning::policies)
+        .add(Method::GET, "/api/v1/outbox", Token, dunning::outbox)
+        .add(Method::GET, "/api/v1/tasks", Token, dunning::tasks)
+        .add(Method::POST, "/api/v1/tasks/{id}/done", Token, dunning::task_done)
 }
 
 /// See [`crate::routes`].

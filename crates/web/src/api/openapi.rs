@@ -533,6 +533,113 @@ fn error_response(description: &str) -> Value {
 
 /// The OpenAPI 3.1 document served at `/api/v1/openapi.json`.
 pub fn openapi() -> Value {
+    let mut doc = document();
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), dunning_paths()) {
+        paths.extend(more);
+    }
+    if let (Some(schemas), Value::Object(more)) =
+        (doc["components"]["schemas"].as_object_mut(), dunning_schemas())
+    {
+        schemas.extend(more);
+    }
+    if let Some(tags) = doc["tags"].as_array_mut() {
+        tags.push(json!({ "name": "dunning" }));
+    }
+    doc
+}
+
+/// Dunning: runs, policies, outbox, tasks, charges, timelines.
+fn dunning_paths() -> Value {
+    let idem = param("IdempotencyKey");
+    let as_of = query(
+        "as_of",
+        "Default: today in the organisation's time zone.",
+        json!({ "type": "string", "format": "date" }),
+    );
+    json!({
+        "/api/v1/invoices/{number}/charges": { "get": op("invoiceCharges", "dunning", "What may lawfully be claimed on an invoice",
+            "Interest accrued up to `as_of`, collection costs or the flat compensation under the rule that applies (withheld, with the reason, while a precondition such as the consumer's 14-day letter is unmet), and fees already charged; each with its legal basis and arithmetic.",
+            vec![param("number"), as_of.clone()], None,
+            vec![("200", ok("The charges.", r("ChargesReport"))), ("400", err("BadRequest")), ("404", err("NotFound")), ("422", err("Unprocessable"))], false) },
+        "/api/v1/debtors/{number}/timeline": { "get": op("debtorTimeline", "dunning", "A debtor's timeline",
+            "Every dunning action, message (exactly as rendered), charge, task and change, newest first.",
+            vec![param("number")], None,
+            vec![("200", ok("The timeline.", r("Timeline"))), ("404", err("NotFound"))], false) },
+        "/api/v1/dunning/preview": { "get": op("dunningPreview", "dunning", "What a run on a date would do",
+            "Nothing is changed.", vec![as_of], None,
+            vec![("200", ok("The plan.", r("RunReport"))), ("400", err("BadRequest"))], false) },
+        "/api/v1/dunning/runs": { "post": op("dunningRun", "dunning", "Run dunning for a date",
+            "Plans, then stores each action with its charges, messages and tasks exactly once. A second run of the same date does nothing (`already_ran`); an interrupted run is finished (`resumed`). `dry_run` only plans. E-mail is sent by the server's delivery loop.",
+            vec![idem.clone()], Some(json_body("RunRequest")),
+            vec![("200", ok("The run.", r("RunReport"))), ("400", err("BadRequest")), ("422", err("Unprocessable"))], false) },
+        "/api/v1/dunning/policies": { "get": op("dunningPolicies", "dunning", "The policies in force",
+            "Stored versions, else the shipped defaults.", vec![], None,
+            vec![("200", ok("All policies.", list_of("Policy")))], false) },
+        "/api/v1/outbox": { "get": op("listOutbox", "dunning", "Messages, newest first",
+            "Each with recipient, subject, both bodies and the names of its attachments.",
+            vec![query("status", "planned, sending, sent, uncertain, failed or held.", json!({ "type": "string", "enum": ["planned", "sending", "sent", "uncertain", "failed", "held"] })), param("limit"), param("cursor")], None,
+            vec![("200", ok("One page.", list_of("Message"))), ("400", err("BadRequest"))], false) },
+        "/api/v1/tasks": { "get": op("listTasks", "dunning", "Tasks for people",
+            "Open ones unless `all=true`.",
+            vec![query("all", "`true`: done ones too.", json!({ "type": "string", "enum": ["true"] })), query("owner", "Only this owner's.", json!({ "type": "string" })), param("limit"), param("cursor")], None,
+            vec![("200", ok("One page.", list_of("Task"))), ("400", err("BadRequest"))], false) },
+        "/api/v1/tasks/{id}/done": { "post": op("completeTask", "dunning", "Complete a task with its outcome",
+            "`promised` needs `promised_on` and holds the items until then; `disputed` holds them until resolved.",
+            vec![param("id"), idem], Some(json_body("TaskDone")),
+            vec![("200", ok("Done.", json!({ "type": "object" }))), ("400", err("BadRequest")), ("404", err("NotFound")), ("422", err("Unprocessable"))], false) },
+    })
+}
+
+fn dunning_schemas() -> Value {
+    let charge = json!({ "type": "object", "required": ["kind", "amount", "currency", "explanation"], "properties": {
+        "invoice": { "type": "string" },
+        "kind": { "type": "string", "enum": ["interest", "collection_costs", "fee"] },
+        "amount": money("The amount claimed."), "currency": currency(),
+        "explanation": { "type": "object", "required": ["rule", "article", "text"], "properties": {
+            "rule": { "type": "string" }, "article": { "type": "string" }, "text": { "type": "string" },
+            "inputs": { "type": "array" }, "periods": { "type": "array" }, "arithmetic": { "type": "array", "items": { "type": "string" } },
+            "verified": { "type": "boolean" } } } } });
+    json!({
+        "Charge": charge,
+        "ChargesReport": { "type": "object", "required": ["invoice", "principal", "charges", "total_due"], "properties": {
+            "invoice": { "type": "string" }, "debtor": { "type": "string" }, "as_of": date("The date."), "currency": currency(),
+            "principal": money("Invoice amount incl. VAT."), "principal_open": money("Open after payments (art. 6:44 BW order in NL)."),
+            "charges": { "type": "array", "items": r("Charge") },
+            "withheld": { "type": "array", "items": { "type": "object", "properties": { "rule": { "type": "string" }, "reason": { "type": "string" } } } },
+            "total_due": money("principal_open plus every charge.") } },
+        "RunRequest": { "type": "object", "additionalProperties": false, "properties": {
+            "as_of": date("Default: today."), "dry_run": { "type": "boolean", "default": false } } },
+        "RunReport": { "type": "object", "required": ["as_of", "actions", "refused", "skipped"], "properties": {
+            "as_of": date("The run date."), "dry_run": { "type": "boolean" }, "already_ran": { "type": "boolean" }, "resumed": { "type": "boolean" },
+            "actions": { "type": "array", "items": { "type": "object", "properties": {
+                "debtor": { "type": "string" }, "step": { "type": "string" }, "policy": { "type": "string" }, "policy_version": { "type": "integer" },
+                "channels": { "type": "array", "items": { "type": "string" } }, "invoices": { "type": "array", "items": { "type": "string" } },
+                "charges": { "type": "array", "items": r("Charge") }, "messages": { "type": "array" }, "problems": { "type": "array", "items": { "type": "string" } },
+                "action_id": { "type": "integer" } } } },
+            "refused": { "type": "array", "items": { "type": "object", "properties": { "debtor": { "type": "string" }, "step": { "type": "string" }, "reason": { "type": "string" } } } },
+            "skipped": { "type": "array", "items": { "type": "object", "properties": { "debtor": { "type": "string" }, "reason": { "type": "string" } } } } } },
+        "Policy": { "type": "object", "description": "A versioned dunning policy: ordered steps with trigger, channels, charges, minimum and approval." },
+        "Message": { "type": "object", "required": ["id", "channel", "recipient", "subject", "text_body", "html_body", "status"], "properties": {
+            "id": { "type": "integer" }, "action_id": { "type": "integer" }, "channel": { "type": "string", "enum": ["email", "letter", "sms"] },
+            "recipient": { "type": "string" }, "subject": { "type": "string" }, "text_body": { "type": "string" }, "html_body": { "type": "string" },
+            "language": { "type": "string" }, "message_id": { "type": "string" }, "debtor_number": { "type": "string" },
+            "status": { "type": "string", "enum": ["planned", "sending", "sent", "uncertain", "failed", "held"] },
+            "attachments": { "type": "array", "items": { "type": "object", "properties": { "file_name": { "type": "string" }, "content_type": { "type": "string" } } } } } },
+        "Task": { "type": "object", "required": ["id", "kind", "title", "status", "due_on"], "properties": {
+            "id": { "type": "integer" }, "debtor_number": { "type": "string" }, "action_id": { "type": ["integer", "null"] },
+            "kind": { "type": "string" }, "title": { "type": "string" }, "owner": { "type": ["string", "null"] }, "status": { "type": "string" },
+            "due_on": date("Due."), "outcome": { "type": ["string", "null"] } } },
+        "TaskDone": { "type": "object", "required": ["outcome"], "additionalProperties": false, "properties": {
+            "outcome": { "type": "string", "enum": ["reached", "promised", "disputed", "no_answer", "done"] },
+            "promised_on": date("With `promised`."), "note": { "type": "string" } } },
+        "Timeline": { "type": "object", "required": ["debtor", "entries"], "properties": {
+            "debtor": { "type": "string" },
+            "entries": { "type": "array", "items": { "type": "object", "required": ["type", "at"], "properties": {
+                "type": { "type": "string", "enum": ["action", "message", "charge", "task", "change"] }, "at": { "type": "integer" } } } } } },
+    })
+}
+
+fn document() -> Value {
     json!({
         "openapi": "3.1.0",
         "info": {

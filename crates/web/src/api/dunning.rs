@@ -1,0 +1,154 @@
+//! Dunning over HTTP: previews and runs, the policies in force, the outbox, tasks, what may be
+//! claimed on an invoice, and a debtor's timeline.
+
+use arflow_app::charges::ChargesReport;
+use arflow_app::dunning::RunReport;
+use arflow_app::timeline::Timeline;
+use arflow_core::dunning::{LegalGate, Policy};
+use arflow_store::{MessageStatus, StoredMessage, StoredTask};
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+
+use super::auth::Principal;
+use super::extract::{JsonBody, Key, ListOut, Params, date};
+use super::{ApiError, ApiState};
+
+fn gate(p: &Principal) -> LegalGate {
+    LegalGate { creditor: p.org.organisation.country }
+}
+
+/// `GET /dunning/preview?as_of=`.
+pub(crate) async fn preview(
+    State(st): State<ApiState>,
+    p: Principal,
+    mut q: Params,
+) -> Result<Json<RunReport>, ApiError> {
+    let as_of = q.date("as_of")?;
+    q.finish()?;
+    let slug = p.org.organisation.slug.as_str();
+    Ok(Json(st.app.dunning_preview(Some(slug), as_of, &gate(&p)).await?))
+}
+
+/// `POST /dunning/runs`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RunIn {
+    as_of: Option<String>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// `POST /dunning/runs`: a run (or a dry run) on a date; a second run of the same date does
+/// nothing and says so (`already_ran`). E-mail goes out with the server's delivery loop.
+pub(crate) async fn run(
+    State(st): State<ApiState>,
+    p: Principal,
+    JsonBody(body): JsonBody<RunIn>,
+) -> Result<Json<RunReport>, ApiError> {
+    let as_of = body.as_of.as_deref().map(|d| date("as_of", d)).transpose()?;
+    let slug = p.org.organisation.slug.as_str();
+    Ok(Json(st.app.dunning_run(Some(slug), as_of, body.dry_run, &gate(&p), &p.actor()).await?))
+}
+
+/// `GET /dunning/policies`.
+pub(crate) async fn policies(
+    State(st): State<ApiState>,
+    p: Principal,
+) -> Result<Json<ListOut<Policy>>, ApiError> {
+    let slug = p.org.organisation.slug.as_str();
+    Ok(Json(ListOut::all(st.app.dunning_policies(Some(slug)).await?)))
+}
+
+/// `GET /outbox?status=&limit=&cursor=`: messages, newest first, with both bodies and the
+/// names of their attachments.
+pub(crate) async fn outbox(
+    State(st): State<ApiState>,
+    p: Principal,
+    mut q: Params,
+) -> Result<Json<ListOut<StoredMessage>>, ApiError> {
+    let status = q
+        .text("status")
+        .map(|s| {
+            MessageStatus::parse(&s).ok_or_else(|| {
+                ApiError::bad_request(
+                    Some("status"),
+                    format!("'{s}' is not planned, sending, sent, uncertain, failed or held"),
+                )
+            })
+        })
+        .transpose()?;
+    let page = q.page("message")?;
+    q.finish()?;
+    let slug = p.org.organisation.slug.as_str();
+    let list = st.app.outbox(Some(slug), status, page).await?;
+    let last = list.last().map(|m| m.id);
+    Ok(Json(ListOut::page("message", list, last, page)))
+}
+
+/// `GET /tasks?all=true&owner=`.
+pub(crate) async fn tasks(
+    State(st): State<ApiState>,
+    p: Principal,
+    mut q: Params,
+) -> Result<Json<ListOut<StoredTask>>, ApiError> {
+    let all = q.only_true("all")?;
+    let owner = q.text("owner");
+    let page = q.page("task")?;
+    q.finish()?;
+    let slug = p.org.organisation.slug.as_str();
+    let list = st.app.tasks(Some(slug), all, owner.as_deref(), page).await?;
+    let last = list.last().map(|t| t.id);
+    Ok(Json(ListOut::page("task", list, last, page)))
+}
+
+/// `POST /tasks/{id}/done`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TaskDoneIn {
+    outcome: String,
+    promised_on: Option<String>,
+    note: Option<String>,
+}
+
+pub(crate) async fn task_done(
+    State(st): State<ApiState>,
+    p: Principal,
+    Key(id): Key,
+    JsonBody(body): JsonBody<TaskDoneIn>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = id
+        .parse::<i64>()
+        .ok()
+        .filter(|i| *i > 0)
+        .ok_or_else(|| ApiError::not_found("task", &id))?;
+    let promised_on = body.promised_on.as_deref().map(|d| date("promised_on", d)).transpose()?;
+    let slug = p.org.organisation.slug.as_str();
+    st.app
+        .complete_task(Some(slug), id, &body.outcome, promised_on, body.note.as_deref(), &p.actor())
+        .await?;
+    Ok(Json(serde_json::json!({ "id": id, "status": "done", "outcome": body.outcome })))
+}
+
+/// `GET /invoices/{number}/charges?as_of=`.
+pub(crate) async fn charges(
+    State(st): State<ApiState>,
+    p: Principal,
+    Key(number): Key,
+    mut q: Params,
+) -> Result<Json<ChargesReport>, ApiError> {
+    let as_of = q.date("as_of")?;
+    q.finish()?;
+    let slug = p.org.organisation.slug.as_str();
+    Ok(Json(st.app.invoice_charges(Some(slug), &number, as_of).await?))
+}
+
+/// `GET /debtors/{number}/timeline`.
+pub(crate) async fn timeline(
+    State(st): State<ApiState>,
+    p: Principal,
+    Key(number): Key,
+) -> Result<Json<Timeline>, ApiError> {
+    let slug = p.org.organisation.slug.as_str();
+    Ok(Json(st.app.timeline(Some(slug), &number).await?))
+}
