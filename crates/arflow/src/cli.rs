@@ -100,6 +100,15 @@ pub struct ServeArgs {
     /// Load demo data when the database is empty, and print a token to explore the API.
     #[arg(long)]
     pub demo: bool,
+    /// Hour of the day (0-23, in each organisation's time zone) from which the daily dunning
+    /// run is made.
+    #[arg(long, env = "ARFLOW_RUN_HOUR", default_value_t = 7, value_parser = clap::value_parser!(i8).range(0..=23))]
+    pub run_hour: i8,
+    /// Do not run dunning by itself (runs then come only from the CLI or the API).
+    #[arg(long)]
+    pub no_scheduler: bool,
+    #[command(flatten)]
+    pub smtp: SmtpArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -254,7 +254,22 @@ async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<u8, Failure> {
         .await
         .map_err(|e| Failure::new(exit::FAILURE, format!("cannot listen on {addr}: {e}")))?;
     tracing::info!(%addr, db = %ctx.db, "serving");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let scheduler = if args.no_scheduler {
+        None
+    } else {
+        let schedule =
+            crate::scheduler::Schedule { hour: args.run_hour, mailer: mailer(&args.smtp)? };
+        if schedule.mailer.is_none() {
+            tracing::info!("no SMTP server configured (--smtp): messages stay in the outbox");
+        }
+        Some(tokio::spawn(crate::scheduler::run(app.clone(), schedule, stop_rx)))
+    };
     arflow_web::serve(app.clone(), listener, shutdown_signal()).await?;
+    let _ = stop_tx.send(true);
+    if let Some(handle) = scheduler {
+        let _ = handle.await;
+    }
     app.store.close().await;
     tracing::info!("stopped");
     Ok(exit::OK)

@@ -751,3 +751,59 @@ fn a_permanent_smtp_refusal_fails_the_message_and_gives_the_owner_a_task() {
     let next = w.json(&args, 0);
     assert_eq!((next["sent"].as_u64(), next["failed"].as_u64()), (Some(0), Some(0)));
 }
+
+#[test]
+fn serve_runs_dunning_daily_by_itself_and_delivers_the_outbox() {
+    let w = World::sqlite();
+    load_examples(&w);
+    w.ok(&["org", "update", "--iban", "NL91ABNA0417164300", "--bic", "ABNANL2A"], 0);
+    let from = format!(
+        "sched-{}-{}@acme.example",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    let smtp = smtp_server("ARFLOW_TEST_SMTP");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_arflow"))
+        .args([
+            "serve",
+            "--addr",
+            &addr,
+            "--run-hour",
+            "0",
+            "--smtp",
+            &smtp,
+            "--smtp-security",
+            "plain",
+            "--smtp-from",
+            &from,
+        ])
+        .env("ARFLOW_DB", &w.db)
+        .env("ARFLOW_LOG", "warn")
+        .current_dir(&w.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The run of today (every example invoice is long overdue) happens without being asked,
+    // and its e-mails arrive.
+    let mut mails = Vec::new();
+    for _ in 0..600 {
+        mails = mails_from(&from, &w.dir);
+        if mails.len() >= 6 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let pid = server.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert_eq!(server.wait().unwrap().code(), Some(0));
+    assert!(mails.len() >= 6, "only {} mails arrived", mails.len());
+    let today = w.ok(&["--json", "outbox", "list", "--status", "sent"], 0);
+    let sent: Value = serde_json::from_str(&today).unwrap();
+    assert_eq!(sent.as_array().unwrap().len(), mails.len());
+    // Today's run is done: running it again from the CLI is a no-op.
+    let again = w.json(&["dunning", "run"], 0);
+    assert_eq!(again["already_ran"], true, "{again}");
+}
