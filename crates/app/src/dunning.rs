@@ -302,11 +302,15 @@ impl App {
 
         let by_number: BTreeMap<&str, &DunningDebtorRow> =
             rows.iter().map(|r| (r.number.as_str(), r)).collect();
+        let mut tx = self.store.read().await?;
+        let own_templates = crate::templates::templates_of(&mut tx, org.id).await?;
+        tx.rollback().await?;
+        let templates = own_templates.as_ref().unwrap_or_else(|| self.templates());
         let mut reports = Vec::with_capacity(plan.actions.len());
         for action in &plan.actions {
             let Some(row) = by_number.get(action.debtor.as_str()) else { continue };
             let mut report = report_action(action);
-            self.take_action(&org, row, action, as_of, actor, &mut report).await?;
+            self.take_action(&org, row, action, as_of, actor, templates, &mut report).await?;
             reports.push(report);
         }
 
@@ -351,6 +355,7 @@ impl App {
         action: &PlannedAction,
         as_of: Date,
         actor: &Actor,
+        templates: &arflow_notify::templates::Templates,
         report: &mut ActionReport,
     ) -> Result<(), AppError> {
         let now = self.now();
@@ -402,7 +407,7 @@ impl App {
             action_id: id,
             as_of,
         };
-        let (messages, problems) = compose(&input, self.templates(), self.letters());
+        let (messages, problems) = compose(&input, templates, self.letters());
         for m in messages {
             let message_id = tx.reserve_ids(org.id, "message", 1).await?;
             tx.insert_message(org.id, message_id, &m.message, m.status, now).await?;

@@ -16,6 +16,7 @@ pub mod import;
 pub mod ledger;
 pub mod orgs;
 pub mod reports;
+pub mod templates;
 pub mod timeline;
 pub mod tokens;
 

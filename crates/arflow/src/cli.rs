@@ -73,6 +73,9 @@ pub enum Command {
     /// Messages waiting in or sent from the outbox.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Message templates: show, edit, preview, reset.
+    #[command(subcommand)]
+    Template(TemplateCommand),
     /// What may lawfully be claimed on an invoice on a date: interest, collection costs or the
     /// flat compensation, fees — each with its legal basis and arithmetic.
     Charges {
@@ -301,6 +304,48 @@ pub enum OutboxCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// Every step in every language, marking the organisation's own texts.
+    List,
+    /// The text in force of a step in a language.
+    Show {
+        step: String,
+        #[arg(long)]
+        language: String,
+    },
+    /// Replace the text of a step in a language (checked before it is saved).
+    Set {
+        step: String,
+        #[arg(long)]
+        language: String,
+        /// File with the subject line (a template).
+        #[arg(long)]
+        subject_file: PathBuf,
+        /// File with the plain-text body (a template).
+        #[arg(long)]
+        text_file: PathBuf,
+        /// File with the HTML body; without it, the HTML is made from the text.
+        #[arg(long)]
+        html_file: Option<PathBuf>,
+    },
+    /// Go back to the built-in text.
+    Reset {
+        step: String,
+        #[arg(long)]
+        language: String,
+    },
+    /// Render a step with sample data.
+    Preview {
+        step: String,
+        #[arg(long)]
+        language: String,
+        /// business or consumer.
+        #[arg(long, default_value = "business")]
+        debtor_kind: String,
+    },
+}
+
 /// Where e-mail goes. Without `--smtp` (or `ARFLOW_SMTP`), messages stay in the outbox.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SmtpArgs {
@@ -378,6 +423,10 @@ pub enum BenchCommand {
         /// The run date [default: 2026-11-01, the demo data's date].
         #[arg(long, value_parser = parse_date)]
         as_of: Option<jiff::civil::Date>,
+        /// Without --db: import 100k debtors and 1M invoices without payments instead of the
+        /// demo data, so that all 1M are open.
+        #[arg(long)]
+        all_open: bool,
     },
 }
 

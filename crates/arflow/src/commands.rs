@@ -138,6 +138,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Dunning(c) => dunning_cmd(&ctx, c).await,
         Command::Outbox(c) => outbox_cmd(&ctx, c).await,
         Command::Charges { invoice, as_of } => charges_cmd(&ctx, &invoice, as_of).await,
+        Command::Template(c) => template_cmd(&ctx, c).await,
         Command::Task(c) => task_cmd(&ctx, c).await,
         Command::Bench(b) => crate::commands::bench(&ctx, b).await,
     }
@@ -681,6 +682,74 @@ fn mailer(a: &crate::cli::SmtpArgs) -> Result<Option<arflow_notify::email::Maile
     config.username = a.smtp_user.clone();
     config.password = a.smtp_password.clone();
     Mailer::new(config).map(Some).map_err(|e| usage(format!("SMTP: {e}")))
+}
+
+async fn template_cmd(ctx: &Ctx, c: crate::cli::TemplateCommand) -> Result<u8, Failure> {
+    use crate::cli::TemplateCommand as T;
+    let app = ctx.app().await?;
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p)
+            .map_err(|e| Failure::new(exit::USAGE, format!("{}: {e}", p.display())))
+    };
+    match c {
+        T::List => {
+            let list = app.list_templates(ctx.org()).await?;
+            ctx.print(&list, || {
+                list.iter()
+                    .map(|t| {
+                        format!(
+                            "{:<28} {}  {}{}",
+                            t.step.as_str(),
+                            t.language.as_str(),
+                            t.subject,
+                            if t.edited { "   (edited)" } else { "" }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+        }
+        T::Show { step, language } => {
+            let list = app.list_templates(ctx.org()).await?;
+            let t = list
+                .into_iter()
+                .find(|t| t.step.as_str() == step && t.language.as_str() == language)
+                .ok_or_else(|| {
+                    Failure::new(exit::NOT_FOUND, format!("no template {step} in {language}"))
+                })?;
+            ctx.print(&t, || {
+                format!(
+                    "subject: {}\n\n{}{}",
+                    t.subject,
+                    t.text,
+                    t.html.as_deref().map(|h| format!("\n--- html ---\n{h}")).unwrap_or_default()
+                )
+            })?;
+        }
+        T::Set { step, language, subject_file, text_file, html_file } => {
+            let text = arflow_notify::templates::TemplateText {
+                subject: read(&subject_file)?.trim_end().to_owned(),
+                text: read(&text_file)?,
+                html: html_file.as_deref().map(read).transpose()?,
+            };
+            let t = app.put_template(ctx.org(), &step, &language, text, &Actor::cli()).await?;
+            ctx.print(&t, || format!("saved {} in {}", t.step.as_str(), t.language.as_str()))?;
+        }
+        T::Reset { step, language } => {
+            app.reset_template(ctx.org(), &step, &language, &Actor::cli()).await?;
+            ctx.print(&serde_json::json!({ "reset": true }), || {
+                format!("{step} in {language} is the built-in text again")
+            })?;
+        }
+        T::Preview { step, language, debtor_kind } => {
+            let kind = debtor_kind
+                .parse::<arflow_core::party::DebtorKind>()
+                .map_err(|e| Failure::new(exit::USAGE, format!("--debtor-kind: {e}")))?;
+            let p = app.preview_template(ctx.org(), &step, &language, kind).await?;
+            ctx.print(&p, || format!("subject: {}\n\n{}", p.rendered.subject, p.rendered.text))?;
+        }
+    }
+    Ok(exit::OK)
 }
 
 async fn charges_cmd(

@@ -717,13 +717,53 @@ fn a_permanent_smtp_refusal_fails_the_message_and_gives_the_owner_a_task() {
          F2,K2,2026-02-01,2026-03-01,250.00,EUR,,Verf\n",
     );
     w.ok(&["import", "invoices", &invoices], 0);
+    // The organisation's own reminder text is what goes out.
+    let subject = w.write("subject.txt", "Even een herinnering voor {{ debtor.name }}\n");
+    let text = w.write(
+        "text.txt",
+        "Beste {{ debtor.name }},\n\n{% include \"nl/_items.txt.j2\" %}\n\n{% include \"nl/_payment.txt.j2\" %}\n",
+    );
+    let bad = w.write("bad.txt", "{% if %}");
+    w.ok(
+        &[
+            "template",
+            "set",
+            "reminder",
+            "--language",
+            "nl",
+            "--subject-file",
+            &bad,
+            "--text-file",
+            &text,
+        ],
+        3,
+    );
+    w.ok(
+        &[
+            "template",
+            "set",
+            "reminder",
+            "--language",
+            "nl",
+            "--subject-file",
+            &subject,
+            "--text-file",
+            &text,
+        ],
+        0,
+    );
+    let preview = w.json(&["template", "preview", "reminder", "--language", "nl"], 0);
+    assert!(
+        preview["subject"].as_str().unwrap().starts_with("Even een herinnering voor "),
+        "{preview}"
+    );
     // Without SMTP the messages wait in the outbox, complete.
     let run = w.json(&["dunning", "run", "--as-of", "2026-03-10"], 0);
     assert_eq!(run["actions"].as_array().unwrap().len(), 2, "{run}");
     let outbox = w.json(&["outbox", "list", "--status", "planned"], 0);
     assert_eq!(outbox.as_array().unwrap().len(), 2);
     for m in outbox.as_array().unwrap() {
-        assert!(m["subject"].as_str().unwrap().len() > 3);
+        assert!(m["subject"].as_str().unwrap().starts_with("Even een herinnering voor "), "{m}");
         assert!(m["text_body"].as_str().unwrap().contains("NL91 ABNA 0417 1643 00"), "{m}");
         assert!(m["html_body"].as_str().unwrap().contains("<"), "{m}");
     }

@@ -427,6 +427,17 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`].
     fn put_policy(&mut self, org: OrganisationId, policy_id: &str, definition: &str, created_by: &str, at: i64) -> u32;
+    /// An organisation's own text of a template in one language (replacing an earlier one).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn put_message_template(&mut self, org: OrganisationId, t: &StoredTemplate, at: i64) -> ();
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn list_message_templates(&mut self, org: OrganisationId) -> Vec<StoredTemplate>;
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn delete_message_template(&mut self, org: OrganisationId, template: &str, language: &str) -> bool;
     /// The latest version of every policy: id, version, definition (JSON).
     ///
     /// # Errors

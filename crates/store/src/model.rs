@@ -538,3 +538,16 @@ pub enum RunClaim {
     /// The date's run finished before: nothing to do.
     AlreadyDone,
 }
+
+/// An organisation's own text of a message template in one language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredTemplate {
+    /// The step key (`reminder`, `notice_of_default`, …).
+    pub template: String,
+    pub language: String,
+    pub subject: String,
+    pub text_body: String,
+    /// `None`: the HTML body is made from the text.
+    pub html_body: Option<String>,
+    pub updated_by: String,
+}

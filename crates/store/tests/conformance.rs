@@ -673,6 +673,23 @@ conformance! {
         tx.commit().await.unwrap();
     };
 
+    message_templates_are_stored_replaced_and_removed_per_organisation => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        let mut tx = store.begin_write().await.unwrap();
+        let mut t = StoredTemplate { template: "reminder".into(), language: "fr".into(), subject: "Rappel".into(), text_body: "Bonjour".into(), html_body: None, updated_by: "u".into() };
+        tx.put_message_template(a, &t, 1).await.unwrap();
+        t.subject = "Rappel amical".into();
+        t.html_body = Some("<p>Bonjour</p>".into());
+        tx.put_message_template(a, &t, 2).await.unwrap();
+        assert_eq!(tx.list_message_templates(a).await.unwrap(), vec![t.clone()]);
+        assert!(tx.list_message_templates(b).await.unwrap().is_empty());
+        assert!(!tx.delete_message_template(b, "reminder", "fr").await.unwrap());
+        assert!(tx.delete_message_template(a, "reminder", "fr").await.unwrap());
+        assert!(tx.list_message_templates(a).await.unwrap().is_empty());
+        tx.commit().await.unwrap();
+    };
+
     one_organisation_never_sees_another_organisations_rows => |store: Store| async move {
         let a = new_org(&store, "acme").await;
         let b = new_org(&store, "bravo").await;

@@ -389,6 +389,51 @@ async fn dunning_runs_charges_tasks_and_the_timeline_work_over_the_api() {
     s.stop().await;
 }
 
+#[tokio::test]
+async fn templates_are_edited_checked_previewed_and_reset_over_the_api() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    let put = |id: &str, body: Value| {
+        let path = format!("/api/v1/templates/{id}");
+        let bytes = body.to_string().into_bytes();
+        let s = &s;
+        let t = t.clone();
+        async move { s.raw(Method::PUT, &path, &t, "application/json", bytes).await }
+    };
+    let builtin = s.get(&t, "/api/v1/templates/reminder.fr").await;
+    assert_eq!((builtin.status, &builtin.body["edited"]), (200, &json!(false)), "{}", builtin.body);
+    let broken =
+        put("reminder.fr", json!({ "subject": "Rappel {{ debtor.name", "text": "x" })).await;
+    assert_eq!((broken.status, broken.field()), (422, Some("template")), "{}", broken.body);
+    // The Dutch 14-day letter must keep what art. 6:96 lid 6 BW requires.
+    let bare =
+        put("notice_of_default.nl", json!({ "subject": "Betaal", "text": "Betaal nu." })).await;
+    assert_eq!(bare.status, 422, "{}", bare.body);
+    let ok = put(
+        "reminder.fr",
+        json!({ "subject": "Petit rappel pour {{ debtor.name }}", "text": "Bonjour,\n\n{% include \"fr/_items.txt.j2\" %}\n\n{% include \"fr/_payment.txt.j2\" %}" }),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(s.get(&t, "/api/v1/templates/reminder.fr").await.body["edited"], true);
+    let preview = s.get(&t, "/api/v1/templates/reminder.fr/preview?debtor_kind=consumer").await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert!(
+        preview.body["subject"].as_str().unwrap().starts_with("Petit rappel pour "),
+        "{}",
+        preview.body
+    );
+    assert!(preview.body["html"].as_str().unwrap().contains("Bonjour"), "{}", preview.body);
+    assert_eq!(s.get(&t, "/api/v1/templates/reminder.xx").await.status, 404);
+    let unknown = put("reminder.xx", json!({ "subject": "x", "text": "y" })).await;
+    assert_eq!((unknown.status, unknown.field()), (422, Some("language")), "{}", unknown.body);
+    let r = s.delete(&t, "/api/v1/templates/reminder.fr").await;
+    assert_eq!(r.status, 204);
+    assert_eq!(s.get(&t, "/api/v1/templates/reminder.fr").await.body["edited"], false);
+    assert_eq!(s.delete(&t, "/api/v1/templates/reminder.fr").await.status, 404);
+    s.stop().await;
+}
+
 // ------------------------------------------------------------------ invoices and credit notes
 
 #[tokio::test]
@@ -1125,6 +1170,7 @@ async fn snapshot(s: &Server, t: &str, payment_id: i64) -> Vec<Value> {
         "/api/v1/tasks?all=true".to_owned(),
         "/api/v1/outbox".to_owned(),
         "/api/v1/debtors/D1/timeline".to_owned(),
+        "/api/v1/templates/reminder.fr".to_owned(),
     ] {
         let r = s.get(t, &path).await;
         assert_eq!(r.status, 200, "{path}: {}", r.body);
@@ -1168,6 +1214,17 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
     assert_eq!(run["actions"].as_array().unwrap().len(), 1, "{run}");
     let b_tasks = s.get(&tb, "/api/v1/tasks").await;
     assert!(!b_tasks.data().is_empty(), "{}", b_tasks.body);
+    let own = json!({ "subject": "Rappel de B", "text": "Bonjour {{ debtor.name }}" });
+    let r = s
+        .raw(
+            Method::PUT,
+            "/api/v1/templates/reminder.fr",
+            &tb,
+            "application/json",
+            own.to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     let before = snapshot(&s, &tb, pid).await;
 
     let mut routes = arflow_web::routes();
@@ -1270,7 +1327,20 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
                 empty(&s.get(&ta, &path).await);
                 empty(&s.get(&ta, "/api/v1/tasks?all=true").await);
             }
+            ("GET", "/api/v1/templates") => {
+                let r = s.get(&ta, &path).await;
+                assert_eq!(r.data().len(), 32, "8 steps in 4 languages");
+                assert!(r.data().iter().all(|t| t["edited"] == false), "{}", r.body);
+            }
             ("GET", _) => not_found(&s.get(&ta, &path).await),
+            ("PUT", "/api/v1/templates/{id}") => {
+                let body = json!({ "subject": "x", "text": "y" }).to_string().into_bytes();
+                not_found(&s.raw(Method::PUT, &path, &ta, "application/json", body).await);
+            }
+            ("DELETE", "/api/v1/templates/{id}") => {
+                not_found(&s.delete(&ta, "/api/v1/templates/reminder.fr").await);
+                not_found(&s.delete(&ta, &path).await);
+            }
             ("POST", "/api/v1/dunning/runs") => {
                 let r = s.post(&ta, &path, json!({ "dry_run": true })).await;
                 assert_eq!((r.status, &r.body["actions"]), (200, &json!([])), "{}", r.body);

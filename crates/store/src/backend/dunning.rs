@@ -181,50 +181,57 @@ impl Tx {
                 item.first_reminder_sent = firsts.get(&item.number).copied();
             }
         }
+        // The debtors: only what the planner needs (no contacts or IBANs), with the last contact
+        // and the segments in the same query — one row per segment, in order.
+        const D: &str = "debtors";
         let ids: Vec<i64> = by_debtor.iter().map(|(d, _)| *d).collect();
-        let mut debtors: HashMap<i64, StoredDebtor> = HashMap::with_capacity(ids.len());
-        let mut contacts: HashMap<i64, Date> = HashMap::new();
+        let mut debtors: HashMap<i64, DunningDebtorRow> = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(BATCH_ROWS_MAX) {
-            let mut qb = QueryBuilder::<DB>::new(format!(
-                "SELECT {DEBTOR_COLUMNS} FROM debtors d WHERE d.organisation_id = "
-            ));
-            qb.push_bind(org.0);
-            push_in(&mut qb, "d.id", chunk.iter().copied());
-            let mut found = Vec::with_capacity(chunk.len());
-            for r in qb.build().fetch_all(self.conn()).await? {
-                found.push(decode_debtor(&r)?);
-            }
-            self.load_debtor_children(org, &mut found).await?;
-            debtors.extend(found.into_iter().map(|d| (d.id.0, d)));
             let mut qb = QueryBuilder::<DB>::new(
-                "SELECT debtor_id, last_contact_on FROM dunning_debtors WHERE organisation_id = ",
+                "SELECT d.id, d.number, d.name, d.kind, d.country, d.language, d.owner, \
+                 d.pause_reason, d.pause_until, c.last_contact_on, g.segment FROM debtors d \
+                 LEFT JOIN dunning_debtors c ON c.organisation_id = d.organisation_id \
+                 AND c.debtor_id = d.id LEFT JOIN debtor_segments g \
+                 ON g.organisation_id = d.organisation_id AND g.debtor_id = d.id \
+                 WHERE d.organisation_id = ",
             );
             qb.push_bind(org.0);
-            push_in(&mut qb, "debtor_id", chunk.iter().copied());
+            push_in(&mut qb, "d.id", chunk.iter().copied());
+            qb.push(" ORDER BY d.id, g.position");
             for r in qb.build().fetch_all(self.conn()).await? {
-                if let Some(on) = opt_date(&r, "dunning_debtors", "last_contact_on")? {
-                    contacts.insert(r.try_get("debtor_id")?, on);
+                let id: i64 = r.try_get("id")?;
+                let segment = opt_text(&r, "segment")?;
+                if let Some(d) = debtors.get_mut(&id) {
+                    d.segments.extend(segment);
+                    continue;
                 }
+                let pause_reason = opt_text(&r, "pause_reason")?;
+                let pause_until = match pause_reason {
+                    Some(_) => opt_date(&r, D, "pause_until")?,
+                    None => None,
+                };
+                let row = DunningDebtorRow {
+                    debtor_id: DebtorId(id),
+                    number: r.try_get("number")?,
+                    name: r.try_get("name")?,
+                    kind: text(&r, D, "kind")?,
+                    country: country(&r, D, "country")?,
+                    language: text(&r, D, "language")?,
+                    owner: opt_text(&r, "owner")?,
+                    segments: segment.into_iter().collect(),
+                    pause_reason,
+                    pause_until,
+                    last_contact_on: opt_date(&r, "dunning_debtors", "last_contact_on")?,
+                    items: Vec::new(),
+                };
+                debtors.insert(id, row);
             }
         }
         let mut out = Vec::with_capacity(by_debtor.len());
         for (id, items) in by_debtor {
-            let Some(d) = debtors.remove(&id) else { continue };
-            let debtor = d.debtor;
-            out.push(DunningDebtorRow {
-                debtor_id: DebtorId(id),
-                number: debtor.number,
-                name: debtor.name,
-                kind: debtor.kind,
-                country: debtor.country,
-                language: debtor.language,
-                owner: debtor.owner,
-                segments: debtor.segments,
-                pause_reason: debtor.pause.as_ref().map(|p| p.reason.clone()),
-                pause_until: debtor.pause.and_then(|p| p.until),
-                last_contact_on: contacts.get(&id).copied(),
-                items,
-            });
+            let Some(mut d) = debtors.remove(&id) else { continue };
+            d.items = items;
+            out.push(d);
         }
         Ok(out)
     }
@@ -921,10 +928,10 @@ impl Tx {
 impl Tx {
     // ---------------------------------------------------------------- bench baseline
 
-    /// The baseline of `arflow bench dunning`: one plain SELECT of the rows
-    /// [`dunning_candidates`](Self::dunning_candidates) reads (every open invoice of `cur`, in
-    /// the same order, with its open amount), decoded just enough to count them. Returns the
-    /// number of items, of debtors, and the total open in minor units.
+    /// The baseline of `arflow bench dunning`: one plain SELECT of the open items
+    /// [`dunning_candidates`](Self::dunning_candidates) reads (every open invoice of `cur`, with
+    /// the invoice columns it reads, in the same order), without their dunning state or debtors.
+    /// Returns the number of items, of debtors, and the total open in minor units.
     ///
     /// # Errors
     /// [`StoreError::Database`].
@@ -934,8 +941,8 @@ impl Tx {
         cur: Currency,
     ) -> Result<(u64, u64, i64), StoreError> {
         let rows = sqlx::query(
-            "SELECT i.id, i.number, i.debtor_id, i.due_date, i.open_minor FROM invoices i \
-             WHERE i.organisation_id = $1 AND i.settled_on = '9999-12-31' \
+            "SELECT i.id, i.number, i.debtor_id, i.issue_date, i.due_date, i.amount_minor, \
+             i.open_minor FROM invoices i WHERE i.organisation_id = $1 AND i.settled_on = '9999-12-31' \
              AND i.kind = 'invoice' AND i.currency = $2 ORDER BY i.debtor_id, i.due_date, i.id",
         )
         .bind(org.0)
@@ -948,7 +955,9 @@ impl Tx {
             let debtor: i64 = r.try_get("debtor_id")?;
             let _: i64 = r.try_get("id")?;
             let _: &str = r.try_get("number")?;
+            let _: &str = r.try_get("issue_date")?;
             let _: &str = r.try_get("due_date")?;
+            let _: i64 = r.try_get("amount_minor")?;
             if last != Some(debtor) {
                 debtors += 1;
                 last = Some(debtor);
@@ -957,5 +966,94 @@ impl Tx {
             open = open.saturating_add(r.try_get::<i64, _>("open_minor")?);
         }
         Ok((items, debtors, open))
+    }
+}
+
+impl Tx {
+    // ---------------------------------------------------------------- message templates
+
+    /// Stores an organisation's own text of one template in one language (replacing an earlier
+    /// edit).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn put_message_template(
+        &mut self,
+        org: OrganisationId,
+        t: &StoredTemplate,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO message_templates (organisation_id, template, language, subject, \
+             text_body, html_body, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (organisation_id, template, language) DO UPDATE SET \
+             subject = excluded.subject, text_body = excluded.text_body, \
+             html_body = excluded.html_body, updated_at = excluded.updated_at, \
+             updated_by = excluded.updated_by",
+        )
+        .bind(org.0)
+        .bind(&t.template)
+        .bind(&t.language)
+        .bind(&t.subject)
+        .bind(&t.text_body)
+        .bind(t.html_body.as_deref().unwrap_or(""))
+        .bind(at)
+        .bind(&t.updated_by)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Every edited template of an organisation, by template and language.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn list_message_templates(
+        &mut self,
+        org: OrganisationId,
+    ) -> Result<Vec<StoredTemplate>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT template, language, subject, text_body, html_body, updated_by \
+             FROM message_templates WHERE organisation_id = $1 ORDER BY template, language",
+        )
+        .bind(org.0)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let html: String = r.try_get("html_body")?;
+                Ok(StoredTemplate {
+                    template: r.try_get("template")?,
+                    language: r.try_get("language")?,
+                    subject: r.try_get("subject")?,
+                    text_body: r.try_get("text_body")?,
+                    html_body: (!html.is_empty()).then_some(html),
+                    updated_by: r.try_get("updated_by")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Removes an organisation's edit (the built-in text applies again); false when there was
+    /// none.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn delete_message_template(
+        &mut self,
+        org: OrganisationId,
+        template: &str,
+        language: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM message_templates WHERE organisation_id = $1 AND template = $2 \
+             AND language = $3",
+        )
+        .bind(org.0)
+        .bind(template)
+        .bind(language)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 }

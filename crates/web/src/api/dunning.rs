@@ -3,8 +3,10 @@
 
 use arflow_app::charges::ChargesReport;
 use arflow_app::dunning::RunReport;
+use arflow_app::templates::{TemplatePreview, TemplateText, TemplateView};
 use arflow_app::timeline::Timeline;
 use arflow_core::dunning::{LegalGate, Policy};
+use arflow_core::party::DebtorKind;
 use arflow_store::{MessageStatus, StoredMessage, StoredTask};
 use axum::Json;
 use axum::extract::State;
@@ -151,4 +153,91 @@ pub(crate) async fn timeline(
 ) -> Result<Json<Timeline>, ApiError> {
     let slug = p.org.organisation.slug.as_str();
     Ok(Json(st.app.timeline(Some(slug), &number).await?))
+}
+
+/// `GET /templates`: every step in every language, the organisation's own texts marked.
+pub(crate) async fn templates(
+    State(st): State<ApiState>,
+    p: Principal,
+) -> Result<Json<ListOut<TemplateView>>, ApiError> {
+    let slug = p.org.organisation.slug.as_str();
+    Ok(Json(ListOut::all(st.app.list_templates(Some(slug)).await?)))
+}
+
+/// `{step}.{language}`, like `reminder.fr`.
+fn template_id(id: &str) -> Result<(&str, &str), ApiError> {
+    id.rsplit_once('.').ok_or_else(|| ApiError::not_found("template", id))
+}
+
+/// `GET /templates/{id}`.
+pub(crate) async fn template(
+    State(st): State<ApiState>,
+    p: Principal,
+    Key(id): Key,
+) -> Result<Json<TemplateView>, ApiError> {
+    let (step, language) = template_id(&id)?;
+    let slug = p.org.organisation.slug.as_str();
+    st.app
+        .list_templates(Some(slug))
+        .await?
+        .into_iter()
+        .find(|t| t.step.as_str() == step && t.language.as_str() == language)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("template", &id))
+}
+
+/// `PUT /templates/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TemplateIn {
+    subject: String,
+    text: String,
+    html: Option<String>,
+}
+
+pub(crate) async fn put_template(
+    State(st): State<ApiState>,
+    p: Principal,
+    Key(id): Key,
+    JsonBody(body): JsonBody<TemplateIn>,
+) -> Result<Json<TemplateView>, ApiError> {
+    let (step, language) = template_id(&id)?;
+    let slug = p.org.organisation.slug.as_str();
+    let text = TemplateText { subject: body.subject, text: body.text, html: body.html };
+    Ok(Json(st.app.put_template(Some(slug), step, language, text, &p.actor()).await?))
+}
+
+/// `DELETE /templates/{id}`: back to the built-in text.
+pub(crate) async fn reset_template(
+    State(st): State<ApiState>,
+    p: Principal,
+    Key(id): Key,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let (step, language) = template_id(&id)?;
+    let slug = p.org.organisation.slug.as_str();
+    st.app.reset_template(Some(slug), step, language, &p.actor()).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// `GET /templates/{id}/preview?debtor_kind=`.
+pub(crate) async fn preview_template(
+    State(st): State<ApiState>,
+    p: Principal,
+    Key(id): Key,
+    mut q: Params,
+) -> Result<Json<TemplatePreview>, ApiError> {
+    let kind = match q.text("debtor_kind").as_deref() {
+        None | Some("business") => DebtorKind::Business,
+        Some("consumer") => DebtorKind::Consumer,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                Some("debtor_kind"),
+                format!("'{other}' is not business or consumer"),
+            ));
+        }
+    };
+    q.finish()?;
+    let (step, language) = template_id(&id)?;
+    let slug = p.org.organisation.slug.as_str();
+    Ok(Json(st.app.preview_template(Some(slug), step, language, kind).await?))
 }

@@ -145,6 +145,11 @@ fn table() -> Table {
         .add(Method::GET, "/api/v1/outbox", Token, dunning::outbox)
         .add(Method::GET, "/api/v1/tasks", Token, dunning::tasks)
         .add(Method::POST, "/api/v1/tasks/{id}/done", Token, dunning::task_done)
+        .add(Method::GET, "/api/v1/templates", Token, dunning::templates)
+        .add(Method::GET, "/api/v1/templates/{id}", Token, dunning::template)
+        .add(Method::PUT, "/api/v1/templates/{id}", Token, dunning::put_template)
+        .add(Method::DELETE, "/api/v1/templates/{id}", Token, dunning::reset_template)
+        .add(Method::GET, "/api/v1/templates/{id}/preview", Token, dunning::preview_template)
 }
 
 /// See [`crate::routes`].

@@ -583,6 +583,24 @@ fn dunning_paths() -> Value {
             "Open ones unless `all=true`.",
             vec![query("all", "`true`: done ones too.", json!({ "type": "string", "enum": ["true"] })), query("owner", "Only this owner's.", json!({ "type": "string" })), param("limit"), param("cursor")], None,
             vec![("200", ok("One page.", list_of("Task"))), ("400", err("BadRequest"))], false) },
+        "/api/v1/templates": { "get": op("listTemplates", "dunning", "Message templates",
+            "Every dunning step in nl, fr, en and de: the text in force, `edited` when it is the organisation's own.", vec![], None,
+            vec![("200", ok("All templates.", list_of("Template")))], false) },
+        "/api/v1/templates/{id}": {
+            "get": op("getTemplate", "dunning", "One template", "`id` is `STEP.LANGUAGE`, like `reminder.fr`.",
+                vec![param("id")], None, vec![("200", ok("The template.", r("Template"))), ("404", err("NotFound"))], false),
+            "put": op("putTemplate", "dunning", "Replace a template's text",
+                "Checked before it is saved: it compiles (a sandboxed Jinja dialect), renders with sample data for a business and a consumer, and keeps what the law requires in the Dutch 14-day letter and the Belgian first reminder (422 `validation_failed`, field `template`, with the line and reason otherwise).",
+                vec![param("id"), idem.clone()], Some(json_body("TemplateEdit")),
+                vec![("200", ok("Saved.", r("Template"))), ("400", err("BadRequest")), ("404", err("NotFound")), ("422", err("Unprocessable"))], false),
+            "delete": op("resetTemplate", "dunning", "Back to the built-in text", "",
+                vec![param("id")], None, vec![("204", json!({ "description": "Reset." })), ("404", err("NotFound"))], false),
+        },
+        "/api/v1/templates/{id}/preview": { "get": op("previewTemplate", "dunning", "A template rendered with sample data",
+            "In the template's language, for a business (default) or consumer debtor.",
+            vec![param("id"), query("debtor_kind", "business or consumer.", json!({ "type": "string", "enum": ["business", "consumer"] }))], None,
+            vec![("200", ok("Subject, text and HTML.", json!({ "type": "object", "properties": { "subject": { "type": "string" }, "text": { "type": "string" }, "html": { "type": "string" } } }))),
+                 ("400", err("BadRequest")), ("404", err("NotFound")), ("422", err("Unprocessable"))], false) },
         "/api/v1/tasks/{id}/done": { "post": op("completeTask", "dunning", "Complete a task with its outcome",
             "`promised` needs `promised_on` and holds the items until then; `disputed` holds them until resolved.",
             vec![param("id"), idem], Some(json_body("TaskDone")),
@@ -632,6 +650,11 @@ fn dunning_schemas() -> Value {
         "TaskDone": { "type": "object", "required": ["outcome"], "additionalProperties": false, "properties": {
             "outcome": { "type": "string", "enum": ["reached", "promised", "disputed", "no_answer", "done"] },
             "promised_on": date("With `promised`."), "note": { "type": "string" } } },
+        "Template": { "type": "object", "required": ["step", "language", "edited", "subject", "text"], "properties": {
+            "step": { "type": "string" }, "language": { "type": "string", "enum": ["nl", "fr", "en", "de"] }, "edited": { "type": "boolean" },
+            "subject": { "type": "string" }, "text": { "type": "string" }, "html": { "type": ["string", "null"] } } },
+        "TemplateEdit": { "type": "object", "required": ["subject", "text"], "additionalProperties": false, "properties": {
+            "subject": { "type": "string" }, "text": { "type": "string" }, "html": { "type": ["string", "null"], "description": "Without it, the HTML is made from the text." } } },
         "Timeline": { "type": "object", "required": ["debtor", "entries"], "properties": {
             "debtor": { "type": "string" },
             "entries": { "type": "array", "items": { "type": "object", "required": ["type", "at"], "properties": {
