@@ -708,9 +708,11 @@ fn next_step<'p>(policy: &'p Policy, item: &ItemState, as_of: Date) -> Option<(u
 ///
 /// Per debtor: nothing while dunning is paused or within `min_gap_days` of the last contact;
 /// items that are disputed, promised, in a plan or paused are held; every other item whose next
-/// step is due moves exactly one step. With `one_message_per_debtor` the debtor gets one action,
-/// at the most advanced step among its due items, listing all of them; items under a
-/// per-invoice policy get their own action. A step whose items add up to less than its minimum
+/// step is due moves exactly one step — its own next step, never further: an invoice that
+/// became due yesterday gets its first reminder even when its siblings are at the demand. With
+/// `one_message_per_debtor` the debtor gets one action per step that is due, listing all its
+/// items at that step (the most advanced step first); otherwise one action per item. Items under
+/// a per-invoice policy get their own action. A step whose items add up to less than its minimum
 /// is skipped; a step the `gate` forbids is refused with the reason.
 pub fn plan(
     debtors: &[DebtorState],
@@ -776,8 +778,14 @@ pub fn plan(
         }
         for (policy_id, items) in groups {
             let Some(policy) = policies.get(policy_id) else { continue };
+            // Each item goes to its own next step, never further: one message per debtor and
+            // step (the most advanced first), or one per item.
             let batches: Vec<Vec<(usize, &ItemState)>> = if policy.one_message_per_debtor {
-                vec![items]
+                let mut by_step: BTreeMap<usize, Vec<(usize, &ItemState)>> = BTreeMap::new();
+                for (index, item) in items {
+                    by_step.entry(index).or_default().push((index, item));
+                }
+                by_step.into_values().rev().collect()
             } else {
                 items.into_iter().map(|i| vec![i]).collect()
             };
@@ -908,16 +916,35 @@ mod tests {
     }
 
     #[test]
-    fn one_message_per_debtor_lists_all_due_items_at_the_most_advanced_step() {
+    fn one_message_per_debtor_lists_its_items_per_step_and_no_item_skips_a_step() {
         let mut old = item("F1", date(2026, 1, 1), 100_00);
         old.last_step = Some(0);
         old.last_step_on = Some(date(2026, 1, 4));
+        let mut old2 = item("F3", date(2026, 1, 2), 30_00);
+        old2.last_step = Some(0);
+        old2.last_step_on = Some(date(2026, 1, 4));
         let new = item("F2", date(2026, 3, 1), 50_00);
-        let p = plan(&[debtor(vec![old, new])], &policies(), date(2026, 3, 10), &NoGate);
-        assert_eq!(p.actions.len(), 1);
+        // A simulation found the new invoice taken along at its siblings' second reminder,
+        // skipping its own first reminder: each item moves to its own next step only.
+        let p = plan(&[debtor(vec![old, new, old2])], &policies(), date(2026, 3, 10), &NoGate);
+        assert_eq!(p.actions.len(), 2, "{p:?}");
         assert_eq!(p.actions[0].step, "second_reminder");
-        assert_eq!(p.actions[0].invoices, vec!["F1", "F2"]);
-        assert_eq!(p.actions[0].open, eur(150_00));
+        assert_eq!(p.actions[0].invoices, vec!["F1", "F3"]);
+        assert_eq!(p.actions[0].open, eur(130_00));
+        assert_eq!(p.actions[1].step, "reminder");
+        assert_eq!(p.actions[1].invoices, vec!["F2"]);
+    }
+
+    #[test]
+    fn an_item_not_yet_due_is_never_taken_along_by_a_later_step() {
+        let mut old = item("F1", date(2026, 1, 1), 100_00);
+        old.last_step = Some(0);
+        old.last_step_on = Some(date(2026, 1, 4));
+        // Due in two days: not in the second reminder of its sibling.
+        let soon = item("F2", date(2026, 3, 12), 50_00);
+        let p = plan(&[debtor(vec![old, soon])], &policies(), date(2026, 3, 10), &NoGate);
+        assert_eq!(p.actions.len(), 1, "{p:?}");
+        assert_eq!(p.actions[0].invoices, vec!["F1"]);
     }
 
     #[test]
