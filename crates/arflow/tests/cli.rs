@@ -847,3 +847,46 @@ fn serve_runs_dunning_daily_by_itself_and_delivers_the_outbox() {
     let again = w.json(&["dunning", "run"], 0);
     assert_eq!(again["already_ran"], true, "{again}");
 }
+
+/// The dunning story on PostgreSQL: runs, messages with their PDF letters in the outbox, charges
+/// equal to what `charges` says, a second run of a date a no-op.
+#[test]
+fn postgres_dunning_runs_messages_and_charges_work_the_same() {
+    let w = World::postgres();
+    load_examples(&w);
+    w.ok(&["org", "update", "--iban", "NL91ABNA0417164300", "--bic", "ABNANL2A"], 0);
+    let first = w.json(&["dunning", "run", "--as-of", "2026-03-10"], 0);
+    assert_eq!(first["actions"].as_array().unwrap().len(), 7, "{first}");
+    w.json(&["dunning", "run", "--as-of", "2026-03-20"], 0);
+    let run = w.json(&["dunning", "run", "--as-of", "2026-03-30"], 0);
+    let demand = run["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["step"] == "demand")
+        .unwrap_or_else(|| panic!("no demand: {run}"));
+    let invoice = demand["invoices"][0].as_str().unwrap();
+    let charges = w.json(&["charges", "--invoice", invoice, "--as-of", "2026-03-30"], 0);
+    let interest: Vec<&Value> = demand["charges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["invoice"] == invoice && c["kind"] == "interest")
+        .collect();
+    let expected: Vec<&Value> =
+        charges["charges"].as_array().unwrap().iter().filter(|c| c["kind"] == "interest").collect();
+    assert_eq!(interest.len(), expected.len(), "{demand}\n{charges}");
+    for (a, b) in interest.iter().zip(&expected) {
+        assert_eq!(a["amount"], b["amount"]);
+    }
+    let outbox = w.json(&["outbox", "list", "--status", "planned", "--limit", "500"], 0);
+    let letter = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["action_id"] == demand["action_id"])
+        .unwrap_or_else(|| panic!("the demand's message is not in the outbox: {outbox}"));
+    assert!(letter["attachments"][0]["file_name"].as_str().unwrap().ends_with(".pdf"), "{letter}");
+    let again = w.json(&["dunning", "run", "--as-of", "2026-03-30"], 0);
+    assert_eq!(again["already_ran"], true);
+}
