@@ -10,6 +10,7 @@ use arflow_notify::email::{
     Attachment as MailAttachment, Mailbox, Mailer, MessageId, OutgoingEmail,
 };
 use arflow_store::{AuditEntry, MessageStatus, NewTask, Page, StoredMessage};
+use futures_util::StreamExt;
 use serde::Serialize;
 
 use crate::{App, AppError};
@@ -61,131 +62,170 @@ impl App {
             .collect();
         tx.rollback().await?;
         planned.reverse();
+        // As many at once as the mailer keeps connections: each message is claimed, sent and
+        // finished on its own, so their order does not matter.
+        let parallel = usize::try_from(mailer.config().connections_max.max(1)).unwrap_or(1);
+        let outcomes: Vec<Result<Outcome, AppError>> = futures_util::stream::iter(planned)
+            .map(|m| self.deliver_one(&org, mailer, m))
+            .buffer_unordered(parallel)
+            .collect()
+            .await;
         let mut report = DeliveryReport::default();
-        for m in planned {
-            // Claim it: only one deliverer gets `planned → sending`.
-            let mut tx = self.store.begin_write().await?;
-            let claimed = tx
-                .set_message_status(
+        for outcome in outcomes {
+            match outcome? {
+                Outcome::Skipped => {}
+                Outcome::Sent => report.sent += 1,
+                Outcome::Deferred(e) => {
+                    report.deferred += 1;
+                    report.errors.push(e);
+                }
+                Outcome::Failed(e) => {
+                    report.failed += 1;
+                    report.errors.push(e);
+                }
+            }
+        }
+        report.errors.sort_by_key(|e| e.message);
+        Ok(report)
+    }
+}
+
+/// What happened to one message.
+enum Outcome {
+    /// Someone else had claimed it.
+    Skipped,
+    Sent,
+    Deferred(DeliveryError),
+    Failed(DeliveryError),
+}
+
+impl App {
+    /// Claims, sends and finishes one planned message.
+    async fn deliver_one(
+        &self,
+        org: &arflow_store::StoredOrganisation,
+        mailer: &Mailer,
+        m: StoredMessage,
+    ) -> Result<Outcome, AppError> {
+        let outcome;
+        // Claim it: only one deliverer gets `planned → sending`.
+        let mut tx = self.store.begin_write().await?;
+        let claimed = tx
+            .set_message_status(
+                org.id,
+                m.id,
+                MessageStatus::Planned,
+                MessageStatus::Sending,
+                None,
+                self.now(),
+            )
+            .await?;
+        let attachments =
+            if claimed { tx.message_attachments(org.id, m.id).await? } else { Vec::new() };
+        tx.commit().await?;
+        if !claimed {
+            return Ok(Outcome::Skipped);
+        }
+        let result = match outgoing(mailer, &m, attachments) {
+            Ok(email) => mailer.send(&email).await,
+            Err(e) => Err(e),
+        };
+        let now = self.now();
+        let mut tx = self.store.begin_write().await?;
+        match result {
+            Ok(()) => {
+                tx.set_message_status(
                     org.id,
                     m.id,
-                    MessageStatus::Planned,
                     MessageStatus::Sending,
+                    MessageStatus::Sent,
                     None,
-                    self.now(),
+                    now,
                 )
                 .await?;
-            let attachments =
-                if claimed { tx.message_attachments(org.id, m.id).await? } else { Vec::new() };
-            tx.commit().await?;
-            if !claimed {
-                continue;
+                outcome = Outcome::Sent;
             }
-            let result = match outgoing(mailer, &m, attachments) {
-                Ok(email) => mailer.send(&email).await,
-                Err(e) => Err(e),
-            };
-            let now = self.now();
-            let mut tx = self.store.begin_write().await?;
-            match result {
-                Ok(()) => {
-                    tx.set_message_status(
-                        org.id,
-                        m.id,
-                        MessageStatus::Sending,
-                        MessageStatus::Sent,
-                        None,
-                        now,
-                    )
-                    .await?;
-                    report.sent += 1;
-                }
-                Err(e)
-                    if e.is_retryable()
-                        && !matches!(e, SendError::Transient { possibly_delivered: true, .. }) =>
-                {
-                    tx.set_message_status(
-                        org.id,
-                        m.id,
-                        MessageStatus::Sending,
-                        MessageStatus::Planned,
-                        Some(&e.to_string()),
-                        now,
-                    )
-                    .await?;
-                    report.deferred += 1;
-                    report.errors.push(DeliveryError {
-                        message: m.id,
-                        recipient: m.message.recipient.clone(),
-                        error: e.to_string(),
-                    });
-                }
-                Err(e) => {
-                    // Refused for good, or it may have arrived: a person decides.
-                    let to = if e.is_retryable() {
-                        MessageStatus::Uncertain
-                    } else {
-                        MessageStatus::Failed
-                    };
-                    tx.set_message_status(
-                        org.id,
-                        m.id,
-                        MessageStatus::Sending,
-                        to,
-                        Some(&e.to_string()),
-                        now,
-                    )
-                    .await?;
-                    let debtor = tx.get_debtor(org.id, m.message.debtor_id).await?;
-                    let task_id = tx.reserve_ids(org.id, "task", 1).await?;
-                    let title = if to == MessageStatus::Failed {
-                        format!(
-                            "E-mail to {} ({}) was refused: {e}. Correct the address and send the reminder again.",
-                            m.message.recipient, debtor.debtor.number
-                        )
-                    } else {
-                        format!(
-                            "E-mail to {} ({}) may or may not have arrived: {e}. Check and resend by hand if needed.",
-                            m.message.recipient, debtor.debtor.number
-                        )
-                    };
-                    tx.insert_task(
-                        org.id,
-                        task_id,
-                        &NewTask {
-                            debtor_id: m.message.debtor_id,
-                            action_id: Some(m.message.action_id),
-                            kind: "bounce".into(),
-                            title,
-                            owner: debtor.debtor.owner.clone(),
-                            due_on: self.today(&org.organisation),
-                        },
-                        now,
-                    )
-                    .await?;
-                    tx.insert_audit(
-                        org.id,
-                        &[AuditEntry {
-                            at: now,
-                            actor: "deliver".into(),
-                            action: "contact.bounced".into(),
-                            entity: "debtor".into(),
-                            entity_key: debtor.debtor.number.clone(),
-                            details: serde_json::json!({ "message": m.id, "recipient": m.message.recipient, "error": e }),
-                        }],
-                    )
-                    .await?;
-                    report.failed += 1;
-                    report.errors.push(DeliveryError {
-                        message: m.id,
-                        recipient: m.message.recipient.clone(),
-                        error: e.to_string(),
-                    });
-                }
+            Err(e)
+                if e.is_retryable()
+                    && !matches!(e, SendError::Transient { possibly_delivered: true, .. }) =>
+            {
+                tx.set_message_status(
+                    org.id,
+                    m.id,
+                    MessageStatus::Sending,
+                    MessageStatus::Planned,
+                    Some(&e.to_string()),
+                    now,
+                )
+                .await?;
+                outcome = Outcome::Deferred(DeliveryError {
+                    message: m.id,
+                    recipient: m.message.recipient.clone(),
+                    error: e.to_string(),
+                });
             }
-            tx.commit().await?;
+            Err(e) => {
+                // Refused for good, or it may have arrived: a person decides.
+                let to =
+                    if e.is_retryable() { MessageStatus::Uncertain } else { MessageStatus::Failed };
+                tx.set_message_status(
+                    org.id,
+                    m.id,
+                    MessageStatus::Sending,
+                    to,
+                    Some(&e.to_string()),
+                    now,
+                )
+                .await?;
+                let debtor = tx.get_debtor(org.id, m.message.debtor_id).await?;
+                let task_id = tx.reserve_ids(org.id, "task", 1).await?;
+                let title = if to == MessageStatus::Failed {
+                    format!(
+                        "E-mail to {} ({}) was refused: {e}. Correct the address and send the reminder again.",
+                        m.message.recipient, debtor.debtor.number
+                    )
+                } else {
+                    format!(
+                        "E-mail to {} ({}) may or may not have arrived: {e}. Check and resend by hand if needed.",
+                        m.message.recipient, debtor.debtor.number
+                    )
+                };
+                tx.insert_task(
+                    org.id,
+                    task_id,
+                    &NewTask {
+                        debtor_id: m.message.debtor_id,
+                        action_id: Some(m.message.action_id),
+                        kind: "bounce".into(),
+                        title,
+                        owner: debtor.debtor.owner.clone(),
+                        due_on: self.today(&org.organisation),
+                    },
+                    now,
+                )
+                .await?;
+                tx.insert_audit(
+                    org.id,
+                    &[AuditEntry {
+                        at: now,
+                        actor: "deliver".into(),
+                        action: "contact.bounced".into(),
+                        entity: "debtor".into(),
+                        entity_key: debtor.debtor.number.clone(),
+                        details: serde_json::json!({ "message": m.id, "recipient": m.message.recipient, "error": e }),
+                    }],
+                )
+                .await?;
+                outcome = Outcome::Failed(DeliveryError {
+                    message: m.id,
+                    recipient: m.message.recipient.clone(),
+                    error: e.to_string(),
+                });
+            }
         }
-        Ok(report)
+        tx.commit().await?;
+
+        Ok(outcome)
     }
 }
 
