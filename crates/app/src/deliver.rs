@@ -10,7 +10,6 @@ use arflow_notify::email::{
     Attachment as MailAttachment, Mailbox, Mailer, MessageId, OutgoingEmail,
 };
 use arflow_store::{AuditEntry, MessageStatus, NewTask, Page, StoredMessage};
-use futures_util::StreamExt;
 use serde::Serialize;
 
 use crate::{App, AppError};
@@ -65,11 +64,14 @@ impl App {
         // As many at once as the mailer keeps connections: each message is claimed, sent and
         // finished on its own, so their order does not matter.
         let parallel = usize::try_from(mailer.config().connections_max.max(1)).unwrap_or(1);
-        let outcomes: Vec<Result<Outcome, AppError>> = futures_util::stream::iter(planned)
-            .map(|m| self.deliver_one(&org, mailer, m))
-            .buffer_unordered(parallel)
-            .collect()
-            .await;
+        let mut outcomes = Vec::with_capacity(planned.len());
+        for chunk in planned.chunks(parallel) {
+            let mut sending = Vec::with_capacity(chunk.len());
+            for m in chunk {
+                sending.push(self.deliver_one(&org, mailer, m.clone()));
+            }
+            outcomes.extend(futures_util::future::join_all(sending).await);
+        }
         let mut report = DeliveryReport::default();
         for outcome in outcomes {
             match outcome? {

@@ -10,6 +10,7 @@
 //! person: never resent, never dropped.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use arflow_core::date::{Date, add_days};
 use arflow_core::dunning::{
@@ -305,13 +306,27 @@ impl App {
         let mut tx = self.store.read().await?;
         let own_templates = crate::templates::templates_of(&mut tx, org.id).await?;
         tx.rollback().await?;
-        let templates = own_templates.as_ref().unwrap_or_else(|| self.templates());
+        let templates = own_templates.map(Arc::new).unwrap_or_else(|| self.templates());
+        // Messages (PDF letters above all) are made ahead, on every core, while the actions
+        // are stored one by one in plan order.
+        let jobs: Vec<(&PlannedAction, &DunningDebtorRow)> = plan
+            .actions
+            .iter()
+            .filter_map(|a| by_number.get(a.debtor.as_str()).map(|row| (a, *row)))
+            .collect();
+        let ahead = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2) * 4;
         let mut reports = Vec::with_capacity(plan.actions.len());
-        for action in &plan.actions {
-            let Some(row) = by_number.get(action.debtor.as_str()) else { continue };
-            let mut report = report_action(action);
-            self.take_action(&org, row, action, as_of, actor, templates, &mut report).await?;
-            reports.push(report);
+        for chunk in jobs.chunks(ahead) {
+            let mut made = Vec::with_capacity(chunk.len());
+            for (action, row) in chunk {
+                made.push(self.prepare(&org, row, action, as_of, &templates));
+            }
+            let made = futures_util::future::join_all(made).await;
+            for ((action, row), p) in chunk.iter().zip(made) {
+                let mut report = report_action(action);
+                self.take_action(&org, row, action, as_of, actor, p?, &mut report).await?;
+                reports.push(report);
+            }
         }
 
         let mut tx = self.store.begin_write().await?;
@@ -355,7 +370,7 @@ impl App {
         action: &PlannedAction,
         as_of: Date,
         actor: &Actor,
-        templates: &arflow_notify::templates::Templates,
+        prepared: Prepared,
         report: &mut ActionReport,
     ) -> Result<(), AppError> {
         let now = self.now();
@@ -389,26 +404,15 @@ impl App {
             return Ok(());
         }
         report.action_id = Some(id);
-        let invoices = action_invoices(&mut tx, org, action).await?;
-        let charges = step_charges(&mut tx, self, org, row.kind, &invoices, action, as_of).await?;
+        let Prepared { invoices, charges, messages, problems } = prepared;
         if !charges.is_empty() {
             let first = tx.reserve_ids(org.id, "charge", charges.len() as u64).await?;
             tx.insert_charges(org.id, &stored_charges(first, id, &invoices, &charges, as_of), now)
                 .await?;
         }
         report.charges = charge_lines(&invoices, &charges);
-        let debtor = tx.get_debtor(org.id, row.debtor_id).await?;
-        let input = ComposeInput {
-            org,
-            debtor: &debtor,
-            invoices: &invoices,
-            charges: &charges,
-            action,
-            action_id: id,
-            as_of,
-        };
-        let (messages, problems) = compose(&input, templates, self.letters());
-        for m in messages {
+        for mut m in messages {
+            m.message.action_id = id;
             let message_id = tx.reserve_ids(org.id, "message", 1).await?;
             tx.insert_message(org.id, message_id, &m.message, m.status, now).await?;
             report.messages.push(MessageReport {
@@ -470,6 +474,55 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// What an action stores besides itself, made before its write transaction.
+pub(crate) struct Prepared {
+    invoices: Vec<arflow_store::StoredInvoice>,
+    charges: Vec<(usize, arflow_core::legal::Charge)>,
+    messages: Vec<crate::compose::Composed>,
+    problems: Vec<String>,
+}
+
+impl App {
+    /// Reads what an action needs, computes its charges and renders its messages (the PDF on a
+    /// blocking thread). Changes nothing.
+    async fn prepare(
+        &self,
+        org: &StoredOrganisation,
+        row: &DunningDebtorRow,
+        action: &PlannedAction,
+        as_of: Date,
+        templates: &Arc<arflow_notify::templates::Templates>,
+    ) -> Result<Prepared, AppError> {
+        let mut tx = self.store.read().await?;
+        let invoices = action_invoices(&mut tx, org, action).await?;
+        let charges = step_charges(&mut tx, self, org, row.kind, &invoices, action, as_of).await?;
+        let debtor = tx.get_debtor(org.id, row.debtor_id).await?;
+        tx.rollback().await?;
+        let (app, org, action, templates) =
+            (self.clone(), org.clone(), action.clone(), Arc::clone(templates));
+        let (invoices, charges, messages, problems) = tokio::task::spawn_blocking(move || {
+            let input = ComposeInput {
+                org: &org,
+                debtor: &debtor,
+                invoices: &invoices,
+                charges: &charges,
+                action: &action,
+                // Set when the action is stored.
+                action_id: 0,
+                as_of,
+            };
+            let (messages, problems) = compose(&input, &templates, app.letters());
+            (invoices, charges, messages, problems)
+        })
+        .await
+        .map_err(|e| AppError::Invalid {
+            field: None,
+            message: format!("rendering failed: {e}"),
+        })?;
+        Ok(Prepared { invoices, charges, messages, problems })
     }
 }
 

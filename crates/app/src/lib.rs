@@ -76,7 +76,7 @@ pub struct App {
     /// The PDF renderer, made on first use (loading the fonts takes a moment).
     letters: Arc<std::sync::OnceLock<arflow_notify::letter::Renderer>>,
     /// The built-in message templates, compiled on first use.
-    templates: Arc<std::sync::OnceLock<arflow_notify::templates::Templates>>,
+    templates: Arc<std::sync::OnceLock<Arc<arflow_notify::templates::Templates>>>,
 }
 
 impl App {
@@ -103,8 +103,10 @@ impl App {
     }
 
     /// The message templates. Organisations cannot edit them yet: the built-in texts.
-    pub fn templates(&self) -> &arflow_notify::templates::Templates {
-        self.templates.get_or_init(arflow_notify::templates::Templates::builtin)
+    pub fn templates(&self) -> Arc<arflow_notify::templates::Templates> {
+        Arc::clone(
+            self.templates.get_or_init(|| Arc::new(arflow_notify::templates::Templates::builtin())),
+        )
     }
 
     /// The same use cases with other rate tables (an override directory, a test's own).

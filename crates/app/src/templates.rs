@@ -197,7 +197,7 @@ impl App {
         let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
         let own = templates_of(&mut tx, org.id).await?;
         tx.rollback().await?;
-        let templates = own.as_ref().unwrap_or_else(|| self.templates());
+        let templates = own.map(std::sync::Arc::new).unwrap_or_else(|| self.templates());
         let country: OrgCountry = org.organisation.country;
         let mut ctx = RenderContext::sample(language, country, debtor_kind);
         if step == StepKey::BeConsumerFirstReminder {
