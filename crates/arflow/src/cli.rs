@@ -423,8 +423,8 @@ pub enum BenchCommand {
         /// The run date [default: 2026-11-01, the demo data's date].
         #[arg(long, value_parser = parse_date)]
         as_of: Option<jiff::civil::Date>,
-        /// Without --db: import 100k debtors and 1M invoices without payments instead of the
-        /// demo data, so that all 1M are open.
+        /// Instead of the demo data, import 100k debtors and 1M invoices without payments (all
+        /// open) into a fresh database, or into the --db given (which must then be empty).
         #[arg(long)]
         all_open: bool,
     },

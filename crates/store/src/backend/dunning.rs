@@ -102,6 +102,18 @@ fn decode_task(row: &DbRow) -> Result<StoredTask, StoreError> {
     })
 }
 
+/// A `dunning_items` row as [`Tx::dunning_candidates`] reads it (no row: all default).
+#[derive(Debug, Default)]
+struct ItemStateRow {
+    last_step: Option<usize>,
+    last_step_on: Option<Date>,
+    policy_override: Option<String>,
+    disputed: bool,
+    promised_until: Option<Date>,
+    in_payment_plan: bool,
+    paused_until: Option<Date>,
+}
+
 impl Tx {
     // ---------------------------------------------------------------- candidates
 
@@ -114,14 +126,44 @@ impl Tx {
         org: OrganisationId,
         cur: Currency,
     ) -> Result<Vec<DunningDebtorRow>, StoreError> {
+        // The dunning state of the open items that have one, read on its own: a LEFT JOIN on
+        // every open item added half the scan's time even with no state stored (issue 3's
+        // bench). CROSS JOIN keeps SQLite from driving this from the open items.
+        let states = sqlx::query(
+            "SELECT s.invoice_id, s.last_step, s.last_step_on, s.policy_override, s.disputed, \
+             s.promised_until, s.in_payment_plan, s.paused_until \
+             FROM dunning_items s CROSS JOIN invoices i WHERE s.organisation_id = $1 \
+             AND i.organisation_id = s.organisation_id AND i.id = s.invoice_id \
+             AND i.settled_on = '9999-12-31' AND i.kind = 'invoice' AND i.currency = $2",
+        )
+        .bind(org.0)
+        .bind(cur.code())
+        .fetch_all(self.conn())
+        .await?;
+        const S: &str = "dunning_items";
+        let mut state: HashMap<i64, ItemStateRow> = HashMap::with_capacity(states.len());
+        for r in &states {
+            state.insert(
+                r.try_get("invoice_id")?,
+                ItemStateRow {
+                    last_step: r
+                        .try_get::<Option<i64>, _>("last_step")?
+                        .and_then(|s| usize::try_from(s).ok()),
+                    last_step_on: opt_date(r, S, "last_step_on")?,
+                    policy_override: opt_text(r, "policy_override")?,
+                    disputed: r.try_get::<i64, _>("disputed")? != 0,
+                    promised_until: opt_date(r, S, "promised_until")?,
+                    in_payment_plan: r.try_get::<i64, _>("in_payment_plan")? != 0,
+                    paused_until: opt_date(r, S, "paused_until")?,
+                },
+            );
+        }
+        drop(states);
         let rows = sqlx::query(
             "SELECT i.id, i.number, i.debtor_id, i.issue_date, i.due_date, i.amount_minor, \
-             i.open_minor, s.last_step, s.last_step_on, s.policy_override, \
-             COALESCE(s.disputed, 0) AS disputed, s.promised_until, \
-             COALESCE(s.in_payment_plan, 0) AS in_payment_plan, s.paused_until \
-             FROM invoices i LEFT JOIN dunning_items s ON s.organisation_id = i.organisation_id \
-             AND s.invoice_id = i.id WHERE i.organisation_id = $1 AND i.settled_on = '9999-12-31' \
-             AND i.kind = 'invoice' AND i.currency = $2 ORDER BY i.debtor_id, i.due_date, i.id",
+             i.open_minor FROM invoices i WHERE i.organisation_id = $1 \
+             AND i.settled_on = '9999-12-31' AND i.kind = 'invoice' AND i.currency = $2 \
+             ORDER BY i.debtor_id, i.due_date, i.id",
         )
         .bind(org.0)
         .bind(cur.code())
@@ -131,22 +173,22 @@ impl Tx {
         let mut by_debtor: Vec<(i64, Vec<DunningItemRow>)> = Vec::new();
         for r in &rows {
             let debtor: i64 = r.try_get("debtor_id")?;
+            let id: i64 = r.try_get("id")?;
+            let s = state.remove(&id).unwrap_or_default();
             let item = DunningItemRow {
-                invoice_id: InvoiceId(r.try_get("id")?),
+                invoice_id: InvoiceId(id),
                 number: r.try_get("number")?,
                 issue_date: date(r, T, "issue_date")?,
                 due_date: date(r, T, "due_date")?,
                 amount: Money::from_minor(r.try_get("amount_minor")?, cur),
                 open: Money::from_minor(r.try_get("open_minor")?, cur),
-                last_step: r
-                    .try_get::<Option<i64>, _>("last_step")?
-                    .and_then(|s| usize::try_from(s).ok()),
-                last_step_on: opt_date(r, "dunning_items", "last_step_on")?,
-                policy_override: opt_text(r, "policy_override")?,
-                disputed: r.try_get::<i64, _>("disputed")? != 0,
-                promised_until: opt_date(r, "dunning_items", "promised_until")?,
-                in_payment_plan: r.try_get::<i64, _>("in_payment_plan")? != 0,
-                paused_until: opt_date(r, "dunning_items", "paused_until")?,
+                last_step: s.last_step,
+                last_step_on: s.last_step_on,
+                policy_override: s.policy_override,
+                disputed: s.disputed,
+                promised_until: s.promised_until,
+                in_payment_plan: s.in_payment_plan,
+                paused_until: s.paused_until,
                 fourteen_day_letter_sent: None,
                 first_reminder_sent: None,
             };
@@ -155,6 +197,7 @@ impl Tx {
                 _ => by_debtor.push((debtor, vec![item])),
             }
         }
+        drop(rows);
         // When the notices the law counts from went out, per invoice number (the first one).
         let notices = sqlx::query(
             "SELECT template, run_date, invoices FROM dunning_actions WHERE organisation_id = $1 \
@@ -187,14 +230,22 @@ impl Tx {
         let ids: Vec<i64> = by_debtor.iter().map(|(d, _)| *d).collect();
         let mut debtors: HashMap<i64, DunningDebtorRow> = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(BATCH_ROWS_MAX) {
+            // The ids are ascending. The redundant range on the joined tables keeps PostgreSQL
+            // from hashing all of the organisation's segments for every chunk (16 ms → 2 ms).
+            let (first, last) = (chunk.first().copied(), chunk.last().copied());
             let mut qb = QueryBuilder::<DB>::new(
                 "SELECT d.id, d.number, d.name, d.kind, d.country, d.language, d.owner, \
                  d.pause_reason, d.pause_until, c.last_contact_on, g.segment FROM debtors d \
                  LEFT JOIN dunning_debtors c ON c.organisation_id = d.organisation_id \
-                 AND c.debtor_id = d.id LEFT JOIN debtor_segments g \
-                 ON g.organisation_id = d.organisation_id AND g.debtor_id = d.id \
-                 WHERE d.organisation_id = ",
+                 AND c.debtor_id = d.id AND c.debtor_id BETWEEN ",
             );
+            qb.push_bind(first).push(" AND ").push_bind(last);
+            qb.push(
+                " LEFT JOIN debtor_segments g ON g.organisation_id = d.organisation_id \
+                 AND g.debtor_id = d.id AND g.debtor_id BETWEEN ",
+            );
+            qb.push_bind(first).push(" AND ").push_bind(last);
+            qb.push(" WHERE d.organisation_id = ");
             qb.push_bind(org.0);
             push_in(&mut qb, "d.id", chunk.iter().copied());
             qb.push(" ORDER BY d.id, g.position");
