@@ -13,7 +13,8 @@ use arflow_core::legal::{
 use arflow_core::money::Money;
 use arflow_core::party::{DebtorKind, OrgCountry};
 use arflow_store::{
-    ActionStatus, AllocationsOf, Page, StoreTx, StoredCharge, StoredInvoice, StoredOrganisation,
+    ActionStatus, AllocationsOf, Page, StoreTx, StoredAction, StoredCharge, StoredInvoice,
+    StoredOrganisation,
 };
 use serde::Serialize;
 
@@ -87,6 +88,7 @@ pub(crate) async fn claim_of(
     invoice: &StoredInvoice,
     debtor_kind: DebtorKind,
     as_of: Date,
+    debtor_actions: Option<&[StoredAction]>,
 ) -> Result<(Claim, Notices), AppError> {
     let allocations = tx.list_allocations(org.id, AllocationsOf::Item(invoice.id)).await?;
     let payments: Vec<(Date, Money)> = allocations
@@ -105,8 +107,15 @@ pub(crate) async fn claim_of(
         terms: default_terms(),
     };
     let mut notices = Notices::default();
-    let actions =
-        tx.list_actions(org.id, None, Some(invoice.debtor_id), Page::first(10_000)).await?;
+    let fetched;
+    let actions = match debtor_actions {
+        Some(a) => a,
+        None => {
+            fetched =
+                tx.list_actions(org.id, None, Some(invoice.debtor_id), Page::first(10_000)).await?;
+            &fetched[..]
+        }
+    };
     for a in actions.iter().rev() {
         if a.run_date > as_of
             || a.status == ActionStatus::Rejected
@@ -171,7 +180,8 @@ impl App {
             return Err(AppError::invalid("invoice", format!("{number} is a credit note")));
         }
         let debtor = tx.get_debtor(org.id, invoice.debtor_id).await?;
-        let (claim, notices) = claim_of(&mut tx, &org, &invoice, debtor.debtor.kind, as_of).await?;
+        let (claim, notices) =
+            claim_of(&mut tx, &org, &invoice, debtor.debtor.kind, as_of, None).await?;
         tx.rollback().await?;
         let due = legal::charges_due(&claim, &notices, as_of, &self.rates)
             .map_err(|e| legal_error(number, e))?;
@@ -206,9 +216,20 @@ pub(crate) async fn step_charges(
     let wants_interest = wants(|c| matches!(c, ChargeRule::Interest));
     let wants_costs = wants(|c| matches!(c, ChargeRule::CollectionCosts));
     let mut out: Vec<(usize, Charge)> = Vec::new();
+    if !wants_interest && !wants_costs && action.charges.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut dues: Vec<ChargesDue> = Vec::with_capacity(invoices.len());
+    // The debtor's letters so far, read once for all its items.
+    let debtor_actions = match invoices.first() {
+        Some(first) => {
+            tx.list_actions(org.id, None, Some(first.debtor_id), Page::first(10_000)).await?
+        }
+        None => Vec::new(),
+    };
     for inv in invoices {
-        let (claim, notices) = claim_of(tx, org, inv, debtor_kind, as_of).await?;
+        let (claim, notices) =
+            claim_of(tx, org, inv, debtor_kind, as_of, Some(&debtor_actions)).await?;
         let due = legal::charges_due(&claim, &notices, as_of, &app.rates)
             .map_err(|e| legal_error(&inv.invoice.number, e))?;
         dues.push(due);
