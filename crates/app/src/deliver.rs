@@ -32,8 +32,8 @@ pub struct DeliveryError {
     pub error: String,
 }
 
-/// Most messages one delivery pass takes.
-pub const DELIVERY_BATCH_MAX: u32 = 100_000;
+/// Messages read from the outbox at a time.
+const DELIVERY_PAGE: u32 = 1000;
 
 impl App {
     /// Sends the planned e-mails of the outbox (oldest first, at most `limit`).
@@ -47,35 +47,76 @@ impl App {
         limit: u32,
     ) -> Result<DeliveryReport, AppError> {
         let org = self.resolve_organisation(org_slug).await?;
-        let mut tx = self.store.read().await?;
-        let mut planned: Vec<StoredMessage> = tx
-            .list_messages(
-                org.id,
-                Some(MessageStatus::Planned),
-                None,
-                Page::first(limit.min(DELIVERY_BATCH_MAX)),
-            )
-            .await?
-            .into_iter()
-            .filter(|m| m.message.channel == "email")
-            .collect();
-        tx.rollback().await?;
-        planned.reverse();
-        // As many at once as the mailer keeps connections: each message is claimed, sent and
-        // finished on its own, so their order does not matter.
         let parallel = usize::try_from(mailer.config().connections_max.max(1)).unwrap_or(1);
-        let mut outcomes = Vec::with_capacity(planned.len());
-        for chunk in planned.chunks(parallel) {
-            let mut sending = Vec::with_capacity(chunk.len());
-            for m in chunk {
-                sending.push(self.deliver_one(&org, mailer, m.clone()));
+        let mut outcomes = Vec::new();
+        let mut left = limit;
+        // A message deferred in this pass waits for the next one.
+        let mut attempted = std::collections::HashSet::new();
+        while left > 0 {
+            let mut tx = self.store.read().await?;
+            let page = Page::first(left.min(DELIVERY_PAGE));
+            let mut planned: Vec<StoredMessage> = tx
+                .list_messages(org.id, Some(MessageStatus::Planned), None, page)
+                .await?
+                .into_iter()
+                .filter(|m| m.message.channel == "email" && !attempted.contains(&m.id))
+                .collect();
+            tx.rollback().await?;
+            attempted.extend(planned.iter().map(|m| m.id));
+            if planned.is_empty() {
+                break;
             }
-            outcomes.extend(futures_util::future::join_all(sending).await);
+            left = left.saturating_sub(u32::try_from(planned.len()).unwrap_or(u32::MAX));
+            planned.reverse();
+            for chunk in planned.chunks(parallel) {
+                // Claim the chunk in one transaction: only one deliverer gets `planned → sending`,
+                // and the claim is committed before anything is handed over.
+                let mut tx = self.store.begin_write().await?;
+                let mut claimed = Vec::with_capacity(chunk.len());
+                for m in chunk {
+                    if tx
+                        .set_message_status(
+                            org.id,
+                            m.id,
+                            MessageStatus::Planned,
+                            MessageStatus::Sending,
+                            None,
+                            self.now(),
+                        )
+                        .await?
+                    {
+                        let attachments = tx.message_attachments(org.id, m.id).await?;
+                        claimed.push((m, attachments));
+                    }
+                }
+                tx.commit().await?;
+                // Send them at once, one per connection the mailer keeps. A crash now leaves
+                // at most this chunk `sending` (then `uncertain`).
+                let mut results = Vec::with_capacity(claimed.len());
+                for group in claimed.chunks(parallel) {
+                    let mut sending = Vec::with_capacity(group.len());
+                    for (m, attachments) in group {
+                        sending.push(async move {
+                            match outgoing(mailer, m, attachments.clone()) {
+                                Ok(email) => mailer.send(&email).await,
+                                Err(e) => Err(e),
+                            }
+                        });
+                    }
+                    results.extend(futures_util::future::join_all(sending).await);
+                }
+                // Record every answer in one transaction.
+                let now = self.now();
+                let mut tx = self.store.begin_write().await?;
+                for ((m, _), result) in claimed.iter().zip(results) {
+                    outcomes.push(self.finish_one(&mut tx, &org, m, result, now).await);
+                }
+                tx.commit().await?;
+            }
         }
         let mut report = DeliveryReport::default();
         for outcome in outcomes {
             match outcome? {
-                Outcome::Skipped => {}
                 Outcome::Sent => report.sent += 1,
                 Outcome::Deferred(e) => {
                     report.deferred += 1;
@@ -94,46 +135,22 @@ impl App {
 
 /// What happened to one message.
 enum Outcome {
-    /// Someone else had claimed it.
-    Skipped,
     Sent,
     Deferred(DeliveryError),
     Failed(DeliveryError),
 }
 
 impl App {
-    /// Claims, sends and finishes one planned message.
-    async fn deliver_one(
+    /// Finishes one message after the server answered, in the caller's transaction.
+    async fn finish_one(
         &self,
+        tx: &mut arflow_store::StoreTx,
         org: &arflow_store::StoredOrganisation,
-        mailer: &Mailer,
-        m: StoredMessage,
+        m: &StoredMessage,
+        result: Result<(), SendError>,
+        now: i64,
     ) -> Result<Outcome, AppError> {
         let outcome;
-        // Claim it: only one deliverer gets `planned → sending`.
-        let mut tx = self.store.begin_write().await?;
-        let claimed = tx
-            .set_message_status(
-                org.id,
-                m.id,
-                MessageStatus::Planned,
-                MessageStatus::Sending,
-                None,
-                self.now(),
-            )
-            .await?;
-        let attachments =
-            if claimed { tx.message_attachments(org.id, m.id).await? } else { Vec::new() };
-        tx.commit().await?;
-        if !claimed {
-            return Ok(Outcome::Skipped);
-        }
-        let result = match outgoing(mailer, &m, attachments) {
-            Ok(email) => mailer.send(&email).await,
-            Err(e) => Err(e),
-        };
-        let now = self.now();
-        let mut tx = self.store.begin_write().await?;
         match result {
             Ok(()) => {
                 tx.set_message_status(
@@ -225,8 +242,6 @@ impl App {
                 });
             }
         }
-        tx.commit().await?;
-
         Ok(outcome)
     }
 }

@@ -322,11 +322,15 @@ impl App {
                 made.push(self.prepare(&org, row, action, as_of, &templates));
             }
             let made = futures_util::future::join_all(made).await;
+            // The chunk's actions in one transaction: each is all-or-nothing with its effects,
+            // and the chunk commits (and syncs to disk) once.
+            let mut tx = self.store.begin_write().await?;
             for ((action, row), p) in chunk.iter().zip(made) {
                 let mut report = report_action(action);
-                self.take_action(&org, row, action, as_of, actor, p?, &mut report).await?;
+                self.take_action(&mut tx, &org, row, action, as_of, actor, p?, &mut report).await?;
                 reports.push(report);
             }
+            tx.commit().await?;
         }
 
         let mut tx = self.store.begin_write().await?;
@@ -365,6 +369,7 @@ impl App {
     /// key exists (it was taken before: nothing happens again).
     async fn take_action(
         &self,
+        tx: &mut StoreTx,
         org: &StoredOrganisation,
         row: &DunningDebtorRow,
         action: &PlannedAction,
@@ -374,7 +379,6 @@ impl App {
         report: &mut ActionReport,
     ) -> Result<(), AppError> {
         let now = self.now();
-        let mut tx = self.store.begin_write().await?;
         let id = tx.reserve_ids(org.id, "action", 1).await?;
         let status =
             if action.approval { ActionStatus::AwaitingApproval } else { ActionStatus::Planned };
@@ -400,7 +404,6 @@ impl App {
             )
             .await?;
         if !stored {
-            tx.rollback().await?;
             return Ok(());
         }
         report.action_id = Some(id);
@@ -472,7 +475,6 @@ impl App {
             }],
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

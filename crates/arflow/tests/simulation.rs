@@ -623,8 +623,11 @@ fn a_simulation_with_kills_sends_nothing_twice_skips_nothing_and_charges_by_the_
             problem("mail twice", format!("a mail with outbox id {id} has no message"));
         }
     }
+    // The CLI's mailer keeps 8 SMTP connections and delivery claims (marks `sending`) one
+    // message per connection at a time: a kill leaves at most that many uncertain.
+    const CLAIMED_AT_ONCE: usize = 8;
     let uncertain = by_status.get("email:uncertain").copied().unwrap_or(0);
-    if uncertain > kills.0 {
+    if uncertain > kills.0 * CLAIMED_AT_ONCE {
         problem("uncertain", format!("{uncertain} uncertain e-mails from {} killed runs", kills.0));
     }
     // A message becomes uncertain only when the run delivering it was killed: on its action's day.
