@@ -679,6 +679,8 @@ fn mailer(a: &crate::cli::SmtpArgs) -> Result<Option<arflow_notify::email::Maile
         .ok_or_else(|| usage("--smtp-from (ARFLOW_SMTP_FROM) is needed to send e-mail".into()))?;
     let from = from.parse().map_err(|e| usage(format!("--smtp-from: '{from}': {e}")))?;
     let mut config = SmtpConfig::new(host, port, security, from);
+    // Enough connections to keep a local relay busy while the next messages are prepared.
+    config.connections_max = 8;
     config.username = a.smtp_user.clone();
     config.password = a.smtp_password.clone();
     Mailer::new(config).map(Some).map_err(|e| usage(format!("SMTP: {e}")))
