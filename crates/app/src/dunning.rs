@@ -18,8 +18,8 @@ use arflow_core::dunning::{
 };
 use arflow_core::id::{DebtorId, InvoiceId, OrganisationId};
 use arflow_store::{
-    ActionStatus, AuditEntry, DunningDebtorRow, NewAction, NewTask, RunClaim, StoreTx,
-    StoredOrganisation,
+    ActionStatus, AuditEntry, DunningDebtorRow, MessageStatus, NewAction, NewTask, RunClaim,
+    StoreTx, StoredOrganisation,
 };
 use serde::Serialize;
 
@@ -416,6 +416,10 @@ impl App {
         report.charges = charge_lines(&invoices, &charges);
         for mut m in messages {
             m.message.action_id = id;
+            // A step a person must approve keeps its messages held until then.
+            if action.approval && m.status == MessageStatus::Planned {
+                m.status = MessageStatus::Held;
+            }
             let message_id = tx.reserve_ids(org.id, "message", 1).await?;
             tx.insert_message(org.id, message_id, &m.message, m.status, now).await?;
             report.messages.push(MessageReport {
@@ -604,7 +608,8 @@ async fn plan_for(
 }
 
 /// Outcomes a task can be completed with; the next run uses them.
-pub const TASK_OUTCOMES: &[&str] = &["reached", "promised", "disputed", "no_answer", "done"];
+pub const TASK_OUTCOMES: &[&str] =
+    &["reached", "promised", "disputed", "no_answer", "done", "approved", "rejected"];
 
 impl App {
     /// The outbox: messages, newest first, optionally of one status.
@@ -684,6 +689,43 @@ impl App {
             .ok_or_else(|| AppError::NotFound { entity: "task", key: id.to_string() })?;
         if !tx.complete_task(org.id, id, outcome, note, now).await? {
             return Err(AppError::NotFound { entity: "task", key: id.to_string() });
+        }
+        // An approval releases the action's held e-mails to the outbox; a refusal keeps them
+        // held and marks the action rejected.
+        if task.kind == "approval"
+            && let Some(action_id) = task.action_id
+        {
+            let approved = matches!(outcome, "approved" | "done");
+            let (from, to) = if approved {
+                (ActionStatus::AwaitingApproval, ActionStatus::Planned)
+            } else {
+                (ActionStatus::AwaitingApproval, ActionStatus::Rejected)
+            };
+            tx.set_action_status(org.id, action_id, from, to, now).await?;
+            if approved {
+                let held = tx
+                    .list_messages(
+                        org.id,
+                        Some(MessageStatus::Held),
+                        Some(task.debtor_id),
+                        arflow_store::Page::first(1000),
+                    )
+                    .await?;
+                for m in held
+                    .iter()
+                    .filter(|m| m.message.action_id == action_id && m.message.channel == "email")
+                {
+                    tx.set_message_status(
+                        org.id,
+                        m.id,
+                        MessageStatus::Held,
+                        MessageStatus::Planned,
+                        None,
+                        now,
+                    )
+                    .await?;
+                }
+            }
         }
         // The outcome changes what the next run does for the items of the task's action.
         if let (Some(action_id), true) =
