@@ -139,7 +139,7 @@ pub(crate) async fn claim_of(
         }
     }
     for c in tx.list_charges(org.id, invoice.id).await? {
-        if c.kind == "fee" && c.charged_on <= as_of {
+        if c.kind == ChargeKind::Fee.as_str() && c.charged_on <= as_of {
             let explanation: Explanation = serde_json::from_value(c.explanation.clone())
                 .map_err(|e| AppError::invalid("charges", format!("stored fee {}: {e}", c.id)))?;
             notices.fees_charged.push(Charge {
@@ -330,12 +330,7 @@ pub(crate) fn stored_charges(
             id,
             invoice_id: invoices[*i].id,
             action_id,
-            kind: match c.kind {
-                ChargeKind::Interest => "interest",
-                ChargeKind::CollectionCosts => "collection_costs",
-                ChargeKind::Fee => "fee",
-            }
-            .to_owned(),
+            kind: c.kind.as_str().to_owned(),
             amount: c.amount,
             explanation: serde_json::to_value(&c.explanation).unwrap_or_default(),
             charged_on: as_of,

@@ -774,10 +774,7 @@ async fn charges_cmd(
         for c in &report.charges {
             s.push_str(&format!(
                 "\n  {:<17} {:>10}  {} — {}",
-                serde_json::to_value(c.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                c.kind.as_str(),
                 c.amount,
                 c.explanation.article,
                 c.explanation.text

@@ -43,6 +43,17 @@ pub enum ChargeKind {
     Fee,
 }
 
+impl ChargeKind {
+    /// The stable text form, the same as in JSON (`interest`, `collection_costs`, `fee`).
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            ChargeKind::Interest => "interest",
+            ChargeKind::CollectionCosts => "collection_costs",
+            ChargeKind::Fee => "fee",
+        }
+    }
+}
+
 /// An amount that may be claimed, with its derivation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Charge {
@@ -506,5 +517,8 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(text, r#"["interest","collection_costs","fee"]"#);
+        for kind in [ChargeKind::Interest, ChargeKind::CollectionCosts, ChargeKind::Fee] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
     }
 }
