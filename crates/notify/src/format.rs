@@ -51,6 +51,15 @@ pub fn amount(minor: i64, currency: Currency, language: Language) -> String {
     }
 }
 
+/// An amount written for a reader of `language` without its currency, for columns whose header
+/// names the currency: `1.234,56` (nl, fr, de), `1,234.56` (en), `-12,50`.
+pub fn number_only(money: Money, language: Language) -> String {
+    let (group, decimal) = separators(language);
+    let digits = money.currency().minor_digits();
+    let number = number(money.minor().unsigned_abs(), digits, group, decimal);
+    if money.minor() < 0 { format!("-{number}") } else { number }
+}
+
 /// Thousands and decimal separators of a language.
 fn separators(language: Language) -> (char, char) {
     match language {
@@ -220,6 +229,15 @@ mod tests {
         assert_eq!(amount(123_456, usd, Language::En), "USD\u{a0}1,234.56");
         assert_eq!(amount(123_456, usd, Language::Nl), "USD\u{a0}1.234,56");
         assert_eq!(amount(1_234_567, jpy, Language::De), "1.234.567\u{a0}JPY");
+    }
+
+    #[test]
+    fn numbers_for_currency_columns_have_no_currency() {
+        let m = |minor| Money::from_minor(minor, Currency::EUR);
+        assert_eq!(number_only(m(1_234_56), Language::Nl), "1.234,56");
+        assert_eq!(number_only(m(-12_50), Language::Fr), "-12,50");
+        assert_eq!(number_only(m(1_234_56), Language::En), "1,234.56");
+        assert_eq!(number_only(Money::from_minor(-5, Currency::EUR), Language::De), "-0,05");
     }
 
     #[test]

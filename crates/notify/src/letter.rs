@@ -31,6 +31,8 @@ pub enum LetterError {
 /// cannot be built.
 pub fn letter(ctx: &RenderContext, rendered: &Rendered) -> Result<Letter, LetterError> {
     let view = ctx.view()?;
+    let total = ctx.total_due()?;
+    let plain = |m: arflow_core::money::Money| crate::format::number_only(m, ctx.language);
     let repeats = |p: &str| {
         view.items.iter().any(|i| p.contains(&i.number))
             || p.contains(&view.payment.iban)
@@ -69,7 +71,6 @@ pub fn letter(ctx: &RenderContext, rendered: &Rendered) -> Result<Letter, Letter
     let epc = if view.currency == Currency::EUR.code() {
         let reference = &ctx.payment.reference;
         let structured = matches!(reference.scheme, ReferenceScheme::Rf | ReferenceScheme::Ogm);
-        let total = ctx.total_due().map_err(|e| LetterError::Epc(e.to_string()))?;
         Some(
             epc_payload(&EpcRequest {
                 bic: ctx.payment.bic.as_ref().map(ToString::to_string),
@@ -119,31 +120,32 @@ pub fn letter(ctx: &RenderContext, rendered: &Rendered) -> Result<Letter, Letter
         items: view
             .items
             .iter()
-            .map(|i| LetterItem {
+            .zip(&ctx.items)
+            .map(|(i, item)| LetterItem {
                 number: i.number.clone(),
                 issue_date: i.issue_date.clone(),
                 due_date: i.due_date.clone(),
-                amount: bare(&i.amount),
-                open: bare(&i.open),
+                amount: plain(item.amount),
+                open: plain(item.open),
             })
             .collect(),
-        charges: view
+        charges: ctx
             .charges
             .iter()
             .map(|c| LetterCharge {
                 label: c.label.clone(),
-                amount: bare(&c.amount),
+                amount: plain(c.amount),
                 explanation: c.explanation.clone().unwrap_or_default(),
             })
             .collect(),
-        total_due: bare(&view.totals.total_due),
+        total_due: plain(total),
         currency: view.currency.clone(),
         payment: PaymentBlock {
             iban: view.payment.iban.clone(),
             bic: view.payment.bic.clone(),
             beneficiary,
             reference_display: view.payment.reference_display.clone(),
-            amount: bare(&view.payment.amount),
+            amount: plain(ctx.payment.amount.unwrap_or(total)),
             pay_by: view.payment.pay_by.clone(),
         },
         epc_payload: epc,
@@ -154,12 +156,6 @@ pub fn letter(ctx: &RenderContext, rendered: &Rendered) -> Result<Letter, Letter
             .collect::<Vec<_>>()
             .join(" · "),
     })
-}
-
-/// An amount as written for the reader, without the currency symbol: the letter prints the
-/// currency code in its column headers and before totals.
-fn bare(amount: &str) -> String {
-    amount.replace('€', "").trim().to_owned()
 }
 
 fn customer_label(ctx: &RenderContext) -> &'static str {
