@@ -11,3 +11,4 @@
 )]
 
 pub mod csv;
+pub mod statement;
