@@ -11,4 +11,5 @@
 )]
 
 pub mod csv;
+pub mod einvoice;
 pub mod statement;

@@ -5,6 +5,11 @@
 //! negative). Each statement says whether its opening balance plus its entries equals its closing
 //! balance ([`BalanceCheck`]); a mismatch is reported, not hidden, and not an error by itself.
 
+pub mod camt;
+pub mod coda;
+pub mod csv_mapped;
+pub mod mt940;
+
 use std::borrow::Cow;
 use std::fmt;
 

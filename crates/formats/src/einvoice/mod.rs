@@ -1,0 +1,1 @@
+//! E-invoices (being written)
