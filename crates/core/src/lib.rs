@@ -20,4 +20,5 @@ pub mod ledger;
 pub mod legal;
 pub mod money;
 pub mod party;
+pub mod reconcile;
 pub mod reference;

@@ -1,0 +1,998 @@
+//! Reconciliation: which open items an incoming bank credit pays, how sure we are, and why.
+//!
+//! Pure matching over a [`Book`] of open items and what is known of the debtors. The rules run in
+//! order of strength and the first that finds something decides the proposals:
+//!
+//! 1. **structured reference**: the payer quoted an invoice's payment reference (OGM, RF,
+//!    betalingskenmerk); the strongest signal, since its check digits rule out typing errors;
+//! 2. **invoice numbers**: invoice numbers written as whole tokens in the remittance text (never
+//!    a substring: invoice `1234` is not found in `12345` nor in `A-1234`);
+//! 3. **known IBAN**: the account paid from before for exactly one debtor, with an amount that
+//!    fits one item, the whole balance, or a bounded subset of the oldest items;
+//! 4. **name**: the payer's name is close to one debtor's, with an amount that fits; never
+//!    certain enough to allocate without a person.
+//!
+//! Every [`Proposal`] carries a confidence (0–100) and an explanation in plain words. The caller
+//! allocates automatically only from [`Settings::auto_threshold`] up; the rest waits for review.
+//! A difference up to [`Settings::tolerance_minor`] (bank costs deducted by the payer's bank) still
+//! counts as a fit; the difference stays open on the last item and the explanation says so.
+
+use std::collections::HashMap;
+
+use crate::date::Date;
+use crate::id::{DebtorId, InvoiceId};
+use crate::money::{Currency, Money, format_minor};
+
+/// Knobs of the matcher; an organisation may change them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Proposals at or above this confidence are allocated without a person.
+    pub auto_threshold: u8,
+    /// A payment this much below (or above) what it fits still fits, in minor units.
+    pub tolerance_minor: i64,
+    /// Subset search looks at this many of a debtor's oldest open items at most.
+    pub subset_items_max: usize,
+    /// Subset search combines at most this many items.
+    pub subset_len_max: usize,
+    /// Name similarity (0–100) below which a name is not considered at all.
+    pub name_similarity_min: u8,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            auto_threshold: 90,
+            tolerance_minor: 0,
+            subset_items_max: 16,
+            subset_len_max: 5,
+            name_similarity_min: 75,
+        }
+    }
+}
+
+/// An item that can receive money.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookItem {
+    pub id: InvoiceId,
+    pub debtor: DebtorId,
+    pub number: String,
+    /// Normalised payment reference, when the invoice has one.
+    pub reference: Option<String>,
+    pub open_minor: i64,
+    pub currency: Currency,
+    pub due_date: Date,
+}
+
+/// What is known of a debtor for matching.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookDebtor {
+    pub id: DebtorId,
+    pub name: String,
+    /// IBANs in electronic form.
+    pub ibans: Vec<String>,
+}
+
+/// Open items and debtors, indexed for the rules. Allocations made while matching a batch are
+/// applied with [`Book::apply`], so two payments never both settle the same open amount.
+#[derive(Debug, Clone, Default)]
+pub struct Book {
+    items: Vec<BookItem>,
+    by_reference: HashMap<String, Vec<usize>>,
+    by_number: HashMap<String, Vec<usize>>,
+    by_debtor: HashMap<DebtorId, Vec<usize>>,
+    by_iban: HashMap<String, Vec<DebtorId>>,
+    names: HashMap<DebtorId, NameKey>,
+    by_name_token: HashMap<String, Vec<DebtorId>>,
+    by_id: HashMap<InvoiceId, usize>,
+}
+
+/// Why an item was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    Reference,
+    InvoiceNumber,
+    Iban,
+    Name,
+}
+
+impl Rule {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Reference => "reference",
+            Rule::InvoiceNumber => "invoice_number",
+            Rule::Iban => "iban",
+            Rule::Name => "name",
+        }
+    }
+}
+
+/// One way to settle an incoming payment.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Proposal {
+    pub rule: Rule,
+    pub confidence: u8,
+    pub debtor: Option<DebtorId>,
+    /// Item and amount in minor units, oldest item first.
+    pub allocations: Vec<(InvoiceId, i64)>,
+    /// What is left of the payment after the allocations (over-payment), in minor units.
+    pub unapplied_minor: i64,
+    /// What stays open on the chosen items because the payment was short within the tolerance.
+    pub short_minor: i64,
+    pub explanation: String,
+}
+
+/// An incoming credit as the rules see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    /// Positive.
+    pub amount: Money,
+    /// A validated structured reference, normalised.
+    pub reference: Option<&'a str>,
+    pub remittance: &'a str,
+    pub counterparty_iban: Option<&'a str>,
+    pub counterparty_name: Option<&'a str>,
+}
+
+impl Book {
+    /// Indexes `items` (only positive open amounts are kept) and `debtors`.
+    #[must_use]
+    pub fn new(items: Vec<BookItem>, debtors: Vec<BookDebtor>) -> Book {
+        let mut book = Book::default();
+        let mut items: Vec<BookItem> = items.into_iter().filter(|i| i.open_minor > 0).collect();
+        items.sort_by_key(|i| (i.due_date, i.id));
+        for (index, item) in items.iter().enumerate() {
+            if let Some(r) = &item.reference {
+                book.by_reference.entry(r.clone()).or_default().push(index);
+            }
+            book.by_number.entry(number_key(&item.number)).or_default().push(index);
+            book.by_debtor.entry(item.debtor).or_default().push(index);
+            book.by_id.insert(item.id, index);
+        }
+        book.items = items;
+        for debtor in debtors {
+            for iban in &debtor.ibans {
+                let list = book.by_iban.entry(iban.clone()).or_default();
+                if !list.contains(&debtor.id) {
+                    list.push(debtor.id);
+                }
+            }
+            let key = NameKey::new(&debtor.name);
+            for token in &key.tokens {
+                if token.len() > 1 {
+                    book.by_name_token.entry(token.clone()).or_default().push(debtor.id);
+                }
+            }
+            book.names.insert(debtor.id, key);
+        }
+        book
+    }
+
+    /// Number of items with money still open.
+    #[must_use]
+    pub fn open_items(&self) -> usize {
+        self.items.iter().filter(|i| i.open_minor > 0).count()
+    }
+
+    /// Takes allocated money off the items, and remembers a learned IBAN.
+    pub fn apply(&mut self, proposal: &Proposal, iban: Option<&str>) {
+        for (id, amount) in &proposal.allocations {
+            if let Some(item) = self.by_id.get(id).and_then(|&i| self.items.get_mut(i)) {
+                item.open_minor -= amount;
+            }
+        }
+        if let (Some(debtor), Some(iban)) = (proposal.debtor, iban) {
+            let list = self.by_iban.entry(iban.to_owned()).or_default();
+            if !list.contains(&debtor) {
+                list.push(debtor);
+            }
+        }
+    }
+
+    fn item(&self, index: usize) -> Option<&BookItem> {
+        self.items.get(index).filter(|i| i.open_minor > 0)
+    }
+
+    /// The proposals for one incoming credit, best first (at most five). Empty when nothing
+    /// points anywhere.
+    #[must_use]
+    pub fn propose(&self, incoming: &Incoming<'_>, settings: &Settings) -> Vec<Proposal> {
+        if !incoming.amount.is_positive() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut notes = Vec::new();
+        if let Some(reference) = incoming.reference {
+            self.by_reference_rule(incoming, reference, settings, &mut out, &mut notes);
+        }
+        if out.is_empty() {
+            self.by_number_rule(incoming, settings, &mut out);
+        }
+        if out.is_empty() {
+            self.by_iban_rule(incoming, settings, &mut out);
+        }
+        if out.is_empty() {
+            self.by_name_rule(incoming, settings, &mut out);
+        }
+        if !notes.is_empty() {
+            for p in &mut out {
+                p.explanation = format!("{} {}", notes.join(" "), p.explanation);
+            }
+        }
+        out.sort_by_key(|p| std::cmp::Reverse(p.confidence));
+        out.truncate(5);
+        out
+    }
+
+    fn by_reference_rule(
+        &self,
+        incoming: &Incoming<'_>,
+        reference: &str,
+        settings: &Settings,
+        out: &mut Vec<Proposal>,
+        notes: &mut Vec<String>,
+    ) {
+        let found: Vec<usize> = self
+            .by_reference
+            .get(reference)
+            .map(|l| l.iter().copied().filter(|&i| self.item(i).is_some()).collect())
+            .unwrap_or_default();
+        let currency = incoming.amount.currency();
+        let found: Vec<usize> = found
+            .into_iter()
+            .filter(|&i| self.item(i).is_some_and(|it| it.currency == currency))
+            .collect();
+        let [index] = found.as_slice() else {
+            if found.is_empty() {
+                notes.push(format!(
+                    "The payment reference {reference} belongs to no open item (paid already, or not ours)."
+                ));
+            } else {
+                notes.push(format!(
+                    "The payment reference {reference} is on {} open items.",
+                    found.len()
+                ));
+            }
+            return;
+        };
+        let Some(item) = self.item(*index) else { return };
+        let amount = incoming.amount.minor();
+        let fit = fit_items(&[item], amount, settings.tolerance_minor);
+        let what = format!(
+            "The payment quotes the payment reference {reference} of invoice {} ({} open).",
+            item.number,
+            format_minor(item.open_minor, item.currency)
+        );
+        let (confidence, explanation) = match fit.kind {
+            FitKind::Exact => (100, format!("{what} The amount is exactly what is open.")),
+            FitKind::Short => (
+                98,
+                format!(
+                    "{what} The amount is {} short, within the tolerance for bank costs; that stays open.",
+                    format_minor(fit.short, currency)
+                ),
+            ),
+            FitKind::Partial => (
+                95,
+                format!(
+                    "{what} A partial payment; {} stays open.",
+                    format_minor(item.open_minor - amount, currency)
+                ),
+            ),
+            FitKind::Over => (
+                92,
+                format!(
+                    "{what} The payment is {} more than open; that is kept as unapplied credit.",
+                    format_minor(fit.unapplied, currency)
+                ),
+            ),
+        };
+        out.push(fit.into_proposal(Rule::Reference, confidence, Some(item.debtor), explanation));
+    }
+
+    fn by_number_rule(
+        &self,
+        incoming: &Incoming<'_>,
+        settings: &Settings,
+        out: &mut Vec<Proposal>,
+    ) {
+        let currency = incoming.amount.currency();
+        let mut found: Vec<usize> = Vec::new();
+        for token in tokens(incoming.remittance) {
+            if !token.bytes().any(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            if let Some(list) = self.by_number.get(&number_key(token)) {
+                for &i in list {
+                    if self.item(i).is_some_and(|it| it.currency == currency) && !found.contains(&i)
+                    {
+                        found.push(i);
+                    }
+                }
+            }
+            if found.len() > 50 {
+                break;
+            }
+        }
+        if found.is_empty() {
+            return;
+        }
+        found.sort_unstable();
+        let items: Vec<&BookItem> = found.iter().filter_map(|&i| self.item(i)).collect();
+        let numbers: Vec<&str> = items.iter().map(|i| i.number.as_str()).collect();
+        let debtors: Vec<DebtorId> = {
+            let mut d: Vec<DebtorId> = items.iter().map(|i| i.debtor).collect();
+            d.sort_unstable();
+            d.dedup();
+            d
+        };
+        let one_debtor = debtors.len() == 1;
+        let iban_agrees = incoming.counterparty_iban.is_some_and(|iban| {
+            self.by_iban.get(iban).is_some_and(|ds| ds.len() == 1 && debtors.first() == ds.first())
+        });
+        let amount = incoming.amount.minor();
+        let fit = fit_items(&items, amount, settings.tolerance_minor);
+        let what = if items.len() == 1 {
+            format!("The remittance text names invoice {}.", numbers.join(", "))
+        } else {
+            format!("The remittance text names invoices {}.", numbers.join(", "))
+        };
+        let total: i64 = items.iter().map(|i| i.open_minor).sum();
+        let (mut confidence, detail) = match fit.kind {
+            FitKind::Exact => (96, "The amount is exactly what is open on them.".to_owned()),
+            FitKind::Short => (
+                93,
+                format!(
+                    "The amount is {} short of what is open, within the tolerance for bank costs.",
+                    format_minor(fit.short, currency)
+                ),
+            ),
+            FitKind::Partial if items.len() == 1 => (
+                if iban_agrees { 91 } else { 85 },
+                format!(
+                    "A partial payment of {} open{}.",
+                    format_minor(total, currency),
+                    if iban_agrees { ", from an account known for this debtor" } else { "" }
+                ),
+            ),
+            FitKind::Partial => (
+                70,
+                format!(
+                    "The amount covers only part of the {} open on them; allocated oldest first.",
+                    format_minor(total, currency)
+                ),
+            ),
+            FitKind::Over => (
+                80,
+                format!(
+                    "The amount is {} more than open on them; the rest would be unapplied credit.",
+                    format_minor(fit.unapplied, currency)
+                ),
+            ),
+        };
+        if !one_debtor {
+            confidence = confidence.min(60);
+        }
+        let explanation = if one_debtor {
+            format!("{what} {detail}")
+        } else {
+            format!("{what} {detail} They belong to {} different debtors.", debtors.len())
+        };
+        out.push(fit.into_proposal(
+            Rule::InvoiceNumber,
+            confidence,
+            debtors.first().copied().filter(|_| one_debtor),
+            explanation,
+        ));
+    }
+
+    fn by_iban_rule(&self, incoming: &Incoming<'_>, settings: &Settings, out: &mut Vec<Proposal>) {
+        let Some(iban) = incoming.counterparty_iban else { return };
+        let Some(debtors) = self.by_iban.get(iban) else { return };
+        let shared = debtors.len() > 1;
+        for &debtor in debtors.iter().take(5) {
+            let why = if shared {
+                format!("The account {iban} is known for {} debtors.", debtors.len())
+            } else {
+                format!("The account {iban} is known for this debtor.")
+            };
+            self.amount_rule(
+                incoming,
+                settings,
+                debtor,
+                Rule::Iban,
+                &why,
+                if shared { 70 } else { 100 },
+                out,
+            );
+        }
+    }
+
+    fn by_name_rule(&self, incoming: &Incoming<'_>, settings: &Settings, out: &mut Vec<Proposal>) {
+        let Some(name) = incoming.counterparty_name else { return };
+        let key = NameKey::new(name);
+        let mut candidates: Vec<DebtorId> = Vec::new();
+        // The rarest informative token keeps the candidate list short.
+        let mut postings: Vec<&Vec<DebtorId>> =
+            key.tokens.iter().filter_map(|t| self.by_name_token.get(t)).collect();
+        postings.sort_by_key(|p| p.len());
+        for p in postings.iter().take(2) {
+            for &d in p.iter().take(200) {
+                if !candidates.contains(&d) {
+                    candidates.push(d);
+                }
+            }
+        }
+        let mut scored: Vec<(u8, DebtorId)> = candidates
+            .into_iter()
+            .filter_map(|d| self.names.get(&d).map(|k| (key.similarity(k), d)))
+            .filter(|(s, _)| *s >= settings.name_similarity_min)
+            .collect();
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (similarity, debtor) in scored.into_iter().take(3) {
+            let why = format!(
+                "The payer's name '{name}' is {similarity}% similar to this debtor's name."
+            );
+            // A name alone never allocates: cap below any sensible threshold.
+            self.amount_rule(incoming, settings, debtor, Rule::Name, &why, similarity.min(80), out);
+        }
+    }
+
+    /// Fits the amount to one debtor's open items: one item, the whole balance, a subset of the
+    /// oldest items, or failing that the oldest items in order (a partial payment).
+    fn amount_rule(
+        &self,
+        incoming: &Incoming<'_>,
+        settings: &Settings,
+        debtor: DebtorId,
+        rule: Rule,
+        why: &str,
+        cap: u8,
+        out: &mut Vec<Proposal>,
+    ) {
+        let currency = incoming.amount.currency();
+        let amount = incoming.amount.minor();
+        let tol = settings.tolerance_minor;
+        let items: Vec<&BookItem> = self
+            .by_debtor
+            .get(&debtor)
+            .map(|l| {
+                l.iter().filter_map(|&i| self.item(i)).filter(|i| i.currency == currency).collect()
+            })
+            .unwrap_or_default();
+        if items.is_empty() {
+            return;
+        }
+        let within = |sum: i64| sum >= amount && sum - amount <= tol;
+        // One item.
+        let singles: Vec<&BookItem> =
+            items.iter().copied().filter(|i| within(i.open_minor)).collect();
+        if let Some(first) = singles.first() {
+            let fit = fit_items(&[first], amount, tol);
+            let (confidence, extra) = if singles.len() == 1 {
+                (93, String::new())
+            } else {
+                (
+                    72,
+                    format!(
+                        " {} open items have this amount; the oldest is proposed.",
+                        singles.len()
+                    ),
+                )
+            };
+            out.push(fit.into_proposal(
+                rule,
+                confidence.min(cap),
+                Some(debtor),
+                format!("{why} The amount fits invoice {}.{extra}", first.number),
+            ));
+            return;
+        }
+        // The whole balance.
+        let total: i64 = items.iter().map(|i| i.open_minor).sum();
+        if within(total) {
+            let fit = fit_items(&items, amount, tol);
+            out.push(fit.into_proposal(
+                rule,
+                94.min(cap),
+                Some(debtor),
+                format!(
+                    "{why} The amount is the debtor's whole open balance ({} items).",
+                    items.len()
+                ),
+            ));
+            return;
+        }
+        // A subset of the oldest items.
+        let pool: Vec<&BookItem> = items.iter().copied().take(settings.subset_items_max).collect();
+        let subsets = subset_sums(&pool, amount, tol, settings.subset_len_max, 2);
+        if let Some(first) = subsets.first() {
+            let chosen: Vec<&BookItem> =
+                first.iter().filter_map(|&i| pool.get(i).copied()).collect();
+            let fit = fit_items(&chosen, amount, tol);
+            let numbers: Vec<&str> = chosen.iter().map(|i| i.number.as_str()).collect();
+            let (confidence, extra) =
+                if subsets.len() == 1 { (91, "") } else { (70, " Other combinations fit too.") };
+            out.push(fit.into_proposal(
+                rule,
+                confidence.min(cap),
+                Some(debtor),
+                format!("{why} The amount is the sum of invoices {}.{extra}", numbers.join(", ")),
+            ));
+            return;
+        }
+        // Nothing fits: oldest first, for a person to judge.
+        let fit = fit_items(&items, amount, tol);
+        let detail = if amount < total {
+            format!(
+                "The amount fits no combination of its {} open items; proposed oldest first as a partial payment.",
+                items.len()
+            )
+        } else {
+            format!(
+                "The amount is more than the {} open; the rest would be unapplied credit.",
+                format_minor(total, currency)
+            )
+        };
+        out.push(fit.into_proposal(rule, 55.min(cap), Some(debtor), format!("{why} {detail}")));
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FitKind {
+    Exact,
+    Short,
+    Partial,
+    Over,
+}
+
+#[derive(Debug)]
+struct Fit {
+    kind: FitKind,
+    allocations: Vec<(InvoiceId, i64)>,
+    unapplied: i64,
+    short: i64,
+}
+
+impl Fit {
+    fn into_proposal(
+        self,
+        rule: Rule,
+        confidence: u8,
+        debtor: Option<DebtorId>,
+        explanation: String,
+    ) -> Proposal {
+        Proposal {
+            rule,
+            confidence,
+            debtor,
+            allocations: self.allocations,
+            unapplied_minor: self.unapplied,
+            short_minor: self.short,
+            explanation,
+        }
+    }
+}
+
+/// Spreads `amount` over `items` oldest first (they come sorted by due date).
+fn fit_items(items: &[&BookItem], amount: i64, tolerance: i64) -> Fit {
+    let total: i64 = items.iter().map(|i| i.open_minor).sum();
+    let mut left = amount;
+    let mut allocations = Vec::with_capacity(items.len());
+    for item in items {
+        if left <= 0 {
+            break;
+        }
+        let take = left.min(item.open_minor);
+        allocations.push((item.id, take));
+        left -= take;
+    }
+    let kind = if amount == total {
+        FitKind::Exact
+    } else if amount < total && total - amount <= tolerance {
+        FitKind::Short
+    } else if amount < total {
+        FitKind::Partial
+    } else {
+        FitKind::Over
+    };
+    Fit {
+        kind,
+        allocations,
+        unapplied: left.max(0),
+        short: if kind == FitKind::Short { total - amount } else { 0 },
+    }
+}
+
+/// Subsets (as indexes into `items`, ascending) of at most `len_max` items whose open amounts sum
+/// to `amount` or up to `tolerance` more; stops after `want` subsets or a bounded amount of work.
+fn subset_sums(
+    items: &[&BookItem],
+    amount: i64,
+    tolerance: i64,
+    len_max: usize,
+    want: usize,
+) -> Vec<Vec<usize>> {
+    struct Search<'a> {
+        values: Vec<i64>,
+        suffix: Vec<i64>,
+        amount: i64,
+        tolerance: i64,
+        len_max: usize,
+        want: usize,
+        budget: u32,
+        found: Vec<Vec<usize>>,
+        _items: std::marker::PhantomData<&'a ()>,
+    }
+    impl Search<'_> {
+        fn go(&mut self, start: usize, sum: i64, chosen: &mut Vec<usize>) {
+            if self.found.len() >= self.want || self.budget == 0 {
+                return;
+            }
+            self.budget -= 1;
+            if sum >= self.amount && sum - self.amount <= self.tolerance && chosen.len() > 1 {
+                self.found.push(chosen.clone());
+                return;
+            }
+            if chosen.len() >= self.len_max || sum > self.amount + self.tolerance {
+                return;
+            }
+            // Everything still available cannot reach the amount.
+            if sum + self.suffix.get(start).copied().unwrap_or(0) < self.amount {
+                return;
+            }
+            for i in start..self.values.len() {
+                let Some(&v) = self.values.get(i) else { break };
+                chosen.push(i);
+                self.go(i + 1, sum + v, chosen);
+                chosen.pop();
+                if self.found.len() >= self.want || self.budget == 0 {
+                    return;
+                }
+            }
+        }
+    }
+    let values: Vec<i64> = items.iter().map(|i| i.open_minor).collect();
+    let mut suffix = vec![0; values.len() + 1];
+    for i in (0..values.len()).rev() {
+        let next = suffix.get(i + 1).copied().unwrap_or(0);
+        if let Some(s) = suffix.get_mut(i) {
+            *s = next + values.get(i).copied().unwrap_or(0);
+        }
+    }
+    let mut search = Search {
+        values,
+        suffix,
+        amount,
+        tolerance,
+        len_max,
+        want,
+        budget: 50_000,
+        found: Vec::new(),
+        _items: std::marker::PhantomData,
+    };
+    search.go(0, 0, &mut Vec::new());
+    search.found
+}
+
+/// Whole tokens of a remittance text: split on blanks and punctuation that never belongs to an
+/// invoice number (`-`, `/`, `.` and `_` do, inside a token), with leading `#` and trailing dots
+/// dropped.
+pub fn tokens(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| {
+        c.is_whitespace()
+            || matches!(c, ',' | ';' | ':' | '(' | ')' | '[' | ']' | '"' | '\'' | '+' | '*')
+    })
+    .map(|t| t.trim_start_matches('#').trim_end_matches(['.', '-', '/']))
+    .filter(|t| !t.is_empty() && t.len() <= 40)
+}
+
+/// The form invoice numbers are compared in: upper case.
+#[must_use]
+pub fn number_key(number: &str) -> String {
+    number.trim().to_ascii_uppercase()
+}
+
+/// A name reduced to what tells debtors apart: lower case, accents folded, punctuation and legal
+/// forms dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct NameKey {
+    tokens: Vec<String>,
+}
+
+const LEGAL_FORMS: &[&str] = &[
+    "bv",
+    "nv",
+    "vof",
+    "cv",
+    "bvba",
+    "srl",
+    "sa",
+    "sprl",
+    "scrl",
+    "cvba",
+    "commv",
+    "vzw",
+    "asbl",
+    "gmbh",
+    "ag",
+    "kg",
+    "ltd",
+    "limited",
+    "inc",
+    "llc",
+    "plc",
+    "sarl",
+    "sas",
+    "eenmanszaak",
+    "holding",
+    "en",
+    "et",
+    "and",
+    "de",
+    "het",
+    "the",
+    "van",
+    "der",
+    "den",
+    "le",
+    "la",
+    "les",
+];
+
+impl NameKey {
+    fn new(name: &str) -> NameKey {
+        let folded: String = name
+            .chars()
+            .map(|c| match c {
+                'á' | 'à' | 'â' | 'ä' | 'ã' | 'Á' | 'À' | 'Â' | 'Ä' => 'a',
+                'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => 'e',
+                'í' | 'ì' | 'î' | 'ï' | 'Í' | 'Ï' => 'i',
+                'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'Ó' | 'Ö' => 'o',
+                'ú' | 'ù' | 'û' | 'ü' | 'Ú' | 'Ü' => 'u',
+                'ç' | 'Ç' => 'c',
+                'ñ' => 'n',
+                '.' => ' ',
+                c if c.is_alphanumeric() => c.to_ascii_lowercase(),
+                _ => ' ',
+            })
+            .collect();
+        // "B.V." became "b v": glue single letters back together before dropping legal forms.
+        let mut tokens: Vec<String> = Vec::new();
+        let mut glued = String::new();
+        for t in folded.split_whitespace() {
+            if t.chars().count() == 1 {
+                glued.push_str(t);
+                continue;
+            }
+            if !glued.is_empty() {
+                tokens.push(std::mem::take(&mut glued));
+            }
+            tokens.push(t.to_owned());
+        }
+        if !glued.is_empty() {
+            tokens.push(glued);
+        }
+        let meaningful: Vec<String> =
+            tokens.iter().filter(|t| !LEGAL_FORMS.contains(&t.as_str())).cloned().collect();
+        NameKey { tokens: if meaningful.is_empty() { tokens } else { meaningful } }
+    }
+
+    /// Dice similarity over tokens, in percent; a token of one name that is the initial or a
+    /// prefix (3+ letters) of a token of the other counts half.
+    fn similarity(&self, other: &NameKey) -> u8 {
+        let total = self.tokens.len() + other.tokens.len();
+        if total == 0 {
+            return 0;
+        }
+        let mut used = vec![false; other.tokens.len()];
+        let mut score2: usize = 0; // in half points
+        for t in &self.tokens {
+            let exact = other
+                .tokens
+                .iter()
+                .enumerate()
+                .find(|(i, o)| !used.get(*i).copied().unwrap_or(true) && *o == t);
+            if let Some((i, _)) = exact {
+                if let Some(u) = used.get_mut(i) {
+                    *u = true;
+                }
+                score2 += 2;
+                continue;
+            }
+            let partial = other.tokens.iter().enumerate().find(|(i, o)| {
+                !used.get(*i).copied().unwrap_or(true)
+                    && ((t.len() >= 3 && o.starts_with(t.as_str()))
+                        || (o.len() >= 3 && t.starts_with(o.as_str()))
+                        || (t.len() == 1 && o.starts_with(t.as_str()))
+                        || (o.len() == 1 && t.starts_with(o.as_str())))
+            });
+            if let Some((i, _)) = partial {
+                if let Some(u) = used.get_mut(i) {
+                    *u = true;
+                }
+                score2 += 1;
+            }
+        }
+        // Dice: 2·common / total, with common counted in halves.
+        let percent = (score2 * 100) / total;
+        u8::try_from(percent.min(100)).unwrap_or(100)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::date::parse_iso_date;
+
+    fn eur() -> Currency {
+        Currency::parse("EUR").unwrap()
+    }
+
+    fn item(
+        id: i64,
+        debtor: i64,
+        number: &str,
+        reference: Option<&str>,
+        open: i64,
+        due: &str,
+    ) -> BookItem {
+        BookItem {
+            id: InvoiceId(id),
+            debtor: DebtorId(debtor),
+            number: number.into(),
+            reference: reference.map(Into::into),
+            open_minor: open,
+            currency: eur(),
+            due_date: parse_iso_date(due).unwrap(),
+        }
+    }
+
+    fn book() -> Book {
+        Book::new(
+            vec![
+                item(1, 10, "2026-001", Some("123456789002"), 100_00, "2026-01-10"),
+                item(2, 10, "2026-002", None, 250_00, "2026-02-10"),
+                item(3, 10, "2026-003", None, 75_50, "2026-03-10"),
+                item(4, 20, "1234", None, 99_99, "2026-01-15"),
+                item(5, 20, "1235", None, 40_00, "2026-01-20"),
+                item(6, 30, "12345", None, 500_00, "2026-02-01"),
+            ],
+            vec![
+                BookDebtor {
+                    id: DebtorId(10),
+                    name: "Bakkerij De Vries B.V.".into(),
+                    ibans: vec!["NL91ABNA0417164300".into()],
+                },
+                BookDebtor { id: DebtorId(20), name: "Jansen Installaties".into(), ibans: vec![] },
+                BookDebtor {
+                    id: DebtorId(30),
+                    name: "Peeters NV".into(),
+                    ibans: vec!["BE71096123456769".into()],
+                },
+            ],
+        )
+    }
+
+    fn incoming<'a>(
+        minor: i64,
+        reference: Option<&'a str>,
+        text: &'a str,
+        iban: Option<&'a str>,
+        name: Option<&'a str>,
+    ) -> Incoming<'a> {
+        Incoming {
+            amount: Money::from_minor(minor, eur()),
+            reference,
+            remittance: text,
+            counterparty_iban: iban,
+            counterparty_name: name,
+        }
+    }
+
+    #[test]
+    fn a_structured_reference_with_the_exact_amount_is_certain() {
+        let p = book()
+            .propose(&incoming(100_00, Some("123456789002"), "", None, None), &Settings::default());
+        let best = p.first().unwrap();
+        assert_eq!(best.rule, Rule::Reference);
+        assert_eq!(best.confidence, 100);
+        assert_eq!(best.allocations, vec![(InvoiceId(1), 100_00)]);
+    }
+
+    #[test]
+    fn partial_and_over_payments_on_a_reference_are_allocated_with_what_is_left() {
+        let b = book();
+        let p =
+            b.propose(&incoming(40_00, Some("123456789002"), "", None, None), &Settings::default());
+        assert_eq!(p.first().unwrap().allocations, vec![(InvoiceId(1), 40_00)]);
+        assert!(p.first().unwrap().confidence >= 90);
+        let p = b
+            .propose(&incoming(120_00, Some("123456789002"), "", None, None), &Settings::default());
+        assert_eq!(p.first().unwrap().unapplied_minor, 20_00);
+    }
+
+    #[test]
+    fn invoice_numbers_match_whole_tokens_only() {
+        let b = book();
+        // "12345" must not find invoice 1234, nor "A-1234".
+        let p = b.propose(
+            &incoming(99_99, None, "betaling 12345 en A-1234", None, None),
+            &Settings::default(),
+        );
+        assert!(
+            p.iter().all(|p| !p.allocations.iter().any(|(id, _)| *id == InvoiceId(4))),
+            "{p:?}"
+        );
+        let p = b.propose(
+            &incoming(139_99, None, "facturen 1234, 1235.", None, None),
+            &Settings::default(),
+        );
+        let best = p.first().unwrap();
+        assert_eq!(best.rule, Rule::InvoiceNumber);
+        assert_eq!(best.allocations, vec![(InvoiceId(4), 99_99), (InvoiceId(5), 40_00)]);
+        assert!(best.confidence >= 90);
+    }
+
+    #[test]
+    fn a_known_iban_with_a_subset_sum_is_allocated() {
+        let p = book().propose(
+            &incoming(175_50, None, "", Some("NL91ABNA0417164300"), None),
+            &Settings::default(),
+        );
+        let best = p.first().unwrap();
+        assert_eq!(best.rule, Rule::Iban);
+        assert_eq!(best.allocations, vec![(InvoiceId(1), 100_00), (InvoiceId(3), 75_50)]);
+        assert_eq!(best.confidence, 91);
+    }
+
+    #[test]
+    fn tolerance_accepts_bank_costs_and_leaves_them_open() {
+        let settings = Settings { tolerance_minor: 1_00, ..Settings::default() };
+        let p = book()
+            .propose(&incoming(249_25, None, "", Some("NL91ABNA0417164300"), None), &settings);
+        let best = p.first().unwrap();
+        assert_eq!(best.allocations, vec![(InvoiceId(2), 249_25)]);
+        assert_eq!(best.short_minor, 75);
+        let strict = book().propose(
+            &incoming(249_25, None, "", Some("NL91ABNA0417164300"), None),
+            &Settings::default(),
+        );
+        assert!(strict.first().unwrap().confidence < 90);
+    }
+
+    #[test]
+    fn a_name_alone_never_reaches_the_automatic_threshold() {
+        let p = book().propose(
+            &incoming(99_99, None, "", None, Some("JANSEN INSTALLATIES")),
+            &Settings::default(),
+        );
+        let best = p.first().unwrap();
+        assert_eq!(best.rule, Rule::Name);
+        assert_eq!(best.allocations, vec![(InvoiceId(4), 99_99)]);
+        assert!(best.confidence < 90);
+    }
+
+    #[test]
+    fn applying_an_allocation_removes_the_money_from_the_book() {
+        let mut b = book();
+        let p = b
+            .propose(&incoming(100_00, Some("123456789002"), "", None, None), &Settings::default());
+        b.apply(p.first().unwrap(), Some("NL00TEST"));
+        let again = b
+            .propose(&incoming(100_00, Some("123456789002"), "", None, None), &Settings::default());
+        assert!(again.iter().all(|p| p.rule != Rule::Reference));
+    }
+
+    #[test]
+    fn names_fold_legal_forms_and_initials() {
+        let a = NameKey::new("Bakkerij De Vries B.V.");
+        let b = NameKey::new("BAKKERIJ DE VRIES BV");
+        assert_eq!(a.similarity(&b), 100);
+        let c = NameKey::new("J. Jansen");
+        let d = NameKey::new("Jan Jansen");
+        assert!(c.similarity(&d) >= 75, "{}", c.similarity(&d));
+    }
+}
