@@ -175,6 +175,24 @@ macro_rules! delegate {
 }
 
 delegate! {
+    /// Stored bank entries with the given keys: key → (id, content fingerprint).
+    fn find_bank_entry_keys(&mut self, org: OrganisationId, keys: &[&str]) -> HashMap<String, (i64, String)>;
+    /// Inserts bank entries with the ids the caller reserved.
+    fn insert_bank_entries(&mut self, org: OrganisationId, rows: &[NewBankEntry], at: i64) -> ();
+    /// Bank entries by id, optionally of one status, one page.
+    fn list_bank_entries(&mut self, org: OrganisationId, status: Option<BankEntryStatus>, page: Page) -> Vec<StoredBankEntry>;
+    /// One bank entry.
+    fn get_bank_entry(&mut self, org: OrganisationId, id: i64) -> StoredBankEntry;
+    /// Moves an entry from `from` to `to`; false when it was no longer in `from`.
+    fn decide_bank_entry(&mut self, org: OrganisationId, id: i64, from: BankEntryStatus, to: BankEntryStatus, payment: Option<PaymentId>, decided_by: &str, at: i64) -> bool;
+    /// Every invoice with money open now.
+    fn open_book_items(&mut self, org: OrganisationId) -> Vec<BookItemRow>;
+    /// Every debtor's name and known IBANs.
+    fn debtor_match_facts(&mut self, org: OrganisationId) -> Vec<(DebtorId, String, Vec<String>)>;
+    /// The payment a debit most likely reverses, with its bank entry id.
+    fn find_reversed_payment(&mut self, org: OrganisationId, amount_minor: i64, counterparty_iban: Option<&str>, end_to_end_id: Option<&str>, since: Date) -> Option<(PaymentId, i64)>;
+    /// Marks a payment as reversed by a bank entry; false when it was already.
+    fn mark_payment_reversed(&mut self, org: OrganisationId, payment: PaymentId, by_entry: i64) -> bool;
     /// Inserts invoices with the balances the allocations inserted in the same transaction
     /// give them (bulk loads).
     fn insert_invoices_with_balances(&mut self, org: OrganisationId, rows: &[NewInvoice<'_>], balances: &[ItemBalance], at: i64) -> ();

@@ -27,6 +27,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_dunning.sql"),
         postgres: include_str!("../migrations/postgres/0002_dunning.sql"),
     },
+    Migration {
+        version: 3,
+        name: "reconciliation",
+        sqlite: include_str!("../migrations/sqlite/0003_reconciliation.sql"),
+        postgres: include_str!("../migrations/postgres/0003_reconciliation.sql"),
+    },
 ];
 
 /// A stable checksum of a migration's text (64-bit FNV-1a, hex).

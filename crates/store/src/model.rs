@@ -551,3 +551,123 @@ pub struct StoredTemplate {
     pub html_body: Option<String>,
     pub updated_by: String,
 }
+
+/// Where a bank entry stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BankEntryStatus {
+    /// Allocated (automatically or by a person), or recorded as a payment without items.
+    Matched,
+    /// Waiting for a person: the proposals were not certain enough.
+    Review,
+    /// Money in that nothing points to; a person may still allocate it.
+    Unmatched,
+    /// Money out that is not ours to match (supplier payments, fees).
+    Ignored,
+    /// A debit that reversed an earlier credit.
+    Reversal,
+    /// A person rejected the proposals; the money stays unapplied.
+    Rejected,
+}
+
+impl BankEntryStatus {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BankEntryStatus::Matched => "matched",
+            BankEntryStatus::Review => "review",
+            BankEntryStatus::Unmatched => "unmatched",
+            BankEntryStatus::Ignored => "ignored",
+            BankEntryStatus::Reversal => "reversal",
+            BankEntryStatus::Rejected => "rejected",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<BankEntryStatus> {
+        Some(match text {
+            "matched" => BankEntryStatus::Matched,
+            "review" => BankEntryStatus::Review,
+            "unmatched" => BankEntryStatus::Unmatched,
+            "ignored" => BankEntryStatus::Ignored,
+            "reversal" => BankEntryStatus::Reversal,
+            "rejected" => BankEntryStatus::Rejected,
+            _ => return None,
+        })
+    }
+}
+
+/// A bank entry to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBankEntry {
+    pub id: i64,
+    pub entry_key: String,
+    pub content_sha256: String,
+    pub account: String,
+    pub statement_id: Option<String>,
+    pub format: String,
+    pub booking_date: Date,
+    pub value_date: Option<Date>,
+    pub amount: Money,
+    pub counterparty_name: Option<String>,
+    pub counterparty_iban: Option<String>,
+    pub counterparty_bic: Option<String>,
+    pub reference_scheme: Option<String>,
+    pub reference: Option<String>,
+    pub remittance: String,
+    pub end_to_end_id: Option<String>,
+    pub bank_reference: Option<String>,
+    pub transaction_code: Option<String>,
+    pub reversal: bool,
+    pub return_reason: Option<String>,
+    pub status: BankEntryStatus,
+    pub payment_id: Option<PaymentId>,
+    pub reverses_payment_id: Option<PaymentId>,
+    pub proposals: Option<String>,
+    pub decided_by: Option<String>,
+}
+
+/// A stored bank entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredBankEntry {
+    pub id: i64,
+    pub entry_key: String,
+    pub content_sha256: String,
+    pub account: String,
+    pub statement_id: Option<String>,
+    pub format: String,
+    pub booking_date: Date,
+    pub value_date: Option<Date>,
+    pub amount: Money,
+    pub counterparty_name: Option<String>,
+    pub counterparty_iban: Option<String>,
+    pub counterparty_bic: Option<String>,
+    pub reference_scheme: Option<String>,
+    pub reference: Option<String>,
+    pub remittance: String,
+    pub end_to_end_id: Option<String>,
+    pub bank_reference: Option<String>,
+    pub transaction_code: Option<String>,
+    pub reversal: bool,
+    pub return_reason: Option<String>,
+    pub status: BankEntryStatus,
+    pub payment_id: Option<PaymentId>,
+    pub reverses_payment_id: Option<PaymentId>,
+    /// JSON list of proposals, best first.
+    pub proposals: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// An open invoice as the matcher needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookItemRow {
+    pub id: InvoiceId,
+    pub debtor_id: DebtorId,
+    pub number: String,
+    pub payment_reference: Option<String>,
+    pub open_minor: i64,
+    pub currency: Currency,
+    pub due_date: Date,
+}

@@ -183,6 +183,103 @@ async fn seed(store: &Store, org: OrganisationId) -> (Vec<DebtorId>, Vec<Invoice
 }
 
 conformance! {
+
+    bank_entries_are_stored_once_decided_once_and_feed_the_matcher => |store: Store| async move {
+        let o = new_org(&store, "bank").await;
+        let other = new_org(&store, "other").await;
+        let (debtors, invoices) = seed(&store, o).await;
+        let mut tx = store.begin_write().await.unwrap();
+        // The matcher's book: open invoices only (not the credit note), with debtor names/IBANs.
+        let book = tx.open_book_items(o).await.unwrap();
+        let mut numbers: Vec<&str> = book.iter().map(|b| b.number.as_str()).collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, ["F1", "F2", "F3"]);
+        assert!(book.iter().all(|b| b.open_minor > 0));
+        let facts = tx.debtor_match_facts(o).await.unwrap();
+        assert_eq!(facts.len(), 2);
+        assert_eq!(facts[0].2, vec!["NL91ABNA0417164300".to_owned()]);
+        assert!(tx.open_book_items(other).await.unwrap().is_empty());
+
+        let pid = PaymentId(tx.reserve_ids(o, "payment", 1).await.unwrap());
+        let p = Payment { source: PaymentSource::Bank, ..payment("NL91:ref-1", "2026-03-01", 100_00) };
+        tx.insert_payments(o, &[NewPayment { id: pid, payment: &p, debtor_id: Some(debtors[0]) }], 40).await.unwrap();
+        let entry = |id: i64, key: &str, minor: i64, status: BankEntryStatus, payment: Option<PaymentId>| NewBankEntry {
+            id,
+            entry_key: key.into(),
+            content_sha256: format!("sha-{key}"),
+            account: "NL02ABNA0123456789".into(),
+            statement_id: Some("S1".into()),
+            format: "camt053".into(),
+            booking_date: d("2026-03-01"),
+            value_date: Some(d("2026-03-01")),
+            amount: eur(minor),
+            counterparty_name: Some("Bakkerij".into()),
+            counterparty_iban: Some("NL91ABNA0417164300".into()),
+            counterparty_bic: None,
+            reference_scheme: None,
+            reference: None,
+            remittance: "F1".into(),
+            end_to_end_id: Some("E2E-1".into()),
+            bank_reference: Some(key.into()),
+            transaction_code: None,
+            reversal: false,
+            return_reason: None,
+            status,
+            payment_id: payment,
+            reverses_payment_id: None,
+            proposals: Some("[]".into()),
+            decided_by: None,
+        };
+        tx.insert_bank_entries(o, &[
+            entry(1, "k1", 100_00, BankEntryStatus::Review, Some(pid)),
+            entry(2, "k2", -12_00, BankEntryStatus::Ignored, None),
+        ], 50).await.unwrap();
+        // The same key again is a conflict (the caller checks keys first).
+        let err = tx.insert_bank_entries(o, &[entry(3, "k1", 1, BankEntryStatus::Unmatched, None)], 50).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+        tx.rollback().await.unwrap();
+
+        let mut tx = store.begin_write().await.unwrap();
+        let pid = PaymentId(tx.reserve_ids(o, "payment", 1).await.unwrap());
+        let p = Payment { source: PaymentSource::Bank, ..payment("NL91:ref-1", "2026-03-01", 100_00) };
+        tx.insert_payments(o, &[NewPayment { id: pid, payment: &p, debtor_id: Some(debtors[0]) }], 40).await.unwrap();
+        tx.insert_bank_entries(o, &[
+            entry(1, "k1", 100_00, BankEntryStatus::Review, Some(pid)),
+            entry(2, "k2", -12_00, BankEntryStatus::Ignored, None),
+        ], 50).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = store.begin_write().await.unwrap();
+        let keys = tx.find_bank_entry_keys(o, &["k1", "k2", "k9"]).await.unwrap();
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys["k1"], (1, "sha-k1".to_owned()));
+        assert!(tx.find_bank_entry_keys(other, &["k1"]).await.unwrap().is_empty());
+        let review = tx.list_bank_entries(o, Some(BankEntryStatus::Review), Page::first(10)).await.unwrap();
+        assert_eq!(review.len(), 1);
+        assert_eq!(review[0].amount, eur(100_00));
+        assert_eq!(review[0].end_to_end_id.as_deref(), Some("E2E-1"));
+        assert!(tx.list_bank_entries(other, None, Page::first(10)).await.unwrap().is_empty());
+        assert!(matches!(tx.get_bank_entry(other, 1).await, Err(StoreError::NotFound { .. })));
+        // A decision is taken once: the second finds the entry no longer in review.
+        assert!(tx.decide_bank_entry(o, 1, BankEntryStatus::Review, BankEntryStatus::Matched, None, "anna", 60).await.unwrap());
+        assert!(!tx.decide_bank_entry(o, 1, BankEntryStatus::Review, BankEntryStatus::Rejected, None, "bram", 61).await.unwrap());
+        assert!(!tx.decide_bank_entry(other, 2, BankEntryStatus::Ignored, BankEntryStatus::Matched, None, "x", 61).await.unwrap());
+        let e = tx.get_bank_entry(o, 1).await.unwrap();
+        assert_eq!((e.status, e.decided_by.as_deref(), e.payment_id), (BankEntryStatus::Matched, Some("anna"), Some(pid)));
+
+        // A return of that credit finds it by account or end-to-end id, once.
+        let found = tx.find_reversed_payment(o, 100_00, Some("NL91ABNA0417164300"), None, d("2026-01-01")).await.unwrap();
+        assert_eq!(found, Some((pid, 1)));
+        let by_e2e = tx.find_reversed_payment(o, 100_00, None, Some("E2E-1"), d("2026-01-01")).await.unwrap();
+        assert_eq!(by_e2e, Some((pid, 1)));
+        assert_eq!(tx.find_reversed_payment(o, 100_00, Some("NL91ABNA0417164300"), None, d("2026-04-01")).await.unwrap(), None);
+        assert_eq!(tx.find_reversed_payment(other, 100_00, Some("NL91ABNA0417164300"), None, d("2026-01-01")).await.unwrap(), None);
+        assert!(tx.mark_payment_reversed(o, pid, 7).await.unwrap());
+        assert!(!tx.mark_payment_reversed(o, pid, 8).await.unwrap());
+        assert_eq!(tx.find_reversed_payment(o, 100_00, Some("NL91ABNA0417164300"), None, d("2026-01-01")).await.unwrap(), None);
+        let _ = invoices;
+        tx.commit().await.unwrap();
+    };
     migrations_are_applied_once_and_rerunning_is_a_no_op => |store: Store| async move {
         assert_eq!(store.migrate(2).await.unwrap(), Vec::<i64>::new());
         store.ping().await.unwrap();

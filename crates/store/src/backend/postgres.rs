@@ -27,6 +27,7 @@ macro_rules! alloc_by_payment {
 
 include!("common.rs");
 include!("dunning.rs");
+include!("reconcile.rs");
 
 impl Tx {
     /// Refreshes the planner's statistics. Inside the transaction, so that rows it wrote and has
