@@ -426,6 +426,10 @@ pub fn detect(bytes: &[u8]) -> Option<StatementFormat> {
     let head = bytes.get(..bytes.len().min(4096)).unwrap_or(bytes);
     let start = head.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(head.len());
     let head = head.get(start..).unwrap_or_default();
+    // A zip of camt files, as banks deliver them (camt::parse reads the members).
+    if head.starts_with(b"PK\x03\x04") {
+        return Some(StatementFormat::Camt053);
+    }
     if head.starts_with(b"<") {
         let text = String::from_utf8_lossy(head);
         if text.contains("camt.05") || text.contains("BkToCstmr") {
@@ -464,4 +468,35 @@ fn ser_money<S: serde::Serializer>(money: &Money, s: S) -> Result<S::Ok, S::Erro
 #[must_use]
 pub fn money_decimal(money: Money) -> String {
     money.to_decimal().to_string()
+}
+
+/// Reads a statement file of any supported format, told from its content; CSV needs `mapping`.
+///
+/// # Errors
+/// [`StatementError`] with every problem found, or one saying the format is not recognised.
+pub fn parse_any(
+    bytes: &[u8],
+    mapping: Option<&csv_mapped::CsvMapping>,
+) -> Result<ParsedStatements, StatementError> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(StatementError::one(
+            Location::Byte(0),
+            None,
+            format!("the file has {} bytes; at most {MAX_FILE_BYTES} are accepted", bytes.len()),
+        ));
+    }
+    if let Some(mapping) = mapping {
+        return csv_mapped::parse(bytes, mapping);
+    }
+    match detect(bytes) {
+        Some(StatementFormat::Camt053) => camt::parse(bytes),
+        Some(StatementFormat::Mt940) => mt940::parse(bytes),
+        Some(StatementFormat::Coda) => coda::parse(bytes),
+        Some(StatementFormat::Csv) | None => Err(StatementError::one(
+            Location::Line(1),
+            None,
+            "this is not a statement format arflow recognises (camt.052/053/054, MT940/MT942, \
+             CODA 2); a CSV export needs a column mapping",
+        )),
+    }
 }
