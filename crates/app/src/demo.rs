@@ -27,6 +27,7 @@
 //!   once; a few duplicates and rounded-up amounts that leave unapplied money; about 2 % credit
 //!   notes (returns, corrections, settled disputes) allocated to the invoice they credit.
 
+pub mod bank;
 mod data;
 mod ledger;
 mod parties;

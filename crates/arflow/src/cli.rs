@@ -57,8 +57,16 @@ pub enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Import debtors, invoices (credit notes included) or payments from a CSV file.
+    /// Import debtors, invoices (credit notes included) or payments from a CSV file; bank
+    /// statements (camt.05x, MT940/MT942, CODA, mapped CSV) and e-invoices (UBL, CII, Factur-X).
     Import(ImportArgs),
+    /// Read a bank statement or an e-invoice and print what arflow reads in it, without touching
+    /// a database.
+    #[command(subcommand)]
+    Parse(ParseCommand),
+    /// Bank entries waiting for a person: review, accept (also split), reject.
+    #[command(subcommand)]
+    Match(MatchCommand),
     /// Export debtors, invoices or payments to a CSV file that imports back unchanged.
     Export(ExportArgs),
     /// Reports: ageing, DSO, payment behaviour.
@@ -187,16 +195,77 @@ pub enum Kind {
     Debtors,
     Invoices,
     Payments,
+    /// Bank statements: camt.052/053/054, MT940/MT942, CODA 2, or CSV with --mapping/--bank.
+    Statement,
+    /// E-invoices: UBL 2.1 Invoice/CreditNote (Peppol BIS 3), UN/CEFACT CII, Factur-X/ZUGFeRD PDF.
+    Invoice,
 }
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     #[arg(value_enum)]
     pub kind: Kind,
-    pub file: PathBuf,
+    /// The file(s); CSV kinds take one.
+    #[arg(required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
     /// Overwrite stored debtors and invoices whose row in the file differs.
     #[arg(long)]
     pub update: bool,
+    #[command(flatten)]
+    pub statement: StatementArgs,
+}
+
+/// How statements are read and matched.
+#[derive(Debug, Args, Clone)]
+pub struct StatementArgs {
+    /// A CSV statement's column mapping (a JSON or TOML file; see docs/formats.md).
+    #[arg(long, conflicts_with = "bank")]
+    pub mapping: Option<PathBuf>,
+    /// A built-in CSV mapping by bank name (see docs/formats.md).
+    #[arg(long)]
+    pub bank: Option<String>,
+    /// A payment this much short of what it fits still fits (bank costs), e.g. 0.50.
+    #[arg(long, default_value = "0")]
+    pub tolerance: String,
+    /// Confidence (0-100) from which a match is allocated without a person.
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub auto_threshold: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ParseCommand {
+    /// A bank statement: camt.052/053/054, MT940/MT942, CODA 2, or CSV with --mapping/--bank.
+    Statement {
+        file: PathBuf,
+        #[command(flatten)]
+        statement: StatementArgs,
+    },
+    /// An e-invoice: UBL 2.1 Invoice/CreditNote, UN/CEFACT CII, Factur-X/ZUGFeRD PDF.
+    Invoice { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MatchCommand {
+    /// Entries waiting for review, with the suggested matches and why.
+    Review {
+        /// Also list money nothing pointed to.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Accept a suggestion (the best by default), or allocate by hand with --split.
+    Accept {
+        entry: i64,
+        /// Which suggestion (1 = the best).
+        #[arg(long)]
+        choice: Option<usize>,
+        /// Invoice and amount pairs, e.g. --split F2026-001=100.00 --split F2026-007=25.50.
+        #[arg(long, value_name = "INVOICE=AMOUNT")]
+        split: Vec<String>,
+    },
+    /// Reject the suggestions: the money stays unapplied.
+    Reject { entry: i64 },
 }
 
 #[derive(Debug, Args)]

@@ -131,6 +131,16 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Failure> {
             Ok(exit::OK)
         }
         Command::Import(args) => import(&ctx, args).await,
+        Command::Parse(ParseCommand::Statement { file, statement }) => {
+            crate::inbound::parse_statement(&file, &statement, ctx.json)
+        }
+        Command::Parse(ParseCommand::Invoice { file }) => {
+            crate::inbound::parse_invoice(&file, ctx.json)
+        }
+        Command::Match(command) => {
+            let app = ctx.app().await?;
+            crate::inbound::match_command(&app, ctx.org(), command, ctx.json).await
+        }
         Command::Export(args) => export(&ctx, args).await,
         Command::Report(r) => report(&ctx, r).await,
         Command::Reference(r) => reference_cmd(&ctx, r).await,
@@ -302,8 +312,34 @@ fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
 
 async fn import(ctx: &Ctx, args: ImportArgs) -> Result<u8, Failure> {
     let app = ctx.app().await?;
-    let bytes = read_file(&args.file)?;
-    let file = args.file.display().to_string();
+    match args.kind {
+        Kind::Statement => {
+            return crate::inbound::import_statements(
+                &app,
+                ctx.org(),
+                &args.files,
+                &args.statement,
+                ctx.json,
+            )
+            .await;
+        }
+        Kind::Invoice => {
+            return crate::inbound::import_invoices(
+                &app,
+                ctx.org(),
+                &args.files,
+                args.update,
+                ctx.json,
+            )
+            .await;
+        }
+        Kind::Debtors | Kind::Invoices | Kind::Payments => {}
+    }
+    let [path] = args.files.as_slice() else {
+        return Err(Failure::new(exit::USAGE, "a CSV import takes one file"));
+    };
+    let bytes = read_file(path)?;
+    let file = path.display().to_string();
     let opts = ImportOptions { update: args.update };
     let actor = Actor::cli();
     if args.update && args.kind == Kind::Payments {
@@ -318,6 +354,9 @@ async fn import(ctx: &Ctx, args: ImportArgs) -> Result<u8, Failure> {
         Kind::Debtors => app.import_debtors_csv(ctx.org(), &file, &bytes, opts, &actor).await?,
         Kind::Invoices => app.import_invoices_csv(ctx.org(), &file, &bytes, opts, &actor).await?,
         Kind::Payments => app.import_payments_csv(ctx.org(), &file, &bytes, &actor).await?,
+        Kind::Statement | Kind::Invoice => {
+            return Err(Failure::new(exit::USAGE, "statements and e-invoices are not CSV files"));
+        }
     };
     progress.show(1, 1);
     progress.done();
@@ -374,6 +413,12 @@ async fn export(ctx: &Ctx, args: ExportArgs) -> Result<u8, Failure> {
         Kind::Debtors => app.export_debtors(ctx.org(), &mut buffer).await?,
         Kind::Invoices => app.export_invoices(ctx.org(), &mut buffer).await?,
         Kind::Payments => app.export_payments(ctx.org(), &mut buffer).await?,
+        Kind::Statement | Kind::Invoice => {
+            return Err(Failure::new(
+                exit::USAGE,
+                "statements and e-invoices are imported, not exported: export payments or invoices",
+            ));
+        }
     };
     if to_stdout {
         std::io::stdout().lock().write_all(&buffer)?;

@@ -7,6 +7,7 @@ mod bench;
 pub mod cli;
 mod commands;
 mod config;
+mod inbound;
 mod scheduler;
 
 use std::process::ExitCode;

@@ -277,6 +277,12 @@ conformance! {
         assert!(tx.mark_payment_reversed(o, pid, 7).await.unwrap());
         assert!(!tx.mark_payment_reversed(o, pid, 8).await.unwrap());
         assert_eq!(tx.find_reversed_payment(o, 100_00, Some("NL91ABNA0417164300"), None, d("2026-01-01")).await.unwrap(), None);
+        // An e-invoice's buyer is found by VAT number, enterprise number or exact name.
+        let by_vat = tx.find_debtors_by_identity(o, Some("NL004495445B01"), None, "x").await.unwrap();
+        assert_eq!(by_vat, debtors.clone());
+        let by_name = tx.find_debtors_by_identity(o, Some("BE0999999999"), None, "garage PEETERS").await.unwrap();
+        assert_eq!(by_name, vec![debtors[1]]);
+        assert!(tx.find_debtors_by_identity(other, Some("NL004495445B01"), None, "Garage Peeters").await.unwrap().is_empty());
         let _ = invoices;
         tx.commit().await.unwrap();
     };

@@ -327,4 +327,40 @@ impl Tx {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+
+    /// Debtors with this VAT or enterprise number (either may be absent), else with exactly this
+    /// name (case-insensitive): how an e-invoice's buyer is recognised.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn find_debtors_by_identity(
+        &mut self,
+        org: OrganisationId,
+        vat_number: Option<&str>,
+        enterprise_number: Option<&str>,
+        name: &str,
+    ) -> Result<Vec<DebtorId>, StoreError> {
+        if vat_number.is_some() || enterprise_number.is_some() {
+            let rows = sqlx::query(
+                "SELECT id FROM debtors WHERE organisation_id = $1 \
+                 AND (vat_number = $2 OR enterprise_number = $3) ORDER BY id",
+            )
+            .bind(org.0)
+            .bind(vat_number.map(str::to_owned))
+            .bind(enterprise_number.map(str::to_owned))
+            .fetch_all(self.conn())
+            .await?;
+            if !rows.is_empty() {
+                return rows.iter().map(|r| Ok(DebtorId(r.try_get("id")?))).collect();
+            }
+        }
+        let rows = sqlx::query(
+            "SELECT id FROM debtors WHERE organisation_id = $1 AND LOWER(name) = LOWER($2) ORDER BY id",
+        )
+        .bind(org.0)
+        .bind(name.trim().to_owned())
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(|r| Ok(DebtorId(r.try_get("id")?))).collect()
+    }
 }

@@ -12,6 +12,7 @@ mod dunning;
 mod error;
 mod extract;
 mod idempotency;
+mod inbound;
 mod invoices;
 mod layers;
 mod misc;
@@ -36,6 +37,9 @@ pub(crate) const JSON_BODY_BYTES_MAX: usize = 1 << 20;
 /// Largest PDF upload, in bytes (the use case itself accepts at most 20 MiB of PDF; the margin
 /// lets it answer with a clear message instead of a bare 413).
 pub(crate) const PDF_BODY_BYTES_MAX: usize = 25 << 20;
+
+/// Largest statement or e-invoice upload, in bytes (a month of a busy account in camt.053).
+pub(crate) const UPLOAD_BODY_BYTES_MAX: usize = 64 << 20;
 
 /// Longest time one request may take before it is answered with 503 `timeout`.
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -108,6 +112,10 @@ fn table() -> Table {
     use Access::{Public, Token};
     let pdf_put =
         on(MethodFilter::PUT, invoices::put_pdf).layer(DefaultBodyLimit::max(PDF_BODY_BYTES_MAX));
+    let statement_post = on(MethodFilter::POST, inbound::upload_statement)
+        .layer(DefaultBodyLimit::max(UPLOAD_BODY_BYTES_MAX));
+    let einvoice_post = on(MethodFilter::POST, inbound::upload_einvoice)
+        .layer(DefaultBodyLimit::max(UPLOAD_BODY_BYTES_MAX));
     Table::new()
         .add(Method::GET, "/healthz", Public, misc::healthz)
         .add(Method::GET, "/api/v1/openapi.json", Public, misc::openapi_json)
@@ -138,6 +146,11 @@ fn table() -> Table {
         .add(Method::GET, "/api/v1/reports/dso", Token, misc::dso)
         .add(Method::GET, "/api/v1/reports/behaviour", Token, misc::behaviour)
         .add(Method::GET, "/api/v1/invoices/{number}/charges", Token, dunning::charges)
+        .add_route(Method::POST, "/api/v1/statements", Token, statement_post)
+        .add_route(Method::POST, "/api/v1/e-invoices", Token, einvoice_post)
+        .add(Method::GET, "/api/v1/matches", Token, inbound::review)
+        .add(Method::POST, "/api/v1/matches/{id}/accept", Token, inbound::accept)
+        .add(Method::POST, "/api/v1/matches/{id}/reject", Token, inbound::reject)
         .add(Method::GET, "/api/v1/debtors/{number}/timeline", Token, dunning::timeline)
         .add(Method::GET, "/api/v1/dunning/preview", Token, dunning::preview)
         .add(Method::POST, "/api/v1/dunning/runs", Token, dunning::run)

@@ -537,6 +537,17 @@ pub fn openapi() -> Value {
     if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), dunning_paths()) {
         paths.extend(more);
     }
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), inbound_paths()) {
+        paths.extend(more);
+    }
+    if let (Some(schemas), Value::Object(more)) =
+        (doc["components"]["schemas"].as_object_mut(), inbound_schemas())
+    {
+        schemas.extend(more);
+    }
+    if let Some(tags) = doc["tags"].as_array_mut() {
+        tags.push(json!({ "name": "inbound" }));
+    }
     if let (Some(schemas), Value::Object(more)) =
         (doc["components"]["schemas"].as_object_mut(), dunning_schemas())
     {
@@ -708,5 +719,78 @@ fn document() -> Value {
             },
             "schemas": schemas(),
         }
+    })
+}
+
+fn raw_body(description: &str) -> Value {
+    json!({ "required": true, "description": description, "content": {
+        "application/octet-stream": { "schema": { "type": "string", "format": "binary" } },
+        "application/xml": { "schema": { "type": "string" } },
+        "text/plain": { "schema": { "type": "string" } },
+        "application/pdf": { "schema": { "type": "string", "format": "binary" } } } })
+}
+
+/// Inbound: statements, e-invoices, the reconciliation review queue.
+fn inbound_paths() -> Value {
+    let file = query(
+        "file",
+        "The file name, for messages and the audit log.",
+        json!({ "type": "string" }),
+    );
+    json!({
+        "/api/v1/statements": { "post": op("importStatement", "inbound", "Import a bank statement",
+            "The body is the file: camt.052/053/054, MT940/MT942 or CODA 2, told from its content; a CSV export with a built-in `bank` mapping. Every entry is stored once (account + bank reference, or a fingerprint): importing again, or an overlapping statement, creates nothing twice (`already_imported`, `conflicts_with_stored`). Credits are matched to open items (structured reference, invoice numbers, known IBAN, name) and allocated when the confidence reaches `auto_threshold`; the rest waits in `/matches`. A return reverses what it returns. A file with any problem is rejected whole (422 `input_rejected`, every problem with its line or byte offset).",
+            vec![file.clone(), query("bank", "A built-in CSV mapping.", json!({ "type": "string" })),
+                 query("tolerance", "A payment this much short still fits (bank costs), e.g. 0.50.", json!({ "type": "string" })),
+                 query("auto_threshold", "1-100, default 90.", json!({ "type": "integer", "minimum": 1, "maximum": 100 }))],
+            Some(raw_body("The statement file.")),
+            vec![("200", ok("What the import did.", r("StatementImport"))), ("400", err("BadRequest")), ("413", err("BadRequest")), ("422", err("Unprocessable"))], false) },
+        "/api/v1/e-invoices": { "post": op("importEInvoice", "inbound", "Import an e-invoice",
+            "The body is a UBL 2.1 Invoice or CreditNote (Peppol BIS 3), a UN/CEFACT CII invoice, or a Factur-X/ZUGFeRD PDF. The buyer becomes a debtor (found by VAT or enterprise number, then by name) and the invoice is created; the same invoice again changes nothing, a different one with the same number is a conflict unless `update=true`. The PDF is kept.",
+            vec![file, query("update", "`true`: overwrite a stored invoice that differs.", json!({ "type": "string", "enum": ["true"] }))],
+            Some(raw_body("The e-invoice.")),
+            vec![("200", ok("What the import did.", r("InvoiceImport"))), ("400", err("BadRequest")), ("409", err("Conflict")), ("422", err("Unprocessable"))], false) },
+        "/api/v1/matches": { "get": op("listMatches", "inbound", "Bank entries waiting for a person",
+            "Entries whose best suggestion was below the threshold (and with `all=true` money nothing pointed to), each with its suggestions, confidence and explanation.",
+            vec![query("all", "`true`: unmatched money too.", json!({ "type": "string", "enum": ["true"] })), param("limit"), param("cursor")], None,
+            vec![("200", ok("One page.", list_of("ReviewItem"))), ("400", err("BadRequest"))], false) },
+        "/api/v1/matches/{id}/accept": { "post": op("acceptMatch", "inbound", "Accept a suggestion or allocate by hand",
+            "`choice` (1 = best, the default) takes a suggestion; `split` allocates to the named invoices. The payer's IBAN is learned for the debtor. Taken once: a second decision is 422.",
+            vec![param("id")], Some(json_body("AcceptMatch")),
+            vec![("200", ok("The entry.", r("BankEntry"))), ("400", err("BadRequest")), ("404", err("NotFound")), ("422", err("Unprocessable"))], false) },
+        "/api/v1/matches/{id}/reject": { "post": op("rejectMatch", "inbound", "Reject the suggestions",
+            "The money stays unapplied on its payment.", vec![param("id")], None,
+            vec![("200", ok("The entry.", r("BankEntry"))), ("404", err("NotFound")), ("422", err("Unprocessable"))], false) },
+    })
+}
+
+fn inbound_schemas() -> Value {
+    let count = json!({ "type": "integer", "minimum": 0 });
+    json!({
+        "StatementImport": { "type": "object", "required": ["entries", "created", "already_imported", "matched_automatically", "to_review", "unmatched"], "properties": {
+            "file": { "type": "string" }, "format": { "type": "string", "enum": ["camt053", "mt940", "coda", "csv"] }, "message": { "type": "string" },
+            "statements": count.clone(), "entries": count.clone(), "created": count.clone(), "already_imported": count.clone(),
+            "conflicts_with_stored": count.clone(), "matched_automatically": count.clone(), "to_review": count.clone(), "unmatched": count.clone(),
+            "ignored": count.clone(), "reversals": count.clone(), "allocated_items": count,
+            "balance_mismatches": { "type": "array", "items": { "type": "string" } },
+            "outcomes": { "type": "array", "items": { "type": "object" } } } },
+        "InvoiceImport": { "type": "object", "required": ["outcome", "invoice", "debtor"], "properties": {
+            "file": { "type": "string" }, "outcome": { "type": "string", "enum": ["created", "already_imported", "updated", "conflicts_with_stored"] },
+            "invoice": { "type": "string" }, "debtor": { "type": "string" }, "debtor_created": { "type": "boolean" }, "pdf_kept": { "type": "boolean" } } },
+        "BankEntry": { "type": "object", "required": ["id", "account", "booking_date", "amount", "status"], "properties": {
+            "id": { "type": "integer" }, "account": { "type": "string" }, "booking_date": date("Booked on."), "amount": { "type": "string" },
+            "counterparty_name": { "type": ["string", "null"] }, "counterparty_iban": { "type": ["string", "null"] },
+            "reference": { "type": ["string", "null"] }, "remittance": { "type": "string" },
+            "status": { "type": "string", "enum": ["matched", "review", "unmatched", "ignored", "reversal", "rejected"] },
+            "payment_id": { "type": ["integer", "null"] } } },
+        "ReviewItem": { "allOf": [r("BankEntry"), { "type": "object", "properties": { "suggestions": { "type": "array", "items": { "type": "object", "properties": {
+            "rule": { "type": "string", "enum": ["reference", "invoice_number", "iban", "name"] }, "confidence": { "type": "integer" },
+            "debtor_number": { "type": ["string", "null"] }, "allocations": { "type": "array", "items": { "type": "object", "properties": {
+                "invoice_number": { "type": "string" }, "amount": { "type": "string" } } } },
+            "unapplied": { "type": "string" }, "explanation": { "type": "string" } } } } } }] },
+        "AcceptMatch": { "type": "object", "additionalProperties": false, "properties": {
+            "choice": { "type": "integer", "minimum": 1 },
+            "split": { "type": "array", "items": { "type": "object", "required": ["invoice_number", "amount"], "properties": {
+                "invoice_number": { "type": "string" }, "amount": { "type": "string" } } } } } },
     })
 }
