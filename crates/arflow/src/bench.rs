@@ -180,7 +180,197 @@ pub async fn run(db: &str, org: Option<&str>, json: bool, b: BenchCommand) -> Re
         BenchCommand::Dunning { runs, as_of, all_open } => {
             dunning(db, org, json, runs, as_of, all_open).await
         }
+        BenchCommand::Parse { format, mb, runs } => parse_bench(json, format, mb, runs),
+        BenchCommand::Reconcile { entries } => reconcile_bench(db, org, json, entries).await,
     }
+}
+
+/// Statements of `entries` realistic entries (references, counterparties, text) for the writers.
+fn synthetic_statements(entries: usize) -> Vec<arflow_formats::statement::Statement> {
+    use arflow_core::money::{Currency, Money};
+    use arflow_core::reference::{ReferenceScheme, generate};
+    use arflow_formats::statement::{
+        Balance, BalanceCheck, Entry, Location, Statement, StructuredReference,
+    };
+    let per_statement = 1000;
+    let mut out = Vec::new();
+    let start = parse_iso_date("2026-01-01").unwrap_or_default();
+    let mut balance: i64 = 5_000_000_00;
+    let mut n: u64 = 0;
+    while (n as usize) < entries {
+        let day = add_days(start, i32::try_from(out.len() % 365).unwrap_or(0));
+        let opening = balance;
+        let mut list = Vec::with_capacity(per_statement);
+        for _ in 0..per_statement.min(entries - n as usize) {
+            n += 1;
+            let cents = i64::try_from(1000 + (n * 7919) % 500_000).unwrap_or(1000);
+            let amount = if n.is_multiple_of(7) { -cents } else { cents };
+            balance += amount;
+            let reference = generate(ReferenceScheme::Ogm, n % 9_999_999_999)
+                .ok()
+                .and_then(|r| StructuredReference::classify(&r.normalized, false));
+            list.push(Entry {
+                booking_date: day,
+                value_date: Some(day),
+                amount: Money::from_minor(amount, Currency::EUR),
+                counterparty_name: Some(format!("Debiteur {} BV", n % 100_000)),
+                counterparty_iban: Some("NL91ABNA0417164300".into()),
+                counterparty_bic: Some("ABNANL2A".into()),
+                reference,
+                remittance: format!("Factuur F{n:08} levering {n}"),
+                end_to_end_id: Some(format!("E2E{n:012}")),
+                bank_reference: Some(format!("BR{n:014}")),
+                transaction_code: Some("PMNT/RCDT/ESCT".into()),
+                reversal: false,
+                return_reason: None,
+                location: Location::Line(0),
+            });
+        }
+        let open = Balance { amount: Money::from_minor(opening, Currency::EUR), date: Some(day) };
+        let close = Balance { amount: Money::from_minor(balance, Currency::EUR), date: Some(day) };
+        out.push(Statement {
+            id: Some(format!("{}", out.len() + 1)),
+            account: "NL02ABNA0123456789".into(),
+            account_bic: Some("ABNANL2A".into()),
+            account_holder: None,
+            currency: Currency::EUR,
+            opening_balance: Some(open),
+            closing_balance: Some(close),
+            from_date: Some(day),
+            to_date: Some(day),
+            balance_check: BalanceCheck::compute(Some(&open), &list, Some(&close)),
+            entries: list,
+            location: Location::Line(0),
+        });
+    }
+    out
+}
+
+fn write_format(
+    format: crate::cli::BenchFormat,
+    statements: &[arflow_formats::statement::Statement],
+) -> String {
+    use arflow_formats::statement::{camt, coda, mt940};
+    match format {
+        crate::cli::BenchFormat::Camt053 => camt::write_camt053(statements),
+        crate::cli::BenchFormat::Mt940 => mt940::write_mt940(statements),
+        crate::cli::BenchFormat::Coda => coda::write_coda(statements),
+    }
+}
+
+fn parse_bench(
+    json: bool,
+    format: crate::cli::BenchFormat,
+    mb: u32,
+    runs: u32,
+) -> Result<u8, Failure> {
+    use arflow_formats::statement::parse_any;
+    // Size the file from a sample of 1000 entries.
+    let sample = write_format(format, &synthetic_statements(1000)).len().max(1);
+    let entries = (u64::from(mb) * 1_000_000 * 1000 / sample as u64).max(1000) as usize;
+    let text = write_format(format, &synthetic_statements(entries));
+    let bytes = text.as_bytes();
+    let mut times = Vec::new();
+    let mut parsed_entries = 0;
+    for _ in 0..runs.max(1) {
+        let start = Instant::now();
+        let parsed =
+            parse_any(bytes, None).map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;
+        times.push(start.elapsed());
+        parsed_entries = parsed.statements.iter().map(|s| s.entries.len()).sum::<usize>();
+    }
+    let median = median(&mut times);
+    let rate_mb = mb_per_second(bytes.len(), median);
+    print(
+        json,
+        serde_json::json!({ "bench": "parse", "format": format!("{format:?}").to_lowercase(), "bytes": bytes.len(),
+            "entries": parsed_entries, "runs": runs, "median_seconds": secs(median), "mb_per_second": rate_mb }),
+        format!(
+            "parse {format:?}: {} MB, {parsed_entries} entries, median {:.3} s of {runs} runs = {rate_mb:.0} MB/s",
+            bytes.len() / 1_000_000,
+            secs(median)
+        ),
+    );
+    Ok(exit::OK)
+}
+
+async fn reconcile_bench(
+    db: &str,
+    org: Option<&str>,
+    json: bool,
+    entries: u32,
+) -> Result<u8, Failure> {
+    use arflow_app::demo::bank::{self, Payer};
+    use arflow_core::reconcile::Settings;
+    let (url, dir) = fresh_db(db, "reconcile");
+    let app = open_app(&url).await?;
+    let start = Instant::now();
+    if dir.is_some() {
+        all_open_data(&app).await?;
+    }
+    let org_row = app.resolve_organisation(if dir.is_some() { None } else { org }).await?;
+    let (items, payers) = {
+        let mut tx = app.store.read().await?;
+        let items = tx.open_book_items(org_row.id).await?;
+        let payers: Vec<Payer> = tx
+            .debtor_match_facts(org_row.id)
+            .await?
+            .into_iter()
+            .map(|(id, name, ibans)| Payer { id, name, ibans })
+            .collect();
+        (items, payers)
+    };
+    let setup = start.elapsed();
+    let days = 20;
+    let per_day = (entries as usize).div_ceil(days).max(1);
+    let (statements, _truth) = bank::month(
+        &items,
+        &payers,
+        "NL02ABNA0123456789",
+        parse_iso_date("2026-06-01").unwrap_or_default(),
+        i32::try_from(days).unwrap_or(20),
+        per_day,
+        3,
+    );
+    let xml = arflow_formats::statement::camt::write_camt053(&statements);
+    let open_items = items.len();
+    drop(items);
+    let start = Instant::now();
+    let report = app
+        .import_statement_file(
+            &org_row,
+            "bench.xml",
+            xml.as_bytes(),
+            None,
+            &Settings::default(),
+            &Actor::cli(),
+        )
+        .await?;
+    let took = start.elapsed();
+    app.store.close().await;
+    print(
+        json,
+        serde_json::json!({ "bench": "reconcile", "database": url, "open_items": open_items, "bytes": xml.len(),
+            "entries": report.entries, "created": report.created, "matched_automatically": report.matched_automatically,
+            "to_review": report.to_review, "unmatched": report.unmatched, "ignored": report.ignored,
+            "seconds": secs(took), "setup_seconds": secs(setup) }),
+        format!(
+            "reconcile: {} entries ({} MB camt.053) against {open_items} open items: parsed, stored and matched in {:.2} s \
+             ({} matched automatically, {} to review, {} unmatched, {} not ours); setup {:.1} s",
+            report.entries,
+            xml.len() / 1_000_000,
+            secs(took),
+            report.matched_automatically,
+            report.to_review,
+            report.unmatched,
+            report.ignored,
+            secs(setup)
+        ),
+    );
+    if let Some(dir) = dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    Ok(exit::OK)
 }
 
 /// The demo data the benches measure: `debtors` NL debtors, 24 months up to 2026-11-01.
@@ -355,6 +545,12 @@ async fn all_open_data(app: &arflow_app::App) -> Result<(), Failure> {
     tx.analyze().await?;
     tx.commit().await?;
     Ok(())
+}
+
+fn mb_per_second(bytes: usize, took: Duration) -> f64 {
+    #[allow(clippy::float_arithmetic, clippy::cast_precision_loss)]
+    let r = bytes as f64 / 1e6 / secs(took).max(1e-9);
+    r
 }
 
 fn rate(rows: u64, took: Duration) -> f64 {

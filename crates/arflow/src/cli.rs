@@ -497,6 +497,30 @@ pub enum BenchCommand {
         #[arg(long)]
         all_open: bool,
     },
+    /// Parse throughput of a statement format on one core: a synthetic file of about --mb
+    /// megabytes written by the format's own writer, parsed --runs times (median).
+    Parse {
+        #[arg(long, value_enum)]
+        format: BenchFormat,
+        #[arg(long, default_value_t = 100)]
+        mb: u32,
+        #[arg(long, default_value_t = 5)]
+        runs: u32,
+    },
+    /// Import and match bank entries end to end (parse included) against the open items;
+    /// without --db, 100k debtors and 1M open invoices in a fresh SQLite database.
+    Reconcile {
+        #[arg(long, default_value_t = 100_000)]
+        entries: u32,
+    },
+}
+
+/// A statement format to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchFormat {
+    Camt053,
+    Mt940,
+    Coda,
 }
 
 fn parse_date(text: &str) -> Result<jiff::civil::Date, String> {
