@@ -1171,6 +1171,7 @@ async fn snapshot(s: &Server, t: &str, payment_id: i64) -> Vec<Value> {
         "/api/v1/outbox".to_owned(),
         "/api/v1/debtors/D1/timeline".to_owned(),
         "/api/v1/templates/reminder.fr".to_owned(),
+        "/api/v1/matches?all=true".to_owned(),
     ] {
         let r = s.get(t, &path).await;
         assert_eq!(r.status, 200, "{path}: {}", r.body);
@@ -1225,12 +1226,27 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // B has a bank entry waiting: a credit nothing points to.
+    let r = s
+        .raw(
+            Method::POST,
+            "/api/v1/statements?file=b.xml",
+            &tb,
+            "application/xml",
+            camt(&[("B-1", "12.34", "CRDT", "betaling")]),
+        )
+        .await;
+    assert_eq!((r.status, &r.body["unmatched"]), (200, &json!(1)), "{}", r.body);
+    let b_entry = s.get(&tb, "/api/v1/matches?all=true").await.data()[0]["id"].as_i64().unwrap();
     let before = snapshot(&s, &tb, pid).await;
 
     let mut routes = arflow_web::routes();
     // Creating a debtor with B's number in A is allowed (A gets its own); do it last so the
     // other cases still find nothing in A.
-    routes.sort_by_key(|(m, p)| *m == Method::POST && *p == "/api/v1/debtors");
+    // Likewise A's own statement (A's entry ids count from 1 as B's do): after the matches.
+    routes.sort_by_key(|(m, p)| {
+        *m == Method::POST && (*p == "/api/v1/debtors" || *p == "/api/v1/statements")
+    });
     let mut covered = 0;
     for (method, template) in routes {
         let path = template.replace("{number}", "D1").replace("{id}", &pid.to_string());
@@ -1240,6 +1256,9 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
                 template.replace("{number}", "C1")
             }
             "/api/v1/allocations/{id}" => template.replace("{id}", &aid.to_string()),
+            p if p.starts_with("/api/v1/matches/{id}") => {
+                template.replace("{id}", &b_entry.to_string())
+            }
             _ => path,
         };
         let m = method.as_str();
@@ -1332,7 +1351,41 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
                 assert_eq!(r.data().len(), 32, "8 steps in 4 languages");
                 assert!(r.data().iter().all(|t| t["edited"] == false), "{}", r.body);
             }
+            ("GET", "/api/v1/matches") => {
+                empty(&s.get(&ta, &path).await);
+                empty(&s.get(&ta, "/api/v1/matches?all=true").await);
+            }
             ("GET", _) => not_found(&s.get(&ta, &path).await),
+            ("POST", "/api/v1/statements") => {
+                // A's own statement naming B's invoice: nothing of B's is matched (a debit, so
+                // that A's review queue stays empty for the other cases).
+                let body = camt(&[("A-1", "100.00", "DBIT", "F1")]);
+                let r = s.raw(Method::POST, &path, &ta, "application/xml", body).await;
+                assert_eq!(
+                    (r.status, &r.body["matched_automatically"], &r.body["ignored"]),
+                    (200, &json!(0), &json!(1)),
+                    "{}",
+                    r.body
+                );
+            }
+            ("POST", "/api/v1/e-invoices") => {
+                let r = s.raw(Method::POST, &path, &ta, "application/xml", b"<x/>".to_vec()).await;
+                assert_eq!(r.status, 422, "{}", r.body);
+            }
+            ("POST", "/api/v1/matches/{id}/accept") => {
+                not_found(
+                    &s.post(
+                        &ta,
+                        &path,
+                        json!({ "split": [{ "invoice_number": "F1", "amount": "1" }] }),
+                    )
+                    .await,
+                );
+                not_found(&s.post(&ta, &path, json!({})).await);
+            }
+            ("POST", "/api/v1/matches/{id}/reject") => {
+                not_found(&s.send(Method::POST, &path, Some(&ta), None, &[]).await);
+            }
             ("PUT", "/api/v1/templates/{id}") => {
                 let body = json!({ "subject": "x", "text": "y" }).to_string().into_bytes();
                 not_found(&s.raw(Method::PUT, &path, &ta, "application/json", body).await);
@@ -1413,6 +1466,26 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
     assert_eq!(covered, arflow_web::routes().len());
     assert_eq!(snapshot(&s, &tb, pid).await, before, "B's data changed");
     s.stop().await;
+}
+
+/// A camt.053.001.02 statement of (bank reference, amount, CRDT|DBIT, remittance) entries.
+fn camt(entries: &[(&str, &str, &str, &str)]) -> Vec<u8> {
+    let mut x = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>\
+         <GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-03-01T10:00:00</CreDtTm></GrpHdr><Stmt><Id>S1</Id>\
+         <CreDtTm>2026-03-01T10:00:00</CreDtTm><Acct><Id><IBAN>NL02ABNA0123456789</IBAN></Id><Ccy>EUR</Ccy></Acct>",
+    );
+    for (r, amount, side, text) in entries {
+        x.push_str(&format!(
+            "<Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>{side}</CdtDbtInd><Sts>BOOK</Sts>\
+             <BookgDt><Dt>2026-03-01</Dt></BookgDt><ValDt><Dt>2026-03-01</Dt></ValDt><AcctSvcrRef>{r}</AcctSvcrRef>\
+             <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>\
+             <NtryDtls><TxDtls><RltdPties><Dbtr><Nm>Payer</Nm></Dbtr><DbtrAcct><Id><IBAN>NL91ABNA0417164300</IBAN></Id></DbtrAcct></RltdPties>\
+             <RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"
+        ));
+    }
+    x.push_str("</Stmt></BkToCstmrStmt></Document>");
+    x.into_bytes()
 }
 
 /// The routes the API description marks as needing a token.

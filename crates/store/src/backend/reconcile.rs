@@ -120,7 +120,7 @@ impl Tx {
                     .push_bind(at);
             });
             qb.build().execute(self.conn()).await.map_err(|e| {
-                StoreError::from_unique(e, "bank entry", chunk.first().map_or("", |r| &r.entry_key))
+                StoreError::from_unique(e, "bank_entry", chunk.first().map_or("", |r| &r.entry_key))
             })?;
         }
         Ok(())
@@ -167,7 +167,7 @@ impl Tx {
         .await?;
         match row {
             Some(r) => decode_bank_entry(&r),
-            None => Err(StoreError::NotFound { entity: "bank entry", key: id.to_string() }),
+            None => Err(StoreError::NotFound { entity: "bank_entry", key: id.to_string() }),
         }
     }
 
