@@ -64,7 +64,10 @@ pub struct ParsedStatements {
 }
 
 /// One statement (or report / notification) of one account.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+///
+/// In JSON the balances are plain decimal strings (`opening_balance`, `closing_balance`) with
+/// their dates beside them (`opening_balance_date`, `closing_balance_date`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
     /// The bank's statement id or sequence number, when the file gives one.
     pub id: Option<String>,
@@ -146,12 +149,13 @@ impl BalanceCheck {
 }
 
 /// One movement on the account.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+///
+/// In JSON `amount` is a signed decimal string with `currency` beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub booking_date: Date,
     pub value_date: Option<Date>,
     /// Signed: credit (money in) positive, debit negative.
-    #[serde(serialize_with = "ser_money")]
     pub amount: Money,
     pub counterparty_name: Option<String>,
     /// Electronic form (no spaces, upper case) when it is an IBAN; otherwise as written.
@@ -458,6 +462,57 @@ pub fn detect(bytes: &[u8]) -> Option<StatementFormat> {
         return Some(StatementFormat::Mt940);
     }
     None
+}
+
+impl serde::Serialize for Statement {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Statement", 14)?;
+        st.serialize_field("id", &self.id)?;
+        st.serialize_field("account", &self.account)?;
+        st.serialize_field("account_bic", &self.account_bic)?;
+        st.serialize_field("account_holder", &self.account_holder)?;
+        st.serialize_field("currency", &self.currency)?;
+        st.serialize_field(
+            "opening_balance",
+            &self.opening_balance.map(|b| money_decimal(b.amount)),
+        )?;
+        st.serialize_field("opening_balance_date", &self.opening_balance.and_then(|b| b.date))?;
+        st.serialize_field(
+            "closing_balance",
+            &self.closing_balance.map(|b| money_decimal(b.amount)),
+        )?;
+        st.serialize_field("closing_balance_date", &self.closing_balance.and_then(|b| b.date))?;
+        st.serialize_field("from_date", &self.from_date)?;
+        st.serialize_field("to_date", &self.to_date)?;
+        st.serialize_field("balance_check", &self.balance_check)?;
+        st.serialize_field("location", &self.location)?;
+        st.serialize_field("entries", &self.entries)?;
+        st.end()
+    }
+}
+
+impl serde::Serialize for Entry {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Entry", 15)?;
+        st.serialize_field("booking_date", &self.booking_date)?;
+        st.serialize_field("value_date", &self.value_date)?;
+        st.serialize_field("amount", &money_decimal(self.amount))?;
+        st.serialize_field("currency", &self.amount.currency())?;
+        st.serialize_field("counterparty_name", &self.counterparty_name)?;
+        st.serialize_field("counterparty_iban", &self.counterparty_iban)?;
+        st.serialize_field("counterparty_bic", &self.counterparty_bic)?;
+        st.serialize_field("reference", &self.reference)?;
+        st.serialize_field("remittance", &self.remittance)?;
+        st.serialize_field("end_to_end_id", &self.end_to_end_id)?;
+        st.serialize_field("bank_reference", &self.bank_reference)?;
+        st.serialize_field("transaction_code", &self.transaction_code)?;
+        st.serialize_field("reversal", &self.reversal)?;
+        st.serialize_field("return_reason", &self.return_reason)?;
+        st.serialize_field("location", &self.location)?;
+        st.end()
+    }
 }
 
 fn ser_money<S: serde::Serializer>(money: &Money, s: S) -> Result<S::Ok, S::Error> {
