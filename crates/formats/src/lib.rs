@@ -13,3 +13,4 @@
 pub mod csv;
 pub mod einvoice;
 pub mod statement;
+mod text;

@@ -75,15 +75,15 @@ impl Source {
         if bytes.starts_with(b"<\0?\0") {
             return Source::utf16(bytes, false, 0);
         }
-        let declared = declared_encoding(bytes).map(|e| e.to_ascii_lowercase());
+        let declared = crate::text::xml_declared_encoding(bytes).map(|e| e.to_ascii_lowercase());
         match declared.as_deref() {
             None | Some("utf-8" | "utf8") => Source::utf8(bytes, 0),
             Some(
                 "iso-8859-1" | "iso8859-1" | "iso_8859-1" | "latin1" | "latin-1" | "l1"
                 | "windows-1252" | "cp1252" | "us-ascii" | "ascii",
-            ) => Ok(Source::single_byte(bytes, windows_1252)),
+            ) => Ok(Source::single_byte(bytes, crate::text::windows_1252)),
             Some("iso-8859-15" | "iso8859-15" | "iso_8859-15" | "latin-9" | "latin9") => {
-                Ok(Source::single_byte(bytes, latin9))
+                Ok(Source::single_byte(bytes, crate::text::latin9))
             }
             Some(other) => Err(Problem::at(
                 Location::Byte(0),
@@ -203,51 +203,6 @@ fn checkpoints(text: &str, width: impl Fn(char) -> u64) -> Vec<u64> {
         source += width(c);
     }
     points
-}
-
-/// The `encoding` pseudo-attribute of an XML declaration at the very start of `bytes`.
-fn declared_encoding(bytes: &[u8]) -> Option<String> {
-    let head = bytes.get(..bytes.len().min(1024))?;
-    if !head.starts_with(b"<?xml") {
-        return None;
-    }
-    let end = head.windows(2).position(|w| w == b"?>")?;
-    let decl = String::from_utf8_lossy(head.get(..end)?).into_owned();
-    let after = decl.split_once("encoding")?.1.trim_start();
-    let after = after.strip_prefix('=')?.trim_start();
-    let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-    let value = after.get(1..)?;
-    let close = value.find(quote)?;
-    Some(value.get(..close)?.trim().to_owned())
-}
-
-/// Windows-1252, which browsers and most senders mean by ISO-8859-1.
-fn windows_1252(b: u8) -> char {
-    const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž',
-        '\u{8F}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}',
-        'ž', 'Ÿ',
-    ];
-    if (0x80..0xA0).contains(&b) {
-        HIGH.get(usize::from(b - 0x80)).copied().unwrap_or('\u{FFFD}')
-    } else {
-        char::from(b)
-    }
-}
-
-/// ISO-8859-15: Latin-1 with eight code points replaced (the euro sign among them).
-fn latin9(b: u8) -> char {
-    match b {
-        0xA4 => '€',
-        0xA6 => 'Š',
-        0xA8 => 'š',
-        0xB4 => 'Ž',
-        0xB8 => 'ž',
-        0xBC => 'Œ',
-        0xBD => 'œ',
-        0xBE => 'Ÿ',
-        other => char::from(other),
-    }
 }
 
 /// One element.

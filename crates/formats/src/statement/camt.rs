@@ -223,7 +223,7 @@ fn decode(bytes: &[u8]) -> Result<Decoded<'_>, Problem> {
         Some(rest) => (rest, 3),
         None => (bytes, 0),
     };
-    let single = match declared_encoding(body) {
+    let single = match crate::text::xml_declared_encoding(body) {
         None => None,
         Some(name) => match name.to_ascii_lowercase().as_str() {
             "utf-8" | "utf8" | "us-ascii" | "ascii" => None,
@@ -269,51 +269,11 @@ fn decode(bytes: &[u8]) -> Result<Decoded<'_>, Problem> {
     }
 }
 
-/// The `encoding` of an XML declaration at the start of `body`, if any.
-fn declared_encoding(body: &[u8]) -> Option<String> {
-    if !body.starts_with(b"<?xml") {
-        return None;
-    }
-    let head = body.get(..body.len().min(512))?;
-    let end = head.windows(2).position(|w| w == b"?>")?;
-    let decl = std::str::from_utf8(head.get(..end)?).ok()?;
-    let after = decl.split_once("encoding")?.1.trim_start();
-    let after = after.strip_prefix('=')?.trim_start();
-    let quote = after.chars().next()?;
-    if quote != '"' && quote != '\'' {
-        return None;
-    }
-    let value = after.get(1..)?;
-    let close = value.find(quote)?;
-    Some(value.get(..close)?.trim().to_string())
-}
-
 fn single_byte_char(encoding: SingleByte, b: u8) -> char {
     match encoding {
         SingleByte::Latin1 => char::from(b),
-        SingleByte::Latin9 => match b {
-            0xA4 => '€',
-            0xA6 => 'Š',
-            0xA8 => 'š',
-            0xB4 => 'Ž',
-            0xB8 => 'ž',
-            0xBC => 'Œ',
-            0xBD => 'œ',
-            0xBE => 'Ÿ',
-            _ => char::from(b),
-        },
-        SingleByte::Windows1252 => {
-            const HIGH: [char; 32] = [
-                '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}',
-                'Ž', '\u{8F}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›',
-                'œ', '\u{9D}', 'ž', 'Ÿ',
-            ];
-            if (0x80..0xA0).contains(&b) {
-                HIGH.get(usize::from(b - 0x80)).copied().unwrap_or('\u{FFFD}')
-            } else {
-                char::from(b)
-            }
-        }
+        SingleByte::Latin9 => crate::text::latin9(b),
+        SingleByte::Windows1252 => crate::text::windows_1252(b),
     }
 }
 

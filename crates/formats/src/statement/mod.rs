@@ -381,21 +381,7 @@ pub fn decode_text(bytes: &[u8]) -> Cow<'_, str> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(text) => Cow::Borrowed(text),
-        Err(_) => Cow::Owned(bytes.iter().map(|&b| windows_1252(b)).collect()),
-    }
-}
-
-/// Windows-1252 (a superset of Latin-1 in 0x80–0x9F, which is what banks mean by "ANSI").
-fn windows_1252(b: u8) -> char {
-    const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž',
-        '\u{8F}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}',
-        'ž', 'Ÿ',
-    ];
-    if (0x80..0xA0).contains(&b) {
-        HIGH.get(usize::from(b - 0x80)).copied().unwrap_or('\u{FFFD}')
-    } else {
-        char::from(b)
+        Err(_) => Cow::Owned(bytes.iter().map(|&b| crate::text::windows_1252(b)).collect()),
     }
 }
 
