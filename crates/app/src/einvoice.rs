@@ -73,10 +73,22 @@ impl App {
     ) -> Result<InvoiceImport, AppError> {
         let mut warnings: Vec<String> = inv.warnings.iter().map(|w| w.render(file)).collect();
         let buyer = &inv.buyer;
-        let vat = buyer.vat_number.as_deref().map(|v| {
-            let upper = v.trim().to_ascii_uppercase();
-            parse_vat_number(&upper).unwrap_or(upper)
-        });
+        // A VAT number that fails its check would be refused on the debtor: the invoice is still
+        // imported, without it, and the warning says so.
+        let vat = match buyer.vat_number.as_deref().map(|v| v.trim().to_ascii_uppercase()) {
+            Some(upper) if upper.starts_with("BE") || upper.starts_with("NL") => {
+                match parse_vat_number(&upper) {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        warnings.push(format!(
+                            "{file}: the buyer's VAT number {upper} is not kept: {e}"
+                        ));
+                        None
+                    }
+                }
+            }
+            other => other,
+        };
         let enterprise = buyer
             .legal_id
             .as_deref()
@@ -99,15 +111,30 @@ impl App {
                 add_days(inv.issue_date, DEFAULT_TERM_DAYS)
             }
         };
-        let credit = inv.kind == einvoice::InvoiceKind::CreditNote;
+        // An invoice with a negative total (EN 16931 allows it) is money owed to the buyer: a
+        // credit note in the ledger.
+        let credit = inv.kind == einvoice::InvoiceKind::CreditNote || inv.payable.is_negative();
+        if inv.kind == einvoice::InvoiceKind::Invoice && inv.payable.is_negative() {
+            warnings.push(format!(
+                "{file}: invoice {} has a negative amount due; it is booked as a credit note",
+                inv.number
+            ));
+        }
         let payable = inv.payable.abs().map_err(|e| AppError::invalid("payable", e.to_string()))?;
         let amount = if credit {
             payable.neg().map_err(|e| AppError::invalid("payable", e.to_string()))?
         } else {
-            inv.payable
+            payable
         };
-        let excl =
-            inv.tax_exclusive.abs().ok().map(|m| if credit { m.neg().unwrap_or(m) } else { m });
+        // The ledger holds what is still due (BT-115); the total before VAT (BT-109) describes the
+        // whole invoice, so it is kept only when nothing was prepaid and it fits the amount due.
+        let prepaid = inv.prepaid.is_some_and(|p| !p.is_zero());
+        let excl = inv
+            .tax_exclusive
+            .abs()
+            .ok()
+            .filter(|m| !prepaid && m.minor() <= payable.minor())
+            .map(|m| if credit { m.neg().unwrap_or(m) } else { m });
         let payment_reference = inv
             .payment_reference
             .as_deref()
@@ -196,7 +223,13 @@ impl App {
                     credit_limit: None,
                     pause: None,
                 };
-                let (d, created) = self.create_debtor(org.id, debtor, actor).await?;
+                let (d, created) =
+                    self.create_debtor(org.id, debtor, actor).await.map_err(|e| match e {
+                        AppError::Invalid { message, .. } => {
+                            AppError::Rejected(vec![format!("{file}: buyer (BG-7): {message}")])
+                        }
+                        other => other,
+                    })?;
                 (d.debtor.number, created)
             }
         };

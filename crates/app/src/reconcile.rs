@@ -60,11 +60,73 @@ pub struct EntryOutcome {
     pub explanation: Option<String>,
 }
 
+/// A bank entry as people and API clients see it: amounts as decimal strings, no internals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BankEntryView {
+    pub id: i64,
+    pub account: String,
+    pub statement_id: Option<String>,
+    pub format: String,
+    pub booking_date: Date,
+    pub value_date: Option<Date>,
+    pub amount: String,
+    pub currency: String,
+    pub counterparty_name: Option<String>,
+    pub counterparty_iban: Option<String>,
+    pub counterparty_bic: Option<String>,
+    pub reference_scheme: Option<String>,
+    pub reference: Option<String>,
+    pub remittance: String,
+    pub end_to_end_id: Option<String>,
+    pub bank_reference: Option<String>,
+    pub transaction_code: Option<String>,
+    pub reversal: bool,
+    pub return_reason: Option<String>,
+    pub status: BankEntryStatus,
+    pub payment_id: Option<PaymentId>,
+    pub reverses_payment_id: Option<PaymentId>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl From<&StoredBankEntry> for BankEntryView {
+    fn from(e: &StoredBankEntry) -> BankEntryView {
+        BankEntryView {
+            id: e.id,
+            account: e.account.clone(),
+            statement_id: e.statement_id.clone(),
+            format: e.format.clone(),
+            booking_date: e.booking_date,
+            value_date: e.value_date,
+            amount: format_minor(e.amount.minor(), e.amount.currency()),
+            currency: e.amount.currency().code().to_owned(),
+            counterparty_name: e.counterparty_name.clone(),
+            counterparty_iban: e.counterparty_iban.clone(),
+            counterparty_bic: e.counterparty_bic.clone(),
+            reference_scheme: e.reference_scheme.clone(),
+            reference: e.reference.clone(),
+            remittance: e.remittance.clone(),
+            end_to_end_id: e.end_to_end_id.clone(),
+            bank_reference: e.bank_reference.clone(),
+            transaction_code: e.transaction_code.clone(),
+            reversal: e.reversal,
+            return_reason: e.return_reason.clone(),
+            status: e.status,
+            payment_id: e.payment_id,
+            reverses_payment_id: e.reverses_payment_id,
+            decided_by: e.decided_by.clone(),
+            decided_at: e.decided_at,
+            created_at: e.created_at,
+        }
+    }
+}
+
 /// A review-queue entry with its proposals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReviewItem {
     #[serde(flatten)]
-    pub entry: StoredBankEntry,
+    pub entry: BankEntryView,
     pub suggestions: Vec<Suggestion>,
 }
 
@@ -590,7 +652,7 @@ impl App {
             for p in &proposals {
                 suggestions.push(self.suggestion(&mut tx, org.id, entry.amount, p).await?);
             }
-            out.push(ReviewItem { entry, suggestions });
+            out.push(ReviewItem { entry: BankEntryView::from(&entry), suggestions });
         }
         Ok(out)
     }
@@ -638,7 +700,7 @@ impl App {
         choice: Option<usize>,
         split: &[(String, Money)],
         actor: &Actor,
-    ) -> Result<StoredBankEntry, AppError> {
+    ) -> Result<BankEntryView, AppError> {
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let entry = tx.get_bank_entry(org.id, entry_id).await?;
@@ -778,7 +840,7 @@ impl App {
             }],
         )
         .await?;
-        let out = tx.get_bank_entry(org.id, entry_id).await?;
+        let out = BankEntryView::from(&tx.get_bank_entry(org.id, entry_id).await?);
         tx.commit().await?;
         Ok(out)
     }
@@ -792,7 +854,7 @@ impl App {
         org: &StoredOrganisation,
         entry_id: i64,
         actor: &Actor,
-    ) -> Result<StoredBankEntry, AppError> {
+    ) -> Result<BankEntryView, AppError> {
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let entry = tx.get_bank_entry(org.id, entry_id).await?;
@@ -828,7 +890,7 @@ impl App {
             }],
         )
         .await?;
-        let out = tx.get_bank_entry(org.id, entry_id).await?;
+        let out = BankEntryView::from(&tx.get_bank_entry(org.id, entry_id).await?);
         tx.commit().await?;
         Ok(out)
     }

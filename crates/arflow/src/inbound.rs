@@ -251,7 +251,7 @@ pub async fn match_command(
                     "#{} {} {} {} {} — {}",
                     e.id,
                     e.booking_date,
-                    statement::money_decimal(e.amount),
+                    e.amount,
                     e.counterparty_name.as_deref().unwrap_or("?"),
                     e.counterparty_iban.as_deref().unwrap_or(""),
                     e.reference.as_deref().unwrap_or(&e.remittance),
@@ -400,7 +400,9 @@ pub async fn import_invoices(
         let report = match report {
             Ok(r) => r,
             Err(e) => {
-                print_invoice_reports(&reports, json)?;
+                if !reports.is_empty() {
+                    print_invoice_reports(&reports, json)?;
+                }
                 return Err(e.into());
             }
         };

@@ -2,9 +2,8 @@
 //! review queue of bank entries the matcher was not sure about.
 
 use arflow_app::einvoice::InvoiceImport;
-use arflow_app::reconcile::{ReviewItem, StatementImport};
+use arflow_app::reconcile::{BankEntryView, ReviewItem, StatementImport};
 use arflow_core::reconcile::Settings;
-use arflow_store::StoredBankEntry;
 use axum::Json;
 use axum::extract::{Request, State};
 use serde::Deserialize;
@@ -97,7 +96,7 @@ pub(crate) async fn accept(
     p: Principal,
     Key(id): Key,
     JsonBody(body): JsonBody<AcceptIn>,
-) -> Result<Json<StoredBankEntry>, ApiError> {
+) -> Result<Json<BankEntryView>, ApiError> {
     let id = entry_id(&id)?;
     let currency = p.org.organisation.currency;
     let mut split = Vec::with_capacity(body.split.len());
@@ -122,7 +121,7 @@ pub(crate) async fn reject(
     State(st): State<ApiState>,
     p: Principal,
     Key(id): Key,
-) -> Result<Json<StoredBankEntry>, ApiError> {
+) -> Result<Json<BankEntryView>, ApiError> {
     let id = entry_id(&id)?;
     Ok(Json(st.app.reject_match(&p.org, id, &p.actor()).await?))
 }
