@@ -8,20 +8,27 @@
 //! delivered after that, each marked `sending` (committed) before it is handed over; at the
 //! start of every run, a message left `sending` by a crash becomes `uncertain` and goes to a
 //! person: never resent, never dropped.
+//!
+//! Policies and their assignments are edited here too: a policy edit is checked
+//! ([`check_policy`]) and stored as the next version of its id, so actions keep naming the
+//! version that made them; assignments are checked rule by rule and every change is audited.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arflow_core::date::{Date, add_days};
 use arflow_core::dunning::{
-    self, Assignments, Channel, DebtorState, ItemState, Plan, PlannedAction, Policy, StepGate,
+    self, Assignments, Channel, ChargeRule, DebtorState, ItemState, Plan, PlannedAction, Policy,
+    PolicyError, StepGate, Trigger,
 };
 use arflow_core::id::{DebtorId, InvoiceId, OrganisationId};
+use arflow_core::money::Currency;
+use arflow_core::party::{CountryCode, DebtorKind};
 use arflow_store::{
     ActionStatus, AuditEntry, DunningDebtorRow, MessageStatus, NewAction, NewTask, RunClaim,
     StoreTx, StoredOrganisation,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::charges::{ChargeLine, step_charges, stored_charges};
 use crate::compose::{ComposeInput, compose};
@@ -116,11 +123,340 @@ pub(crate) async fn policies_of(
     Ok(out)
 }
 
+/// The organisation's assignments: stored ones, else none (every debtor gets its default).
 async fn assignments_of(tx: &mut StoreTx, org: OrganisationId) -> Result<Assignments, AppError> {
-    Ok(match tx.find_dunning_settings(org).await? {
-        Some((json, _)) => serde_json::from_str(&json).unwrap_or_default(),
-        None => Assignments::default(),
+    let Some((json, _)) = tx.find_dunning_settings(org).await? else {
+        return Ok(Assignments::default());
+    };
+    // Written by `put_dunning_assignments` only; a row that cannot be read is said, not
+    // silently replaced by the defaults (which would dun debtors under the wrong policy).
+    serde_json::from_str::<AssignmentsInput>(&json).map(Assignments::from).map_err(|e| {
+        AppError::Invalid {
+            field: None,
+            message: format!("the stored dunning assignments cannot be read: {e}"),
+        }
     })
+}
+
+/// Longest policy name, in characters.
+pub const POLICY_NAME_CHARS_MAX: usize = 200;
+
+/// Longest step key, in bytes (`a-z`, `0-9`, `_`, `-`).
+pub const STEP_KEY_BYTES_MAX: usize = 64;
+
+/// Most days a trigger counts from the due date or the previous step, and most days of the
+/// minimum gap between contacts (a courtesy step may come at most this many days early).
+pub const POLICY_DAYS_MAX: u32 = 730;
+
+/// Most rules the four maps of the assignments hold together.
+pub const ASSIGNMENT_RULES_MAX: usize = 10_000;
+
+/// Longest key of an assignment rule (a debtor number, a segment), in bytes.
+pub const ASSIGNMENT_KEY_BYTES_MAX: usize = 100;
+
+/// The hour of the daily run written with an organisation's first assignments. The stored hour
+/// is not read yet (`serve --run-hour` decides); an existing one is kept as it is.
+const RUN_HOUR_DEFAULT: u32 = 7;
+
+/// What storing a policy did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicySave {
+    /// A new version was stored and is in force from the next run.
+    Stored,
+    /// The version in force has the same rules already: nothing was stored.
+    Unchanged,
+}
+
+/// Checks a policy before it is stored: the core's own consistency rules
+/// ([`Policy::validate`]) plus the limits and what the organisation's runs need: every amount
+/// in the organisation's currency (a minimum in another currency could never be compared), no
+/// negative fee, no channel or charge twice in one step.
+///
+/// # Errors
+/// [`AppError::Invalid`] with the path of the field (`steps[1].channels`, `min_gap_days`, …).
+pub fn check_policy(policy: &Policy, currency: Currency) -> Result<(), AppError> {
+    if policy.steps.len() > dunning::POLICY_STEPS_MAX {
+        return Err(AppError::invalid(
+            "steps",
+            format!("a policy has at most {} steps", dunning::POLICY_STEPS_MAX),
+        ));
+    }
+    policy.validate().map_err(|e| policy_error(policy, &e))?;
+    let name = policy.name.trim();
+    if name.is_empty() || name.chars().count() > POLICY_NAME_CHARS_MAX {
+        return Err(AppError::invalid(
+            "name",
+            format!("a policy needs a name of 1-{POLICY_NAME_CHARS_MAX} characters"),
+        ));
+    }
+    if policy.min_gap_days > POLICY_DAYS_MAX {
+        return Err(AppError::invalid("min_gap_days", format!("at most {POLICY_DAYS_MAX} days")));
+    }
+    for (i, s) in policy.steps.iter().enumerate() {
+        let at = |field: &str| format!("steps[{i}].{field}");
+        let key_ok = !s.key.is_empty()
+            && s.key.len() <= STEP_KEY_BYTES_MAX
+            && s.key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-".contains(&b));
+        if !key_ok {
+            return Err(AppError::invalid(
+                &at("key"),
+                format!(
+                    "step {i}: the key must be 1-{STEP_KEY_BYTES_MAX} characters a-z, 0-9, '_' \
+                     and '-'"
+                ),
+            ));
+        }
+        let days_ok = match s.trigger {
+            Trigger::DueDate { days } => days.unsigned_abs() <= POLICY_DAYS_MAX,
+            Trigger::PreviousStep { days } => days <= POLICY_DAYS_MAX,
+        };
+        if !days_ok {
+            return Err(AppError::invalid(
+                &at("trigger.days"),
+                format!("step {}: at most {POLICY_DAYS_MAX} days", s.key),
+            ));
+        }
+        if s.min_open.currency() != currency {
+            return Err(AppError::invalid(
+                &at("min_open.currency"),
+                format!(
+                    "step {}: the minimum must be in {} (the organisation's currency), not {}",
+                    s.key,
+                    currency.code(),
+                    s.min_open.currency().code()
+                ),
+            ));
+        }
+        for (j, c) in s.channels.iter().enumerate() {
+            if s.channels.get(..j).is_some_and(|before| before.contains(c)) {
+                return Err(AppError::invalid(
+                    &at(&format!("channels[{j}]")),
+                    format!("step {}: the channel {} is listed twice", s.key, c.as_str()),
+                ));
+            }
+        }
+        for (j, c) in s.charges.iter().enumerate() {
+            let field = at(&format!("charges[{j}]"));
+            let same_kind = |o: &ChargeRule| std::mem::discriminant(o) == std::mem::discriminant(c);
+            if s.charges.get(..j).is_some_and(|before| before.iter().any(same_kind)) {
+                return Err(AppError::invalid(
+                    &field,
+                    format!("step {}: a charge of this kind is listed twice", s.key),
+                ));
+            }
+            if let ChargeRule::Fee { amount } = c {
+                if amount.currency() != currency {
+                    return Err(AppError::invalid(
+                        &format!("{field}.amount.currency"),
+                        format!(
+                            "step {}: the fee must be in {} (the organisation's currency)",
+                            s.key,
+                            currency.code()
+                        ),
+                    ));
+                }
+                if !amount.is_positive() {
+                    return Err(AppError::invalid(
+                        &format!("{field}.amount"),
+                        format!("step {}: a fee must be more than zero", s.key),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The core's reason a policy is not valid, with the field it is about.
+fn policy_error(policy: &Policy, e: &PolicyError) -> AppError {
+    let step = |key: &str, field: &str| {
+        let i = policy.steps.iter().position(|s| s.key == key).unwrap_or(0);
+        format!("steps[{i}].{field}")
+    };
+    let field = match e {
+        PolicyError::BadId => "id".to_owned(),
+        PolicyError::NoSteps => "steps".to_owned(),
+        PolicyError::DuplicateKey(k) => {
+            // The second step with the key is the one to change.
+            let i = policy.steps.iter().enumerate().filter(|(_, s)| &s.key == k).nth(1);
+            format!("steps[{}].key", i.map_or(0, |(i, _)| i))
+        }
+        PolicyError::NoChannel(k) => step(k, "channels"),
+        PolicyError::FirstStepAfterPrevious(k) | PolicyError::TriggersGoBack(k) => {
+            step(k, "trigger")
+        }
+        PolicyError::NegativeMinimum(k) => step(k, "min_open"),
+    };
+    AppError::Invalid { field: Some(field), message: e.to_string() }
+}
+
+/// Checks every rule of the assignments: its key can match (a debtor of the organisation, a
+/// segment, `BE/consumer`, `business`) and it names a policy of the organisation or a shipped
+/// one.
+///
+/// # Errors
+/// [`AppError::Invalid`] with the rule as the field (`by_debtor.D1`, `by_kind.consumer`).
+async fn check_assignments(
+    tx: &mut StoreTx,
+    org: OrganisationId,
+    policies: &BTreeMap<String, Policy>,
+    a: &Assignments,
+) -> Result<(), AppError> {
+    let maps = [
+        ("by_debtor", &a.by_debtor),
+        ("by_segment", &a.by_segment),
+        ("by_country_kind", &a.by_country_kind),
+        ("by_kind", &a.by_kind),
+    ];
+    let rules: usize = maps.iter().map(|(_, m)| m.len()).sum();
+    if rules > ASSIGNMENT_RULES_MAX {
+        return Err(AppError::invalid(
+            "assignments",
+            format!("at most {ASSIGNMENT_RULES_MAX} rules, not {rules}"),
+        ));
+    }
+    let numbers: Vec<&str> = a.by_debtor.keys().map(String::as_str).collect();
+    let debtors = tx.find_debtor_ids(org, &numbers).await?;
+    for (map, rules) in maps {
+        for (key, policy) in rules {
+            let field = format!("{map}.{key}");
+            if let Some(reason) = assignment_key_problem(map, key, &debtors) {
+                return Err(AppError::Invalid { field: Some(field), message: reason });
+            }
+            if !policies.contains_key(policy) {
+                let known: Vec<&str> = policies.keys().map(String::as_str).collect();
+                return Err(AppError::Invalid {
+                    field: Some(field),
+                    message: format!(
+                        "{map} '{key}': there is no policy '{policy}' (there are: {})",
+                        known.join(", ")
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why the key of a rule can never match, or `None`.
+fn assignment_key_problem(
+    map: &str,
+    key: &str,
+    debtors: &std::collections::HashMap<String, DebtorId>,
+) -> Option<String> {
+    if key.is_empty() || key.len() > ASSIGNMENT_KEY_BYTES_MAX {
+        return Some(format!("{map}: a key must be 1-{ASSIGNMENT_KEY_BYTES_MAX} characters"));
+    }
+    let kind_ok = |k: &str| k.parse::<DebtorKind>().is_ok_and(|p| p.as_str() == k);
+    match map {
+        "by_debtor" if !debtors.contains_key(key) => {
+            Some(format!("by_debtor '{key}': there is no debtor with this number"))
+        }
+        "by_kind" if !kind_ok(key) => {
+            Some(format!("by_kind '{key}': the key must be business or consumer"))
+        }
+        "by_country_kind" => {
+            let ok = key.split_once('/').is_some_and(|(country, kind)| {
+                CountryCode::parse(country).is_ok_and(|c| c.as_str() == country) && kind_ok(kind)
+            });
+            (!ok).then(|| {
+                format!(
+                    "by_country_kind '{key}': the key must be the debtor's country code in \
+                     capitals and its kind, like BE/consumer"
+                )
+            })
+        }
+        _ => None,
+    }
+}
+
+/// What changed between two assignments, rule by rule: per map, the rules set (new or changed,
+/// with their policy) and the keys removed.
+fn assignments_diff(before: &Assignments, after: &Assignments) -> serde_json::Value {
+    let pairs = [
+        ("by_debtor", &before.by_debtor, &after.by_debtor),
+        ("by_segment", &before.by_segment, &after.by_segment),
+        ("by_country_kind", &before.by_country_kind, &after.by_country_kind),
+        ("by_kind", &before.by_kind, &after.by_kind),
+    ];
+    let mut out = serde_json::Map::new();
+    for (map, old, new) in pairs {
+        let set: BTreeMap<&String, &String> =
+            new.iter().filter(|(k, v)| old.get(*k) != Some(*v)).collect();
+        let removed: Vec<&String> = old.keys().filter(|k| !new.contains_key(*k)).collect();
+        if !set.is_empty() || !removed.is_empty() {
+            out.insert(map.to_owned(), serde_json::json!({ "set": set, "removed": removed }));
+        }
+    }
+    serde_json::Value::Object(out)
+}
+
+/// Assignments as people write them (a file, a request body): any of the four maps may be left
+/// out, and a field that is not one of them is an error rather than silently ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AssignmentsInput {
+    /// Debtor number → policy id.
+    pub by_debtor: BTreeMap<String, String>,
+    /// Segment → policy id (the debtor's first segment with a rule wins).
+    pub by_segment: BTreeMap<String, String>,
+    /// `BE/consumer` (the debtor's country and kind) → policy id.
+    pub by_country_kind: BTreeMap<String, String>,
+    /// `business` or `consumer` → policy id.
+    pub by_kind: BTreeMap<String, String>,
+}
+
+impl From<AssignmentsInput> for Assignments {
+    fn from(a: AssignmentsInput) -> Assignments {
+        Assignments {
+            by_debtor: a.by_debtor,
+            by_segment: a.by_segment,
+            by_country_kind: a.by_country_kind,
+            by_kind: a.by_kind,
+        }
+    }
+}
+
+/// The first field of `input` that reading it as `read` left out — a misspelt or unknown field,
+/// which serde would otherwise drop without a word — as a path like `steps[1].dayz`.
+///
+/// [`Policy`] accepts unknown fields (it is core data, read from storage too); an edge that
+/// reads a policy people wrote asks this after reading it.
+///
+/// # Examples
+/// ```
+/// use arflow_app::dunning::unknown_field;
+/// let policy = arflow_core::dunning::default_policies().remove(0);
+/// let mut input = serde_json::to_value(&policy).unwrap();
+/// assert_eq!(unknown_field(&input, &policy), None);
+/// input["steps"][1]["dayz"] = serde_json::json!(3);
+/// assert_eq!(unknown_field(&input, &policy).as_deref(), Some("steps[1].dayz"));
+/// ```
+pub fn unknown_field<T: Serialize>(input: &serde_json::Value, read: &T) -> Option<String> {
+    let known = serde_json::to_value(read).ok()?;
+    first_extra(input, &known, "")
+}
+
+fn first_extra(input: &serde_json::Value, known: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match (input, known) {
+        (Value::Object(i), Value::Object(k)) => i.iter().find_map(|(key, v)| {
+            let p = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            match k.get(key) {
+                None => Some(p),
+                Some(kv) => first_extra(v, kv, &p),
+            }
+        }),
+        (Value::Array(i), Value::Array(k)) => i
+            .iter()
+            .zip(k)
+            .enumerate()
+            .find_map(|(n, (v, kv))| first_extra(v, kv, &format!("{path}[{n}]"))),
+        _ => None,
+    }
 }
 
 /// The planner's view of a debtor.
@@ -183,23 +519,69 @@ impl App {
         Ok(p.into_values().collect())
     }
 
-    /// Stores a new version of a policy after checking it.
+    /// The policy in force with this id: the organisation's latest stored version, else the
+    /// shipped default.
     ///
     /// # Errors
-    /// [`AppError::Invalid`] with the policy's problem.
+    /// [`AppError::NotFound`] (`policy`) when neither exists; organisation and store errors.
+    pub async fn dunning_policy(
+        &self,
+        org_slug: Option<&str>,
+        id: &str,
+    ) -> Result<Policy, AppError> {
+        let mut tx = self.store.read().await?;
+        let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        let mut policies = policies_of(&mut tx, org.id).await?;
+        tx.rollback().await?;
+        policies
+            .remove(id)
+            .ok_or_else(|| AppError::NotFound { entity: "policy", key: id.to_owned() })
+    }
+
+    /// Stores a policy as the next version of its id (after the organisation's latest version,
+    /// or after the shipped default it edits), once it has been checked. The same rules as the
+    /// version in force store nothing ([`PolicySave::Unchanged`]). An edit made on an older
+    /// version than the one in force is refused rather than stored over someone else's edit.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the field of the policy's problem (see [`check_policy`]);
+    /// [`AppError::Conflict`] (`policy_version`) when the edit is of an older version than the
+    /// one in force, or another edit stored the same version first; organisation and store
+    /// errors.
     pub async fn put_dunning_policy(
         &self,
         org_slug: Option<&str>,
         mut policy: Policy,
         actor: &Actor,
-    ) -> Result<Policy, AppError> {
-        policy.validate().map_err(|e| AppError::invalid("policy", e.to_string()))?;
+    ) -> Result<(Policy, PolicySave), AppError> {
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        check_policy(&policy, org.organisation.currency)?;
+        let policies = policies_of(&mut tx, org.id).await?;
+        let current = policies.get(&policy.id);
+        if let Some(c) = current {
+            if (Policy { version: c.version, ..policy.clone() }) == *c {
+                tx.rollback().await?;
+                return Ok((c.clone(), PolicySave::Unchanged));
+            }
+            if policy.version < c.version {
+                return Err(AppError::Conflict {
+                    entity: "policy_version",
+                    key: format!("{} v{}", c.id, c.version),
+                    detail: Some(format!(
+                        "this edit is of version {}; show the policy again and make the change \
+                         on version {}",
+                        policy.version, c.version
+                    )),
+                });
+            }
+        }
+        let previous = current.map(|c| c.version);
+        policy.version = previous.map_or(1, |v| v.saturating_add(1));
         let json = serde_json::to_string(&policy)
             .map_err(|e| AppError::Invalid { field: None, message: e.to_string() })?;
-        policy.version = tx.put_policy(org.id, &policy.id, &json, &actor.0, now).await?;
+        tx.insert_policy_version(org.id, &policy.id, policy.version, &json, &actor.0, now).await?;
         tx.insert_audit(
             org.id,
             &[AuditEntry {
@@ -208,12 +590,75 @@ impl App {
                 action: "policy.update".into(),
                 entity: "policy".into(),
                 entity_key: policy.id.clone(),
-                details: serde_json::json!({ "version": policy.version }),
+                details: serde_json::json!({
+                    "version": policy.version, "previous_version": previous,
+                }),
             }],
         )
         .await?;
         tx.commit().await?;
-        Ok(policy)
+        Ok((policy, PolicySave::Stored))
+    }
+
+    /// Which policy applies to whom: the organisation's assignments (empty ones when none
+    /// were stored: every debtor then gets the default of its kind and the creditor's country).
+    ///
+    /// # Errors
+    /// Organisation and store errors; [`AppError::Invalid`] when the stored ones cannot be read.
+    pub async fn dunning_assignments(
+        &self,
+        org_slug: Option<&str>,
+    ) -> Result<Assignments, AppError> {
+        let mut tx = self.store.read().await?;
+        let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        let a = assignments_of(&mut tx, org.id).await?;
+        tx.rollback().await?;
+        Ok(a)
+    }
+
+    /// Replaces the organisation's assignments once every rule has been checked (see
+    /// [`check_assignments`]). The audit entry records what changed, rule by rule: the audit log
+    /// is the history of the assignments. The same assignments again change nothing.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] naming the rule (`by_debtor.D1`, `by_kind.consumer`, …) that names an
+    /// unknown policy or debtor, or has a key that can never match; organisation and store
+    /// errors.
+    pub async fn put_dunning_assignments(
+        &self,
+        org_slug: Option<&str>,
+        assignments: Assignments,
+        actor: &Actor,
+    ) -> Result<Assignments, AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin_write().await?;
+        let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        let policies = policies_of(&mut tx, org.id).await?;
+        check_assignments(&mut tx, org.id, &policies, &assignments).await?;
+        let settings = tx.find_dunning_settings(org.id).await?;
+        let previous = assignments_of(&mut tx, org.id).await?;
+        if previous == assignments {
+            tx.rollback().await?;
+            return Ok(assignments);
+        }
+        let json = serde_json::to_string(&assignments)
+            .map_err(|e| AppError::Invalid { field: None, message: e.to_string() })?;
+        let run_hour = settings.map_or(RUN_HOUR_DEFAULT, |(_, hour)| hour);
+        tx.put_dunning_settings(org.id, &json, run_hour, now).await?;
+        tx.insert_audit(
+            org.id,
+            &[AuditEntry {
+                at: now,
+                actor: actor.0.clone(),
+                action: "dunning.assignments".into(),
+                entity: "assignments".into(),
+                entity_key: org.organisation.slug.to_string(),
+                details: assignments_diff(&previous, &assignments),
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(assignments)
     }
 
     /// What a run on `as_of` would do, without doing anything.

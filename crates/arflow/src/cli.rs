@@ -352,6 +352,34 @@ pub enum DunningCommand {
     },
     /// The policies in force (stored versions, else the shipped defaults).
     Policies,
+    /// One policy: show it as JSON, or store an edited one as its next version.
+    #[command(subcommand)]
+    Policy(DunningPolicyCommand),
+    /// Which policy applies to whom (by debtor, segment, country and kind, kind).
+    #[command(subcommand)]
+    Assignments(DunningAssignmentsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DunningPolicyCommand {
+    /// Print the policy in force as JSON (the input of `policy set`), with its version.
+    Show { id: String },
+    /// Store a policy from a JSON or TOML file as the next version of its id.
+    ///
+    /// The policy is checked first (exit 3 with the reason when it is not valid, or when it was
+    /// edited from an older version than the one in force). The same rules again store nothing.
+    Set { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DunningAssignmentsCommand {
+    /// Print the assignments as JSON (the input of `assignments set`).
+    Show,
+    /// Replace the assignments with those of a JSON or TOML file.
+    ///
+    /// Every rule must name an existing policy and be able to match (exit 3 with the reason
+    /// otherwise). A map left out of the file is empty.
+    Set { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use arflow_app::demo::{DemoOptions, DemoProgress};
+use arflow_app::dunning::PolicySave;
 use arflow_app::import::{ImportOptions, ImportReport};
 use arflow_app::{Actor, App};
 use arflow_core::kpi::AgeingBuckets;
@@ -662,6 +663,8 @@ async fn dunning_cmd(ctx: &Ctx, c: DunningCommand) -> Result<u8, Failure> {
             })?;
             return Ok(exit::OK);
         }
+        DunningCommand::Policy(c) => return dunning_policy_cmd(ctx, &app, c).await,
+        DunningCommand::Assignments(c) => return dunning_assignments_cmd(ctx, &app, c).await,
     };
     ctx.print(&report, || {
         let mut s = format!(
@@ -699,6 +702,94 @@ async fn dunning_cmd(ctx: &Ctx, c: DunningCommand) -> Result<u8, Failure> {
         s
     })?;
     Ok(exit::OK)
+}
+
+/// `dunning policy show|set`.
+async fn dunning_policy_cmd(ctx: &Ctx, app: &App, c: DunningPolicyCommand) -> Result<u8, Failure> {
+    match c {
+        DunningPolicyCommand::Show { id } => {
+            // The JSON either way: it is what `policy set` reads back.
+            let policy = app.dunning_policy(ctx.org(), &id).await?;
+            ctx.print(&policy, || serde_json::to_string_pretty(&policy).unwrap_or_default())?;
+        }
+        DunningPolicyCommand::Set { file } => {
+            let policy: arflow_core::dunning::Policy = read_edit(&file)?;
+            let (policy, outcome) = app
+                .put_dunning_policy(ctx.org(), policy, &Actor::cli())
+                .await
+                .map_err(with_field)?;
+            let value = serde_json::json!({ "outcome": outcome, "policy": policy });
+            ctx.print(&value, || match outcome {
+                PolicySave::Stored => {
+                    format!("stored policy {} version {}", policy.id, policy.version)
+                }
+                PolicySave::Unchanged => format!(
+                    "policy {} is unchanged: version {} has these rules already",
+                    policy.id, policy.version
+                ),
+            })?;
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// `dunning assignments show|set`.
+async fn dunning_assignments_cmd(
+    ctx: &Ctx,
+    app: &App,
+    c: DunningAssignmentsCommand,
+) -> Result<u8, Failure> {
+    match c {
+        DunningAssignmentsCommand::Show => {
+            let a = app.dunning_assignments(ctx.org()).await?;
+            ctx.print(&a, || serde_json::to_string_pretty(&a).unwrap_or_default())?;
+        }
+        DunningAssignmentsCommand::Set { file } => {
+            let input: arflow_app::dunning::AssignmentsInput = read_edit(&file)?;
+            let a = app
+                .put_dunning_assignments(ctx.org(), input.into(), &Actor::cli())
+                .await
+                .map_err(with_field)?;
+            let rules =
+                a.by_debtor.len() + a.by_segment.len() + a.by_country_kind.len() + a.by_kind.len();
+            ctx.print(&a, || format!("stored the assignments: {rules} rules"))?;
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// Reads a policy or assignments file: TOML when it is named `*.toml`, else JSON. A field the
+/// type does not have is an error (a misspelt field would otherwise be dropped in silence).
+/// Every problem of the file exits 3, naming the file and, where the parser knows, the line.
+fn read_edit<T: serde::de::DeserializeOwned + Serialize>(path: &Path) -> Result<T, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::new(exit::USAGE, format!("{}: {e}", path.display())))?;
+    let rejected = |e: &dyn std::fmt::Display| {
+        Failure::new(exit::REJECTED, format!("{}: {e}", path.display()))
+    };
+    let toml = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    let (read, input): (T, serde_json::Value) = if toml {
+        let read = toml::from_str(&text).map_err(|e| rejected(&e))?;
+        let value: toml::Value = toml::from_str(&text).map_err(|e| rejected(&e))?;
+        (read, serde_json::to_value(value).map_err(|e| rejected(&e))?)
+    } else {
+        let read = serde_json::from_str(&text).map_err(|e| rejected(&e))?;
+        (read, serde_json::from_str(&text).map_err(|e| rejected(&e))?)
+    };
+    match arflow_app::dunning::unknown_field(&input, &read) {
+        Some(field) => Err(rejected(&format!("unknown field `{field}`"))),
+        None => Ok(read),
+    }
+}
+
+/// A use-case error whose message is prefixed with the field it is about.
+fn with_field(e: arflow_app::AppError) -> Failure {
+    let field = e.field().map(str::to_owned);
+    let mut f = Failure::from(e);
+    if let Some(field) = field {
+        f.message = format!("{field}: {}", f.message);
+    }
+    f
 }
 
 /// The SMTP mailer the arguments describe, or `None` when no server is given.

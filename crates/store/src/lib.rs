@@ -447,6 +447,12 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`].
     fn put_policy(&mut self, org: OrganisationId, policy_id: &str, definition: &str, created_by: &str, at: i64) -> u32;
+    /// Stores exactly `version` of a policy (numbered by the caller).
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] (`policy_version`) when that version exists already, else
+    /// [`StoreError::Database`].
+    fn insert_policy_version(&mut self, org: OrganisationId, policy_id: &str, version: u32, definition: &str, created_by: &str, at: i64) -> ();
     /// An organisation's own text of a template in one language (replacing an earlier one).
     ///
     /// # Errors

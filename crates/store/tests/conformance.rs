@@ -793,6 +793,33 @@ conformance! {
         tx.commit().await.unwrap();
     };
 
+    a_policy_version_numbered_by_the_caller_is_stored_once_per_organisation => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        let mut tx = store.begin_write().await.unwrap();
+        // An edit of a shipped default (version 1) is stored as version 2.
+        tx.insert_policy_version(a, "nl-business", 2, "{\"v\":2}", "anna", 1).await.unwrap();
+        tx.commit().await.unwrap();
+        // A second edit of the same version is refused (in its own transaction: PostgreSQL
+        // aborts a transaction at its first error).
+        let mut tx = store.begin_write().await.unwrap();
+        let again = tx.insert_policy_version(a, "nl-business", 2, "{\"other\":true}", "bram", 2).await;
+        assert!(
+            matches!(&again, Err(StoreError::Conflict { entity: "policy_version", key }) if key == "nl-business v2"),
+            "{again:?}"
+        );
+        tx.rollback().await.unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        // The same version in another organisation is its own.
+        tx.insert_policy_version(b, "nl-business", 2, "{\"b\":2}", "bob", 3).await.unwrap();
+        tx.insert_policy_version(a, "nl-business", 3, "{\"v\":3}", "anna", 4).await.unwrap();
+        assert_eq!(tx.latest_policies(a).await.unwrap(), vec![("nl-business".to_owned(), 3, "{\"v\":3}".to_owned())]);
+        assert_eq!(tx.latest_policies(b).await.unwrap(), vec![("nl-business".to_owned(), 2, "{\"b\":2}".to_owned())]);
+        // put_policy numbers after what the caller stored.
+        assert_eq!(tx.put_policy(a, "nl-business", "{\"v\":4}", "anna", 5).await.unwrap(), 4);
+        tx.commit().await.unwrap();
+    };
+
     one_organisation_never_sees_another_organisations_rows => |store: Store| async move {
         let a = new_org(&store, "acme").await;
         let b = new_org(&store, "bravo").await;

@@ -166,6 +166,10 @@ impl Server {
         self.send(Method::PATCH, path, Some(token), Some(&body), &[]).await
     }
 
+    async fn put(&self, token: &str, path: &str, body: Value) -> Resp {
+        self.send(Method::PUT, path, Some(token), Some(&body), &[]).await
+    }
+
     async fn delete(&self, token: &str, path: &str) -> Resp {
         self.send(Method::DELETE, path, Some(token), None, &[]).await
     }
@@ -431,6 +435,129 @@ async fn templates_are_edited_checked_previewed_and_reset_over_the_api() {
     assert_eq!(r.status, 204);
     assert_eq!(s.get(&t, "/api/v1/templates/reminder.fr").await.body["edited"], false);
     assert_eq!(s.delete(&t, "/api/v1/templates/reminder.fr").await.status, 404);
+    s.stop().await;
+}
+
+/// The (policy, version, step) of each action of a preview.
+fn planned(preview: &Resp) -> Vec<(String, i64, String)> {
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    preview.body["actions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no actions: {}", preview.body))
+        .iter()
+        .map(|a| {
+            let text = |k: &str| a[k].as_str().unwrap().to_owned();
+            (text("policy"), a["policy_version"].as_i64().unwrap(), text("step"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_edited_policy_is_a_new_version_checked_first_and_used_by_the_next_run() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    s.must_post(&t, "/api/v1/debtors", debtor("D1", "Jansen"), 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F1", "D1", -35, -5, "500.00"), 201).await;
+    let reminder =
+        |policy: &str, version: i64| vec![(policy.to_owned(), version, "reminder".to_owned())];
+    // nl-business reminds 3 days after the due date; F1 is 5 days overdue.
+    assert_eq!(planned(&s.get(&t, "/api/v1/dunning/preview").await), reminder("nl-business", 1));
+
+    let path = "/api/v1/dunning/policies/nl-business";
+    let shipped = s.get(&t, path).await;
+    assert_eq!((shipped.status, &shipped.body["version"]), (200, &json!(1)), "{}", shipped.body);
+    assert_eq!(shipped.body["steps"][0]["trigger"], json!({ "after": "due_date", "days": 3 }));
+    // Ten days after the due date: nothing to do today.
+    let mut later = shipped.body.clone();
+    later["steps"][0]["trigger"]["days"] = json!(10);
+    let v2 = s.put(&t, path, later.clone()).await;
+    assert_eq!((v2.status, &v2.body["version"]), (200, &json!(2)), "{}", v2.body);
+    assert_eq!(v2.body["steps"][0]["trigger"]["days"], 10);
+    assert_eq!(s.get(&t, path).await.body, v2.body);
+    assert_eq!(planned(&s.get(&t, "/api/v1/dunning/preview").await), vec![]);
+    // The same rules again store nothing.
+    let same = s.put(&t, path, v2.body.clone()).await;
+    assert_eq!((same.status, &same.body), (200, &v2.body));
+    // Four days: due again, under version 3.
+    let mut sooner = v2.body.clone();
+    sooner["steps"][0]["trigger"]["days"] = json!(4);
+    let v3 = s.put(&t, path, sooner.clone()).await;
+    assert_eq!((v3.status, &v3.body["version"]), (200, &json!(3)), "{}", v3.body);
+    assert_eq!(planned(&s.get(&t, "/api/v1/dunning/preview").await), reminder("nl-business", 3));
+
+    // Refused, each with the reason, and nothing stored.
+    let stale = s.put(&t, path, later).await;
+    assert_eq!((stale.status, stale.code()), (409, "policy_version_exists"), "{}", stale.body);
+    assert!(
+        stale.body["error"]["message"].as_str().unwrap().contains("version 3"),
+        "{}",
+        stale.body
+    );
+    let mut silent = sooner.clone();
+    silent["steps"][1]["channels"] = json!([]);
+    let r = s.put(&t, path, silent).await;
+    assert_eq!(
+        (r.status, r.code(), r.field()),
+        (422, "validation_failed", Some("steps[1].channels"))
+    );
+    assert_eq!(
+        r.body["error"]["message"], "step second_reminder: a step needs at least one channel",
+        "{}",
+        r.body
+    );
+    let mut backwards = sooner.clone();
+    backwards["steps"][0]["trigger"] = json!({ "after": "previous_step", "days": 2 });
+    let r = s.put(&t, path, backwards).await;
+    assert_eq!((r.status, r.field()), (422, Some("steps[0].trigger")), "{}", r.body);
+    let mut dollars = sooner.clone();
+    dollars["steps"][0]["min_open"] = json!({ "amount": "5.00", "currency": "USD" });
+    let r = s.put(&t, path, dollars).await;
+    assert_eq!((r.status, r.field()), (422, Some("steps[0].min_open.currency")), "{}", r.body);
+    let r = s.put(&t, "/api/v1/dunning/policies/nl-consumer", sooner.clone()).await;
+    assert_eq!((r.status, r.field()), (422, Some("id")), "{}", r.body);
+    let mut typo = sooner.clone();
+    typo["steps"][0]["trigger"]["dayz"] = json!(1);
+    let r = s.put(&t, path, typo).await;
+    assert_eq!((r.status, r.field()), (400, Some("steps[0].trigger.dayz")), "{}", r.body);
+    let r = s.put(&t, path, json!({ "id": "nl-business" })).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(s.get(&t, path).await.body["version"], 3);
+    assert_eq!(s.get(&t, "/api/v1/dunning/policies/nope").await.code(), "policy_not_found");
+
+    // An organisation's own policy, assigned to one debtor.
+    let mut quick = v3.body.clone();
+    quick["id"] = json!("quick");
+    quick["name"] = json!("Snel");
+    quick["steps"][0]["trigger"]["days"] = json!(1);
+    let r = s.put(&t, "/api/v1/dunning/policies/quick", quick).await;
+    assert_eq!((r.status, &r.body["version"]), (200, &json!(1)), "{}", r.body);
+    assert_eq!(s.get(&t, "/api/v1/dunning/policies").await.data().len(), 5);
+    let path = "/api/v1/dunning/assignments";
+    let none = json!({ "by_debtor": {}, "by_segment": {}, "by_country_kind": {}, "by_kind": {} });
+    assert_eq!(s.get(&t, path).await.body, none);
+    for (body, field) in [
+        (json!({ "by_debtor": { "D1": "nope" } }), "by_debtor.D1"),
+        (json!({ "by_debtor": { "D9": "quick" } }), "by_debtor.D9"),
+        (json!({ "by_kind": { "customer": "quick" } }), "by_kind.customer"),
+        (json!({ "by_country_kind": { "nl/business": "quick" } }), "by_country_kind.nl/business"),
+    ] {
+        let r = s.put(&t, path, body.clone()).await;
+        assert_eq!((r.status, r.field()), (422, Some(field)), "{body}: {}", r.body);
+    }
+    let r = s.put(&t, path, json!({ "by_debtors": {} })).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(s.get(&t, path).await.body, none, "nothing refused was stored");
+    let r = s.put(&t, path, json!({ "by_debtor": { "D1": "quick" }, "by_country_kind": { "BE/consumer": "be-consumer" } })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["by_debtor"], json!({ "D1": "quick" }));
+    assert_eq!(s.get(&t, path).await.body, r.body);
+    assert_eq!(planned(&s.get(&t, "/api/v1/dunning/preview").await), reminder("quick", 1));
+
+    let audit = s.get(&t, "/api/v1/audit?limit=1000").await;
+    let actions: Vec<&str> = audit.data().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions.iter().filter(|a| **a == "policy.update").count(), 3, "{actions:?}");
+    let change = audit.data().iter().find(|e| e["action"] == "dunning.assignments").unwrap();
+    assert_eq!(change["details"]["by_debtor"], json!({ "set": { "D1": "quick" }, "removed": [] }));
     s.stop().await;
 }
 
@@ -1172,6 +1299,10 @@ async fn snapshot(s: &Server, t: &str, payment_id: i64) -> Vec<Value> {
         "/api/v1/debtors/D1/timeline".to_owned(),
         "/api/v1/templates/reminder.fr".to_owned(),
         "/api/v1/matches?all=true".to_owned(),
+        "/api/v1/dunning/policies".to_owned(),
+        "/api/v1/dunning/policies/be-business".to_owned(),
+        "/api/v1/dunning/policies/b-special".to_owned(),
+        "/api/v1/dunning/assignments".to_owned(),
     ] {
         let r = s.get(t, &path).await;
         assert_eq!(r.status, 200, "{path}: {}", r.body);
@@ -1238,6 +1369,20 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
         .await;
     assert_eq!((r.status, &r.body["unmatched"]), (200, &json!(1)), "{}", r.body);
     let b_entry = s.get(&tb, "/api/v1/matches?all=true").await.data()[0]["id"].as_i64().unwrap();
+    // B edited a shipped policy (A starts from the same default), has one of its own, and
+    // assigns them.
+    let mut b_terms = s.get(&tb, "/api/v1/dunning/policies/be-business").await.body;
+    b_terms["name"] = json!("B's own terms");
+    b_terms["steps"][0]["trigger"]["days"] = json!(1);
+    let r = s.put(&tb, "/api/v1/dunning/policies/be-business", b_terms.clone()).await;
+    assert_eq!((r.status, &r.body["version"]), (200, &json!(2)), "{}", r.body);
+    b_terms["id"] = json!("b-special");
+    let r = s.put(&tb, "/api/v1/dunning/policies/b-special", b_terms).await;
+    assert_eq!((r.status, &r.body["version"]), (200, &json!(1)), "{}", r.body);
+    let b_rules =
+        json!({ "by_debtor": { "D1": "b-special" }, "by_segment": { "seg": "be-business" } });
+    let r = s.put(&tb, "/api/v1/dunning/assignments", b_rules).await;
+    assert_eq!(r.status, 200, "{}", r.body);
     let before = snapshot(&s, &tb, pid).await;
 
     let mut routes = arflow_web::routes();
@@ -1337,6 +1482,51 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
             }
             ("GET", "/api/v1/dunning/policies") => {
                 assert_eq!(s.get(&ta, &path).await.data().len(), 4, "the shipped defaults");
+            }
+            ("GET", "/api/v1/dunning/policies/{id}") => {
+                // A sees the shipped default, not B's edit of it, and nothing of B's own.
+                let shipped = arflow_core::dunning::default_policies()
+                    .into_iter()
+                    .find(|p| p.id == "be-business")
+                    .unwrap();
+                let r = s.get(&ta, "/api/v1/dunning/policies/be-business").await;
+                assert_eq!(r.status, 200, "{}", r.body);
+                assert_eq!(r.body, serde_json::to_value(shipped).unwrap());
+                not_found(&s.get(&ta, "/api/v1/dunning/policies/b-special").await);
+            }
+            ("PUT", "/api/v1/dunning/policies/{id}") => {
+                // A's edit of the same policy is A's: its version 2, B's stays B's.
+                let mut mine = s.get(&ta, "/api/v1/dunning/policies/be-business").await.body;
+                mine["name"] = json!("A's terms");
+                let r = s.put(&ta, "/api/v1/dunning/policies/be-business", mine).await;
+                assert_eq!((r.status, &r.body["version"]), (200, &json!(2)), "{}", r.body);
+                let a = s.get(&ta, "/api/v1/dunning/policies/be-business").await;
+                assert_eq!(a.body["name"], "A's terms");
+                let b = s.get(&tb, "/api/v1/dunning/policies/be-business").await;
+                assert_eq!(
+                    (&b.body["name"], &b.body["version"]),
+                    (&json!("B's own terms"), &json!(2))
+                );
+            }
+            ("GET", "/api/v1/dunning/assignments") => {
+                let r = s.get(&ta, &path).await;
+                let none = json!({ "by_debtor": {}, "by_segment": {}, "by_country_kind": {}, "by_kind": {} });
+                assert_eq!((r.status, r.body.clone()), (200, none));
+            }
+            ("PUT", "/api/v1/dunning/assignments") => {
+                // B's debtor and B's own policy do not exist for A.
+                let r = s.put(&ta, &path, json!({ "by_debtor": { "D1": "be-business" } })).await;
+                assert_eq!((r.status, r.field()), (422, Some("by_debtor.D1")), "{}", r.body);
+                let r = s.put(&ta, &path, json!({ "by_kind": { "business": "b-special" } })).await;
+                assert_eq!((r.status, r.field()), (422, Some("by_kind.business")), "{}", r.body);
+                let r = s.put(&ta, &path, json!({ "by_segment": { "seg": "nl-consumer" } })).await;
+                assert_eq!(r.status, 200, "{}", r.body);
+                assert_eq!(
+                    s.get(&ta, &path).await.body["by_segment"],
+                    json!({ "seg": "nl-consumer" })
+                );
+                let b = s.get(&tb, &path).await;
+                assert_eq!(b.body["by_segment"], json!({ "seg": "be-business" }), "{}", b.body);
             }
             ("GET", "/api/v1/outbox") => {
                 empty(&s.get(&ta, &path).await);

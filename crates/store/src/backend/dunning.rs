@@ -325,6 +325,40 @@ impl Tx {
         Ok(u32::try_from(version).unwrap_or(u32::MAX))
     }
 
+    /// Stores exactly `version` of a policy. The caller numbers the version (an edit of a
+    /// shipped default comes after the default's own version); the key makes two edits of the
+    /// same version impossible: the second is refused, never stored over the first.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] (`policy_version`) when that version exists already, else
+    /// [`StoreError::Database`].
+    pub async fn insert_policy_version(
+        &mut self,
+        org: OrganisationId,
+        policy_id: &str,
+        version: u32,
+        definition: &str,
+        created_by: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO dunning_policies (organisation_id, policy_id, version, definition, \
+             created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(org.0)
+        .bind(policy_id)
+        .bind(i64::from(version))
+        .bind(definition)
+        .bind(at)
+        .bind(created_by)
+        .execute(self.conn())
+        .await
+        .map_err(|e| {
+            StoreError::from_unique(e, "policy_version", &format!("{policy_id} v{version}"))
+        })?;
+        Ok(())
+    }
+
     /// The latest version of every policy: id, version, definition (JSON).
     ///
     /// # Errors

@@ -1,19 +1,20 @@
-//! Dunning over HTTP: previews and runs, the policies in force, the outbox, tasks, what may be
-//! claimed on an invoice, and a debtor's timeline.
+//! Dunning over HTTP: previews and runs, the policies in force and their editing, the
+//! assignments of policies to debtors, the outbox, tasks, what may be claimed on an invoice, and
+//! a debtor's timeline.
 
 use arflow_app::charges::ChargesReport;
-use arflow_app::dunning::RunReport;
+use arflow_app::dunning::{AssignmentsInput, RunReport};
 use arflow_app::templates::{TemplatePreview, TemplateText, TemplateView};
 use arflow_app::timeline::Timeline;
-use arflow_core::dunning::{LegalGate, Policy};
+use arflow_core::dunning::{Assignments, LegalGate, Policy};
 use arflow_core::party::DebtorKind;
 use arflow_store::{MessageStatus, StoredMessage, StoredTask};
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use serde::Deserialize;
 
 use super::auth::Principal;
-use super::extract::{JsonBody, Key, ListOut, Params, date};
+use super::extract::{JsonBody, Key, ListOut, Params, body_bytes, date, parse_json};
 use super::{ApiError, ApiState};
 
 fn gate(p: &Principal) -> LegalGate {
@@ -60,6 +61,62 @@ pub(crate) async fn policies(
 ) -> Result<Json<ListOut<Policy>>, ApiError> {
     let slug = p.org.organisation.slug.as_str();
     Ok(Json(ListOut::all(st.app.dunning_policies(Some(slug)).await?)))
+}
+
+/// `GET /dunning/policies/{id}`: the policy in force with this id and its version.
+pub(crate) async fn policy(
+    State(st): State<ApiState>,
+    p: Principal,
+    Key(id): Key,
+) -> Result<Json<Policy>, ApiError> {
+    let slug = p.org.organisation.slug.as_str();
+    Ok(Json(st.app.dunning_policy(Some(slug), &id).await?))
+}
+
+/// `PUT /dunning/policies/{id}`: stores the body as the next version of the policy (nothing
+/// when its rules are those in force). The body is a whole policy as `GET` gives it; its `id`
+/// must be the one in the path, and a field a policy does not have is refused (it would be
+/// dropped in silence otherwise).
+pub(crate) async fn put_policy(
+    State(st): State<ApiState>,
+    p: Principal,
+    Key(id): Key,
+    req: Request,
+) -> Result<Json<Policy>, ApiError> {
+    let bytes = body_bytes(req, &st).await?;
+    let input: serde_json::Value = parse_json(&bytes)?;
+    let policy: Policy = parse_json(&bytes)?;
+    if let Some(field) = arflow_app::dunning::unknown_field(&input, &policy) {
+        return Err(ApiError::bad_request(Some(&field), format!("unknown field `{field}`")));
+    }
+    if policy.id != id {
+        return Err(ApiError::invalid(
+            "id",
+            format!("the body is policy '{}' but the path names '{id}'", policy.id),
+        ));
+    }
+    let slug = p.org.organisation.slug.as_str();
+    let (policy, _) = st.app.put_dunning_policy(Some(slug), policy, &p.actor()).await?;
+    Ok(Json(policy))
+}
+
+/// `GET /dunning/assignments`.
+pub(crate) async fn assignments(
+    State(st): State<ApiState>,
+    p: Principal,
+) -> Result<Json<Assignments>, ApiError> {
+    let slug = p.org.organisation.slug.as_str();
+    Ok(Json(st.app.dunning_assignments(Some(slug)).await?))
+}
+
+/// `PUT /dunning/assignments`: replaces them all; a map left out is empty.
+pub(crate) async fn put_assignments(
+    State(st): State<ApiState>,
+    p: Principal,
+    JsonBody(body): JsonBody<AssignmentsInput>,
+) -> Result<Json<Assignments>, ApiError> {
+    let slug = p.org.organisation.slug.as_str();
+    Ok(Json(st.app.put_dunning_assignments(Some(slug), body.into(), &p.actor()).await?))
 }
 
 /// `GET /outbox?status=&limit=&cursor=`: messages, newest first, with both bodies and the

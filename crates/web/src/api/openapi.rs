@@ -559,9 +559,12 @@ pub fn openapi() -> Value {
     doc
 }
 
-/// Dunning: runs, policies, outbox, tasks, charges, timelines.
+/// Dunning: runs, policies and their assignments, outbox, tasks, charges, timelines.
 fn dunning_paths() -> Value {
     let idem = param("IdempotencyKey");
+    let policy_id = json!({ "name": "id", "in": "path", "required": true,
+        "description": "The policy id: `nl-business` or an organisation's own (a-z, 0-9, '-').",
+        "schema": { "type": "string", "pattern": "^[a-z0-9-]{1,64}$" } });
     let as_of = query(
         "as_of",
         "Default: today in the organisation's time zone.",
@@ -586,6 +589,25 @@ fn dunning_paths() -> Value {
         "/api/v1/dunning/policies": { "get": op("dunningPolicies", "dunning", "The policies in force",
             "Stored versions, else the shipped defaults.", vec![], None,
             vec![("200", ok("All policies.", list_of("Policy")))], false) },
+        "/api/v1/dunning/policies/{id}": {
+            "get": op("getDunningPolicy", "dunning", "One policy in force",
+                "The organisation's latest version of the policy, else the shipped default (`nl-business`, `nl-consumer`, `be-business`, `be-consumer`).",
+                vec![policy_id.clone()], None,
+                vec![("200", ok("The policy with its version.", r("Policy"))), ("404", err("NotFound"))], false),
+            "put": op("putDunningPolicy", "dunning", "Store a new version of a policy",
+                "The body is a whole policy as `GET` gives it, with the `id` of the path (an unknown id makes an organisation's own policy). It is checked — steps, keys, triggers in order, channels, amounts in the organisation's currency, limits — and stored as the next version (an edit of a shipped default becomes version 2), in force from the next run; actions keep the version that made them. Rules equal to those in force store nothing and answer the version in force. An edit of an older version than the one in force is refused (409 `policy_version_exists`): read the policy again and make the change there. A field a policy does not have is 400.",
+                vec![policy_id], Some(json_body("Policy")),
+                vec![("200", ok("The policy in force, with its (new) version.", r("Policy"))), ("400", err("BadRequest")), ("409", err("Conflict")), ("422", err("Unprocessable"))], false),
+        },
+        "/api/v1/dunning/assignments": {
+            "get": op("getDunningAssignments", "dunning", "Which policy applies to whom",
+                "The most specific rule wins: debtor, then segment, then country and kind, then kind, then the default of the kind in the organisation's country. Empty maps when none were stored.",
+                vec![], None, vec![("200", ok("The assignments.", r("Assignments")))], false),
+            "put": op("putDunningAssignments", "dunning", "Replace the assignments",
+                "Every rule must name a policy of the organisation or a shipped one, and its key must be able to match: a debtor of the organisation, `business` or `consumer`, a country code in capitals and a kind (`BE/consumer`). A map left out is empty. 422 `validation_failed` names the rule (`by_debtor.D1`). Every change is in the audit log, rule by rule.",
+                vec![], Some(json_body("Assignments")),
+                vec![("200", ok("The assignments in force.", r("Assignments"))), ("400", err("BadRequest")), ("422", err("Unprocessable"))], false),
+        },
         "/api/v1/outbox": { "get": op("listOutbox", "dunning", "Messages, newest first",
             "Each with recipient, subject, both bodies and the names of its attachments.",
             vec![query("status", "planned, sending, sent, uncertain, failed or held.", json!({ "type": "string", "enum": ["planned", "sending", "sent", "uncertain", "failed", "held"] })), param("limit"), param("cursor")], None,
@@ -647,7 +669,33 @@ fn dunning_schemas() -> Value {
                 "action_id": { "type": "integer" } } } },
             "refused": { "type": "array", "items": { "type": "object", "properties": { "debtor": { "type": "string" }, "step": { "type": "string" }, "reason": { "type": "string" } } } },
             "skipped": { "type": "array", "items": { "type": "object", "properties": { "debtor": { "type": "string" }, "reason": { "type": "string" } } } } } },
-        "Policy": { "type": "object", "description": "A versioned dunning policy: ordered steps with trigger, channels, charges, minimum and approval." },
+        "Policy": { "type": "object", "description": "A versioned dunning policy: ordered steps with trigger, channels, charges, minimum and approval.",
+            "required": ["id", "version", "name", "steps", "min_gap_days", "one_message_per_debtor"], "properties": {
+            "id": { "type": "string", "pattern": "^[a-z0-9-]{1,64}$" },
+            "version": { "type": "integer", "minimum": 0, "description": "The version in force; in an edit, the version it was made on (a new version number is given when it is stored)." },
+            "name": { "type": "string", "minLength": 1, "maxLength": 200 },
+            "steps": { "type": "array", "minItems": 1, "maxItems": 20, "items": r("PolicyStep") },
+            "min_gap_days": { "type": "integer", "minimum": 0, "maximum": 730, "description": "Days that must pass between two contacts with one debtor." },
+            "one_message_per_debtor": { "type": "boolean", "description": "One message lists all of a debtor's items at a step (else one message per item)." } } },
+        "PolicyStep": { "type": "object", "required": ["key", "template", "trigger", "channels", "charges", "min_open", "approval"], "properties": {
+            "key": { "type": "string", "pattern": "^[a-z0-9_-]{1,64}$", "description": "Unique within the policy." },
+            "template": { "type": "string", "enum": ["courtesy", "reminder", "second_reminder", "demand", "notice_of_default", "be_consumer_first_reminder", "pre_legal", "handover"] },
+            "trigger": { "oneOf": [
+                { "type": "object", "required": ["after", "days"], "properties": { "after": { "const": "due_date" }, "days": { "type": "integer", "minimum": -730, "maximum": 730, "description": "Days after the due date (negative: before it). Never fewer than an earlier due-date step." } } },
+                { "type": "object", "required": ["after", "days"], "properties": { "after": { "const": "previous_step" }, "days": { "type": "integer", "minimum": 0, "maximum": 730, "description": "Days after the item's previous step (not for the first step)." } } } ] },
+            "channels": { "type": "array", "minItems": 1, "uniqueItems": true, "items": { "type": "string", "enum": ["email", "letter_attached", "letter_post", "sms", "phone", "handover"] } },
+            "charges": { "type": "array", "items": { "oneOf": [
+                { "type": "object", "required": ["kind"], "properties": { "kind": { "enum": ["collection_costs", "interest"] } } },
+                { "type": "object", "required": ["kind", "amount"], "properties": { "kind": { "const": "fee" }, "amount": r("PolicyAmount") } } ] } },
+            "min_open": r("PolicyAmount"),
+            "approval": { "type": "boolean", "description": "A person approves the action before anything goes out." } } },
+        "PolicyAmount": { "type": "object", "required": ["amount", "currency"], "properties": {
+            "amount": money("Zero or more (a fee: more than zero)."), "currency": currency() } },
+        "Assignments": { "type": "object", "additionalProperties": false, "properties": {
+            "by_debtor": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Debtor number → policy id." },
+            "by_segment": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Segment → policy id (the debtor's first segment with a rule wins)." },
+            "by_country_kind": { "type": "object", "additionalProperties": { "type": "string" }, "description": "`BE/consumer` (the debtor's country and kind) → policy id." },
+            "by_kind": { "type": "object", "additionalProperties": { "type": "string" }, "description": "`business` or `consumer` → policy id." } } },
         "Message": { "type": "object", "required": ["id", "channel", "recipient", "subject", "text_body", "html_body", "status"], "properties": {
             "id": { "type": "integer" }, "action_id": { "type": "integer" }, "channel": { "type": "string", "enum": ["email", "letter", "sms"] },
             "recipient": { "type": "string" }, "subject": { "type": "string" }, "text_body": { "type": "string" }, "html_body": { "type": "string" },
