@@ -1178,13 +1178,11 @@ impl App {
             && let Some(action) = tx.find_action(org.id, action_id).await?
         {
             let refs: Vec<&str> = action.invoices.iter().map(String::as_str).collect();
+            // Only what the outcome says changes: a pause, a payment plan or a policy chosen
+            // for the invoice stay as they were.
             for inv in tx.find_invoices_by_numbers(org.id, &refs).await?.values() {
-                let hold = arflow_store::ItemHold {
-                    disputed: outcome == "disputed",
-                    promised_until: if outcome == "promised" { promised_on } else { None },
-                    ..Default::default()
-                };
-                tx.set_item_hold(org.id, inv.id, &hold, now).await?;
+                let promised = if outcome == "promised" { promised_on } else { None };
+                tx.mark_item_outcome(org.id, inv.id, outcome == "disputed", promised, now).await?;
             }
         }
         tx.insert_audit(org.id, &[AuditEntry {

@@ -191,6 +191,8 @@ delegate! {
     fn debtor_match_facts(&mut self, org: OrganisationId) -> Vec<(DebtorId, String, Vec<String>)>;
     /// The payment a debit most likely reverses, with its bank entry id.
     fn find_reversed_payment(&mut self, org: OrganisationId, amount_minor: i64, counterparty_iban: Option<&str>, end_to_end_id: Option<&str>, since: Date) -> Option<(PaymentId, i64)>;
+    /// Marks an invoice disputed and/or promised, keeping its other holds.
+    fn mark_item_outcome(&mut self, org: OrganisationId, invoice: InvoiceId, disputed: bool, promised_until: Option<Date>, at: i64) -> ();
     /// Debtors by VAT or enterprise number, else by exact (case-insensitive) name.
     fn find_debtors_by_identity(&mut self, org: OrganisationId, vat_number: Option<&str>, enterprise_number: Option<&str>, name: &str) -> Vec<DebtorId>;
     /// Marks a payment as reversed by a bank entry; false when it was already.

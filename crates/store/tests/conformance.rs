@@ -724,6 +724,15 @@ conformance! {
         let f2 = &c[0].items[1];
         assert_eq!((f2.last_step, f2.disputed, f2.promised_until), (Some(0), true, Some(d("2026-04-01"))));
         assert_eq!(c[0].last_contact_on, Some(d("2026-03-20")));
+        // A task's outcome marks an item without lifting its other holds.
+        tx.set_item_hold(a, iids[0], &ItemHold { in_payment_plan: true, policy_override: Some("nl-consumer".into()), ..ItemHold::default() }, 9).await.unwrap();
+        tx.mark_item_outcome(a, iids[0], false, Some(d("2026-05-01")), 10).await.unwrap();
+        tx.mark_item_outcome(a, iids[1], false, Some(d("2026-05-02")), 10).await.unwrap();
+        let c = tx.dunning_candidates(a, Currency::EUR).await.unwrap();
+        let (f1, f2) = (&c[0].items[0], &c[0].items[1]);
+        assert_eq!((f1.in_payment_plan, f1.promised_until, f1.disputed), (true, Some(d("2026-05-01")), false));
+        assert_eq!(f1.policy_override.as_deref(), Some("nl-consumer"));
+        assert_eq!((f2.disputed, f2.promised_until), (true, Some(d("2026-05-02"))), "an earlier dispute stays");
 
         // Messages: the outbox, attachments, guarded status changes, crash recovery.
         let msg = NewMessage {

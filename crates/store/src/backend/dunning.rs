@@ -612,6 +612,37 @@ impl Tx {
         Ok(())
     }
 
+    /// Marks an invoice disputed and/or promised until a date, keeping everything else that
+    /// holds it (pause, payment plan, policy override, an earlier dispute).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn mark_item_outcome(
+        &mut self,
+        org: OrganisationId,
+        invoice: InvoiceId,
+        disputed: bool,
+        promised_until: Option<Date>,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO dunning_items (organisation_id, invoice_id, disputed, promised_until, \
+             in_payment_plan, updated_at) VALUES ($1, $2, $3, $4, 0, $5) \
+             ON CONFLICT (organisation_id, invoice_id) DO UPDATE SET \
+             disputed = CASE WHEN excluded.disputed = 1 THEN 1 ELSE dunning_items.disputed END, \
+             promised_until = COALESCE(excluded.promised_until, dunning_items.promised_until), \
+             updated_at = excluded.updated_at",
+        )
+        .bind(org.0)
+        .bind(invoice.0)
+        .bind(flag(disputed))
+        .bind(promised_until.map(|d| d.to_string()))
+        .bind(at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
     /// Records the last contact with a debtor.
     ///
     /// # Errors
