@@ -1833,3 +1833,92 @@ async fn the_health_check_answers_without_a_token() {
     assert_eq!((r.status, r.body.clone()), (503, json!({ "status": "unavailable" })));
     s.stop().await;
 }
+
+// ------------------------------------------------------------------ statements and matches
+
+#[tokio::test]
+async fn an_uploaded_statement_is_matched_reviewed_and_decided_once() {
+    let s = Server::start().await;
+    let t = s.org("bank", OrgCountry::Nl).await;
+    let mut d1 = debtor("D1", "Bakkerij Jansen");
+    d1["ibans"] = json!(["NL91ABNA0417164300"]);
+    s.must_post(&t, "/api/v1/debtors", d1, 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F1", "D1", -40, -10, "100.00"), 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F2", "D1", -30, -5, "80.00"), 201).await;
+    // F1 named with its exact amount: allocated; 50.00 from D1's account fits nothing: review.
+    let file =
+        camt(&[("R-1", "100.00", "CRDT", "Factuur F1"), ("R-2", "50.00", "CRDT", "betaling")]);
+    let r = s
+        .raw(Method::POST, "/api/v1/statements?file=march.xml", &t, "application/xml", file.clone())
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (
+            &r.body["entries"],
+            &r.body["created"],
+            &r.body["matched_automatically"],
+            &r.body["to_review"]
+        ),
+        (&json!(2), &json!(2), &json!(1), &json!(1)),
+        "{}",
+        r.body
+    );
+    assert_eq!(s.get(&t, "/api/v1/invoices/F1").await.body["open"], "0.00");
+    // The same file again: nothing new.
+    let again = s.raw(Method::POST, "/api/v1/statements", &t, "application/xml", file).await;
+    assert_eq!(
+        (&again.body["created"], &again.body["already_imported"]),
+        (&json!(0), &json!(2)),
+        "{}",
+        again.body
+    );
+    // A broken file: 422 with the problem's place, nothing stored.
+    let broken = s
+        .raw(
+            Method::POST,
+            "/api/v1/statements?file=bad.xml",
+            &t,
+            "application/xml",
+            b"<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>"
+                .to_vec(),
+        )
+        .await;
+    assert_eq!((broken.status, broken.code()), (422, "input_rejected"), "{}", broken.body);
+    assert!(broken.body.to_string().contains("bad.xml:"), "{}", broken.body);
+
+    let queue = s.get(&t, "/api/v1/matches").await;
+    let items = queue.data();
+    assert_eq!(items.len(), 1, "{}", queue.body);
+    let entry = &items[0];
+    assert_eq!(
+        (entry["amount"].as_str(), entry["status"].as_str()),
+        (Some("50.00"), Some("review"))
+    );
+    let suggestion = &entry["suggestions"][0];
+    assert_eq!(suggestion["rule"], "iban", "{entry}");
+    assert!(suggestion["confidence"].as_u64().unwrap() < 90);
+    assert!(suggestion["explanation"].as_str().unwrap().contains("NL91ABNA0417164300"));
+    let id = entry["id"].as_i64().unwrap();
+    let path = format!("/api/v1/matches/{id}/accept");
+    let too_much = s
+        .post(&t, &path, json!({ "split": [{ "invoice_number": "F2", "amount": "60.00" }] }))
+        .await;
+    assert_eq!(too_much.status, 422, "{}", too_much.body);
+    let done = s
+        .post(&t, &path, json!({ "split": [{ "invoice_number": "F2", "amount": "50.00" }] }))
+        .await;
+    assert_eq!(
+        (done.status, done.body["status"].as_str()),
+        (200, Some("matched")),
+        "{}",
+        done.body
+    );
+    assert_eq!(s.get(&t, "/api/v1/invoices/F2").await.body["open"], "30.00");
+    // Decided once.
+    assert_eq!(s.post(&t, &path, json!({})).await.status, 422);
+    let reject =
+        s.send(Method::POST, &format!("/api/v1/matches/{id}/reject"), Some(&t), None, &[]).await;
+    assert_eq!(reject.status, 422, "{}", reject.body);
+    assert_eq!(s.get(&t, "/api/v1/matches?all=true").await.data().len(), 0);
+    s.stop().await;
+}
