@@ -21,7 +21,10 @@ fn files_under(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
         let p = e.path();
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if p.is_dir() {
-            if name != "target" && name != "node_modules" && !name.starts_with('.') {
+            // fuzz/corpus and fuzz/artifacts are the fuzzer's own working copies (gitignored).
+            let fuzz_work = (name == "corpus" || name == "artifacts")
+                && p.parent().and_then(|d| d.file_name()).is_some_and(|d| d == "fuzz");
+            if name != "target" && name != "node_modules" && !name.starts_with('.') && !fuzz_work {
                 files_under(&p, ext, out);
             }
         } else if name.ends_with(ext) {

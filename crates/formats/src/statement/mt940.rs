@@ -462,6 +462,18 @@ impl<'a> Reader<'a> {
             }
             _ => {}
         }
+        // A field on one line is held to the same limit as one spread over several.
+        let too_long = value.len() > FIELD_CHARS_MAX && value.chars().count() > FIELD_CHARS_MAX;
+        if too_long {
+            self.problem(
+                number,
+                TagName(name),
+                format!(
+                    "the field goes on for more than {FIELD_CHARS_MAX} characters (is a tag \
+                     or line break missing?)"
+                ),
+            );
+        }
         self.field = Some(OpenField {
             tag,
             name,
@@ -469,7 +481,7 @@ impl<'a> Reader<'a> {
             first: value,
             bytes: value.len(),
             chars: None,
-            too_long: false,
+            too_long,
         });
     }
 
