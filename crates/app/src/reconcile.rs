@@ -18,6 +18,13 @@ use serde::Serialize;
 
 use crate::{Actor, App, AppError, sha256_hex};
 
+/// A batch of up to this many credits, ...
+const TARGETED_CREDITS_MAX: usize = 2_000;
+/// ... with up to this many references and invoice-number tokens, and ...
+const TARGETED_KEYS_MAX: usize = 20_000;
+/// ... this many candidate debtors, a batch loads its open items by index; beyond, by one scan.
+const TARGETED_DEBTORS_MAX: usize = 5_000;
+
 /// How far back a return looks for the credit it reverses.
 const REVERSAL_LOOKBACK_DAYS: i32 = 400;
 
@@ -150,7 +157,18 @@ pub struct SuggestedAllocation {
 /// The identity of an entry: the account with the bank's reference when there is one, else a
 /// fingerprint of what the entry says. `occurrence` tells apart identical entries of one file
 /// (two equal card payments on one day); overlapping statements list them in the same order.
-fn entry_identity(account: &str, e: &Entry, occurrence: u32) -> (String, String) {
+/// Returns the key for `occurrence` and the content fingerprint.
+fn entry_identity(account: &str, e: &Entry, content_sha: &str, occurrence: u32) -> String {
+    match e.bank_reference.as_deref().filter(|r| !r.trim().is_empty()) {
+        Some(r) if occurrence == 0 => format!("{account}|ref|{}", r.trim()),
+        Some(r) => format!("{account}|ref|{}|#{occurrence}", r.trim()),
+        None if occurrence == 0 => format!("{account}|fp|{content_sha}"),
+        None => format!("{account}|fp|{content_sha}|#{occurrence}"),
+    }
+}
+
+/// SHA-256 of everything an entry says, to tell an entry seen again from a changed one.
+fn content_fingerprint(account: &str, e: &Entry) -> String {
     let content = format!(
         "{account}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
         e.booking_date,
@@ -163,14 +181,7 @@ fn entry_identity(account: &str, e: &Entry, occurrence: u32) -> (String, String)
         e.remittance,
         e.end_to_end_id.as_deref().unwrap_or(""),
     );
-    let content_sha = sha256_hex(content.as_bytes());
-    let key = match e.bank_reference.as_deref().filter(|r| !r.trim().is_empty()) {
-        Some(r) if occurrence == 0 => format!("{account}|ref|{}", r.trim()),
-        Some(r) => format!("{account}|ref|{}|#{occurrence}", r.trim()),
-        None if occurrence == 0 => format!("{account}|fp|{content_sha}"),
-        None => format!("{account}|fp|{content_sha}|#{occurrence}"),
-    };
-    (key, content_sha)
+    sha256_hex(content.as_bytes())
 }
 
 fn scheme_text(kind: ReferenceKind) -> &'static str {
@@ -237,6 +248,7 @@ impl App {
         actor: &Actor,
     ) -> Result<StatementImport, AppError> {
         let now = self.now();
+        let mut phase_start = std::time::Instant::now();
         let mut report = StatementImport {
             file: file.to_owned(),
             format: parsed.format.as_str().to_owned(),
@@ -258,9 +270,10 @@ impl App {
                 ));
             }
             for e in &st.entries {
-                let (base_key, _) = entry_identity(&st.account, e, 0);
+                let content_sha = content_fingerprint(&st.account, e);
+                let base_key = entry_identity(&st.account, e, &content_sha, 0);
                 let n = seen.entry(base_key).or_insert(0);
-                let (key, content_sha) = entry_identity(&st.account, e, *n);
+                let key = entry_identity(&st.account, e, &content_sha, *n);
                 *n += 1;
                 pending.push(Pending {
                     entry: e,
@@ -273,6 +286,12 @@ impl App {
         }
         report.entries = pending.len() as u64;
 
+        tracing::debug!(
+            phase = "identities",
+            ms = phase_start.elapsed().as_millis() as u64,
+            "import phase"
+        );
+        phase_start = std::time::Instant::now();
         let mut tx = self.store.begin_write().await?;
         let keys: Vec<&str> = pending.iter().map(|p| p.key.as_str()).collect();
         let stored = tx.find_bank_entry_keys(org.id, &keys).await?;
@@ -281,10 +300,72 @@ impl App {
 
         // The book is only needed when there is money to match.
         let needs_book = fresh.iter().any(|p| p.entry.amount.is_positive() && !p.entry.reversal);
+        tracing::debug!(
+            phase = "keys",
+            ms = phase_start.elapsed().as_millis() as u64,
+            "import phase"
+        );
+        phase_start = std::time::Instant::now();
+        // The book holds only what these credits can point to: the items with their
+        // references or numbers, and every open item of the debtors their account or name may
+        // belong to. A day's statement then reads a few hundred rows, not every open item.
         let mut book = if needs_book {
-            let items = tx.open_book_items(org.id).await?;
             let debtors = tx.debtor_match_facts(org.id).await?;
-            Book::new(
+            let mut book = Book::new(
+                Vec::new(),
+                debtors
+                    .into_iter()
+                    .map(|(id, name, ibans)| BookDebtor { id, name, ibans })
+                    .collect(),
+            );
+            let credits =
+                fresh.iter().filter(|p| p.entry.amount.is_positive() && !p.entry.reversal).count();
+            let mut refs: HashSet<&str> = HashSet::new();
+            let mut numbers: HashSet<String> = HashSet::new();
+            let mut candidates: HashSet<DebtorId> = HashSet::new();
+            for p in fresh
+                .iter()
+                .filter(|p| p.entry.amount.is_positive() && !p.entry.reversal)
+                .filter(|_| credits <= TARGETED_CREDITS_MAX)
+            {
+                let e = p.entry;
+                let reference = e
+                    .reference
+                    .as_ref()
+                    .filter(|r| r.scheme != ReferenceKind::Other)
+                    .map(|r| r.value.as_str());
+                if let Some(r) = reference {
+                    refs.insert(r);
+                }
+                for token in arflow_core::reconcile::tokens(&e.remittance) {
+                    if token.bytes().any(|b| b.is_ascii_digit()) {
+                        numbers.insert(token.to_ascii_uppercase());
+                        numbers.insert(token.to_owned());
+                    }
+                }
+                let incoming = Incoming {
+                    amount: e.amount,
+                    reference,
+                    remittance: &e.remittance,
+                    counterparty_iban: e.counterparty_iban.as_deref(),
+                    counterparty_name: e.counterparty_name.as_deref(),
+                };
+                candidates.extend(book.candidate_debtors(&incoming, settings));
+            }
+            let refs: Vec<&str> = refs.into_iter().collect();
+            let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
+            let candidates: Vec<DebtorId> = candidates.into_iter().collect();
+            // Looked up by index for a day's statement; for a big batch one scan of every open
+            // item is cheaper than that many look-ups.
+            let targeted = credits <= TARGETED_CREDITS_MAX
+                && refs.len() + numbers.len() <= TARGETED_KEYS_MAX
+                && candidates.len() <= TARGETED_DEBTORS_MAX;
+            let items = if targeted {
+                tx.open_book_items_for(org.id, &refs, &numbers, &candidates).await?
+            } else {
+                tx.open_book_items(org.id).await?
+            };
+            book.add_items(
                 items
                     .into_iter()
                     .map(|i| BookItem {
@@ -297,15 +378,18 @@ impl App {
                         due_date: i.due_date,
                     })
                     .collect(),
-                debtors
-                    .into_iter()
-                    .map(|(id, name, ibans)| BookDebtor { id, name, ibans })
-                    .collect(),
-            )
+            );
+            book
         } else {
             Book::default()
         };
 
+        tracing::debug!(
+            phase = "book",
+            ms = phase_start.elapsed().as_millis() as u64,
+            "import phase"
+        );
+        phase_start = std::time::Instant::now();
         let first_entry = if fresh.is_empty() {
             0
         } else {
@@ -544,12 +628,24 @@ impl App {
             report.outcomes.push(outcome);
         }
 
+        tracing::debug!(
+            phase = "match",
+            ms = phase_start.elapsed().as_millis() as u64,
+            "import phase"
+        );
+        phase_start = std::time::Instant::now();
         // Writes: payments, then allocations, entries, reversals, learned accounts, audit.
         let new_payments: Vec<NewPayment<'_>> = payment_rows
             .iter()
             .map(|(id, payment, debtor, _)| NewPayment { id: *id, payment, debtor_id: *debtor })
             .collect();
         let unapplied: Vec<i64> = payment_rows.iter().map(|r| r.3).collect();
+        tracing::debug!(
+            phase = "payments",
+            ms = phase_start.elapsed().as_millis() as u64,
+            "import phase"
+        );
+        phase_start = std::time::Instant::now();
         tx.insert_payments_with_unapplied(org.id, &new_payments, &unapplied, now).await?;
         if !allocations.is_empty() {
             let first = tx.reserve_ids(org.id, "allocation", allocations.len() as u64).await?;
@@ -567,12 +663,30 @@ impl App {
                     created_by: "matcher".into(),
                 })
                 .collect();
+            tracing::debug!(
+                phase = "allocations",
+                ms = phase_start.elapsed().as_millis() as u64,
+                "import phase"
+            );
+            phase_start = std::time::Instant::now();
             tx.insert_allocations(org.id, &rows, now).await?;
             let items: Vec<InvoiceId> =
                 allocations.iter().map(|a| a.0).collect::<HashSet<_>>().into_iter().collect();
             report.allocated_items = items.len() as u64;
+            tracing::debug!(
+                phase = "refresh",
+                ms = phase_start.elapsed().as_millis() as u64,
+                "import phase"
+            );
+            phase_start = std::time::Instant::now();
             tx.refresh_balances(org.id, &items, &[]).await?;
         }
+        tracing::debug!(
+            phase = "bank_entries",
+            ms = phase_start.elapsed().as_millis() as u64,
+            "import phase"
+        );
+        phase_start = std::time::Instant::now();
         tx.insert_bank_entries(org.id, &entries, now).await?;
         for (pid, entry_id) in &reversed_here {
             undo_payment(&mut tx, org.id, *pid).await?;
@@ -617,7 +731,18 @@ impl App {
             }],
         )
         .await?;
+        tracing::debug!(
+            phase = "commit",
+            ms = phase_start.elapsed().as_millis() as u64,
+            "import phase"
+        );
+        phase_start = std::time::Instant::now();
         tx.commit().await?;
+        tracing::debug!(
+            phase = "done",
+            ms = phase_start.elapsed().as_millis() as u64,
+            "import phase"
+        );
         Ok(report)
     }
 

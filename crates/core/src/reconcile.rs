@@ -141,17 +141,6 @@ impl Book {
     #[must_use]
     pub fn new(items: Vec<BookItem>, debtors: Vec<BookDebtor>) -> Book {
         let mut book = Book::default();
-        let mut items: Vec<BookItem> = items.into_iter().filter(|i| i.open_minor > 0).collect();
-        items.sort_by_key(|i| (i.due_date, i.id));
-        for (index, item) in items.iter().enumerate() {
-            if let Some(r) = &item.reference {
-                book.by_reference.entry(r.clone()).or_default().push(index);
-            }
-            book.by_number.entry(number_key(&item.number)).or_default().push(index);
-            book.by_debtor.entry(item.debtor).or_default().push(index);
-            book.by_id.insert(item.id, index);
-        }
-        book.items = items;
         for debtor in debtors {
             for iban in &debtor.ibans {
                 let list = book.by_iban.entry(iban.clone()).or_default();
@@ -167,7 +156,80 @@ impl Book {
             }
             book.names.insert(debtor.id, key);
         }
+        book.add_items(items);
         book
+    }
+
+    /// Adds open items (only positive open amounts are kept; an item known already is skipped),
+    /// so a batch can load just the items its entries can point to.
+    pub fn add_items(&mut self, items: Vec<BookItem>) {
+        let mut touched: Vec<DebtorId> = Vec::new();
+        for item in items {
+            if item.open_minor <= 0 || self.by_id.contains_key(&item.id) {
+                continue;
+            }
+            let index = self.items.len();
+            if let Some(r) = &item.reference {
+                self.by_reference.entry(r.clone()).or_default().push(index);
+            }
+            self.by_number.entry(number_key(&item.number)).or_default().push(index);
+            self.by_debtor.entry(item.debtor).or_default().push(index);
+            touched.push(item.debtor);
+            self.by_id.insert(item.id, index);
+            self.items.push(item);
+        }
+        // The rules read a debtor's items oldest first.
+        touched.sort_unstable();
+        touched.dedup();
+        let items = &self.items;
+        for debtor in touched {
+            if let Some(list) = self.by_debtor.get_mut(&debtor) {
+                list.sort_by_key(|&i| items.get(i).map(|it| (it.due_date, it.id)));
+            }
+        }
+    }
+
+    /// The debtors the account or payer name of an incoming credit may belong to: every debtor
+    /// known to pay from the account, and the debtors whose name is similar enough.
+    #[must_use]
+    pub fn candidate_debtors(&self, incoming: &Incoming<'_>, settings: &Settings) -> Vec<DebtorId> {
+        let mut out: Vec<DebtorId> = incoming
+            .counterparty_iban
+            .and_then(|iban| self.by_iban.get(iban))
+            .map(|l| l.iter().copied().take(5).collect())
+            .unwrap_or_default();
+        if let Some(name) = incoming.counterparty_name {
+            for (_, debtor) in self.similar_names(name, settings).into_iter().take(3) {
+                if !out.contains(&debtor) {
+                    out.push(debtor);
+                }
+            }
+        }
+        out
+    }
+
+    /// Debtors whose name is at least `name_similarity_min` similar to `name`, best first.
+    fn similar_names(&self, name: &str, settings: &Settings) -> Vec<(u8, DebtorId)> {
+        let key = NameKey::new(name);
+        let mut candidates: Vec<DebtorId> = Vec::new();
+        // The rarest informative tokens keep the candidate list short.
+        let mut postings: Vec<&Vec<DebtorId>> =
+            key.tokens.iter().filter_map(|t| self.by_name_token.get(t)).collect();
+        postings.sort_by_key(|p| p.len());
+        for p in postings.iter().take(2) {
+            for &d in p.iter().take(50) {
+                if !candidates.contains(&d) {
+                    candidates.push(d);
+                }
+            }
+        }
+        let mut scored: Vec<(u8, DebtorId)> = candidates
+            .into_iter()
+            .filter_map(|d| self.names.get(&d).map(|k| (key.similarity(k), d)))
+            .filter(|(s, _)| *s >= settings.name_similarity_min)
+            .collect();
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored
     }
 
     /// Number of items with money still open.
@@ -412,26 +474,7 @@ impl Book {
 
     fn by_name_rule(&self, incoming: &Incoming<'_>, settings: &Settings, out: &mut Vec<Proposal>) {
         let Some(name) = incoming.counterparty_name else { return };
-        let key = NameKey::new(name);
-        let mut candidates: Vec<DebtorId> = Vec::new();
-        // The rarest informative token keeps the candidate list short.
-        let mut postings: Vec<&Vec<DebtorId>> =
-            key.tokens.iter().filter_map(|t| self.by_name_token.get(t)).collect();
-        postings.sort_by_key(|p| p.len());
-        for p in postings.iter().take(2) {
-            for &d in p.iter().take(200) {
-                if !candidates.contains(&d) {
-                    candidates.push(d);
-                }
-            }
-        }
-        let mut scored: Vec<(u8, DebtorId)> = candidates
-            .into_iter()
-            .filter_map(|d| self.names.get(&d).map(|k| (key.similarity(k), d)))
-            .filter(|(s, _)| *s >= settings.name_similarity_min)
-            .collect();
-        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        for (similarity, debtor) in scored.into_iter().take(3) {
+        for (similarity, debtor) in self.similar_names(name, settings).into_iter().take(3) {
             let why = format!(
                 "The payer's name '{name}' is {similarity}% similar to this debtor's name."
             );
@@ -984,6 +1027,28 @@ mod tests {
         let again = b
             .propose(&incoming(100_00, Some("123456789002"), "", None, None), &Settings::default());
         assert!(again.iter().all(|p| p.rule != Rule::Reference));
+    }
+
+    #[test]
+    fn a_book_loaded_in_parts_proposes_what_the_whole_book_does() {
+        let whole = book();
+        let mut parts = Book::new(
+            Vec::new(),
+            vec![BookDebtor {
+                id: DebtorId(10),
+                name: "Bakkerij De Vries B.V.".into(),
+                ibans: vec!["NL91ABNA0417164300".into()],
+            }],
+        );
+        let incoming = incoming(175_50, None, "", Some("NL91ABNA0417164300"), None);
+        assert_eq!(parts.candidate_debtors(&incoming, &Settings::default()), vec![DebtorId(10)]);
+        let items: Vec<BookItem> = whole.items.clone();
+        parts.add_items(items.iter().filter(|i| i.debtor == DebtorId(10)).rev().cloned().collect());
+        parts.add_items(items);
+        assert_eq!(
+            parts.propose(&incoming, &Settings::default()),
+            whole.propose(&incoming, &Settings::default())
+        );
     }
 
     #[test]

@@ -187,6 +187,8 @@ delegate! {
     fn decide_bank_entry(&mut self, org: OrganisationId, id: i64, from: BankEntryStatus, to: BankEntryStatus, payment: Option<PaymentId>, decided_by: &str, at: i64) -> bool;
     /// Every invoice with money open now.
     fn open_book_items(&mut self, org: OrganisationId) -> Vec<BookItemRow>;
+    /// Open invoices with one of the references or numbers, or of one of the debtors.
+    fn open_book_items_for(&mut self, org: OrganisationId, references: &[&str], numbers: &[&str], debtors: &[DebtorId]) -> Vec<BookItemRow>;
     /// Every debtor's name and known IBANs.
     fn debtor_match_facts(&mut self, org: OrganisationId) -> Vec<(DebtorId, String, Vec<String>)>;
     /// The payment a debit most likely reverses, with its bank entry id.

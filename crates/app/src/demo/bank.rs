@@ -85,7 +85,11 @@ pub fn month(
         let date = add_days(from, day);
         let opening = balance;
         let mut entries = Vec::with_capacity(per_day);
-        for _ in 0..per_day {
+        // Some draws find no fitting payer (no known account, no free item): draw again, a
+        // bounded number of times, so a day has `per_day` entries when the book allows it.
+        let mut attempts = 0;
+        while entries.len() < per_day && attempts < per_day * 4 {
+            attempts += 1;
             serial += 1;
             let bank_reference = format!("GEN{seed:x}-{serial:08}");
             let behaviour = rng

@@ -1784,11 +1784,7 @@ impl Tx {
         payments: &[PaymentId],
     ) -> Result<(), StoreError> {
         for chunk in items.chunks(BATCH_ROWS_MAX) {
-            let mut qb = QueryBuilder::<DB>::new(REFRESH_OPEN_SQL);
-            qb.push_bind(org.0);
-            push_in(&mut qb, "id", chunk.iter().map(|i| i.0));
-            qb.build().execute(self.conn()).await?;
-            let mut qb = QueryBuilder::<DB>::new(REFRESH_SETTLED_SQL);
+            let mut qb = QueryBuilder::<DB>::new(REFRESH_ITEM_SQL);
             qb.push_bind(org.0);
             push_in(&mut qb, "id", chunk.iter().map(|i| i.0));
             qb.build().execute(self.conn()).await?;
@@ -2060,6 +2056,40 @@ const REFRESH_SETTLED_SQL: &str = concat!(
     alloc_by_credit_note!(),
     " \
        WHERE a.organisation_id = invoices.organisation_id AND a.credit_note_id = invoices.id), issue_date) \
+     END WHERE organisation_id = "
+);
+
+/// Both derived columns of the given items in one write per row (each index holding either
+/// column is rewritten once): the open amount, and the day it became settled, computed from the
+/// same sums as [`REFRESH_OPEN_SQL`] and [`REFRESH_SETTLED_SQL`].
+const REFRESH_ITEM_SQL: &str = concat!(
+    "UPDATE invoices SET open_minor = CASE WHEN kind = 'invoice' \
+     THEN amount_minor - (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) \
+       FROM ",
+    alloc_by_invoice!(),
+    " WHERE a.organisation_id = invoices.organisation_id \
+       AND a.invoice_id = invoices.id) \
+     ELSE amount_minor + (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) \
+       FROM ",
+    alloc_by_credit_note!(),
+    " WHERE a.organisation_id = invoices.organisation_id \
+       AND a.credit_note_id = invoices.id) END, \
+     settled_on = CASE \
+     WHEN kind = 'invoice' AND amount_minor <> (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) \
+       FROM ",
+    alloc_by_invoice!(),
+    " WHERE a.organisation_id = invoices.organisation_id AND a.invoice_id = invoices.id) \
+       THEN '9999-12-31' \
+     WHEN kind = 'invoice' THEN COALESCE((SELECT MAX(a.effective_date) FROM ",
+    alloc_by_invoice!(),
+    " WHERE a.organisation_id = invoices.organisation_id AND a.invoice_id = invoices.id), issue_date) \
+     WHEN amount_minor + (SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) FROM ",
+    alloc_by_credit_note!(),
+    " WHERE a.organisation_id = invoices.organisation_id AND a.credit_note_id = invoices.id) <> 0 \
+       THEN '9999-12-31' \
+     ELSE COALESCE((SELECT MAX(a.effective_date) FROM ",
+    alloc_by_credit_note!(),
+    " WHERE a.organisation_id = invoices.organisation_id AND a.credit_note_id = invoices.id), issue_date) \
      END WHERE organisation_id = "
 );
 

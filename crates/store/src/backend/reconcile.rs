@@ -233,6 +233,61 @@ impl Tx {
         Ok(out)
     }
 
+    /// The invoices with money open now that a batch of bank entries can point to: those with
+    /// one of `references`, one of `numbers`, or of one of `debtors`. Each once.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn open_book_items_for(
+        &mut self,
+        org: OrganisationId,
+        references: &[&str],
+        numbers: &[&str],
+        debtors: &[DebtorId],
+    ) -> Result<Vec<BookItemRow>, StoreError> {
+        const SELECT: &str = "SELECT id, debtor_id, number, payment_reference, open_minor, \
+             currency, due_date FROM invoices WHERE open_minor > 0 AND organisation_id = ";
+        let mut out: Vec<BookItemRow> = Vec::new();
+        let mut seen: std::collections::HashSet<i64> = std::collections::HashSet::new();
+        let mut take = |rows: Vec<DbRow>, out: &mut Vec<BookItemRow>| -> Result<(), StoreError> {
+            for r in &rows {
+                let id: i64 = r.try_get("id")?;
+                if !seen.insert(id) {
+                    continue;
+                }
+                out.push(BookItemRow {
+                    id: InvoiceId(id),
+                    debtor_id: DebtorId(r.try_get("debtor_id")?),
+                    number: r.try_get("number")?,
+                    payment_reference: opt_text(r, "payment_reference")?,
+                    open_minor: r.try_get("open_minor")?,
+                    currency: currency(r, "invoices", "currency")?,
+                    due_date: date(r, "invoices", "due_date")?,
+                });
+            }
+            Ok(())
+        };
+        for chunk in references.chunks(BATCH_ROWS_MAX) {
+            let mut qb = QueryBuilder::<DB>::new(SELECT);
+            qb.push_bind(org.0);
+            push_in(&mut qb, "payment_reference", chunk.iter().map(|s| (*s).to_owned()));
+            take(qb.build().fetch_all(self.conn()).await?, &mut out)?;
+        }
+        for chunk in numbers.chunks(BATCH_ROWS_MAX) {
+            let mut qb = QueryBuilder::<DB>::new(SELECT);
+            qb.push_bind(org.0);
+            push_in(&mut qb, "number", chunk.iter().map(|s| (*s).to_owned()));
+            take(qb.build().fetch_all(self.conn()).await?, &mut out)?;
+        }
+        for chunk in debtors.chunks(BATCH_ROWS_MAX) {
+            let mut qb = QueryBuilder::<DB>::new(SELECT);
+            qb.push_bind(org.0);
+            push_in(&mut qb, "debtor_id", chunk.iter().map(|d| d.0));
+            take(qb.build().fetch_all(self.conn()).await?, &mut out)?;
+        }
+        Ok(out)
+    }
+
     /// Every debtor's name and known IBANs, for the matcher's book.
     ///
     /// # Errors
