@@ -163,7 +163,12 @@ impl Book {
     /// Adds open items (only positive open amounts are kept; an item known already is skipped),
     /// so a batch can load just the items its entries can point to.
     pub fn add_items(&mut self, items: Vec<BookItem>) {
-        let mut touched: Vec<DebtorId> = Vec::new();
+        let mut touched: Vec<DebtorId> = Vec::with_capacity(items.len());
+        // A million items are indexed in one go: grow the tables once.
+        self.items.reserve(items.len());
+        self.by_id.reserve(items.len());
+        self.by_number.reserve(items.len());
+        self.by_reference.reserve(items.len());
         for item in items {
             if item.open_minor <= 0 || self.by_id.contains_key(&item.id) {
                 continue;
