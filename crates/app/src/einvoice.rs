@@ -31,6 +31,8 @@ pub struct InvoiceImport {
     pub kind: &'static str,
     pub debtor: String,
     pub debtor_created: bool,
+    /// Fields of an existing debtor that were empty and are now filled from the invoice.
+    pub debtor_updated: Vec<&'static str>,
     pub pdf_kept: bool,
     /// Fields that differ from the stored invoice (conflicts and updates).
     pub fields: Vec<&'static str>,
@@ -163,8 +165,49 @@ impl App {
                 existing.as_ref().map(|d| d.debtor.number.as_str()).unwrap_or("")
             ));
         }
+        let mut debtor_updated: Vec<&'static str> = Vec::new();
         let (debtor_number, debtor_created) = match existing {
-            Some(d) => (d.debtor.number, false),
+            Some(d) => {
+                // What the invoice tells that the debtor lacks is filled in; nothing the
+                // organisation entered is overwritten.
+                let mut updated = d.debtor.clone();
+                if updated.vat_number.is_none() && vat.is_some() {
+                    updated.vat_number = vat.clone();
+                    debtor_updated.push("vat_number");
+                }
+                if updated.enterprise_number.is_none() && enterprise.is_some() {
+                    updated.enterprise_number = enterprise.clone();
+                    debtor_updated.push("enterprise_number");
+                }
+                if updated.emails.is_empty()
+                    && let Some(email) = buyer.contact.email.as_deref()
+                {
+                    updated.emails = vec![Contact {
+                        value: email.trim().to_owned(),
+                        purpose: ContactPurpose::Billing,
+                    }];
+                    debtor_updated.push("emails");
+                }
+                if updated.address.street.is_none()
+                    && updated.address.city.is_none()
+                    && (buyer.address.street.is_some() || buyer.address.city.is_some())
+                {
+                    updated.address.street = buyer.address.street.clone();
+                    updated.address.postal_code = buyer.address.postal_code.clone();
+                    updated.address.city = buyer.address.city.clone();
+                    debtor_updated.push("address");
+                }
+                if !debtor_updated.is_empty() {
+                    let number = d.debtor.number.clone();
+                    if let Err(e) = self.update_debtor(org.id, &number, updated, actor).await {
+                        warnings.push(format!(
+                            "{file}: debtor {number} was not completed from the invoice: {e}"
+                        ));
+                        debtor_updated.clear();
+                    }
+                }
+                (d.debtor.number, false)
+            }
             None => {
                 let number = vat.clone().or_else(|| enterprise.clone()).unwrap_or_else(|| {
                     format!("EI-{}", &sha256_hex(buyer.name.trim().to_lowercase().as_bytes())[..10])
@@ -283,6 +326,7 @@ impl App {
             kind: if credit { "credit_note" } else { "invoice" },
             debtor: debtor_number,
             debtor_created,
+            debtor_updated,
             pdf_kept,
             fields,
             warnings,

@@ -824,7 +824,9 @@ fn inbound_schemas() -> Value {
             "outcomes": { "type": "array", "items": { "type": "object" } } } },
         "InvoiceImport": { "type": "object", "required": ["outcome", "invoice", "debtor"], "properties": {
             "file": { "type": "string" }, "outcome": { "type": "string", "enum": ["created", "already_imported", "updated", "conflicts_with_stored"] },
-            "invoice": { "type": "string" }, "debtor": { "type": "string" }, "debtor_created": { "type": "boolean" }, "pdf_kept": { "type": "boolean" } } },
+            "invoice": { "type": "string" }, "debtor": { "type": "string" }, "debtor_created": { "type": "boolean" },
+            "debtor_updated": { "type": "array", "items": { "type": "string" }, "description": "Fields of an existing debtor that were empty and are now filled from the invoice." },
+            "pdf_kept": { "type": "boolean" } } },
         "BankEntry": { "type": "object", "required": ["id", "account", "booking_date", "amount", "status"], "properties": {
             "id": { "type": "integer" }, "account": { "type": "string" }, "booking_date": date("Booked on."), "amount": { "type": "string" },
             "counterparty_name": { "type": ["string", "null"] }, "counterparty_iban": { "type": ["string", "null"] },
