@@ -529,6 +529,8 @@ impl App {
                         )
                         .await?
                     {
+                        // Marked at once, so a second return in this file cannot find it again.
+                        tx.mark_payment_reversed(org.id, pid, id).await?;
                         let debtor = tx.get_payment(org.id, pid).await?.debtor_id;
                         reversed = Some((pid, debtor));
                     }
