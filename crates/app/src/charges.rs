@@ -7,16 +7,18 @@
 
 use arflow_core::date::Date;
 use arflow_core::dunning::{ChargeRule, PlannedAction};
+use arflow_core::id::{DebtorId, InvoiceId, OrganisationId};
 use arflow_core::legal::{
     self, Charge, ChargeKind, ChargesDue, Claim, ClaimTerms, Explanation, Notices, Withheld,
 };
 use arflow_core::money::Money;
 use arflow_core::party::{DebtorKind, OrgCountry};
 use arflow_store::{
-    ActionStatus, AllocationsOf, Page, StoreTx, StoredAction, StoredCharge, StoredInvoice,
+    ActionStatus, DunningItemRow, StoreTx, StoredAction, StoredCharge, StoredInvoice,
     StoredOrganisation,
 };
 use serde::Serialize;
+use std::collections::HashMap;
 
 use crate::{App, AppError};
 
@@ -80,47 +82,119 @@ pub fn default_terms() -> ClaimTerms {
     }
 }
 
+/// What the legal rules need of an invoice: from a stored invoice, or from a dunning candidate's
+/// item row (which carries the same fields, so a preview need not read the invoices again).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClaimItem<'a> {
+    pub id: InvoiceId,
+    pub debtor_id: DebtorId,
+    pub number: &'a str,
+    /// The principal (the invoice's amount incl. VAT).
+    pub amount: Money,
+    pub issue_date: Date,
+    pub due_date: Date,
+}
+
+impl<'a> ClaimItem<'a> {
+    pub(crate) fn of_invoice(inv: &'a StoredInvoice) -> ClaimItem<'a> {
+        ClaimItem {
+            id: inv.id,
+            debtor_id: inv.debtor_id,
+            number: &inv.invoice.number,
+            amount: inv.invoice.amount,
+            issue_date: inv.invoice.issue_date,
+            due_date: inv.invoice.due_date,
+        }
+    }
+
+    pub(crate) fn of_row(debtor_id: DebtorId, row: &'a DunningItemRow) -> ClaimItem<'a> {
+        ClaimItem {
+            id: row.invoice_id,
+            debtor_id,
+            number: &row.number,
+            amount: row.amount,
+            issue_date: row.issue_date,
+            due_date: row.due_date,
+        }
+    }
+}
+
+/// What the legal view of invoices needs from the store — their payments, the letters sent to
+/// their debtors, the fees charged so far — read in a few batched queries for many invoices at
+/// once (a run's or a preview's charging actions) instead of several queries per invoice.
+#[derive(Debug, Default)]
+pub(crate) struct ClaimFacts {
+    /// Payments and credit notes allocated to each invoice, by effective date.
+    payments: HashMap<InvoiceId, Vec<(Date, Money)>>,
+    /// Each debtor's dunning actions, newest first.
+    actions: HashMap<DebtorId, Vec<StoredAction>>,
+    /// Each invoice's stored charges, oldest first.
+    charges: HashMap<InvoiceId, Vec<StoredCharge>>,
+}
+
+impl ClaimFacts {
+    /// Reads the facts of `invoices` (and of all their debtors' letters).
+    pub(crate) async fn load(
+        tx: &mut StoreTx,
+        org: OrganisationId,
+        invoices: &[ClaimItem<'_>],
+    ) -> Result<ClaimFacts, AppError> {
+        let mut ids = Vec::new();
+        let mut debtors = Vec::new();
+        for inv in invoices {
+            ids.push(inv.id);
+            debtors.push(inv.debtor_id);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        debtors.sort_unstable();
+        debtors.dedup();
+        let mut facts = ClaimFacts::default();
+        if ids.is_empty() {
+            return Ok(facts);
+        }
+        for a in tx.list_allocations_to_items(org, &ids).await? {
+            facts.payments.entry(a.invoice_id).or_default().push((a.effective_date, a.amount));
+        }
+        // Only the letters that start a legal term matter (see `claim_of`).
+        let letters = [FOURTEEN_DAY_LETTER_TEMPLATE, BE_FIRST_REMINDER_TEMPLATE];
+        for a in tx.list_actions_of_debtors(org, &debtors, Some(&letters)).await? {
+            facts.actions.entry(a.debtor_id).or_default().push(a);
+        }
+        for c in tx.list_charges_of_items(org, &ids).await? {
+            facts.charges.entry(c.invoice_id).or_default().push(c);
+        }
+        Ok(facts)
+    }
+}
+
 /// The legal view of a stored invoice on `as_of`: payments and credit notes by their effective
-/// date, the letters that start legal terms, the fees charged so far.
-pub(crate) async fn claim_of(
-    tx: &mut StoreTx,
+/// date, the letters that start legal terms, the fees charged so far — from `facts`, which must
+/// have been loaded for this invoice.
+pub(crate) fn claim_of(
     org: &StoredOrganisation,
-    invoice: &StoredInvoice,
+    invoice: &ClaimItem<'_>,
     debtor_kind: DebtorKind,
     as_of: Date,
-    debtor_actions: Option<&[StoredAction]>,
+    facts: &ClaimFacts,
 ) -> Result<(Claim, Notices), AppError> {
-    let allocations = tx.list_allocations(org.id, AllocationsOf::Item(invoice.id)).await?;
-    let payments: Vec<(Date, Money)> = allocations
-        .iter()
-        .filter(|a| a.invoice_id == invoice.id)
-        .map(|a| (a.effective_date, a.amount))
-        .collect();
     let claim = Claim {
-        invoice_number: invoice.invoice.number.clone(),
+        invoice_number: invoice.number.to_owned(),
         creditor: org.organisation.country,
         debtor_kind,
-        principal: invoice.invoice.amount,
-        issue_date: invoice.invoice.issue_date,
-        due_date: invoice.invoice.due_date,
-        payments,
+        principal: invoice.amount,
+        issue_date: invoice.issue_date,
+        due_date: invoice.due_date,
+        payments: facts.payments.get(&invoice.id).cloned().unwrap_or_default(),
         terms: default_terms(),
     };
     let mut notices = Notices::default();
-    let fetched;
-    let actions = match debtor_actions {
-        Some(a) => a,
-        None => {
-            fetched =
-                tx.list_actions(org.id, None, Some(invoice.debtor_id), Page::first(10_000)).await?;
-            &fetched[..]
-        }
-    };
+    let actions = facts.actions.get(&invoice.debtor_id).map_or(&[][..], Vec::as_slice);
     for a in actions.iter().rev() {
         if a.run_date > as_of
             || a.status == ActionStatus::Rejected
             || a.status == ActionStatus::AwaitingApproval
-            || !a.invoices.contains(&invoice.invoice.number)
+            || !a.invoices.iter().any(|n| n == invoice.number)
         {
             continue;
         }
@@ -138,7 +212,7 @@ pub(crate) async fn claim_of(
             *slot = Some(a.run_date);
         }
     }
-    for c in tx.list_charges(org.id, invoice.id).await? {
+    for c in facts.charges.get(&invoice.id).map_or(&[][..], Vec::as_slice) {
         if c.kind == ChargeKind::Fee.as_str() && c.charged_on <= as_of {
             let explanation: Explanation = serde_json::from_value(c.explanation.clone())
                 .map_err(|e| AppError::invalid("charges", format!("stored fee {}: {e}", c.id)))?;
@@ -180,9 +254,10 @@ impl App {
             return Err(AppError::invalid("invoice", format!("{number} is a credit note")));
         }
         let debtor = tx.get_debtor(org.id, invoice.debtor_id).await?;
-        let (claim, notices) =
-            claim_of(&mut tx, &org, &invoice, debtor.debtor.kind, as_of, None).await?;
+        let item = ClaimItem::of_invoice(&invoice);
+        let facts = ClaimFacts::load(&mut tx, org.id, &[item]).await?;
         tx.rollback().await?;
+        let (claim, notices) = claim_of(&org, &item, debtor.debtor.kind, as_of, &facts)?;
         let due = legal::charges_due(&claim, &notices, as_of, &self.rates)
             .map_err(|e| legal_error(number, e))?;
         Ok(ChargesReport {
@@ -202,15 +277,16 @@ impl App {
 /// The charges a dunning step claims on its items on `as_of`, by the step's charge rules:
 /// interest accrued so far, collection costs (in the Netherlands by the BIK scale over the total
 /// principal of the items collected together, as court practice does, notes §1.1), and a fixed
-/// fee. The result is in the order of the items; each line names its invoice.
-pub(crate) async fn step_charges(
-    tx: &mut StoreTx,
+/// fee. The result is in the order of the items; each line names its invoice. `facts` must have
+/// been loaded for `invoices`.
+pub(crate) fn step_charges(
     app: &App,
     org: &StoredOrganisation,
     debtor_kind: DebtorKind,
-    invoices: &[StoredInvoice],
+    invoices: &[ClaimItem<'_>],
     action: &PlannedAction,
     as_of: Date,
+    facts: &ClaimFacts,
 ) -> Result<Vec<(usize, Charge)>, AppError> {
     let wants = |f: fn(&ChargeRule) -> bool| action.charges.iter().any(f);
     let wants_interest = wants(|c| matches!(c, ChargeRule::Interest));
@@ -220,18 +296,10 @@ pub(crate) async fn step_charges(
         return Ok(Vec::new());
     }
     let mut dues: Vec<ChargesDue> = Vec::with_capacity(invoices.len());
-    // The debtor's letters so far, read once for all its items.
-    let debtor_actions = match invoices.first() {
-        Some(first) => {
-            tx.list_actions(org.id, None, Some(first.debtor_id), Page::first(10_000)).await?
-        }
-        None => Vec::new(),
-    };
     for inv in invoices {
-        let (claim, notices) =
-            claim_of(tx, org, inv, debtor_kind, as_of, Some(&debtor_actions)).await?;
+        let (claim, notices) = claim_of(org, inv, debtor_kind, as_of, facts)?;
         let due = legal::charges_due(&claim, &notices, as_of, &app.rates)
-            .map_err(|e| legal_error(&inv.invoice.number, e))?;
+            .map_err(|e| legal_error(inv.number, e))?;
         dues.push(due);
     }
     for (i, due) in dues.iter().enumerate() {
@@ -258,14 +326,13 @@ pub(crate) async fn step_charges(
             // One claim: the scale over the total principal still open of these items.
             let total = nl_bik
                 .iter()
-                .try_fold(Money::zero(invoices[0].invoice.amount.currency()), |acc, (i, _)| {
+                .try_fold(Money::zero(invoices[0].amount.currency()), |acc, (i, _)| {
                     acc.checked_add(dues[*i].principal_open)
                 })
                 .map_err(|e| AppError::invalid("amount", e.to_string()))?;
             let mut combined = legal::nl::bik(total, default_terms().vat_deductible)
                 .map_err(|e| legal_error(&action.debtor, e))?;
-            let numbers: Vec<&str> =
-                nl_bik.iter().map(|(i, _)| invoices[*i].invoice.number.as_str()).collect();
+            let numbers: Vec<&str> = nl_bik.iter().map(|(i, _)| invoices[*i].number).collect();
             combined.explanation.text = format!(
                 "{} Collected together: the scale is applied once over the total principal of \
                  {} ({total}), not per invoice.",

@@ -30,7 +30,7 @@ use arflow_store::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::charges::{ChargeLine, step_charges, stored_charges};
+use crate::charges::{ChargeLine, ClaimFacts, ClaimItem, step_charges, stored_charges};
 use crate::compose::{ComposeInput, compose};
 use crate::{Actor, App, AppError};
 
@@ -156,6 +156,9 @@ pub const ASSIGNMENT_KEY_BYTES_MAX: usize = 100;
 
 /// The hour of the daily run written with an organisation's first assignments. The stored hour
 /// is not read yet (`serve --run-hour` decides); an existing one is kept as it is.
+/// Charging actions whose charges a preview computes from one batch of reads.
+const PREVIEW_CHARGE_BATCH: usize = 2_000;
+
 const RUN_HOUR_DEFAULT: u32 = 7;
 
 /// What storing a policy did.
@@ -674,22 +677,52 @@ impl App {
         let mut tx = self.store.begin_read().await?;
         let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
         let as_of = as_of.unwrap_or_else(|| self.today(&org.organisation));
+        let started = std::time::Instant::now();
         let (plan, rows) = plan_for(&mut tx, &org, as_of, gate).await?;
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "preview phase: plan");
+        let started = std::time::Instant::now();
+        let mut facts_ms = 0u128;
         let by_number: BTreeMap<&str, &DunningDebtorRow> =
             rows.iter().map(|r| (r.number.as_str(), r)).collect();
-        let mut actions = Vec::with_capacity(plan.actions.len());
-        for action in &plan.actions {
-            let mut report = report_action(action);
-            if !action.charges.is_empty()
-                && let Some(row) = by_number.get(action.debtor.as_str())
-            {
-                let invoices = action_invoices(&mut tx, &org, action).await?;
-                let charges =
-                    step_charges(&mut tx, self, &org, row.kind, &invoices, action, as_of).await?;
-                report.charges = charge_lines(&invoices, &charges);
+        let mut actions: Vec<ActionReport> = plan.actions.iter().map(report_action).collect();
+        // The charges of the actions that claim any, read in batches of actions: the items, their
+        // payments, their debtors' letters and the fees charged so far, a few queries per batch.
+        let charging: Vec<usize> =
+            (0..plan.actions.len()).filter(|&i| !plan.actions[i].charges.is_empty()).collect();
+        for batch in charging.chunks(PREVIEW_CHARGE_BATCH) {
+            let items: Vec<Vec<ClaimItem<'_>>> = batch
+                .iter()
+                .map(|&i| {
+                    let action = &plan.actions[i];
+                    let Some(row) = by_number.get(action.debtor.as_str()) else {
+                        return Vec::new();
+                    };
+                    action
+                        .invoices
+                        .iter()
+                        .filter_map(|n| row.items.iter().find(|it| &it.number == n))
+                        .map(|it| ClaimItem::of_row(row.debtor_id, it))
+                        .collect()
+                })
+                .collect();
+            let all: Vec<ClaimItem<'_>> = items.iter().flatten().copied().collect();
+            let t = std::time::Instant::now();
+            let facts = ClaimFacts::load(&mut tx, org.id, &all).await?;
+            facts_ms += t.elapsed().as_millis();
+            for (&i, items) in batch.iter().zip(&items) {
+                let action = &plan.actions[i];
+                let Some(row) = by_number.get(action.debtor.as_str()) else { continue };
+                let charges = step_charges(self, &org, row.kind, items, action, as_of, &facts)?;
+                let numbers: Vec<&str> = items.iter().map(|it| it.number).collect();
+                actions[i].charges = charge_lines(&numbers, &charges);
             }
-            actions.push(report);
         }
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            facts_ms = facts_ms as u64,
+            charging = charging.len(),
+            "preview phase: charges"
+        );
         tx.rollback().await?;
         Ok(RunReport {
             as_of,
@@ -858,7 +891,8 @@ impl App {
             tx.insert_charges(org.id, &stored_charges(first, id, &invoices, &charges, as_of), now)
                 .await?;
         }
-        report.charges = charge_lines(&invoices, &charges);
+        let numbers: Vec<&str> = invoices.iter().map(|i| i.invoice.number.as_str()).collect();
+        report.charges = charge_lines(&numbers, &charges);
         for mut m in messages {
             m.message.action_id = id;
             // A step a person must approve keeps its messages held until then.
@@ -949,7 +983,13 @@ impl App {
     ) -> Result<Prepared, AppError> {
         let mut tx = self.store.read().await?;
         let invoices = action_invoices(&mut tx, org, action).await?;
-        let charges = step_charges(&mut tx, self, org, row.kind, &invoices, action, as_of).await?;
+        let charges = if action.charges.is_empty() {
+            Vec::new()
+        } else {
+            let items: Vec<ClaimItem<'_>> = invoices.iter().map(ClaimItem::of_invoice).collect();
+            let facts = ClaimFacts::load(&mut tx, org.id, &items).await?;
+            step_charges(self, org, row.kind, &items, action, as_of, &facts)?
+        };
         let debtor = tx.get_debtor(org.id, row.debtor_id).await?;
         tx.rollback().await?;
         let (app, org, action, templates) =
@@ -989,10 +1029,10 @@ async fn action_invoices(
 }
 
 fn charge_lines(
-    invoices: &[arflow_store::StoredInvoice],
+    numbers: &[&str],
     charges: &[(usize, arflow_core::legal::Charge)],
 ) -> Vec<ChargeLine> {
-    charges.iter().map(|(i, c)| ChargeLine::new(Some(&invoices[*i].invoice.number), c)).collect()
+    charges.iter().map(|(i, c)| ChargeLine::new(Some(numbers[*i]), c)).collect()
 }
 
 /// The work a person gets from an action: a call, a hand-over, an approval.

@@ -384,6 +384,11 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Corrupt`].
     fn list_allocations(&mut self, org: OrganisationId, of: AllocationsOf) -> Vec<StoredAllocation>;
+    /// The allocations to any of `items` (not those from credit notes), per invoice oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn list_allocations_to_items(&mut self, org: OrganisationId, items: &[InvoiceId]) -> Vec<StoredAllocation>;
     /// Removes an allocation and returns it; balances are refreshed.
     ///
     /// # Errors
@@ -494,6 +499,12 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Corrupt`].
     fn list_actions(&mut self, org: OrganisationId, status: Option<ActionStatus>, debtor: Option<DebtorId>, page: Page) -> Vec<StoredAction>;
+    /// Every action of any of `debtors` (only those with one of `templates` when given), newest
+    /// first.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn list_actions_of_debtors(&mut self, org: OrganisationId, debtors: &[DebtorId], templates: Option<&[&str]>) -> Vec<StoredAction>;
     /// Moves an action from one status to another; false when it was not in `from`.
     ///
     /// # Errors
@@ -565,6 +576,11 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Corrupt`].
     fn list_charges(&mut self, org: OrganisationId, invoice: InvoiceId) -> Vec<StoredCharge>;
+    /// The charges of any of `items`, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn list_charges_of_items(&mut self, org: OrganisationId, items: &[InvoiceId]) -> Vec<StoredCharge>;
     /// Records the start of the run of `run_date`; false when that date's run exists already.
     ///
     /// # Errors

@@ -477,6 +477,7 @@ conformance! {
 
     allocations_drive_open_amounts_settlement_and_unapplied_credit => |store: Store| async move {
         let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
         let (dids, iids) = seed(&store, a).await;
         let (f1, f2, c1) = (iids[0], iids[1], iids[3]);
         let mut tx = store.begin_write().await.unwrap();
@@ -511,6 +512,12 @@ conformance! {
         assert_eq!(of_f2[1].credit_note_number.as_deref(), Some("C1"));
         assert_eq!(tx.list_allocations(a, AllocationsOf::Item(c1)).await.unwrap().len(), 1);
         assert_eq!(tx.list_allocations(a, AllocationsOf::Payment(PaymentId(1))).await.unwrap().len(), 2);
+        // Batched: only allocations *to* the items, per item oldest first, no other organisation's.
+        let batch = tx.list_allocations_to_items(a, &[f1, f2, c1]).await.unwrap();
+        let seen: Vec<(InvoiceId, i64)> = batch.iter().map(|x| (x.invoice_id, x.amount.minor())).collect();
+        assert_eq!(seen, vec![(f1, 100_00), (f2, 20_00), (f2, 30_00)]);
+        assert!(tx.list_allocations_to_items(b, &[f1, f2]).await.unwrap().is_empty());
+        assert!(tx.list_allocations_to_items(a, &[]).await.unwrap().is_empty());
 
         let f = PaymentFilter { unapplied: Some(true), ..Default::default() };
         assert_eq!(tx.list_payments(a, &f, Page::first(10)).await.unwrap().len(), 1);
@@ -712,6 +719,11 @@ conformance! {
         assert_eq!(tx.list_actions(a, Some(ActionStatus::Done), None, Page::first(10)).await.unwrap().len(), 1);
         assert!(tx.list_actions(a, Some(ActionStatus::Planned), None, Page::first(10)).await.unwrap().is_empty());
         assert_eq!(tx.list_actions(a, None, Some(dids[0]), Page::first(10)).await.unwrap().len(), 1);
+        assert_eq!(tx.list_actions_of_debtors(a, &[dids[0], dids[1]], None).await.unwrap().len(), 1);
+        assert_eq!(tx.list_actions_of_debtors(a, &[dids[0]], Some(&["x", "reminder"])).await.unwrap().len(), 1);
+        assert!(tx.list_actions_of_debtors(a, &[dids[0]], Some(&["notice_of_default"])).await.unwrap().is_empty());
+        assert!(tx.list_actions_of_debtors(a, &[dids[1]], None).await.unwrap().is_empty());
+        assert!(tx.list_actions_of_debtors(b, &[dids[0]], None).await.unwrap().is_empty());
 
         // Item and debtor state show up in the candidates.
         tx.advance_items(a, &[iids[0], iids[1]], 0, "reminder", d("2026-03-10"), ("nl-business", 2), 8).await.unwrap();
@@ -772,8 +784,12 @@ conformance! {
         assert_eq!((done[0].outcome.as_deref(), done[0].outcome_note.as_deref()), (Some("promised"), Some("pays Friday")));
         let charge = StoredCharge { id: 1, invoice_id: iids[0], action_id: 1, kind: "collection_costs".into(), amount: eur(40_00), explanation: serde_json::json!({"rule": "nl.bik"}), charged_on: d("2026-03-20") };
         tx.insert_charges(a, std::slice::from_ref(&charge), 15).await.unwrap();
-        assert_eq!(tx.list_charges(a, iids[0]).await.unwrap(), vec![charge]);
+        assert_eq!(tx.list_charges(a, iids[0]).await.unwrap(), vec![charge.clone()]);
         assert!(tx.list_charges(b, iids[0]).await.unwrap().is_empty());
+        let other = StoredCharge { id: 2, invoice_id: iids[1], kind: "fee".into(), amount: eur(7_50), ..charge.clone() };
+        tx.insert_charges(a, std::slice::from_ref(&other), 15).await.unwrap();
+        assert_eq!(tx.list_charges_of_items(a, &[iids[1], iids[0]]).await.unwrap(), vec![charge.clone(), other]);
+        assert!(tx.list_charges_of_items(b, &[iids[0], iids[1]]).await.unwrap().is_empty());
 
         // One run per date; an unfinished one is resumed, a finished one is not run again.
         assert_eq!(tx.start_run(a, d("2026-03-20"), 16).await.unwrap(), RunClaim::Started);

@@ -1746,6 +1746,39 @@ impl Tx {
         rows.iter().map(decode_allocation).collect()
     }
 
+    /// The allocations to any of `items` (invoices; not those from credit notes), oldest first
+    /// per invoice: the batched form of [`list_allocations`](Self::list_allocations) for code
+    /// that needs the payments of many invoices at once.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn list_allocations_to_items(
+        &mut self,
+        org: OrganisationId,
+        items: &[InvoiceId],
+    ) -> Result<Vec<StoredAllocation>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in items.chunks(BATCH_ROWS_MAX) {
+            let mut qb = QueryBuilder::<DB>::new(concat!(
+                "SELECT a.id, a.invoice_id, inv.number AS invoice_number, \
+                 a.payment_id, a.credit_note_id, cn.number AS credit_note_number, a.amount_minor, \
+                 inv.currency, a.effective_date, a.created_at, a.created_by FROM ",
+                alloc_by_invoice!(),
+                " JOIN invoices inv ON inv.organisation_id = a.organisation_id \
+                 AND inv.id = a.invoice_id \
+                 LEFT JOIN invoices cn ON cn.organisation_id = a.organisation_id \
+                 AND cn.id = a.credit_note_id WHERE a.organisation_id = "
+            ));
+            qb.push_bind(org.0);
+            push_in(&mut qb, "a.invoice_id", chunk.iter().map(|i| i.0));
+            qb.push(" ORDER BY a.invoice_id, a.effective_date, a.id");
+            for r in qb.build().fetch_all(self.conn()).await? {
+                out.push(decode_allocation(&r)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Removes an allocation and returns it; balances are refreshed.
     ///
     /// # Errors

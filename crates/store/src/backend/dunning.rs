@@ -515,6 +515,39 @@ impl Tx {
         rows.iter().map(decode_action).collect()
     }
 
+    /// Every action of any of `debtors` (only those with one of `templates` when given), newest
+    /// first: the batched form of [`list_actions`](Self::list_actions) for code that needs the
+    /// letters of many debtors.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn list_actions_of_debtors(
+        &mut self,
+        org: OrganisationId,
+        debtors: &[DebtorId],
+        templates: Option<&[&str]>,
+    ) -> Result<Vec<StoredAction>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in debtors.chunks(BATCH_ROWS_MAX) {
+            let mut qb = QueryBuilder::<DB>::new(ACTION_SELECT);
+            qb.push_bind(org.0);
+            push_in(&mut qb, "a.debtor_id", chunk.iter().map(|d| d.0));
+            if let Some(t) = templates {
+                if t.is_empty() {
+                    return Ok(Vec::new());
+                }
+                push_in(&mut qb, "a.template", t.iter().map(|s| (*s).to_owned()));
+            }
+            // No ORDER BY: SQLite would walk the primary key in order instead of the debtor
+            // index to spare the sort; sorted below.
+            for r in qb.build().fetch_all(self.conn()).await? {
+                out.push(decode_action(&r)?);
+            }
+        }
+        out.sort_by_key(|a| std::cmp::Reverse(a.id));
+        Ok(out)
+    }
+
     /// Moves an action from one status to another; false when it was not in `from`.
     ///
     /// # Errors
@@ -951,32 +984,33 @@ impl Tx {
         org: OrganisationId,
         invoice: InvoiceId,
     ) -> Result<Vec<StoredCharge>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, invoice_id, action_id, kind, amount_minor, currency, explanation, \
-             charged_on FROM charges WHERE organisation_id = $1 AND invoice_id = $2 ORDER BY id",
-        )
-        .bind(org.0)
-        .bind(invoice.0)
-        .fetch_all(self.conn())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let explanation: String = r.try_get("explanation")?;
-                Ok(StoredCharge {
-                    id: r.try_get("id")?,
-                    invoice_id: InvoiceId(r.try_get("invoice_id")?),
-                    action_id: r.try_get("action_id")?,
-                    kind: r.try_get("kind")?,
-                    amount: Money::from_minor(
-                        r.try_get("amount_minor")?,
-                        currency(r, "charges", "currency")?,
-                    ),
-                    explanation: serde_json::from_str(&explanation)
-                        .map_err(|_| corrupt("charges", "explanation", &explanation))?,
-                    charged_on: date(r, "charges", "charged_on")?,
-                })
-            })
-            .collect()
+        self.list_charges_of_items(org, &[invoice]).await
+    }
+
+    /// The charges of any of `items`, oldest first (by id).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn list_charges_of_items(
+        &mut self,
+        org: OrganisationId,
+        items: &[InvoiceId],
+    ) -> Result<Vec<StoredCharge>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in items.chunks(BATCH_ROWS_MAX) {
+            let mut qb = QueryBuilder::<DB>::new(
+                "SELECT id, invoice_id, action_id, kind, amount_minor, currency, explanation, \
+                 charged_on FROM charges WHERE organisation_id = ",
+            );
+            qb.push_bind(org.0);
+            push_in(&mut qb, "invoice_id", chunk.iter().map(|i| i.0));
+            // No ORDER BY, as above: sorted below.
+            for r in qb.build().fetch_all(self.conn()).await? {
+                out.push(decode_charge(&r)?);
+            }
+        }
+        out.sort_by_key(|c| c.id);
+        Ok(out)
     }
 
     // ---------------------------------------------------------------- runs
@@ -1172,4 +1206,18 @@ impl Tx {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+}
+
+fn decode_charge(r: &DbRow) -> Result<StoredCharge, StoreError> {
+    let explanation: String = r.try_get("explanation")?;
+    Ok(StoredCharge {
+        id: r.try_get("id")?,
+        invoice_id: InvoiceId(r.try_get("invoice_id")?),
+        action_id: r.try_get("action_id")?,
+        kind: r.try_get("kind")?,
+        amount: Money::from_minor(r.try_get("amount_minor")?, currency(r, "charges", "currency")?),
+        explanation: serde_json::from_str(&explanation)
+            .map_err(|_| corrupt("charges", "explanation", &explanation))?,
+        charged_on: date(r, "charges", "charged_on")?,
+    })
 }
