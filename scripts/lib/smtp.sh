@@ -52,6 +52,35 @@ class RejectingMailbox(Mailbox):
             return "451 4.3.0 <%s>: try again later" % address
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+
+class RawMaildir:
+    """Stores each message exactly as received (no parsing, no re-serialising) in a Maildir,
+    the way an MTA's local delivery does: for throughput measurements (scripts/bench-messages),
+    where the stock Mailbox handler's parsing in Python would be what is measured."""
+
+    def __init__(self, path):
+        import os
+        self.path = path
+        for sub in ("tmp", "new", "cur"):
+            os.makedirs(os.path.join(path, sub), exist_ok=True)
+        self.count = 0
+
+    @classmethod
+    def from_cli(cls, parser, *args):
+        if len(args) != 1:
+            parser.error("RawMaildir takes the Maildir path")
+        return cls(args[0])
+
+    async def handle_DATA(self, server, session, envelope):
+        import os
+        self.count += 1
+        name = "%d.%d.arflow-bench" % (os.getpid(), self.count)
+        tmp = os.path.join(self.path, "tmp", name)
+        with open(tmp, "wb") as f:
+            f.write(envelope.original_content)
+        os.rename(tmp, os.path.join(self.path, "new", name))
+        return "250 OK"
 PY
 }
 
@@ -107,6 +136,21 @@ start_test_smtp() {
     export ARFLOW_TEST_SMTP_REJECT="127.0.0.1:$reject_port"
     arflow_smtp_chain_exit_trap stop_test_smtp
     echo "== aiosmtpd $ARFLOW_AIOSMTPD_VERSION on $ARFLOW_TEST_SMTP (Maildir $ARFLOW_TEST_MAILDIR), rejecting one on $ARFLOW_TEST_SMTP_REJECT"
+}
+
+# One more server for throughput measurements: aiosmtpd with the RawMaildir handler above.
+# Sets ARFLOW_BENCH_SMTP and ARFLOW_BENCH_MAILDIR; stopped with the others.
+start_bench_smtp() {
+    local venv base port
+    venv=$(arflow_smtp_venv) || { echo "aiosmtpd could not be installed" >&2; return 1; }
+    base=${ARFLOW_SMTP_BASE:-$(mktemp -d /tmp/arflow-smtp.XXXXXX)}
+    ARFLOW_SMTP_BASE=$base
+    port=$(arflow_smtp_free_port)
+    arflow_smtp_start_one "$venv" "$port" "$base/maildir-bench" "$base/smtp-bench.log" \
+        arflow_smtp_reject.RawMaildir || { stop_test_smtp; return 1; }
+    export ARFLOW_BENCH_SMTP="127.0.0.1:$port"
+    export ARFLOW_BENCH_MAILDIR="$base/maildir-bench"
+    arflow_smtp_chain_exit_trap stop_test_smtp
 }
 
 stop_test_smtp() {

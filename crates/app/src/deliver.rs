@@ -68,50 +68,34 @@ impl App {
             }
             left = left.saturating_sub(u32::try_from(planned.len()).unwrap_or(u32::MAX));
             planned.reverse();
-            for chunk in planned.chunks(parallel) {
-                // Claim the chunk in one transaction: only one deliverer gets `planned → sending`,
-                // and the claim is committed before anything is handed over.
-                let mut tx = self.store.begin_write().await?;
-                let mut claimed = Vec::with_capacity(chunk.len());
-                for m in chunk {
-                    if tx
-                        .set_message_status(
-                            org.id,
-                            m.id,
-                            MessageStatus::Planned,
-                            MessageStatus::Sending,
-                            None,
-                            self.now(),
-                        )
-                        .await?
-                    {
-                        let attachments = tx.message_attachments(org.id, m.id).await?;
-                        claimed.push((m, attachments));
+            // A pipeline of chunks of `parallel` messages: while one chunk is on the wire, the
+            // answers of the previous one are recorded and the next one is claimed (each in one
+            // transaction), so the server is never left waiting for our bookkeeping. A crash
+            // leaves at most two chunks `sending` (then `uncertain`): never resent.
+            let chunks: Vec<&[StoredMessage]> = planned.chunks(parallel).collect();
+            let mut claimed = match chunks.first() {
+                Some(first) => self.claim(&org, first).await?,
+                None => Vec::new(),
+            };
+            let mut answered: Option<Answered<'_>> = None;
+            for k in 0..chunks.len() {
+                let previous = answered.take();
+                let next = chunks.get(k + 1).copied();
+                let bookkeeping = async {
+                    if let Some((messages, results)) = previous {
+                        self.record(&org, messages, results, &mut outcomes).await?;
                     }
-                }
-                tx.commit().await?;
-                // Send them at once, one per connection the mailer keeps. A crash now leaves
-                // at most this chunk `sending` (then `uncertain`).
-                let mut results = Vec::with_capacity(claimed.len());
-                for group in claimed.chunks(parallel) {
-                    let mut sending = Vec::with_capacity(group.len());
-                    for (m, attachments) in group {
-                        sending.push(async move {
-                            match outgoing(mailer, m, attachments.clone()) {
-                                Ok(email) => mailer.send(&email).await,
-                                Err(e) => Err(e),
-                            }
-                        });
+                    match next {
+                        Some(chunk) => self.claim(&org, chunk).await,
+                        None => Ok(Vec::new()),
                     }
-                    results.extend(futures_util::future::join_all(sending).await);
-                }
-                // Record every answer in one transaction.
-                let now = self.now();
-                let mut tx = self.store.begin_write().await?;
-                for ((m, _), result) in claimed.iter().zip(results) {
-                    outcomes.push(self.finish_one(&mut tx, &org, m, result, now).await);
-                }
-                tx.commit().await?;
+                };
+                let (results, next_claimed) = tokio::join!(send_all(mailer, &claimed), bookkeeping);
+                let next_claimed = next_claimed?;
+                answered = Some((std::mem::replace(&mut claimed, next_claimed), results));
+            }
+            if let Some((messages, results)) = answered {
+                self.record(&org, messages, results, &mut outcomes).await?;
             }
         }
         let mut report = DeliveryReport::default();
@@ -130,6 +114,70 @@ impl App {
         }
         report.errors.sort_by_key(|e| e.message);
         Ok(report)
+    }
+}
+
+/// Claimed messages with their attachments, ready to send.
+type Claimed<'a> = Vec<(&'a StoredMessage, Vec<arflow_store::Attachment>)>;
+/// Claimed messages with the server's answer to each.
+type Answered<'a> = (Claimed<'a>, Vec<Result<(), SendError>>);
+
+/// Sends claimed messages at once, one per connection the mailer keeps.
+async fn send_all(mailer: &Mailer, claimed: &Claimed<'_>) -> Vec<Result<(), SendError>> {
+    let sending = claimed.iter().map(|(m, attachments)| async move {
+        match outgoing(mailer, m, attachments.clone()) {
+            Ok(email) => mailer.send(&email).await,
+            Err(e) => Err(e),
+        }
+    });
+    futures_util::future::join_all(sending).await
+}
+
+impl App {
+    /// Claims messages in one transaction (`planned → sending`, committed before anything is
+    /// handed over): only one deliverer gets each. Returns those claimed, with attachments.
+    async fn claim<'a>(
+        &self,
+        org: &arflow_store::StoredOrganisation,
+        chunk: &'a [StoredMessage],
+    ) -> Result<Claimed<'a>, AppError> {
+        let mut tx = self.store.begin_write().await?;
+        let mut claimed = Vec::with_capacity(chunk.len());
+        for m in chunk {
+            if tx
+                .set_message_status(
+                    org.id,
+                    m.id,
+                    MessageStatus::Planned,
+                    MessageStatus::Sending,
+                    None,
+                    self.now(),
+                )
+                .await?
+            {
+                let attachments = tx.message_attachments(org.id, m.id).await?;
+                claimed.push((m, attachments));
+            }
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// Records the server's answers in one transaction.
+    async fn record(
+        &self,
+        org: &arflow_store::StoredOrganisation,
+        claimed: Claimed<'_>,
+        results: Vec<Result<(), SendError>>,
+        outcomes: &mut Vec<Result<Outcome, AppError>>,
+    ) -> Result<(), AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin_write().await?;
+        for ((m, _), result) in claimed.iter().zip(results) {
+            outcomes.push(self.finish_one(&mut tx, org, m, result, now).await);
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 

@@ -794,21 +794,32 @@ impl App {
             .collect();
         let ahead = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2) * 4;
         let mut reports = Vec::with_capacity(plan.actions.len());
-        for chunk in jobs.chunks(ahead) {
-            let mut made = Vec::with_capacity(chunk.len());
-            for (action, row) in chunk {
-                made.push(self.prepare(&org, row, action, as_of, &templates));
-            }
-            let made = futures_util::future::join_all(made).await;
+        let chunks: Vec<&[(&PlannedAction, &DunningDebtorRow)]> = jobs.chunks(ahead).collect();
+        // A pipeline: while one chunk's actions are stored, the next chunk is rendered.
+        let mut made = self
+            .prepare_all(&org, chunks.first().copied().unwrap_or_default(), as_of, &templates)
+            .await;
+        for k in 0..chunks.len() {
+            let chunk = chunks[k];
+            let this = std::mem::take(&mut made);
             // The chunk's actions in one transaction: each is all-or-nothing with its effects,
             // and the chunk commits (and syncs to disk) once.
-            let mut tx = self.store.begin_write().await?;
-            for ((action, row), p) in chunk.iter().zip(made) {
-                let mut report = report_action(action);
-                self.take_action(&mut tx, &org, row, action, as_of, actor, p?, &mut report).await?;
-                reports.push(report);
-            }
-            tx.commit().await?;
+            let store = async {
+                let mut tx = self.store.begin_write().await?;
+                for ((action, row), p) in chunk.iter().zip(this) {
+                    let mut report = report_action(action);
+                    self.take_action(&mut tx, &org, row, action, as_of, actor, p?, &mut report)
+                        .await?;
+                    reports.push(report);
+                }
+                tx.commit().await?;
+                Ok::<(), AppError>(())
+            };
+            let next_chunk = chunks.get(k + 1).copied().unwrap_or_default();
+            let (stored, next) =
+                tokio::join!(store, self.prepare_all(&org, next_chunk, as_of, &templates));
+            stored?;
+            made = next;
         }
 
         let mut tx = self.store.begin_write().await?;
@@ -971,6 +982,19 @@ pub(crate) struct Prepared {
 }
 
 impl App {
+    /// [`prepare`](Self::prepare)s actions at once (their PDFs on every core).
+    async fn prepare_all(
+        &self,
+        org: &StoredOrganisation,
+        chunk: &[(&PlannedAction, &DunningDebtorRow)],
+        as_of: Date,
+        templates: &Arc<arflow_notify::templates::Templates>,
+    ) -> Vec<Result<Prepared, AppError>> {
+        let futures =
+            chunk.iter().map(|(action, row)| self.prepare(org, row, action, as_of, templates));
+        futures_util::future::join_all(futures).await
+    }
+
     /// Reads what an action needs, computes its charges and renders its messages (the PDF on a
     /// blocking thread). Changes nothing.
     async fn prepare(

@@ -47,9 +47,13 @@ pub const LOGO_BYTES_MAX: usize = 2 * 1024 * 1024;
 const QR_VERSION_MAX: i16 = 13;
 /// Accent colour when the creditor has none.
 pub const DEFAULT_ACCENT_COLOUR: &str = "#1F4E79";
-/// How many renders a memoized layout result may stay unused before it is dropped (keeps a
-/// long-running server's memory flat while the template's own work stays cached).
-const CACHE_AGE_MAX: usize = 20;
+/// Renders between two evictions of typst's memoization caches: an eviction walks every cache,
+/// which cost as much as a tenth of a letter's rendering when done after each one.
+const EVICT_EVERY: usize = 16;
+/// How many evictions a memoized layout result may stay unused before it is dropped, so about
+/// `EVICT_EVERY × CACHE_AGE_MAX` renders (keeps a long-running server's memory flat while the
+/// template's own work stays cached).
+const CACHE_AGE_MAX: usize = 2;
 
 /// A letter to render: everything is text already formatted for the letter's language (dates,
 /// amounts), except the EPC payload, which goes into the QR code byte for byte.
@@ -183,6 +187,8 @@ pub enum PdfError {
 /// Renders letters to PDF. Build once, share, render many.
 pub struct Renderer {
     shared: Shared,
+    /// Renders so far, for [`EVICT_EVERY`].
+    renders: std::sync::atomic::AtomicUsize,
 }
 
 impl fmt::Debug for Renderer {
@@ -212,7 +218,7 @@ struct TemplateData<'a> {
 impl Renderer {
     /// Loads the fonts and the typst standard library (a few milliseconds).
     pub fn new() -> Renderer {
-        Renderer { shared: Shared::new() }
+        Renderer { shared: Shared::new(), renders: std::sync::atomic::AtomicUsize::new(0) }
     }
 
     /// Renders `letter` as an A4 PDF.
@@ -242,7 +248,10 @@ impl Renderer {
             logo: logo.map(|l| Bytes::new(l.bytes.clone())),
         };
         let result = self.compile(files);
-        typst::comemo::evict(CACHE_AGE_MAX);
+        let n = self.renders.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n % EVICT_EVERY == EVICT_EVERY - 1 {
+            typst::comemo::evict(CACHE_AGE_MAX);
+        }
         result
     }
 
