@@ -12,7 +12,14 @@ use arflow_notify::email::{
 use arflow_store::{AuditEntry, MessageStatus, NewTask, Page, StoredMessage};
 use serde::Serialize;
 
-use crate::{App, AppError};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use arflow_core::date::Date;
+use arflow_core::dunning::StepGate;
+
+use crate::dunning::RunReport;
+use crate::{Actor, App, AppError};
 
 /// The JSON of `arflow outbox send --json`.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -34,6 +41,23 @@ pub struct DeliveryError {
 
 /// Messages read from the outbox at a time.
 const DELIVERY_PAGE: u32 = 1000;
+/// How long delivery alongside a run waits when the outbox had nothing new.
+const DELIVERY_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+impl DeliveryReport {
+    /// Messages tried.
+    fn attempts(&self) -> u32 {
+        u32::try_from(self.sent + self.deferred + self.failed).unwrap_or(u32::MAX)
+    }
+
+    fn absorb(&mut self, other: DeliveryReport) {
+        self.sent += other.sent;
+        self.deferred += other.deferred;
+        self.failed += other.failed;
+        self.errors.extend(other.errors);
+        self.errors.sort_by_key(|e| e.message);
+    }
+}
 
 impl App {
     /// Sends the planned e-mails of the outbox (oldest first, at most `limit`).
@@ -47,11 +71,72 @@ impl App {
         limit: u32,
     ) -> Result<DeliveryReport, AppError> {
         let org = self.resolve_organisation(org_slug).await?;
+        self.deliver_pass(&org, mailer, limit, &mut HashSet::new()).await
+    }
+
+    /// Runs dunning for `as_of` and delivers its e-mails while it runs: each chunk of actions is
+    /// sent as soon as it is stored, instead of after the whole run, so the first messages go out
+    /// within seconds and rendering and delivery share the machine. Delivery starts only after
+    /// the run has recovered what a crash left `sending`, and ends with a pass over everything
+    /// still planned once the run is done. Each message is still claimed before it is handed
+    /// over (never twice); one deferred by the server waits for the next delivery.
+    ///
+    /// # Errors
+    /// Those of [`dunning_run`](Self::dunning_run) and [`deliver_outbox`](Self::deliver_outbox).
+    pub async fn dunning_run_delivering(
+        &self,
+        org_slug: Option<&str>,
+        as_of: Option<Date>,
+        gate: &(dyn StepGate + Sync),
+        actor: &Actor,
+        mailer: &Mailer,
+        limit: u32,
+    ) -> Result<(RunReport, DeliveryReport), AppError> {
+        let org = self.resolve_organisation(org_slug).await?;
+        let started = tokio::sync::Notify::new();
+        let finished = AtomicBool::new(false);
+        let run = async {
+            let report = self.dunning_run_inner(org_slug, as_of, gate, actor, Some(&started)).await;
+            finished.store(true, Ordering::SeqCst);
+            // Also when the run failed or had nothing to do: delivery must not wait for ever.
+            started.notify_one();
+            report
+        };
+        let deliver = async {
+            started.notified().await;
+            let mut total = DeliveryReport::default();
+            let mut attempted = HashSet::new();
+            loop {
+                let last = finished.load(Ordering::SeqCst);
+                let left = limit.saturating_sub(total.attempts());
+                let pass = self.deliver_pass(&org, mailer, left, &mut attempted).await?;
+                let idle = pass.attempts() == 0;
+                total.absorb(pass);
+                if last || total.attempts() >= limit {
+                    break;
+                }
+                if idle {
+                    tokio::time::sleep(DELIVERY_POLL).await;
+                }
+            }
+            Ok::<DeliveryReport, AppError>(total)
+        };
+        let (report, delivery) = tokio::join!(run, deliver);
+        Ok((report?, delivery?))
+    }
+
+    /// One pass over the planned e-mails (newest page first, oldest first within it), skipping
+    /// those in `attempted` and adding those it tries.
+    async fn deliver_pass(
+        &self,
+        org: &arflow_store::StoredOrganisation,
+        mailer: &Mailer,
+        limit: u32,
+        attempted: &mut HashSet<i64>,
+    ) -> Result<DeliveryReport, AppError> {
         let parallel = usize::try_from(mailer.config().connections_max.max(1)).unwrap_or(1);
         let mut outcomes = Vec::new();
         let mut left = limit;
-        // A message deferred in this pass waits for the next one.
-        let mut attempted = std::collections::HashSet::new();
         while left > 0 {
             let mut tx = self.store.read().await?;
             let page = Page::first(left.min(DELIVERY_PAGE));
@@ -74,7 +159,7 @@ impl App {
             // leaves at most two chunks `sending` (then `uncertain`): never resent.
             let chunks: Vec<&[StoredMessage]> = planned.chunks(parallel).collect();
             let mut claimed = match chunks.first() {
-                Some(first) => self.claim(&org, first).await?,
+                Some(first) => self.claim(org, first).await?,
                 None => Vec::new(),
             };
             let mut answered: Option<Answered<'_>> = None;
@@ -83,10 +168,10 @@ impl App {
                 let next = chunks.get(k + 1).copied();
                 let bookkeeping = async {
                     if let Some((messages, results)) = previous {
-                        self.record(&org, messages, results, &mut outcomes).await?;
+                        self.record(org, messages, results, &mut outcomes).await?;
                     }
                     match next {
-                        Some(chunk) => self.claim(&org, chunk).await,
+                        Some(chunk) => self.claim(org, chunk).await,
                         None => Ok(Vec::new()),
                     }
                 };
@@ -95,7 +180,7 @@ impl App {
                 answered = Some((std::mem::replace(&mut claimed, next_claimed), results));
             }
             if let Some((messages, results)) = answered {
-                self.record(&org, messages, results, &mut outcomes).await?;
+                self.record(org, messages, results, &mut outcomes).await?;
             }
         }
         let mut report = DeliveryReport::default();

@@ -752,6 +752,19 @@ impl App {
         if dry_run {
             return self.dunning_preview(org_slug, as_of, gate).await;
         }
+        self.dunning_run_inner(org_slug, as_of, gate, actor, None).await
+    }
+
+    /// The run; `started` is notified once the run has claimed its date and recovered the
+    /// messages a crash left `sending` (from then on a deliverer may claim messages).
+    pub(crate) async fn dunning_run_inner(
+        &self,
+        org_slug: Option<&str>,
+        as_of: Option<Date>,
+        gate: &(dyn StepGate + Sync),
+        actor: &Actor,
+        started: Option<&tokio::sync::Notify>,
+    ) -> Result<RunReport, AppError> {
         let now = self.now();
         let org = self.resolve_organisation(org_slug).await?;
         let as_of = as_of.unwrap_or_else(|| self.today(&org.organisation));
@@ -778,6 +791,9 @@ impl App {
         }
         let (plan, rows) = plan_for(&mut tx, &org, as_of, gate).await?;
         tx.commit().await?;
+        if let Some(started) = started {
+            started.notify_one();
+        }
 
         let by_number: BTreeMap<&str, &DunningDebtorRow> =
             rows.iter().map(|r| (r.number.as_str(), r)).collect();

@@ -627,9 +627,18 @@ async fn dunning_cmd(ctx: &Ctx, c: DunningCommand) -> Result<u8, Failure> {
     let report = match c {
         DunningCommand::Run { as_of, dry_run, smtp } => {
             let mailer = if dry_run { None } else { mailer(&smtp)? };
-            let report = app.dunning_run(ctx.org(), as_of, dry_run, &gate, &Actor::cli()).await?;
             if let Some(mailer) = mailer {
-                let delivery = app.deliver_outbox(ctx.org(), &mailer, 100_000).await?;
+                // Delivered while the run renders the rest.
+                let (report, delivery) = app
+                    .dunning_run_delivering(
+                        ctx.org(),
+                        as_of,
+                        &gate,
+                        &Actor::cli(),
+                        &mailer,
+                        100_000,
+                    )
+                    .await?;
                 let mut value = serde_json::to_value(&report).unwrap_or_default();
                 value["delivery"] = serde_json::to_value(&delivery).unwrap_or_default();
                 ctx.print(&value, || {
@@ -646,7 +655,7 @@ async fn dunning_cmd(ctx: &Ctx, c: DunningCommand) -> Result<u8, Failure> {
                 })?;
                 return Ok(exit::OK);
             }
-            report
+            app.dunning_run(ctx.org(), as_of, dry_run, &gate, &Actor::cli()).await?
         }
         DunningCommand::Preview { as_of } => app.dunning_preview(ctx.org(), as_of, &gate).await?,
         DunningCommand::Policies => {

@@ -58,7 +58,24 @@ async fn tick(
         if local.hour() >= schedule.hour && done.get(&slug) != Some(&today) {
             let gate = LegalGate { creditor: o.country };
             let actor = Actor("scheduler".into());
-            let report = app.dunning_run(Some(&slug), Some(today), false, &gate, &actor).await?;
+            // With a mailer, messages go out while the run still renders the rest.
+            let report = match &schedule.mailer {
+                Some(mailer) => {
+                    let (report, d) = app
+                        .dunning_run_delivering(
+                            Some(&slug),
+                            Some(today),
+                            &gate,
+                            &actor,
+                            mailer,
+                            100_000,
+                        )
+                        .await?;
+                    tracing::info!(org = %slug, sent = d.sent, deferred = d.deferred, failed = d.failed, "outbox delivered during the run");
+                    report
+                }
+                None => app.dunning_run(Some(&slug), Some(today), false, &gate, &actor).await?,
+            };
             tracing::info!(
                 org = %slug, %today, actions = report.actions.len(), refused = report.refused.len(),
                 already_ran = report.already_ran, resumed = report.resumed, "daily dunning run"
