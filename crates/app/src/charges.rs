@@ -226,6 +226,28 @@ pub(crate) fn claim_of(
     Ok((claim, notices))
 }
 
+/// What may lawfully be claimed on each of `invoices` on `as_of` if it were demanded that day
+/// (interest to date, collection costs or flat compensation where the rule allows them, fees
+/// charged so far), as `arflow charges` shows it per invoice; only charges above zero. `facts`
+/// must have been loaded for `invoices`.
+pub(crate) fn claimable_charges(
+    app: &App,
+    org: &StoredOrganisation,
+    debtor_kind: DebtorKind,
+    invoices: &[ClaimItem<'_>],
+    as_of: Date,
+    facts: &ClaimFacts,
+) -> Result<Vec<(usize, Charge)>, AppError> {
+    let mut out = Vec::new();
+    for (i, inv) in invoices.iter().enumerate() {
+        let (claim, notices) = claim_of(org, inv, debtor_kind, as_of, facts)?;
+        let due = legal::charges_due(&claim, &notices, as_of, &app.rates)
+            .map_err(|e| legal_error(inv.number, e))?;
+        out.extend(due.charges.into_iter().filter(|c| c.amount.minor() > 0).map(|c| (i, c)));
+    }
+    Ok(out)
+}
+
 fn legal_error(invoice: &str, e: legal::LegalError) -> AppError {
     AppError::invalid("invoice", format!("{invoice}: the legal rules cannot be applied: {e}"))
 }

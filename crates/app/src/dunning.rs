@@ -30,8 +30,11 @@ use arflow_store::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::charges::{ChargeLine, ClaimFacts, ClaimItem, step_charges, stored_charges};
+use crate::charges::{
+    ChargeLine, ClaimFacts, ClaimItem, claimable_charges, step_charges, stored_charges,
+};
 use crate::compose::{ComposeInput, compose};
+use crate::dossier::{DossierInput, dossier_message};
 use crate::{Actor, App, AppError};
 
 /// The JSON of `arflow dunning run --json` (and of a dry run and a preview).
@@ -1031,6 +1034,19 @@ impl App {
             step_charges(self, org, row.kind, &items, action, as_of, &facts)?
         };
         let debtor = tx.get_debtor(org.id, row.debtor_id).await?;
+        // A hand-over carries the collection dossier: the items' settlements and the letters.
+        let handover = if action.channels.contains(&Channel::Handover) {
+            let ids: Vec<InvoiceId> = invoices.iter().map(|i| i.id).collect();
+            let allocations = tx.list_allocations_to_items(org.id, &ids).await?;
+            let history = tx.list_actions_of_debtors(org.id, &[row.debtor_id], None).await?;
+            // What the collection partner may claim: interest to date, costs, fees charged.
+            let items: Vec<ClaimItem<'_>> = invoices.iter().map(ClaimItem::of_invoice).collect();
+            let facts = ClaimFacts::load(&mut tx, org.id, &items).await?;
+            let claimable = claimable_charges(self, org, row.kind, &items, as_of, &facts)?;
+            Some((allocations, history, claimable))
+        } else {
+            None
+        };
         tx.rollback().await?;
         let (app, org, action, templates) =
             (self.clone(), org.clone(), action.clone(), Arc::clone(templates));
@@ -1045,7 +1061,25 @@ impl App {
                 action_id: 0,
                 as_of,
             };
-            let (messages, problems) = compose(&input, &templates, app.letters());
+            let (mut messages, mut problems) = compose(&input, &templates, app.letters());
+            if let Some((allocations, history, claimable)) = &handover {
+                let dossier = DossierInput {
+                    org: &org.organisation,
+                    debtor: &debtor,
+                    invoices: &invoices,
+                    charges: claimable,
+                    allocations,
+                    history,
+                    action: &action,
+                    as_of,
+                };
+                match dossier_message(&dossier) {
+                    Ok(m) => messages.push(m),
+                    Err(e) => {
+                        problems.push(format!("the collection dossier could not be made: {e}"))
+                    }
+                }
+            }
             (invoices, charges, messages, problems)
         })
         .await
@@ -1155,6 +1189,30 @@ impl App {
         }
         tx.rollback().await?;
         Ok(list)
+    }
+
+    /// One attachment of a message in the outbox (a letter queued for print, a collection
+    /// dossier), by its position.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] when the message or the attachment does not exist.
+    pub async fn message_attachment(
+        &self,
+        org_slug: Option<&str>,
+        message: i64,
+        index: usize,
+    ) -> Result<arflow_store::Attachment, AppError> {
+        let mut tx = self.store.read().await?;
+        let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        let mut all = tx.message_attachments(org.id, message).await?;
+        tx.rollback().await?;
+        if index >= all.len() {
+            return Err(AppError::NotFound {
+                entity: "attachment",
+                key: format!("{message}/{index}"),
+            });
+        }
+        Ok(all.swap_remove(index))
     }
 
     /// Tasks, open ones only unless `all`.

@@ -8,6 +8,7 @@ pub mod charges;
 mod compose;
 pub mod deliver;
 pub mod demo;
+pub mod dossier;
 pub mod dunning;
 pub mod einvoice;
 mod error;

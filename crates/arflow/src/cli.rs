@@ -399,6 +399,17 @@ pub enum OutboxCommand {
         #[arg(long, default_value_t = 10_000)]
         limit: u32,
     },
+    /// Write one attachment of a message (a letter to print, a collection dossier) to a file.
+    Attachment {
+        /// The message id (see `outbox list`).
+        id: i64,
+        /// Position of the attachment, from 0.
+        #[arg(long, default_value_t = 0)]
+        index: usize,
+        /// Where to write it (default: its own file name in the current directory).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -955,6 +955,29 @@ async fn outbox_cmd(ctx: &Ctx, c: OutboxCommand) -> Result<u8, Failure> {
             })?;
             return Ok(if report.failed > 0 { exit::FAILURE } else { exit::OK });
         }
+        OutboxCommand::Attachment { id, index, out } => {
+            let a = app.message_attachment(ctx.org(), id, index).await?;
+            let path = out.unwrap_or_else(|| {
+                // The stored name, without any directory part.
+                let name: String = a
+                    .file_name
+                    .chars()
+                    .map(|c| if c == '/' || c == '\\' { '_' } else { c })
+                    .collect();
+                std::path::PathBuf::from(name)
+            });
+            std::fs::write(&path, &a.content).map_err(|e| {
+                Failure::new(exit::FAILURE, format!("cannot write {}: {e}", path.display()))
+            })?;
+            let value = serde_json::json!({
+                "file": path.display().to_string(), "content_type": a.content_type,
+                "bytes": a.content.len(),
+            });
+            ctx.print(&value, || {
+                format!("wrote {} ({}, {} bytes)", path.display(), a.content_type, a.content.len())
+            })?;
+            return Ok(exit::OK);
+        }
     };
     let status = status
         .map(|s| {

@@ -476,6 +476,89 @@ fn a_dunning_run_acts_once_per_date_and_moves_items_one_step_at_a_time() {
     assert!(!steps.contains(&"demand") && !steps.contains(&"handover"), "{catch_up}");
 }
 
+/// "123.45" or "-0.50" in cents.
+fn cents(text: &str) -> i64 {
+    let (sign, digits) = text.strip_prefix('-').map_or((1, text), |t| (-1, t));
+    let (units, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    let fraction = format!("{fraction:0<2}");
+    sign * (units.parse::<i64>().unwrap() * 100 + fraction[..2].parse::<i64>().unwrap())
+}
+
+#[test]
+fn a_handover_step_leaves_the_collection_dossier_in_the_outbox() {
+    let w = World::sqlite();
+    load_examples(&w);
+    let mut found = None;
+    for day in ["2026-03-10", "2026-03-25", "2026-04-08", "2026-04-20", "2026-05-05", "2026-05-20"]
+    {
+        let run = w.json(&["dunning", "run", "--as-of", day], 0);
+        if let Some(a) = run["actions"].as_array().unwrap().iter().find(|a| a["step"] == "handover")
+        {
+            found = Some((day, a.clone()));
+            break;
+        }
+    }
+    let (day, action) = found.expect("a hand-over by 2026-05-20");
+    let debtor = action["debtor"].as_str().unwrap();
+    let outbox = w.json(&["outbox", "list", "--status", "held", "--limit", "500"], 0);
+    let message = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["channel"] == "handover" && m["debtor_number"] == debtor)
+        .unwrap_or_else(|| panic!("no dossier for {debtor} in {outbox}"));
+    assert_eq!(message["attachments"][0]["content_type"], "application/json", "{message}");
+    let id = message["id"].as_i64().unwrap().to_string();
+    let file = w.dir.join("dossier.json");
+    let wrote = w.json(&["outbox", "attachment", &id, "--out", file.to_str().unwrap()], 0);
+    assert_eq!(wrote["content_type"], "application/json");
+    let d: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(
+        (d["kind"].as_str(), d["version"].as_u64()),
+        (Some("arflow.collection_dossier"), Some(1))
+    );
+    assert_eq!(
+        (d["prepared_on"].as_str(), d["debtor"]["number"].as_str()),
+        (Some(day), Some(debtor))
+    );
+    assert_eq!(d["creditor"]["name"], "Acme BV");
+    let numbers: Vec<&Value> =
+        d["items"].as_array().unwrap().iter().map(|i| &i["number"]).collect();
+    let expected: Vec<&Value> = action["invoices"].as_array().unwrap().iter().collect();
+    assert_eq!(numbers, expected, "{d}");
+    // The totals add up to the cent, and each charge is what `charges` says for that day.
+    let open: i64 =
+        d["items"].as_array().unwrap().iter().map(|i| cents(i["open"].as_str().unwrap())).sum();
+    let charged: i64 =
+        d["charges"].as_array().unwrap().iter().map(|c| cents(c["amount"].as_str().unwrap())).sum();
+    assert_eq!(cents(d["totals"]["principal_open"].as_str().unwrap()), open);
+    assert_eq!(cents(d["totals"]["charges"].as_str().unwrap()), charged);
+    assert_eq!(cents(d["totals"]["total_due"].as_str().unwrap()), open + charged);
+    let kinds: Vec<&str> =
+        d["charges"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"interest"), "months overdue: interest is claimable: {d}");
+    for c in d["charges"].as_array().unwrap() {
+        let invoice = c["invoice"].as_str().unwrap();
+        let legal = w.json(&["charges", "--invoice", invoice, "--as-of", day], 0);
+        let same =
+            legal["charges"].as_array().unwrap().iter().find(|l| l["kind"] == c["kind"]).unwrap();
+        assert_eq!(same["amount"], c["amount"], "{invoice}: {legal}");
+        assert!(!c["explanation"]["article"].as_str().unwrap().is_empty());
+    }
+    // The letters sent before, oldest first, and a summary a person can read.
+    let history: Vec<&str> =
+        d["history"].as_array().unwrap().iter().map(|h| h["step"].as_str().unwrap()).collect();
+    assert!(history.len() >= 3 && history[0] == "reminder", "{history:?}");
+    let text = message["text_body"].as_str().unwrap();
+    for n in &numbers {
+        assert!(text.contains(n.as_str().unwrap()), "{text}");
+    }
+    assert!(text.contains(d["totals"]["total_due"].as_str().unwrap()), "{text}");
+    // No such attachment: a clear not-found, nothing written.
+    let missing = w.run(&["outbox", "attachment", &id, "--index", "3"]);
+    assert_eq!(missing.status.code(), Some(5), "{}", String::from_utf8_lossy(&missing.stderr));
+}
+
 #[test]
 fn tasks_from_a_phone_step_are_listed_and_completed_with_an_outcome() {
     let w = World::sqlite();

@@ -145,6 +145,47 @@ pub(crate) async fn outbox(
     Ok(Json(ListOut::page("message", list, last, page)))
 }
 
+/// `GET /outbox/{id}/attachment?index=N`: one attachment of a message (default the first), as
+/// its own content type.
+pub(crate) async fn outbox_attachment(
+    State(st): State<ApiState>,
+    p: Principal,
+    Key(id): Key,
+    mut q: Params,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::HeaderValue;
+    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+    use axum::response::IntoResponse;
+    let message = id
+        .parse::<i64>()
+        .ok()
+        .filter(|i| *i > 0)
+        .ok_or_else(|| ApiError::not_found("message", &id))?;
+    let index = match q.text("index") {
+        Some(t) => t.parse::<usize>().map_err(|_| {
+            ApiError::bad_request(Some("index"), format!("'{t}' is not a position (0, 1, …)"))
+        })?,
+        None => 0,
+    };
+    q.finish()?;
+    let slug = p.org.organisation.slug.as_str();
+    let a = st.app.message_attachment(Some(slug), message, index).await?;
+    let safe: String = a
+        .file_name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' })
+        .collect();
+    let content_type = HeaderValue::from_str(&a.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let mut response = axum::body::Body::from(a.content).into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, content_type);
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
+        headers.insert(CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
 /// `GET /tasks?all=true&owner=`.
 pub(crate) async fn tasks(
     State(st): State<ApiState>,

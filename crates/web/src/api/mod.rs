@@ -160,6 +160,7 @@ fn table() -> Table {
         .add(Method::GET, "/api/v1/dunning/assignments", Token, dunning::assignments)
         .add(Method::PUT, "/api/v1/dunning/assignments", Token, dunning::put_assignments)
         .add(Method::GET, "/api/v1/outbox", Token, dunning::outbox)
+        .add(Method::GET, "/api/v1/outbox/{id}/attachment", Token, dunning::outbox_attachment)
         .add(Method::GET, "/api/v1/tasks", Token, dunning::tasks)
         .add(Method::POST, "/api/v1/tasks/{id}/done", Token, dunning::task_done)
         .add(Method::GET, "/api/v1/templates", Token, dunning::templates)
