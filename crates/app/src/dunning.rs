@@ -667,6 +667,73 @@ impl App {
         Ok(assignments)
     }
 
+    /// The policy override of one invoice (`None`: its debtor's policy applies).
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for an unknown invoice or a credit note.
+    pub async fn invoice_policy(
+        &self,
+        org_slug: Option<&str>,
+        number: &str,
+    ) -> Result<InvoicePolicy, AppError> {
+        let mut tx = self.store.read().await?;
+        let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        let invoice = dunned_invoice(&mut tx, org.id, number).await?;
+        let policy = tx.item_policy_override(org.id, invoice).await?;
+        tx.rollback().await?;
+        Ok(InvoicePolicy { invoice: number.to_owned(), policy })
+    }
+
+    /// Overrides the policy of one invoice (or with `None` lifts the override): from the next
+    /// run on, that invoice follows this policy instead of its debtor's, and is dunned on its
+    /// own. Audited with the previous value; the same value again changes nothing.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for an unknown invoice or a credit note; [`AppError::Invalid`]
+    /// (field `policy`) for a policy the organisation does not have.
+    pub async fn set_invoice_policy(
+        &self,
+        org_slug: Option<&str>,
+        number: &str,
+        policy: Option<&str>,
+        actor: &Actor,
+    ) -> Result<InvoicePolicy, AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin_write().await?;
+        let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        let invoice = dunned_invoice(&mut tx, org.id, number).await?;
+        if let Some(id) = policy {
+            let policies = policies_of(&mut tx, org.id).await?;
+            if !policies.contains_key(id) {
+                let known: Vec<&str> = policies.keys().map(String::as_str).collect();
+                return Err(AppError::invalid(
+                    "policy",
+                    format!("there is no policy '{id}' (known: {})", known.join(", ")),
+                ));
+            }
+        }
+        let previous = tx.item_policy_override(org.id, invoice).await?;
+        if previous.as_deref() == policy {
+            tx.rollback().await?;
+            return Ok(InvoicePolicy { invoice: number.to_owned(), policy: previous });
+        }
+        tx.set_item_policy_override(org.id, invoice, policy, now).await?;
+        tx.insert_audit(
+            org.id,
+            &[AuditEntry {
+                at: now,
+                actor: actor.0.clone(),
+                action: "dunning.invoice_policy".into(),
+                entity: "invoice".into(),
+                entity_key: number.to_owned(),
+                details: serde_json::json!({ "before": previous, "after": policy }),
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(InvoicePolicy { invoice: number.to_owned(), policy: policy.map(str::to_owned) })
+    }
+
     /// What a run on `as_of` would do, without doing anything.
     ///
     /// # Errors
@@ -1088,6 +1155,25 @@ impl App {
             message: format!("rendering failed: {e}"),
         })?;
         Ok(Prepared { invoices, charges, messages, problems })
+    }
+}
+
+/// The policy of one invoice: `policy` overrides its debtor's when set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InvoicePolicy {
+    pub invoice: String,
+    pub policy: Option<String>,
+}
+
+/// The id of invoice `number` (not a credit note: those are not dunned).
+async fn dunned_invoice(
+    tx: &mut StoreTx,
+    org: OrganisationId,
+    number: &str,
+) -> Result<InvoiceId, AppError> {
+    match tx.find_invoice_by_number(org, number).await? {
+        Some(i) if i.invoice.kind == arflow_core::ledger::InvoiceKind::Invoice => Ok(i.id),
+        _ => Err(AppError::NotFound { entity: "invoice", key: number.to_owned() }),
     }
 }
 

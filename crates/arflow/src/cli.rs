@@ -358,6 +358,17 @@ pub enum DunningCommand {
     /// Which policy applies to whom (by debtor, segment, country and kind, kind).
     #[command(subcommand)]
     Assignments(DunningAssignmentsCommand),
+    /// The policy of one invoice instead of its debtor's: show it, set it, or lift it.
+    Override {
+        /// The invoice number.
+        invoice: String,
+        /// The policy this invoice follows from the next run on.
+        #[arg(long, conflicts_with = "clear")]
+        policy: Option<String>,
+        /// Lift the override: the debtor's policy applies again.
+        #[arg(long)]
+        clear: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -674,6 +674,19 @@ async fn dunning_cmd(ctx: &Ctx, c: DunningCommand) -> Result<u8, Failure> {
         }
         DunningCommand::Policy(c) => return dunning_policy_cmd(ctx, &app, c).await,
         DunningCommand::Assignments(c) => return dunning_assignments_cmd(ctx, &app, c).await,
+        DunningCommand::Override { invoice, policy, clear } => {
+            let result = if clear || policy.is_some() {
+                let actor = Actor::cli();
+                app.set_invoice_policy(ctx.org(), &invoice, policy.as_deref(), &actor).await?
+            } else {
+                app.invoice_policy(ctx.org(), &invoice).await?
+            };
+            ctx.print(&result, || match &result.policy {
+                Some(p) => format!("{}: policy {p} (overrides the debtor's)", result.invoice),
+                None => format!("{}: the debtor's policy applies", result.invoice),
+            })?;
+            return Ok(exit::OK);
+        }
     };
     ctx.print(&report, || {
         let mut s = format!(

@@ -205,6 +205,29 @@ fn story_policies_are_shown_edited_and_stored_as_new_versions(w: &World) {
     let (_, err) = w.expect(&["dunning", "assignments", "set", &bad], 3);
     assert!(err.contains("by_kinds"), "{err}");
     assert_eq!(w.json(&["dunning", "assignments", "show"]), shown);
+
+    // One invoice can follow another policy than its debtor: shown, set, refused, lifted.
+    let debtors = w.write(
+        "d.csv",
+        "number,name,kind,country,language,email\nD1,Jansen BV,business,NL,nl,ap@jansen.example\n",
+    );
+    let invoices = w.write(
+        "i.csv",
+        "number,debtor_number,issue_date,due_date,amount,currency\nF1,D1,2026-01-01,2026-01-31,100.00,EUR\nC1,D1,2026-01-05,2026-01-05,-10.00,EUR\n",
+    );
+    w.expect(&["import", "debtors", &debtors], 0);
+    w.expect(&["import", "invoices", &invoices], 0);
+    assert_eq!(w.json(&["dunning", "override", "F1"]), json!({ "invoice": "F1", "policy": null }));
+    let set = w.json(&["dunning", "override", "F1", "--policy", "quick"]);
+    assert_eq!(set["policy"], "quick");
+    assert_eq!(w.json(&["dunning", "override", "F1"])["policy"], "quick");
+    let (_, err) = w.expect(&["dunning", "override", "F1", "--policy", "nope"], 3);
+    assert!(err.contains("no policy 'nope'"), "{err}");
+    let (_, err) = w.expect(&["dunning", "override", "C1", "--policy", "quick"], 5);
+    assert!(err.contains("C1"), "a credit note is not dunned: {err}");
+    w.expect(&["dunning", "override", "F9"], 5);
+    assert_eq!(w.json(&["dunning", "override", "F1", "--clear"])["policy"], Value::Null);
+    assert_eq!(w.json(&["dunning", "override", "F1"])["policy"], Value::Null);
 }
 
 #[test]

@@ -193,6 +193,16 @@ delegate! {
     fn debtor_match_facts(&mut self, org: OrganisationId) -> Vec<(DebtorId, String, Vec<String>)>;
     /// The payment a debit most likely reverses, with its bank entry id.
     fn find_reversed_payment(&mut self, org: OrganisationId, amount_minor: i64, counterparty_iban: Option<&str>, end_to_end_id: Option<&str>, since: Date) -> Option<(PaymentId, i64)>;
+    /// Sets (or with `None` lifts) the policy of one invoice, keeping its other holds.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn set_item_policy_override(&mut self, org: OrganisationId, invoice: InvoiceId, policy: Option<&str>, at: i64) -> ();
+    /// The policy override of one invoice, if any.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn item_policy_override(&mut self, org: OrganisationId, invoice: InvoiceId) -> Option<String>;
     /// Marks an invoice disputed and/or promised, keeping its other holds.
     fn mark_item_outcome(&mut self, org: OrganisationId, invoice: InvoiceId, disputed: bool, promised_until: Option<Date>, at: i64) -> ();
     /// Debtors by VAT or enterprise number, else by exact (case-insensitive) name.

@@ -745,6 +745,19 @@ conformance! {
         assert_eq!((f1.in_payment_plan, f1.promised_until, f1.disputed), (true, Some(d("2026-05-01")), false));
         assert_eq!(f1.policy_override.as_deref(), Some("nl-consumer"));
         assert_eq!((f2.disputed, f2.promised_until), (true, Some(d("2026-05-02"))), "an earlier dispute stays");
+        // A policy override of one invoice keeps its other holds, and is lifted the same way.
+        tx.set_item_policy_override(a, iids[1], Some("be-business"), 11).await.unwrap();
+        assert_eq!(tx.item_policy_override(a, iids[1]).await.unwrap().as_deref(), Some("be-business"));
+        assert_eq!(tx.item_policy_override(b, iids[1]).await.unwrap(), None);
+        let c = tx.dunning_candidates(a, Currency::EUR).await.unwrap();
+        let f2 = &c[0].items[1];
+        assert_eq!((f2.policy_override.as_deref(), f2.disputed), (Some("be-business"), true));
+        tx.set_item_policy_override(a, iids[1], None, 12).await.unwrap();
+        assert_eq!(tx.item_policy_override(a, iids[1]).await.unwrap(), None);
+        let c = tx.dunning_candidates(a, Currency::EUR).await.unwrap();
+        assert_eq!((c[0].items[1].policy_override.as_deref(), c[0].items[1].disputed), (None, true));
+        tx.set_item_policy_override(a, iids[2], Some("nl-consumer"), 12).await.unwrap();
+        assert_eq!(tx.item_policy_override(a, iids[2]).await.unwrap().as_deref(), Some("nl-consumer"));
 
         // Messages: the outbox, attachments, guarded status changes, crash recovery.
         let msg = NewMessage {

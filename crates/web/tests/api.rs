@@ -394,6 +394,45 @@ async fn dunning_runs_charges_tasks_and_the_timeline_work_over_the_api() {
 }
 
 #[tokio::test]
+async fn one_invoice_can_follow_another_policy_than_its_debtor() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    s.must_post(&t, "/api/v1/debtors", debtor("D1", "Jansen"), 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F1", "D1", -60, -30, "100.00"), 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F2", "D1", -60, -30, "200.00"), 201).await;
+    let path = "/api/v1/invoices/F2/policy";
+    let r = s.get(&t, path).await;
+    assert_eq!((r.status, &r.body), (200, &json!({ "invoice": "F2", "policy": null })));
+    let r = s.put(&t, path, json!({ "policy": "nope" })).await;
+    assert_eq!((r.status, r.field()), (422, Some("policy")), "{}", r.body);
+    let r = s.put(&t, path, json!({ "policy": "nl-consumer" })).await;
+    assert_eq!((r.status, &r.body["policy"]), (200, &json!("nl-consumer")), "{}", r.body);
+    assert_eq!(s.get(&t, path).await.body["policy"], "nl-consumer");
+    // The next run treats F2 by its own policy, F1 by the debtor's.
+    let preview = s.get(&t, "/api/v1/dunning/preview").await;
+    let actions = preview.body["actions"].as_array().unwrap();
+    let policy_of = |n: &str| {
+        actions
+            .iter()
+            .find(|a| a["invoices"].as_array().unwrap().iter().any(|i| i == n))
+            .map(|a| a["policy"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(policy_of("F2").as_deref(), Some("nl-consumer"), "{}", preview.body);
+    assert_eq!(policy_of("F1").as_deref(), Some("nl-business"), "{}", preview.body);
+    let audit = s.get(&t, "/api/v1/audit?limit=100").await;
+    assert!(audit.body.to_string().contains("dunning.invoice_policy"), "{}", audit.body);
+    let r = s.put(&t, path, json!({ "policy": null })).await;
+    assert_eq!((r.status, &r.body["policy"]), (200, &Value::Null), "{}", r.body);
+    assert_eq!(s.get(&t, path).await.body["policy"], Value::Null);
+    assert_eq!(s.get(&t, "/api/v1/invoices/F9/policy").await.status, 404);
+    assert_eq!(
+        s.put(&t, "/api/v1/invoices/F9/policy", json!({ "policy": null })).await.status,
+        404
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn templates_are_edited_checked_previewed_and_reset_over_the_api() {
     let s = Server::start().await;
     let t = s.org("acme", OrgCountry::Nl).await;
@@ -1601,6 +1640,9 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
             }
             ("PATCH", "/api/v1/invoices/{number}") => {
                 not_found(&s.patch(&ta, &path, json!({ "due_date": day(90) })).await)
+            }
+            ("PUT", "/api/v1/invoices/{number}/policy") => {
+                not_found(&s.put(&ta, &path, json!({ "policy": "nl-consumer" })).await)
             }
             ("PUT", "/api/v1/invoices/{number}/pdf") => {
                 not_found(

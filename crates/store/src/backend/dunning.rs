@@ -645,6 +645,53 @@ impl Tx {
         Ok(())
     }
 
+    /// Sets (or with `None` lifts) the policy that applies to one invoice instead of its
+    /// debtor's, keeping everything else that holds the item.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn set_item_policy_override(
+        &mut self,
+        org: OrganisationId,
+        invoice: InvoiceId,
+        policy: Option<&str>,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO dunning_items (organisation_id, invoice_id, disputed, in_payment_plan, \
+             policy_override, updated_at) VALUES ($1, $2, 0, 0, $3, $4) \
+             ON CONFLICT (organisation_id, invoice_id) DO UPDATE SET \
+             policy_override = excluded.policy_override, updated_at = excluded.updated_at",
+        )
+        .bind(org.0)
+        .bind(invoice.0)
+        .bind(policy)
+        .bind(at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// The policy override of one invoice, if any.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn item_policy_override(
+        &mut self,
+        org: OrganisationId,
+        invoice: InvoiceId,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT policy_override FROM dunning_items WHERE organisation_id = $1 \
+             AND invoice_id = $2",
+        )
+        .bind(org.0)
+        .bind(invoice.0)
+        .fetch_optional(self.conn())
+        .await?;
+        Ok(row.and_then(|(p,)| p))
+    }
+
     /// Marks an invoice disputed and/or promised until a date, keeping everything else that
     /// holds it (pause, payment plan, policy override, an earlier dispute).
     ///

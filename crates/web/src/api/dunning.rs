@@ -145,6 +145,34 @@ pub(crate) async fn outbox(
     Ok(Json(ListOut::page("message", list, last, page)))
 }
 
+/// `GET /invoices/{number}/policy`: the invoice's policy override (`null`: the debtor's).
+pub(crate) async fn invoice_policy(
+    State(st): State<ApiState>,
+    p: Principal,
+    Key(number): Key,
+) -> Result<Json<arflow_app::dunning::InvoicePolicy>, ApiError> {
+    let slug = p.org.organisation.slug.as_str();
+    Ok(Json(st.app.invoice_policy(Some(slug), &number).await?))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InvoicePolicyIn {
+    policy: Option<String>,
+}
+
+/// `PUT /invoices/{number}/policy` `{"policy": "ID" | null}`: sets or lifts the override.
+pub(crate) async fn put_invoice_policy(
+    State(st): State<ApiState>,
+    p: Principal,
+    Key(number): Key,
+    JsonBody(body): JsonBody<InvoicePolicyIn>,
+) -> Result<Json<arflow_app::dunning::InvoicePolicy>, ApiError> {
+    let slug = p.org.organisation.slug.as_str();
+    let policy = body.policy.as_deref();
+    Ok(Json(st.app.set_invoice_policy(Some(slug), &number, policy, &p.actor()).await?))
+}
+
 /// `GET /outbox/{id}/attachment?index=N`: one attachment of a message (default the first), as
 /// its own content type.
 pub(crate) async fn outbox_attachment(

@@ -146,6 +146,8 @@ fn table() -> Table {
         .add(Method::GET, "/api/v1/reports/dso", Token, misc::dso)
         .add(Method::GET, "/api/v1/reports/behaviour", Token, misc::behaviour)
         .add(Method::GET, "/api/v1/invoices/{number}/charges", Token, dunning::charges)
+        .add(Method::GET, "/api/v1/invoices/{number}/policy", Token, dunning::invoice_policy)
+        .add(Method::PUT, "/api/v1/invoices/{number}/policy", Token, dunning::put_invoice_policy)
         .add_route(Method::POST, "/api/v1/statements", Token, statement_post)
         .add_route(Method::POST, "/api/v1/e-invoices", Token, einvoice_post)
         .add(Method::GET, "/api/v1/matches", Token, inbound::review)

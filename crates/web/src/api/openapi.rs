@@ -575,6 +575,16 @@ fn dunning_paths() -> Value {
             "Interest accrued up to `as_of`, collection costs or the flat compensation under the rule that applies (withheld, with the reason, while a precondition such as the consumer's 14-day letter is unmet), and fees already charged; each with its legal basis and arithmetic.",
             vec![param("number"), as_of.clone()], None,
             vec![("200", ok("The charges.", r("ChargesReport"))), ("400", err("BadRequest")), ("404", err("NotFound")), ("422", err("Unprocessable"))], false) },
+        "/api/v1/invoices/{number}/policy": {
+            "get": op("getInvoicePolicy", "dunning", "The policy override of an invoice",
+                "`policy` is `null` when the debtor's policy applies.",
+                vec![param("number")], None,
+                vec![("200", ok("The override.", r("InvoicePolicy"))), ("404", err("NotFound"))], false),
+            "put": op("putInvoicePolicy", "dunning", "Set or lift the policy override of an invoice",
+                "From the next run on the invoice follows this policy instead of its debtor's, and is dunned on its own. `null` lifts the override. Audited with the previous value.",
+                vec![param("number")], Some(json_body("InvoicePolicy")),
+                vec![("200", ok("The override in force.", r("InvoicePolicy"))), ("400", err("BadRequest")), ("404", err("NotFound")), ("422", err("Unprocessable"))], false),
+        },
         "/api/v1/debtors/{number}/timeline": { "get": op("debtorTimeline", "dunning", "A debtor's timeline",
             "Every dunning action, message (exactly as rendered), charge, task and change, newest first.",
             vec![param("number")], None,
@@ -696,6 +706,9 @@ fn dunning_schemas() -> Value {
             "approval": { "type": "boolean", "description": "A person approves the action before anything goes out." } } },
         "PolicyAmount": { "type": "object", "required": ["amount", "currency"], "properties": {
             "amount": money("Zero or more (a fee: more than zero)."), "currency": currency() } },
+        "InvoicePolicy": { "type": "object", "properties": {
+            "invoice": { "type": "string", "readOnly": true },
+            "policy": { "type": ["string", "null"], "description": "A policy id of the organisation or a shipped one; null: the debtor's policy." } } },
         "Assignments": { "type": "object", "additionalProperties": false, "properties": {
             "by_debtor": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Debtor number → policy id." },
             "by_segment": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Segment → policy id (the debtor's first segment with a rule wins)." },
