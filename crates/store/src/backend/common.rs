@@ -245,14 +245,23 @@ fn decode_payment(row: &DbRow) -> Result<StoredPayment, StoreError> {
     })
 }
 
+/// The allocation columns `decode_allocation` reads, from `allocations a` (or the table
+/// expression given, an index hint for instance) with its invoice and credit note.
 macro_rules! allocation_select {
     () => {
-        "SELECT a.id, a.invoice_id, inv.number AS invoice_number, \
-         a.payment_id, a.credit_note_id, cn.number AS credit_note_number, a.amount_minor, \
-         inv.currency, a.effective_date, a.created_at, a.created_by \
-         FROM allocations a \
-         JOIN invoices inv ON inv.organisation_id = a.organisation_id AND inv.id = a.invoice_id \
-         LEFT JOIN invoices cn ON cn.organisation_id = a.organisation_id AND cn.id = a.credit_note_id"
+        allocation_select!("allocations a")
+    };
+    ($from:expr) => {
+        concat!(
+            "SELECT a.id, a.invoice_id, inv.number AS invoice_number, \
+             a.payment_id, a.credit_note_id, cn.number AS credit_note_number, a.amount_minor, \
+             inv.currency, a.effective_date, a.created_at, a.created_by FROM ",
+            $from,
+            " JOIN invoices inv ON inv.organisation_id = a.organisation_id \
+             AND inv.id = a.invoice_id \
+             LEFT JOIN invoices cn ON cn.organisation_id = a.organisation_id \
+             AND cn.id = a.credit_note_id"
+        )
     };
 }
 
@@ -1760,14 +1769,8 @@ impl Tx {
         let mut out = Vec::new();
         for chunk in items.chunks(BATCH_ROWS_MAX) {
             let mut qb = QueryBuilder::<DB>::new(concat!(
-                "SELECT a.id, a.invoice_id, inv.number AS invoice_number, \
-                 a.payment_id, a.credit_note_id, cn.number AS credit_note_number, a.amount_minor, \
-                 inv.currency, a.effective_date, a.created_at, a.created_by FROM ",
-                alloc_by_invoice!(),
-                " JOIN invoices inv ON inv.organisation_id = a.organisation_id \
-                 AND inv.id = a.invoice_id \
-                 LEFT JOIN invoices cn ON cn.organisation_id = a.organisation_id \
-                 AND cn.id = a.credit_note_id WHERE a.organisation_id = "
+                allocation_select!(alloc_by_invoice!()),
+                " WHERE a.organisation_id = "
             ));
             qb.push_bind(org.0);
             push_in(&mut qb, "a.invoice_id", chunk.iter().map(|i| i.0));

@@ -181,9 +181,6 @@ pub(crate) async fn outbox_attachment(
     Key(id): Key,
     mut q: Params,
 ) -> Result<axum::response::Response, ApiError> {
-    use axum::http::HeaderValue;
-    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-    use axum::response::IntoResponse;
     let message = id
         .parse::<i64>()
         .ok()
@@ -198,20 +195,7 @@ pub(crate) async fn outbox_attachment(
     q.finish()?;
     let slug = p.org.organisation.slug.as_str();
     let a = st.app.message_attachment(Some(slug), message, index).await?;
-    let safe: String = a
-        .file_name
-        .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' })
-        .collect();
-    let content_type = HeaderValue::from_str(&a.content_type)
-        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    let mut response = axum::body::Body::from(a.content).into_response();
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, content_type);
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
-        headers.insert(CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    Ok(super::file_response(a.content, &a.content_type, &a.file_name, "attachment"))
 }
 
 /// `GET /tasks?all=true&owner=`.

@@ -12,11 +12,10 @@ use arflow_core::money::Money;
 use arflow_core::reference;
 use arflow_store::{InvoiceFilter, ItemStatus, StoredInvoice};
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::auth::Principal;
@@ -381,17 +380,7 @@ pub(crate) async fn get_pdf(
 ) -> Result<Response, ApiError> {
     find_kind(&st, &p, &number, InvoiceKind::Invoice).await?;
     let (name, bytes) = st.app.invoice_pdf(p.org_id(), &number).await?;
-    let safe: String = name
-        .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' })
-        .collect();
-    let mut response = Body::from(bytes).into_response();
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
-    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{safe}\"")) {
-        headers.insert(CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    Ok(super::file_response(bytes, "application/pdf", &name, "inline"))
 }
 
 /// `PUT /invoices/{number}/pdf`: stores (or replaces) the invoice's PDF; answers with the

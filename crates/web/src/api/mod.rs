@@ -172,6 +172,34 @@ fn table() -> Table {
         .add(Method::GET, "/api/v1/templates/{id}/preview", Token, dunning::preview_template)
 }
 
+/// A stored file as the answer: its content type and a `Content-Disposition` (`inline` or
+/// `attachment`) with the file name reduced to printable ASCII without quotes or backslashes.
+pub(crate) fn file_response(
+    content: Vec<u8>,
+    content_type: &str,
+    file_name: &str,
+    disposition: &str,
+) -> axum::response::Response {
+    use axum::http::HeaderValue;
+    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+    use axum::response::IntoResponse;
+    let safe: String = file_name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' })
+        .collect();
+    let mut response = axum::body::Body::from(content).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_str(content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("{disposition}; filename=\"{safe}\"")) {
+        headers.insert(CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
 /// See [`crate::routes`].
 pub(crate) fn routes() -> Vec<(Method, &'static str)> {
     table().list
