@@ -16,6 +16,7 @@ mod export;
 pub mod idempotency;
 pub mod import;
 pub mod ledger;
+pub mod mappings;
 pub mod orgs;
 pub mod reconcile;
 pub mod reports;

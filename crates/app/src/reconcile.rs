@@ -206,9 +206,10 @@ struct Pending<'a> {
 
 impl App {
     /// Reads a statement file (its format told from its content, or a CSV export with the
-    /// built-in mapping `bank`) and imports it.
+    /// mapping called `mapping`: the organisation's own, else a built-in one) and imports it.
     ///
     /// # Errors
+    /// [`AppError::NotFound`] (`mapping_not_found`) for an unknown mapping;
     /// [`AppError::Rejected`] with every problem of the file (nothing is stored), or what
     /// [`App::import_statements`] returns.
     pub async fn import_statement_file(
@@ -216,16 +217,12 @@ impl App {
         org: &StoredOrganisation,
         file: &str,
         bytes: &[u8],
-        bank: Option<&str>,
+        mapping: Option<&str>,
         settings: &Settings,
         actor: &Actor,
     ) -> Result<StatementImport, AppError> {
-        let mapping = match bank {
-            Some(name) => {
-                Some(arflow_formats::statement::csv_mapped::builtin(name).ok_or_else(|| {
-                    AppError::invalid("bank", format!("no built-in CSV mapping named '{name}'"))
-                })?)
-            }
+        let mapping = match mapping {
+            Some(name) => Some(self.statement_mapping(org, name).await?.mapping),
             None => None,
         };
         let parsed = arflow_formats::statement::parse_any(bytes, mapping.as_ref())

@@ -67,6 +67,9 @@ pub enum Command {
     /// Bank entries waiting for a person: review, accept (also split), reject.
     #[command(subcommand)]
     Match(MatchCommand),
+    /// Column mappings for banks' CSV statement exports: save once, import with --mapping NAME.
+    #[command(subcommand)]
+    Mapping(MappingCommand),
     /// Export debtors, invoices or payments to a CSV file that imports back unchanged.
     Export(ExportArgs),
     /// Reports: ageing, DSO, payment behaviour.
@@ -218,11 +221,12 @@ pub struct ImportArgs {
 /// How statements are read and matched.
 #[derive(Debug, Args, Clone)]
 pub struct StatementArgs {
-    /// A CSV statement's column mapping (a JSON or TOML file; see docs/formats.md).
-    #[arg(long, conflicts_with = "bank")]
-    pub mapping: Option<PathBuf>,
-    /// A built-in CSV mapping by bank name (see docs/formats.md).
-    #[arg(long)]
+    /// A CSV statement's column mapping: a JSON or TOML file, or the name of a saved or built-in
+    /// mapping (see `arflow mapping list` and docs/formats.md).
+    #[arg(long, conflicts_with = "bank", value_name = "NAME|FILE")]
+    pub mapping: Option<String>,
+    /// The older spelling of --mapping NAME.
+    #[arg(long, value_name = "NAME")]
     pub bank: Option<String>,
     /// A payment this much short of what it fits still fits (bank costs), e.g. 0.50.
     #[arg(long, default_value = "0")]
@@ -242,6 +246,18 @@ pub enum ParseCommand {
     },
     /// An e-invoice: UBL 2.1 Invoice/CreditNote, UN/CEFACT CII, Factur-X/ZUGFeRD PDF.
     Invoice { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MappingCommand {
+    /// The organisation's saved mappings, then the built-in ones.
+    List,
+    /// One mapping as JSON, ready to edit and save again (with --json: with who saved it when).
+    Show { name: String },
+    /// Check a mapping (a JSON or TOML file) and save it under NAME, replacing an earlier one.
+    Save { name: String, file: PathBuf },
+    /// Remove a saved mapping.
+    Delete { name: String },
 }
 
 #[derive(Debug, Subcommand)]

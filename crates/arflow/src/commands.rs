@@ -138,6 +138,10 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Parse(ParseCommand::Invoice { file }) => {
             crate::inbound::parse_invoice(&file, ctx.json)
         }
+        Command::Mapping(command) => {
+            let app = ctx.app().await?;
+            crate::inbound::mapping_command(&app, ctx.org(), command, ctx.json).await
+        }
         Command::Match(command) => {
             let app = ctx.app().await?;
             crate::inbound::match_command(&app, ctx.org(), command, ctx.json).await

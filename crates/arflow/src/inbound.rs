@@ -4,24 +4,18 @@ use std::io::Write;
 use std::path::Path;
 
 use arflow_app::reconcile::StatementImport;
-use arflow_app::{Actor, App, sha256_hex};
+use arflow_app::{Actor, App, AppError, sha256_hex};
 use arflow_core::money::Money;
 use arflow_core::reconcile::Settings;
 use arflow_formats::statement::csv_mapped::{self, CsvMapping};
 use arflow_formats::statement::{self, ParsedStatements, StatementError};
-use arflow_store::Page;
+use arflow_store::{Page, StoredOrganisation};
 
-use crate::cli::StatementArgs;
+use crate::cli::{MappingCommand, StatementArgs};
 use crate::{Failure, exit};
 
-/// The mapping a CSV statement is read with, when one is named.
-pub fn mapping(args: &StatementArgs) -> Result<Option<CsvMapping>, Failure> {
-    if let Some(name) = &args.bank {
-        return csv_mapped::builtin(name).map(Some).ok_or_else(|| {
-            Failure::new(exit::USAGE, format!("no built-in CSV mapping named '{name}'"))
-        });
-    }
-    let Some(path) = &args.mapping else { return Ok(None) };
+/// Reads a mapping file: JSON when it starts with `{`, TOML otherwise.
+pub fn read_mapping_file(path: &Path) -> Result<CsvMapping, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::new(exit::FAILURE, format!("cannot read {}: {e}", path.display())))?;
     let parsed: Result<CsvMapping, String> = if text.trim_start().starts_with('{') {
@@ -29,9 +23,134 @@ pub fn mapping(args: &StatementArgs) -> Result<Option<CsvMapping>, Failure> {
     } else {
         toml::from_str(&text).map_err(|e| e.to_string())
     };
-    parsed.map(Some).map_err(|e| {
+    parsed.map_err(|e| {
         Failure::new(exit::REJECTED, format!("{}: not a valid column mapping: {e}", path.display()))
     })
+}
+
+/// What `--mapping` (or `--bank`) names: a file when one exists at that path, otherwise a
+/// mapping name.
+enum MappingArg<'a> {
+    File(&'a Path),
+    Name(&'a str),
+}
+
+fn mapping_arg(args: &StatementArgs) -> Option<MappingArg<'_>> {
+    if let Some(name) = &args.bank {
+        return Some(MappingArg::Name(name));
+    }
+    let value = args.mapping.as_deref()?;
+    let path = Path::new(value);
+    Some(if path.is_file() { MappingArg::File(path) } else { MappingArg::Name(value) })
+}
+
+/// The mapping `parse statement` reads with: a file or a built-in mapping (it opens no
+/// database, so an organisation's saved mappings are not at hand).
+pub fn mapping(args: &StatementArgs) -> Result<Option<CsvMapping>, Failure> {
+    match mapping_arg(args) {
+        None => Ok(None),
+        Some(MappingArg::File(path)) => read_mapping_file(path).map(Some),
+        Some(MappingArg::Name(name)) => csv_mapped::builtin(name).map(Some).ok_or_else(|| {
+            Failure::new(
+                exit::USAGE,
+                format!(
+                    "no file '{name}' and no built-in CSV mapping by that name; `parse` opens no \
+                     database: for a saved mapping, `arflow mapping show {name} > FILE` gives a file"
+                ),
+            )
+        }),
+    }
+}
+
+/// The mapping `import statement` reads with: a file, or the organisation's saved mapping by
+/// that name, else a built-in one.
+async fn mapping_of(
+    app: &App,
+    org: &StoredOrganisation,
+    args: &StatementArgs,
+) -> Result<Option<CsvMapping>, Failure> {
+    match mapping_arg(args) {
+        None => Ok(None),
+        Some(MappingArg::File(path)) => read_mapping_file(path).map(Some),
+        Some(MappingArg::Name(name)) => {
+            app.statement_mapping(org, name).await.map(|v| Some(v.mapping)).map_err(|e| match e {
+                AppError::NotFound { .. } => Failure::new(
+                    exit::NOT_FOUND,
+                    format!(
+                        "no file '{name}' and no saved or built-in CSV mapping by that name \
+                         (`arflow mapping list`)"
+                    ),
+                ),
+                e => Failure::from(e),
+            })
+        }
+    }
+}
+
+/// `mapping list|show|save|delete`.
+pub async fn mapping_command(
+    app: &App,
+    org: Option<&str>,
+    command: MappingCommand,
+    json: bool,
+) -> Result<u8, Failure> {
+    let org = app.resolve_organisation(org).await?;
+    let mut out = std::io::stdout().lock();
+    match command {
+        MappingCommand::List => {
+            let list = app.statement_mappings(&org).await?;
+            if json {
+                writeln!(out, "{}", pretty(&list)?)?;
+            } else {
+                for m in &list {
+                    let kind = if m.builtin { "built-in" } else { "saved" };
+                    writeln!(out, "{:<24} {:<9} {}", m.name, kind, m.mapping.name)?;
+                }
+            }
+        }
+        MappingCommand::Show { name } => {
+            let view = app.statement_mapping(&org, &name).await?;
+            if json {
+                writeln!(out, "{}", pretty(&view)?)?;
+            } else {
+                writeln!(out, "{}", pretty(&view.mapping)?)?;
+            }
+        }
+        MappingCommand::Save { name, file } => {
+            let mapping = read_mapping_file(&file)?;
+            let view = app
+                .put_statement_mapping(&org, &name, mapping, &Actor::cli())
+                .await
+                .map_err(|e| match e {
+                    AppError::Rejected(problems) => {
+                        let file = file.display();
+                        let mut lines: Vec<String> =
+                            problems.iter().map(|p| format!("{file}: {p}")).collect();
+                        lines.push(format!("{file}: rejected; mapping '{name}' was not saved"));
+                        Failure::new(exit::REJECTED, lines.join("\n"))
+                    }
+                    e => Failure::from(e),
+                })?;
+            if json {
+                writeln!(out, "{}", pretty(&view)?)?;
+            } else {
+                writeln!(out, "saved mapping {} ({})", view.name, view.mapping.name)?;
+            }
+        }
+        MappingCommand::Delete { name } => {
+            app.delete_statement_mapping(&org, &name, &Actor::cli()).await?;
+            if json {
+                writeln!(out, "{}", pretty(&serde_json::json!({ "deleted": name }))?)?;
+            } else {
+                writeln!(out, "deleted mapping {name}")?;
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn pretty<T: serde::Serialize>(value: &T) -> Result<String, Failure> {
+    serde_json::to_string_pretty(value).map_err(|e| Failure::new(exit::FAILURE, e.to_string()))
 }
 
 /// The matcher's settings from the flags.
@@ -133,7 +252,7 @@ pub async fn import_statements(
     json: bool,
 ) -> Result<u8, Failure> {
     let org = app.resolve_organisation(org).await?;
-    let mapping = mapping(args)?;
+    let mapping = mapping_of(app, &org, args).await?;
     let settings = settings(args)?;
     let mut reports: Vec<StatementImport> = Vec::new();
     let mut code = exit::OK;

@@ -806,6 +806,125 @@ fn postgres_imports_matches_reviews_and_returns_the_same_as_sqlite() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// saved CSV mappings
+// ---------------------------------------------------------------------------------------------
+
+/// A bank's own CSV layout, described once in TOML.
+const BUNQ_MAPPING: &str = r#"
+name = "bunq, CSV export"
+delimiter = ";"
+decimal_comma = true
+date_format = "%Y-%m-%d"
+account = { fixed = "NL16BUNQ2034567890" }
+currency = { fixed = "EUR" }
+booking_date = "Datum"
+amount = { signed = "Bedrag" }
+counterparty_iban = "Tegenrekening"
+counterparty_name = "Naam"
+remittance = ["Omschrijving"]
+"#;
+
+const BUNQ_EXPORT: &str = "\
+Datum;Bedrag;Tegenrekening;Naam;Omschrijving
+2026-03-11;300,00;NL19TRIO0842939784;Bloemenhandel de Roos;Factuur 2026-0104
+2026-03-11;-45,10;NL02ABNA0123456789;Kantoorartikelen;bestelling 8812
+";
+
+fn saved_mapping_story(w: &World) {
+    w.ok(&["org", "create", "--slug", "acme", "--name", "Acme BV", "--country", "NL"], 0);
+    w.json(&["import", "debtors", &w.write("debtors.csv", DEBTORS)], 0);
+    w.json(&["import", "invoices", &w.write("invoices.csv", INVOICES)], 0);
+    let good = w.write("bunq.toml", BUNQ_MAPPING);
+    let export = w.write("bunq-maart.csv", BUNQ_EXPORT);
+
+    // Only the built-in mappings at first.
+    let names = |list: &Value| -> Vec<(String, bool)> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["name"].as_str().unwrap().to_owned(), m["builtin"].as_bool().unwrap()))
+            .collect()
+    };
+    let builtins = [("ing-nl".to_owned(), true), ("rabobank-nl".to_owned(), true)];
+    assert_eq!(names(&w.json(&["mapping", "list"], 0)), builtins);
+
+    // A bad mapping is refused with every problem, and nothing is saved.
+    let bad = w.write(
+        "bad.toml",
+        &BUNQ_MAPPING.replace("%Y-%m-%d", "%Y-%q").replace(
+            "amount = { signed = \"Bedrag\" }",
+            "amount = { with_indicator = { amount = \"Bedrag\", indicator = \"Af Bij\", credit_values = [] } }",
+        ),
+    );
+    let err = w.fails(&["mapping", "save", "bunq", &bad], 3);
+    assert!(err.contains(&format!("{bad}: mapping date_format: ")), "{err}");
+    assert!(err.contains(&format!("{bad}: mapping amount credit_values: ")), "{err}");
+    assert!(err.contains("'bunq' was not saved"), "{err}");
+    let err = w.fails(&["mapping", "save", "bunq", &w.write("x.toml", "name = 1")], 3);
+    assert!(err.contains("not a valid column mapping"), "{err}");
+    // Built-in names cannot be taken; names are plain.
+    let err = w.fails(&["mapping", "save", "ing-nl", &good], 3);
+    assert!(err.contains("built-in"), "{err}");
+    let err = w.fails(&["mapping", "save", "My Bank", &good], 3);
+    assert!(err.contains("cannot name a mapping"), "{err}");
+    assert_eq!(names(&w.json(&["mapping", "list"], 0)), builtins);
+
+    // Saved once; shown as JSON that saves back to the same mapping, which changes nothing.
+    let saved = w.json(&["mapping", "save", "bunq", &good], 0);
+    assert_eq!((saved["name"].as_str(), saved["builtin"].as_bool()), (Some("bunq"), Some(false)));
+    assert_eq!(saved["mapping"]["name"], "bunq, CSV export");
+    assert!(saved["updated_by"].as_str().unwrap().starts_with("cli:"), "{saved}");
+    let mut all = vec![("bunq".to_owned(), false)];
+    all.extend(builtins.iter().cloned());
+    assert_eq!(names(&w.json(&["mapping", "list"], 0)), all);
+    let shown = w.ok(&["mapping", "show", "bunq"], 0);
+    let as_json: Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(as_json, saved["mapping"], "`show` prints the mapping itself");
+    let again = w.json(&["mapping", "save", "bunq", &w.write("bunq.json", &shown)], 0);
+    assert_eq!(again["updated_at"], saved["updated_at"], "the same mapping again is no change");
+    assert_eq!(w.json(&["mapping", "show", "ing-nl"], 0)["builtin"], true);
+    assert!(w.fails(&["mapping", "show", "abn"], 5).contains("mapping 'abn' not found"));
+
+    // Imported by name: the credit names its invoice, the debit is the organisation's own.
+    let first = w.json(&["import", "statement", "--mapping", "bunq", &export], 0);
+    assert_eq!(first["files"][0]["format"], "csv", "{first}");
+    let counts: Vec<u64> =
+        ["entries", "created", "already_imported", "matched_automatically", "ignored"]
+            .iter()
+            .map(|k| first[*k].as_u64().unwrap())
+            .collect();
+    assert_eq!(counts, [2, 2, 0, 1, 1], "{first}");
+    assert_eq!(w.principal_open("2026-0104", "2026-03-12"), "0.00");
+    let second = w.json(&["import", "statement", "--mapping", "bunq", &export], 0);
+    assert_eq!(
+        (second["created"].as_u64(), second["already_imported"].as_u64()),
+        (Some(0), Some(2))
+    );
+    // The file itself works as well; `parse` (no database) reads files and built-ins only.
+    let parsed = w.json(&["parse", "statement", "--mapping", &good, &export], 0);
+    assert_eq!(parsed["statements"][0]["entries"].as_array().unwrap().len(), 2, "{parsed}");
+    let err = w.fails(&["parse", "statement", "--mapping", "bunq", &export], 2);
+    assert!(err.contains("arflow mapping show bunq > FILE"), "{err}");
+
+    // Removed: the name is unknown again.
+    assert!(w.ok(&["mapping", "delete", "bunq"], 0).contains("deleted mapping bunq"));
+    w.fails(&["mapping", "delete", "bunq"], 5);
+    w.fails(&["mapping", "delete", "ing-nl"], 5);
+    let err = w.fails(&["import", "statement", "--mapping", "bunq", &export], 5);
+    assert!(err.contains("no file 'bunq' and no saved or built-in CSV mapping"), "{err}");
+}
+
+#[test]
+fn a_saved_csv_mapping_imports_a_banks_export_by_name_on_sqlite() {
+    saved_mapping_story(&World::sqlite());
+}
+
+#[test]
+fn postgres_keeps_saved_csv_mappings_the_same_as_sqlite() {
+    saved_mapping_story(&World::postgres());
+}
+
+// ---------------------------------------------------------------------------------------------
 // import invoice
 // ---------------------------------------------------------------------------------------------
 

@@ -483,6 +483,22 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`].
     fn delete_message_template(&mut self, org: OrganisationId, template: &str, language: &str) -> bool;
+    /// Saves an organisation's CSV statement mapping under its name (replacing an earlier one).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn put_statement_mapping(&mut self, org: OrganisationId, m: &StoredMapping) -> ();
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn find_statement_mapping(&mut self, org: OrganisationId, name: &str) -> Option<StoredMapping>;
+    /// Every saved mapping, by name.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn list_statement_mappings(&mut self, org: OrganisationId) -> Vec<StoredMapping>;
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn delete_statement_mapping(&mut self, org: OrganisationId, name: &str) -> bool;
     /// The latest version of every policy: id, version, definition (JSON).
     ///
     /// # Errors

@@ -33,6 +33,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_reconciliation.sql"),
         postgres: include_str!("../migrations/postgres/0003_reconciliation.sql"),
     },
+    Migration {
+        version: 4,
+        name: "statement_mappings",
+        sqlite: include_str!("../migrations/sqlite/0004_statement_mappings.sql"),
+        postgres: include_str!("../migrations/postgres/0004_statement_mappings.sql"),
+    },
 ];
 
 /// A stable checksum of a migration's text (64-bit FNV-1a, hex).

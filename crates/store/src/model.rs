@@ -552,6 +552,17 @@ pub struct StoredTemplate {
     pub updated_by: String,
 }
 
+/// An organisation's saved column mapping for a bank's CSV export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMapping {
+    pub name: String,
+    /// The mapping as JSON (`formats::statement::csv_mapped::CsvMapping`).
+    pub definition: String,
+    /// Microseconds since the Unix epoch.
+    pub updated_at: i64,
+    pub updated_by: String,
+}
+
 /// Where a bank entry stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

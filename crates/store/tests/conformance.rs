@@ -831,6 +831,30 @@ conformance! {
         tx.commit().await.unwrap();
     };
 
+    statement_mappings_are_saved_replaced_listed_and_removed_per_organisation => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        let mut tx = store.begin_write().await.unwrap();
+        let mut m = StoredMapping { name: "bunq".into(), definition: "{\"v\":1}".into(), updated_at: 1, updated_by: "anna".into() };
+        tx.put_statement_mapping(a, &m).await.unwrap();
+        let other = StoredMapping { name: "abn-amro".into(), definition: "{}".into(), updated_at: 1, updated_by: "anna".into() };
+        tx.put_statement_mapping(a, &other).await.unwrap();
+        m.definition = "{\"v\":2}".into();
+        m.updated_at = 2;
+        m.updated_by = "bram".into();
+        tx.put_statement_mapping(a, &m).await.unwrap();
+        assert_eq!(tx.find_statement_mapping(a, "bunq").await.unwrap(), Some(m.clone()));
+        assert_eq!(tx.list_statement_mappings(a).await.unwrap(), vec![other.clone(), m.clone()]);
+        // Another organisation sees none of them, and cannot remove them.
+        assert_eq!(tx.find_statement_mapping(b, "bunq").await.unwrap(), None);
+        assert!(tx.list_statement_mappings(b).await.unwrap().is_empty());
+        assert!(!tx.delete_statement_mapping(b, "bunq").await.unwrap());
+        assert!(tx.delete_statement_mapping(a, "bunq").await.unwrap());
+        assert!(!tx.delete_statement_mapping(a, "bunq").await.unwrap());
+        assert_eq!(tx.list_statement_mappings(a).await.unwrap(), vec![other]);
+        tx.commit().await.unwrap();
+    };
+
     a_policy_version_numbered_by_the_caller_is_stored_once_per_organisation => |store: Store| async move {
         let a = new_org(&store, "acme").await;
         let b = new_org(&store, "bravo").await;

@@ -477,6 +477,96 @@ async fn templates_are_edited_checked_previewed_and_reset_over_the_api() {
     s.stop().await;
 }
 
+#[tokio::test]
+async fn a_csv_mapping_is_saved_checked_used_by_name_and_removed_over_the_api() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    s.must_post(&t, "/api/v1/debtors", debtor("D1", "Klant BV"), 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F-17", "D1", -20, 10, "121.00"), 201).await;
+    let mapping = json!({
+        "name": "Bunq CSV", "delimiter": ";", "decimal_comma": true, "date_format": "%d-%m-%Y",
+        "account": { "fixed": "NL16BUNQ2034567890" }, "currency": { "fixed": "EUR" },
+        "booking_date": "Datum", "amount": { "signed": "Bedrag" },
+        "counterparty_iban": "IBAN", "counterparty_name": "Naam", "remittance": ["Omschrijving"]
+    });
+    let path = "/api/v1/statement-mappings/bunq";
+    let builtins = s.get(&t, "/api/v1/statement-mappings").await;
+    assert_eq!(builtins.column("name"), ["ing-nl", "rabobank-nl"], "{}", builtins.body);
+
+    // Every problem at once; nothing saved.
+    let mut bad = mapping.clone();
+    bad["date_format"] = json!("%d-%q");
+    bad["booking_date"] = json!(0);
+    let r = s.put(&t, path, bad).await;
+    assert_eq!((r.status, r.code()), (422, "input_rejected"), "{}", r.body);
+    let message = r.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("mapping date_format: "), "{message}");
+    assert!(message.contains("mapping booking_date: columns are numbered from 1"), "{message}");
+    let mut unknown_key = mapping.clone();
+    unknown_key["colour"] = json!("blue");
+    assert_eq!(s.put(&t, path, unknown_key).await.status, 400);
+    let r = s.put(&t, "/api/v1/statement-mappings/ing-nl", mapping.clone()).await;
+    assert_eq!((r.status, r.field()), (422, Some("name")), "{}", r.body);
+    let r = s.put(&t, "/api/v1/statement-mappings/My%20Bank", mapping.clone()).await;
+    assert_eq!((r.status, r.field()), (422, Some("name")), "{}", r.body);
+    assert_eq!(s.get(&t, path).await.status, 404);
+
+    let r = s.put(&t, path, mapping.clone()).await;
+    assert_eq!((r.status, &r.body["builtin"]), (200, &json!(false)), "{}", r.body);
+    assert_eq!(r.body["mapping"]["date_format"], "%d-%m-%Y");
+    let got = s.get(&t, path).await;
+    assert_eq!(got.body, r.body);
+    let list = s.get(&t, "/api/v1/statement-mappings").await;
+    assert_eq!(list.column("name"), ["bunq", "ing-nl", "rabobank-nl"], "{}", list.body);
+
+    // Imported by name; an unknown name is a 404 and stores nothing.
+    let csv = "Datum;Bedrag;IBAN;Naam;Omschrijving\n02-03-2026;121,00;NL91ABNA0417164300;Klant BV;factuur F-17\n";
+    let r = s
+        .raw(
+            Method::POST,
+            "/api/v1/statements?file=bunq.csv&mapping=nope",
+            &t,
+            "text/csv",
+            csv.into(),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (404, "mapping_not_found"), "{}", r.body);
+    let r = s
+        .raw(
+            Method::POST,
+            "/api/v1/statements?mapping=bunq&bank=ing-nl",
+            &t,
+            "text/csv",
+            csv.into(),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let r = s
+        .raw(
+            Method::POST,
+            "/api/v1/statements?file=bunq.csv&mapping=bunq",
+            &t,
+            "text/csv",
+            csv.into(),
+        )
+        .await;
+    assert_eq!(
+        (r.status, &r.body["created"], &r.body["matched_automatically"]),
+        (200, &json!(1), &json!(1)),
+        "{}",
+        r.body
+    );
+    assert_eq!(s.get(&t, "/api/v1/invoices/F-17").await.body["open"], "0.00");
+
+    let audit = s.get(&t, "/api/v1/audit?limit=1000").await;
+    assert!(audit.column("action").contains(&"mapping.create".to_owned()), "{}", audit.body);
+    assert_eq!(s.delete(&t, path).await.status, 204);
+    assert_eq!(s.delete(&t, path).await.status, 404);
+    assert_eq!(s.delete(&t, "/api/v1/statement-mappings/ing-nl").await.status, 404);
+    assert_eq!(s.get(&t, "/api/v1/statement-mappings/ing-nl").await.body["builtin"], true);
+    s.stop().await;
+}
+
 /// The (policy, version, step) of each action of a preview.
 fn planned(preview: &Resp) -> Vec<(String, i64, String)> {
     assert_eq!(preview.status, 200, "{}", preview.body);
@@ -1342,6 +1432,8 @@ async fn snapshot(s: &Server, t: &str, payment_id: i64) -> Vec<Value> {
         "/api/v1/dunning/policies/be-business".to_owned(),
         "/api/v1/dunning/policies/b-special".to_owned(),
         "/api/v1/dunning/assignments".to_owned(),
+        "/api/v1/statement-mappings".to_owned(),
+        "/api/v1/statement-mappings/b-bank".to_owned(),
     ] {
         let r = s.get(t, &path).await;
         assert_eq!(r.status, 200, "{path}: {}", r.body);
@@ -1422,6 +1514,12 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
         json!({ "by_debtor": { "D1": "b-special" }, "by_segment": { "seg": "be-business" } });
     let r = s.put(&tb, "/api/v1/dunning/assignments", b_rules).await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // B saved a CSV mapping of its own.
+    let b_mapping = json!({ "name": "B's bank", "date_format": "%Y-%m-%d",
+        "account": { "fixed": "BE68539007547034" }, "currency": { "fixed": "EUR" },
+        "booking_date": 1, "amount": { "signed": 2 }, "has_header": false });
+    let r = s.put(&tb, "/api/v1/statement-mappings/b-bank", b_mapping.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
     let before = snapshot(&s, &tb, pid).await;
 
     let mut routes = arflow_web::routes();
@@ -1433,7 +1531,10 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
     });
     let mut covered = 0;
     for (method, template) in routes {
-        let path = template.replace("{number}", "D1").replace("{id}", &pid.to_string());
+        let path = template
+            .replace("{number}", "D1")
+            .replace("{id}", &pid.to_string())
+            .replace("{name}", "b-bank");
         let path = match template {
             p if p.starts_with("/api/v1/invoices/{number}") => template.replace("{number}", "F1"),
             p if p.starts_with("/api/v1/credit-notes/{number}") => {
@@ -1584,8 +1685,32 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
                 empty(&s.get(&ta, &path).await);
                 empty(&s.get(&ta, "/api/v1/matches?all=true").await);
             }
+            ("GET", "/api/v1/statement-mappings") => {
+                let r = s.get(&ta, &path).await;
+                assert_eq!(r.column("name"), ["ing-nl", "rabobank-nl"], "{}", r.body);
+            }
+            ("PUT", "/api/v1/statement-mappings/{name}") => {
+                // A may save a mapping by the same name: its own, removed again at once.
+                let r = s.put(&ta, &path, b_mapping.clone()).await;
+                assert_eq!(r.status, 200, "{}", r.body);
+                assert_eq!(s.delete(&ta, &path).await.status, 204);
+            }
+            ("DELETE", "/api/v1/statement-mappings/{name}") => {
+                not_found(&s.delete(&ta, &path).await)
+            }
             ("GET", _) => not_found(&s.get(&ta, &path).await),
             ("POST", "/api/v1/statements") => {
+                // B's mapping is not A's.
+                let r = s
+                    .raw(
+                        Method::POST,
+                        "/api/v1/statements?mapping=b-bank",
+                        &ta,
+                        "text/csv",
+                        b"2026-03-01;1.00\n".to_vec(),
+                    )
+                    .await;
+                not_found(&r);
                 // A's own statement naming B's invoice: nothing of B's is matched (a debit, so
                 // that A's review queue stays empty for the other cases).
                 let body = camt(&[("A-1", "100.00", "DBIT", "F1")]);

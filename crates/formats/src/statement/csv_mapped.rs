@@ -257,28 +257,13 @@ pub fn parse(bytes: &[u8], mapping: &CsvMapping) -> Result<ParsedStatements, Sta
         ));
     }
     let mut errors = Problems::default();
-    let dates = DateFormat::compile(&mapping.date_format).map_err(|reason| {
-        errors.push(1, Some("mapping date_format".to_owned()), reason);
-    });
-    check_mapping(mapping, &mut errors);
+    let checked = checked(mapping, &mut errors);
     let text = decode_text(bytes);
     let (body, first_line) = skip_lines(&text, mapping.skip_lines);
-    let delimiter = match mapping.delimiter {
-        Some(d) => u8::try_from(d).ok().filter(u8::is_ascii).unwrap_or_else(|| {
-            errors.push(
-                1,
-                Some("mapping delimiter".to_owned()),
-                format!(
-                    "'{d}' cannot separate columns: use one ASCII character such as ; , or tab"
-                ),
-            );
-            b','
-        }),
-        None => sniff_delimiter(body),
-    };
-    let (Ok(dates), true) = (dates, errors.is_empty()) else {
+    let (Some((dates, delimiter)), true) = (checked, errors.is_empty()) else {
         return Err(StatementError { problems: errors.list });
     };
+    let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(body));
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -424,6 +409,49 @@ fn quote(value: &str) -> String {
 }
 
 /// Checks what can be checked of a mapping without a file.
+/// Every problem of a mapping itself, before any file is read: `(field, reason)`, e.g.
+/// `("mapping date_format", "…")`. An organisation's mapping is checked like this when saved.
+///
+/// # Examples
+/// ```
+/// use arflow_formats::statement::csv_mapped::{builtin, validate};
+/// let mut mapping = builtin("ing-nl").unwrap();
+/// assert!(validate(&mapping).is_empty());
+/// mapping.date_format = "%Y-%q".into();
+/// assert_eq!(validate(&mapping)[0].0, "mapping date_format");
+/// ```
+#[must_use]
+pub fn validate(mapping: &CsvMapping) -> Vec<(String, String)> {
+    let mut errors = Problems::default();
+    checked(mapping, &mut errors);
+    if mapping.name.trim().is_empty() {
+        errors.push(1, Some("mapping name".to_owned()), "give the mapping a name for people");
+    }
+    errors.list.into_iter().map(|p| (p.field.unwrap_or_default(), p.reason)).collect()
+}
+
+/// The compiled date format and the delimiter (`None`: sniffed from the file) of a mapping
+/// without problems; its problems otherwise.
+fn checked(mapping: &CsvMapping, errors: &mut Problems) -> Option<(DateFormat, Option<u8>)> {
+    let dates = DateFormat::compile(&mapping.date_format)
+        .map_err(|reason| errors.push(1, Some("mapping date_format".to_owned()), reason))
+        .ok();
+    check_mapping(mapping, errors);
+    let delimiter = mapping.delimiter.map(|d| {
+        u8::try_from(d).ok().filter(u8::is_ascii).unwrap_or_else(|| {
+            errors.push(
+                1,
+                Some("mapping delimiter".to_owned()),
+                format!(
+                    "'{d}' cannot separate columns: use one ASCII character such as ; , or tab"
+                ),
+            );
+            b','
+        })
+    });
+    Some((dates?, delimiter))
+}
+
 fn check_mapping(mapping: &CsvMapping, errors: &mut Problems) {
     let mut all: Vec<(&str, &Column)> = vec![("booking_date", &mapping.booking_date)];
     if let ColumnOrFixed::Column(c) = &mapping.account {

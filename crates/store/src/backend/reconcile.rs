@@ -418,4 +418,94 @@ impl Tx {
         .await?;
         rows.iter().map(|r| Ok(DebtorId(r.try_get("id")?))).collect()
     }
+
+    /// Saves an organisation's CSV column mapping under `name` (replacing an earlier one).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn put_statement_mapping(
+        &mut self,
+        org: OrganisationId,
+        m: &StoredMapping,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO statement_mappings (organisation_id, name, definition, updated_at, \
+             updated_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organisation_id, name) DO \
+             UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at, \
+             updated_by = excluded.updated_by",
+        )
+        .bind(org.0)
+        .bind(&m.name)
+        .bind(&m.definition)
+        .bind(m.updated_at)
+        .bind(&m.updated_by)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// One saved mapping by name.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn find_statement_mapping(
+        &mut self,
+        org: OrganisationId,
+        name: &str,
+    ) -> Result<Option<StoredMapping>, StoreError> {
+        let row = sqlx::query(
+            "SELECT name, definition, updated_at, updated_by FROM statement_mappings \
+             WHERE organisation_id = $1 AND name = $2",
+        )
+        .bind(org.0)
+        .bind(name)
+        .fetch_optional(self.conn())
+        .await?;
+        row.as_ref().map(decode_mapping).transpose()
+    }
+
+    /// Every saved mapping of an organisation, by name.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn list_statement_mappings(
+        &mut self,
+        org: OrganisationId,
+    ) -> Result<Vec<StoredMapping>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name, definition, updated_at, updated_by FROM statement_mappings \
+             WHERE organisation_id = $1 ORDER BY name",
+        )
+        .bind(org.0)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(decode_mapping).collect()
+    }
+
+    /// Removes a saved mapping; false when there was none.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn delete_statement_mapping(
+        &mut self,
+        org: OrganisationId,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("DELETE FROM statement_mappings WHERE organisation_id = $1 AND name = $2")
+                .bind(org.0)
+                .bind(name)
+                .execute(self.conn())
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+fn decode_mapping(row: &DbRow) -> Result<StoredMapping, StoreError> {
+    Ok(StoredMapping {
+        name: row.try_get("name")?,
+        definition: row.try_get("definition")?,
+        updated_at: row.try_get("updated_at")?,
+        updated_by: row.try_get("updated_by")?,
+    })
 }

@@ -2,8 +2,10 @@
 //! review queue of bank entries the matcher was not sure about.
 
 use arflow_app::einvoice::InvoiceImport;
+use arflow_app::mappings::{CsvMapping, MappingView};
 use arflow_app::reconcile::{BankEntryView, ReviewItem, StatementImport};
 use arflow_core::reconcile::Settings;
+
 use axum::Json;
 use axum::extract::{Request, State};
 use serde::Deserialize;
@@ -16,8 +18,9 @@ fn entry_id(key: &str) -> Result<i64, ApiError> {
     key.parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| ApiError::not_found("bank_entry", key))
 }
 
-/// `POST /statements?file=&tolerance=&auto_threshold=&bank=`: the body is the statement file
-/// (camt.052/053/054, MT940/MT942, CODA; CSV with a built-in `bank` mapping).
+/// `POST /statements?file=&tolerance=&auto_threshold=&mapping=`: the body is the statement
+/// file (camt.052/053/054, MT940/MT942, CODA; CSV with a saved or built-in `mapping`, for which
+/// `bank` is the older name).
 pub(crate) async fn upload_statement(
     State(st): State<ApiState>,
     p: Principal,
@@ -25,7 +28,12 @@ pub(crate) async fn upload_statement(
     req: Request,
 ) -> Result<Json<StatementImport>, ApiError> {
     let file = q.text("file").unwrap_or_else(|| "upload".into());
-    let bank = q.text("bank");
+    let mapping = match (q.text("mapping"), q.text("bank")) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid("bank", "give either mapping or bank, not both"));
+        }
+        (mapping, bank) => mapping.or(bank),
+    };
     let currency = p.org.organisation.currency;
     let tolerance = match q.text("tolerance") {
         Some(t) => money("tolerance", &t, currency)?.minor(),
@@ -41,9 +49,46 @@ pub(crate) async fn upload_statement(
     };
     let report = st
         .app
-        .import_statement_file(&p.org, &file, &bytes, bank.as_deref(), &settings, &p.actor())
+        .import_statement_file(&p.org, &file, &bytes, mapping.as_deref(), &settings, &p.actor())
         .await?;
     Ok(Json(report))
+}
+
+/// `GET /statement-mappings`: the organisation's saved CSV mappings, then the built-in ones.
+pub(crate) async fn mappings(
+    State(st): State<ApiState>,
+    p: Principal,
+) -> Result<Json<ListOut<MappingView>>, ApiError> {
+    Ok(Json(ListOut::all(st.app.statement_mappings(&p.org).await?)))
+}
+
+/// `GET /statement-mappings/{name}`.
+pub(crate) async fn mapping(
+    State(st): State<ApiState>,
+    p: Principal,
+    Key(name): Key,
+) -> Result<Json<MappingView>, ApiError> {
+    Ok(Json(st.app.statement_mapping(&p.org, &name).await?))
+}
+
+/// `PUT /statement-mappings/{name}`: the body is the mapping; it is checked, then saved.
+pub(crate) async fn put_mapping(
+    State(st): State<ApiState>,
+    p: Principal,
+    Key(name): Key,
+    JsonBody(body): JsonBody<CsvMapping>,
+) -> Result<Json<MappingView>, ApiError> {
+    Ok(Json(st.app.put_statement_mapping(&p.org, &name, body, &p.actor()).await?))
+}
+
+/// `DELETE /statement-mappings/{name}`.
+pub(crate) async fn delete_mapping(
+    State(st): State<ApiState>,
+    p: Principal,
+    Key(name): Key,
+) -> Result<axum::http::StatusCode, ApiError> {
+    st.app.delete_statement_mapping(&p.org, &name, &p.actor()).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// `POST /e-invoices?file=&update=true`: the body is a UBL or CII XML, or a Factur-X PDF.

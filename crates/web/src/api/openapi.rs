@@ -767,6 +767,7 @@ fn document() -> Value {
             "parameters": {
                 "number": { "name": "number", "in": "path", "required": true, "description": "The business number (percent-encoded).", "schema": { "type": "string" } },
                 "id": { "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } },
+                "name": { "name": "name", "in": "path", "required": true, "description": "1-64 of a-z, 0-9, '.', '_' and '-'.", "schema": { "type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$" } },
                 "limit": { "name": "limit", "in": "query", "required": false, "description": "Rows per page.", "schema": { "type": "integer", "minimum": 1, "maximum": 1000, "default": 50 } },
                 "cursor": { "name": "cursor", "in": "query", "required": false, "description": "The `next_cursor` of the previous page.", "schema": { "type": "string" } },
                 "IdempotencyKey": { "name": "Idempotency-Key", "in": "header", "required": false,
@@ -805,12 +806,26 @@ fn inbound_paths() -> Value {
     );
     json!({
         "/api/v1/statements": { "post": op("importStatement", "inbound", "Import a bank statement",
-            "The body is the file: camt.052/053/054, MT940/MT942 or CODA 2, told from its content; a CSV export with a built-in `bank` mapping. Every entry is stored once (account + bank reference, or a fingerprint): importing again, or an overlapping statement, creates nothing twice (`already_imported`, `conflicts_with_stored`). Credits are matched to open items (structured reference, invoice numbers, known IBAN, name) and allocated when the confidence reaches `auto_threshold`; the rest waits in `/matches`. A return reverses what it returns. A file with any problem is rejected whole (422 `input_rejected`, every problem with its line or byte offset).",
-            vec![file.clone(), query("bank", "A built-in CSV mapping.", json!({ "type": "string" })),
+            "The body is the file: camt.052/053/054, MT940/MT942 or CODA 2, told from its content; a CSV export with the column mapping named in `mapping` (the organisation's own, see `/statement-mappings`, else a built-in one). Every entry is stored once (account + bank reference, or a fingerprint): importing again, or an overlapping statement, creates nothing twice (`already_imported`, `conflicts_with_stored`). Credits are matched to open items (structured reference, invoice numbers, known IBAN, name) and allocated when the confidence reaches `auto_threshold`; the rest waits in `/matches`. A return reverses what it returns. A file with any problem is rejected whole (422 `input_rejected`, every problem with its line or byte offset).",
+            vec![file.clone(), query("mapping", "The CSV mapping: a saved or built-in name (404 `mapping_not_found` otherwise).", json!({ "type": "string" })),
+                 query("bank", "The older name of `mapping`.", json!({ "type": "string" })),
                  query("tolerance", "A payment this much short still fits (bank costs), e.g. 0.50.", json!({ "type": "string" })),
                  query("auto_threshold", "1-100, default 90.", json!({ "type": "integer", "minimum": 1, "maximum": 100 }))],
             Some(raw_body("The statement file.")),
-            vec![("200", ok("What the import did.", r("StatementImport"))), ("400", err("BadRequest")), ("413", err("BadRequest")), ("422", err("Unprocessable"))], false) },
+            vec![("200", ok("What the import did.", r("StatementImport"))), ("400", err("BadRequest")), ("404", err("NotFound")), ("413", err("BadRequest")), ("422", err("Unprocessable"))], false) },
+        "/api/v1/statement-mappings": { "get": op("listStatementMappings", "inbound", "CSV statement mappings",
+            "The organisation's saved column mappings by name, then the built-in ones (`builtin: true`).", vec![], None,
+            vec![("200", ok("All mappings.", list_of("StatementMapping")))], false) },
+        "/api/v1/statement-mappings/{name}": {
+            "get": op("getStatementMapping", "inbound", "One CSV statement mapping", "The organisation's own by that name, else a built-in one.",
+                vec![param("name")], None, vec![("200", ok("The mapping.", r("StatementMapping"))), ("404", err("NotFound"))], false),
+            "put": op("putStatementMapping", "inbound", "Save a CSV statement mapping",
+                "The body is the mapping (docs/formats.md). It is checked before it is saved: every problem comes back at once (422 `input_rejected`, each as `field: reason`). A built-in name cannot be taken (422 `validation_failed`, field `name`). Saving the same mapping again changes nothing; every change is audited.",
+                vec![param("name"), param("IdempotencyKey")], Some(json_body("CsvMapping")),
+                vec![("200", ok("Saved.", r("StatementMapping"))), ("400", err("BadRequest")), ("422", err("Unprocessable"))], false),
+            "delete": op("deleteStatementMapping", "inbound", "Remove a saved CSV statement mapping", "Built-in mappings cannot be removed.",
+                vec![param("name")], None, vec![("204", json!({ "description": "Removed." })), ("404", err("NotFound"))], false),
+        },
         "/api/v1/e-invoices": { "post": op("importEInvoice", "inbound", "Import an e-invoice",
             "The body is a UBL 2.1 Invoice or CreditNote (Peppol BIS 3), a UN/CEFACT CII invoice, or a Factur-X/ZUGFeRD PDF. The buyer becomes a debtor (found by VAT or enterprise number, then by name) and the invoice is created; the same invoice again changes nothing, a different one with the same number is a conflict unless `update=true`. The PDF is kept.",
             vec![file, query("update", "`true`: overwrite a stored invoice that differs.", json!({ "type": "string", "enum": ["true"] }))],
@@ -832,6 +847,7 @@ fn inbound_paths() -> Value {
 
 fn inbound_schemas() -> Value {
     let count = json!({ "type": "integer", "minimum": 0 });
+    let column = json!({ "type": ["string", "integer"], "description": "A header name or a 1-based position." });
     json!({
         "StatementImport": { "type": "object", "required": ["entries", "created", "already_imported", "matched_automatically", "to_review", "unmatched"], "properties": {
             "file": { "type": "string" }, "format": { "type": "string", "enum": ["camt053", "mt940", "coda", "csv"] }, "message": { "type": "string" },
@@ -840,6 +856,25 @@ fn inbound_schemas() -> Value {
             "ignored": count.clone(), "reversals": count.clone(), "allocated_items": count,
             "balance_mismatches": { "type": "array", "items": { "type": "string" } },
             "outcomes": { "type": "array", "items": { "type": "object" } } } },
+        "StatementMapping": { "type": "object", "required": ["name", "builtin", "mapping"], "properties": {
+            "name": { "type": "string" }, "builtin": { "type": "boolean" }, "mapping": r("CsvMapping"),
+            "updated_at": { "type": "integer", "description": "Microseconds since the Unix epoch; absent for a built-in one." },
+            "updated_by": { "type": "string" } } },
+        "CsvMapping": { "type": "object", "required": ["name", "date_format", "account", "currency", "booking_date", "amount"],
+            "additionalProperties": false,
+            "description": "How to read one bank's CSV export; a column is its header name (a string) or its 1-based position (a number). See docs/formats.md.",
+            "properties": {
+                "name": { "type": "string" }, "delimiter": { "type": ["string", "null"], "maxLength": 1 },
+                "has_header": { "type": "boolean", "default": true }, "skip_lines": { "type": "integer", "minimum": 0 },
+                "decimal_comma": { "type": "boolean" }, "date_format": { "type": "string", "example": "%d-%m-%Y" },
+                "account": { "type": "object", "description": "`{\"column\": C}` or `{\"fixed\": \"NL…\"}`" },
+                "currency": { "type": "object", "description": "`{\"column\": C}` or `{\"fixed\": \"EUR\"}`" },
+                "booking_date": column.clone(), "value_date": column.clone(),
+                "amount": { "type": "object", "description": "`{\"signed\": C}`, `{\"debit_credit\": {\"debit\": C, \"credit\": C}}` or `{\"with_indicator\": {\"amount\": C, \"indicator\": C, \"credit_values\": [..], \"debit_values\": [..]}}`" },
+                "counterparty_name": column.clone(), "counterparty_iban": column.clone(), "counterparty_bic": column.clone(),
+                "remittance": { "type": "array", "items": column.clone() }, "reference": column.clone(),
+                "end_to_end_id": column.clone(), "bank_reference": column.clone(), "transaction_code": column.clone(),
+                "return_reason": column.clone(), "balance_after": column } },
         "InvoiceImport": { "type": "object", "required": ["outcome", "invoice", "debtor"], "properties": {
             "file": { "type": "string" }, "outcome": { "type": "string", "enum": ["created", "already_imported", "updated", "conflicts_with_stored"] },
             "invoice": { "type": "string" }, "debtor": { "type": "string" }, "debtor_created": { "type": "boolean" },
