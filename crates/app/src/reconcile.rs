@@ -357,11 +357,21 @@ impl App {
             let targeted = credits <= TARGETED_CREDITS_MAX
                 && refs.len() + numbers.len() <= TARGETED_KEYS_MAX
                 && candidates.len() <= TARGETED_DEBTORS_MAX;
+            tracing::debug!(
+                phase = "book.debtors",
+                ms = phase_start.elapsed().as_millis() as u64,
+                "import phase"
+            );
             let items = if targeted {
                 tx.open_book_items_for(org.id, &refs, &numbers, &candidates).await?
             } else {
                 tx.open_book_items(org.id).await?
             };
+            tracing::debug!(
+                phase = "book.items",
+                ms = phase_start.elapsed().as_millis() as u64,
+                "import phase"
+            );
             book.add_items(
                 items
                     .into_iter()
@@ -375,6 +385,11 @@ impl App {
                         due_date: i.due_date,
                     })
                     .collect(),
+            );
+            tracing::debug!(
+                phase = "book.index",
+                ms = phase_start.elapsed().as_millis() as u64,
+                "import phase"
             );
             book
         } else {

@@ -166,6 +166,22 @@ fn story_import_report_export(w: &World) {
     assert_eq!(w.json(&["import", "payments", pay.to_str().unwrap()], 0)["unchanged"], 10);
 }
 
+/// The allocator is built without transparent huge pages (`.cargo/config.toml`): with them a
+/// million-row load spent a fifth of its time in the kernel zeroing pages (docs/benchmarks.md).
+#[test]
+fn the_allocator_is_built_without_transparent_huge_pages() {
+    let out = Command::new(env!("CARGO_BIN_EXE_arflow"))
+        .arg("--version")
+        .env("MIMALLOC_VERBOSE", "1")
+        .env_remove("MIMALLOC_ALLOW_THP")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("option 'allow_thp': 0"), "mimalloc's options:\n{stderr}");
+}
+
 #[test]
 fn a_user_imports_the_examples_reports_and_exports_on_sqlite() {
     story_import_report_export(&World::sqlite());

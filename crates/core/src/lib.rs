@@ -13,6 +13,7 @@ pub mod calendar;
 pub mod date;
 pub mod dunning;
 pub mod epc;
+pub mod fasthash;
 pub mod id;
 pub mod ident;
 pub mod kpi;

@@ -18,8 +18,10 @@
 //! counts as a fit; the difference stays open on the last item and the explanation says so.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use crate::date::Date;
+use crate::fasthash::FastMap;
 use crate::id::{DebtorId, InvoiceId};
 use crate::money::{Currency, Money, format_minor};
 
@@ -78,13 +80,45 @@ pub struct BookDebtor {
 #[derive(Debug, Clone, Default)]
 pub struct Book {
     items: Vec<BookItem>,
-    by_reference: HashMap<String, Vec<usize>>,
-    by_number: HashMap<String, Vec<usize>>,
-    by_debtor: HashMap<DebtorId, Vec<usize>>,
+    by_reference: FastMap<String, Hits>,
+    by_number: FastMap<String, Hits>,
+    by_debtor: FastMap<DebtorId, Vec<usize>>,
     by_iban: HashMap<String, Vec<DebtorId>>,
     names: HashMap<DebtorId, NameKey>,
     by_name_token: HashMap<String, Vec<DebtorId>>,
-    by_id: HashMap<InvoiceId, usize>,
+    by_id: FastMap<InvoiceId, usize>,
+}
+
+/// The items under one key of an index: nearly always one, which needs no list of its own.
+#[derive(Debug, Clone)]
+enum Hits {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl Hits {
+    fn as_slice(&self) -> &[usize] {
+        match self {
+            Hits::One(i) => std::slice::from_ref(i),
+            Hits::Many(list) => list,
+        }
+    }
+
+    /// Adds `index` under `key` of `map`.
+    fn add(map: &mut FastMap<String, Hits>, key: String, index: usize) {
+        match map.entry(key) {
+            Entry::Occupied(mut e) => match e.get_mut() {
+                Hits::One(first) => {
+                    let first = *first;
+                    e.insert(Hits::Many(vec![first, index]));
+                }
+                Hits::Many(list) => list.push(index),
+            },
+            Entry::Vacant(e) => {
+                e.insert(Hits::One(index));
+            }
+        }
+    }
 }
 
 /// Why an item was chosen.
@@ -175,9 +209,9 @@ impl Book {
             }
             let index = self.items.len();
             if let Some(r) = &item.reference {
-                self.by_reference.entry(r.clone()).or_default().push(index);
+                Hits::add(&mut self.by_reference, r.clone(), index);
             }
-            self.by_number.entry(number_key(&item.number)).or_default().push(index);
+            Hits::add(&mut self.by_number, number_key(&item.number), index);
             self.by_debtor.entry(item.debtor).or_default().push(index);
             touched.push(item.debtor);
             self.by_id.insert(item.id, index);
@@ -304,7 +338,7 @@ impl Book {
         let found: Vec<usize> = self
             .by_reference
             .get(reference)
-            .map(|l| l.iter().copied().filter(|&i| self.item(i).is_some()).collect())
+            .map(|l| l.as_slice().iter().copied().filter(|&i| self.item(i).is_some()).collect())
             .unwrap_or_default();
         let currency = incoming.amount.currency();
         let found: Vec<usize> = found
@@ -372,7 +406,7 @@ impl Book {
                 continue;
             }
             if let Some(list) = self.by_number.get(&number_key(token)) {
-                for &i in list {
+                for &i in list.as_slice() {
                     if self.item(i).is_some_and(|it| it.currency == currency) && !found.contains(&i)
                     {
                         found.push(i);

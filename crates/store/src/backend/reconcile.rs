@@ -211,23 +211,25 @@ impl Tx {
         &mut self,
         org: OrganisationId,
     ) -> Result<Vec<BookItemRow>, StoreError> {
-        let rows = sqlx::query(
+        use futures_util::TryStreamExt;
+        // Streamed, not collected: each row is decoded and dropped while the next is read, so
+        // a million rows reuse the same few buffers instead of touching fresh memory for each.
+        let mut rows = sqlx::query(
             "SELECT id, debtor_id, number, payment_reference, open_minor, currency, due_date \
              FROM invoices WHERE organisation_id = $1 AND open_minor > 0",
         )
         .bind(org.0)
-        .fetch_all(self.conn())
-        .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
+        .fetch(self.conn());
+        let mut out = Vec::new();
+        while let Some(r) = rows.try_next().await? {
             out.push(BookItemRow {
                 id: InvoiceId(r.try_get("id")?),
                 debtor_id: DebtorId(r.try_get("debtor_id")?),
                 number: r.try_get("number")?,
-                payment_reference: opt_text(r, "payment_reference")?,
+                payment_reference: opt_text(&r, "payment_reference")?,
                 open_minor: r.try_get("open_minor")?,
-                currency: currency(r, "invoices", "currency")?,
-                due_date: date(r, "invoices", "due_date")?,
+                currency: currency(&r, "invoices", "currency")?,
+                due_date: date(&r, "invoices", "due_date")?,
             });
         }
         Ok(out)
