@@ -33,3 +33,7 @@ id_type!(InvoiceId);
 id_type!(PaymentId);
 id_type!(AllocationId);
 id_type!(TokenId);
+id_type!(
+    /// A person who signs in to the web application; not tied to one organisation.
+    UserId
+);

@@ -499,6 +499,42 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`].
     fn delete_statement_mapping(&mut self, org: OrganisationId, name: &str) -> bool;
+    /// # Errors
+    /// [`StoreError::Conflict`] (`user`) when the address is taken.
+    fn insert_user(&mut self, u: &NewUser, at: i64) -> UserId;
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn find_user_by_email(&mut self, email: &str) -> Option<StoredUser>;
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn find_user(&mut self, id: UserId) -> Option<StoredUser>;
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn put_membership(&mut self, user: UserId, org: OrganisationId, role: &str, at: i64) -> ();
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn list_memberships(&mut self, user: UserId) -> Vec<Membership>;
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn insert_session(&mut self, s: &StoredSession) -> ();
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn find_session(&mut self, token_sha256: &str, now: i64) -> Option<StoredSession>;
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn set_session_organisation(&mut self, token_sha256: &str, org: OrganisationId) -> ();
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn delete_session(&mut self, token_sha256: &str, now: i64) -> bool;
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn record_login_failure(&mut self, email: &str, at: i64, since: i64) -> u64;
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn login_failures_since(&mut self, email: &str, since: i64) -> u64;
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn clear_login_failures(&mut self, email: &str) -> ();
     /// The latest version of every policy: id, version, definition (JSON).
     ///
     /// # Errors

@@ -39,6 +39,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_statement_mappings.sql"),
         postgres: include_str!("../migrations/postgres/0004_statement_mappings.sql"),
     },
+    Migration {
+        version: 5,
+        name: "users",
+        sqlite: include_str!("../migrations/sqlite/0005_users.sql"),
+        postgres: include_str!("../migrations/postgres/0005_users.sql"),
+    },
 ];
 
 /// A stable checksum of a migration's text (64-bit FNV-1a, hex).

@@ -2,7 +2,9 @@
 //! filters of the list queries, and the audit entry.
 
 use arflow_core::date::Date;
-use arflow_core::id::{AllocationId, DebtorId, InvoiceId, OrganisationId, PaymentId, TokenId};
+use arflow_core::id::{
+    AllocationId, DebtorId, InvoiceId, OrganisationId, PaymentId, TokenId, UserId,
+};
 use arflow_core::ledger::{Invoice, InvoiceKind, Payment};
 use arflow_core::money::{Currency, Money};
 use arflow_core::party::{Debtor, DebtorKind, Organisation};
@@ -550,6 +552,47 @@ pub struct StoredTemplate {
     /// `None`: the HTML body is made from the text.
     pub html_body: Option<String>,
     pub updated_by: String,
+}
+
+/// A person to store; `email` in lower case, `password_hash` an Argon2id PHC string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub language: String,
+}
+
+/// A stored person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredUser {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub language: String,
+    pub disabled: bool,
+}
+
+/// A person's role in one organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Membership {
+    pub organisation_id: OrganisationId,
+    pub slug: String,
+    pub name: String,
+    pub role: String,
+}
+
+/// A signed-in browser: the SHA-256 of its cookie's secret, the organisation it works in, and
+/// its CSRF token. Times in microseconds since the Unix epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    pub token_sha256: String,
+    pub user_id: UserId,
+    pub organisation_id: Option<OrganisationId>,
+    pub csrf: String,
+    pub created_at: i64,
+    pub expires_at: i64,
 }
 
 /// An organisation's saved column mapping for a bank's CSV export.

@@ -831,6 +831,52 @@ conformance! {
         tx.commit().await.unwrap();
     };
 
+    users_memberships_sessions_and_login_failures_are_stored => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        let mut tx = store.begin_write().await.unwrap();
+        let new = NewUser { email: "anna@example.nl".into(), name: "Anna".into(), password_hash: "$argon2id$x".into(), language: "nl".into() };
+        let anna = tx.insert_user(&new, 1).await.unwrap();
+        tx.commit().await.unwrap();
+        // The address is taken once.
+        let mut tx = store.begin_write().await.unwrap();
+        let again = tx.insert_user(&new, 2).await;
+        assert!(matches!(again, Err(StoreError::Conflict { entity: "user", .. })), "{again:?}");
+        tx.rollback().await.unwrap();
+
+        let mut tx = store.begin_write().await.unwrap();
+        let found = tx.find_user_by_email("anna@example.nl").await.unwrap().unwrap();
+        assert_eq!((found.id, found.name.as_str(), found.disabled), (anna, "Anna", false));
+        assert_eq!(tx.find_user(anna).await.unwrap(), Some(found));
+        assert_eq!(tx.find_user_by_email("bram@example.nl").await.unwrap(), None);
+        tx.put_membership(anna, b, "sales", 3).await.unwrap();
+        tx.put_membership(anna, a, "sales", 3).await.unwrap();
+        tx.put_membership(anna, a, "admin", 4).await.unwrap();
+        let m = tx.list_memberships(anna).await.unwrap();
+        let roles: Vec<(OrganisationId, &str)> = m.iter().map(|m| (m.organisation_id, m.role.as_str())).collect();
+        assert_eq!(roles, [(a, "admin"), (b, "sales")], "by organisation name");
+
+        let session = StoredSession { token_sha256: "t1".into(), user_id: anna, organisation_id: Some(a), csrf: "c1".into(), created_at: 10, expires_at: 100 };
+        tx.insert_session(&session).await.unwrap();
+        assert_eq!(tx.find_session("t1", 50).await.unwrap(), Some(session.clone()));
+        assert_eq!(tx.find_session("t1", 100).await.unwrap(), None, "expired");
+        tx.set_session_organisation("t1", b).await.unwrap();
+        assert_eq!(tx.find_session("t1", 50).await.unwrap().unwrap().organisation_id, Some(b));
+        assert!(tx.delete_session("t1", 50).await.unwrap());
+        assert!(!tx.delete_session("t1", 50).await.unwrap());
+
+        // Failures count within the window; older ones are forgotten; success clears them.
+        assert_eq!(tx.record_login_failure("anna@example.nl", 10, 0).await.unwrap(), 1);
+        assert_eq!(tx.record_login_failure("anna@example.nl", 20, 0).await.unwrap(), 2);
+        assert_eq!(tx.record_login_failure("bram@example.nl", 20, 0).await.unwrap(), 1);
+        assert_eq!(tx.record_login_failure("anna@example.nl", 30, 15).await.unwrap(), 2);
+        assert_eq!(tx.login_failures_since("anna@example.nl", 25).await.unwrap(), 1);
+        tx.clear_login_failures("anna@example.nl").await.unwrap();
+        assert_eq!(tx.login_failures_since("anna@example.nl", 0).await.unwrap(), 0);
+        assert_eq!(tx.login_failures_since("bram@example.nl", 0).await.unwrap(), 1);
+        tx.commit().await.unwrap();
+    };
+
     statement_mappings_are_saved_replaced_listed_and_removed_per_organisation => |store: Store| async move {
         let a = new_org(&store, "acme").await;
         let b = new_org(&store, "bravo").await;

@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 
 use arflow_core::date::{Date, parse_iso_date};
-use arflow_core::id::{AllocationId, DebtorId, InvoiceId, OrganisationId, PaymentId, TokenId};
+use arflow_core::id::{
+    AllocationId, DebtorId, InvoiceId, OrganisationId, PaymentId, TokenId, UserId,
+};
 use arflow_core::ledger::{Invoice, Payment, PaymentSource};
 use arflow_core::money::{Currency, Money};
 use arflow_core::party::{

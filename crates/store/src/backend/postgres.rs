@@ -28,6 +28,7 @@ macro_rules! alloc_by_payment {
 include!("common.rs");
 include!("dunning.rs");
 include!("reconcile.rs");
+include!("users.rs");
 
 impl Tx {
     /// Refreshes the planner's statistics. Inside the transaction, so that rows it wrote and has

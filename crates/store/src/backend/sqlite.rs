@@ -34,6 +34,7 @@ macro_rules! alloc_by_payment {
 include!("common.rs");
 include!("dunning.rs");
 include!("reconcile.rs");
+include!("users.rs");
 
 impl Tx {
     /// Refreshes the planner's statistics (cheaply: a sample of each index).
