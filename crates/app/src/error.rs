@@ -15,6 +15,8 @@ pub enum AppError {
     Rejected(Vec<String>),
     #[error("missing or invalid credentials")]
     Unauthorized,
+    #[error("too many failed sign-ins for this address; try again in {} minutes", retry_after_seconds / 60)]
+    TooManyAttempts { retry_after_seconds: u64 },
     #[error("this key was used for a different request")]
     IdempotencyKeyReused,
     #[error("{0}")]
@@ -32,6 +34,7 @@ impl AppError {
             AppError::Conflict { entity, .. } => format!("{entity}_exists"),
             AppError::Rejected(_) => "input_rejected".into(),
             AppError::Unauthorized => "unauthorized".into(),
+            AppError::TooManyAttempts { .. } => "too_many_attempts".into(),
             AppError::IdempotencyKeyReused => "idempotency_key_reused".into(),
             AppError::NeedsOrganisation(_) => "organisation_required".into(),
             AppError::Store(StoreError::NotFound { entity, .. }) => format!("{entity}_not_found"),

@@ -23,6 +23,7 @@ pub mod reports;
 pub mod templates;
 pub mod timeline;
 pub mod tokens;
+pub mod users;
 
 use std::sync::Arc;
 

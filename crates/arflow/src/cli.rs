@@ -57,6 +57,9 @@ pub enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// People who sign in to the web application, and their roles.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Import debtors, invoices (credit notes included) or payments from a CSV file; bank
     /// statements (camt.05x, MT940/MT942, CODA, mapped CSV) and e-invoices (UBL, CII, Factur-X).
     Import(ImportArgs),
@@ -246,6 +249,35 @@ pub enum ParseCommand {
     },
     /// An e-invoice: UBL 2.1 Invoice/CreditNote, UN/CEFACT CII, Factur-X/ZUGFeRD PDF.
     Invoice { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a person with a role in the organisation (--org, or the only one). Without
+    /// --password-stdin a password is generated and printed once.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, credit_controller, sales or accountant.
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// The application's language for this person: nl, fr or en.
+        #[arg(long, default_value = "nl")]
+        language: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Give an existing person a role in the organisation (--org), e.g. an accountant's next
+    /// client.
+    Grant {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

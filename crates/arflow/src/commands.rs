@@ -131,6 +131,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Failure> {
             })?;
             Ok(exit::OK)
         }
+        Command::User(c) => user_cmd(&ctx, c).await,
         Command::Import(args) => import(&ctx, args).await,
         Command::Parse(ParseCommand::Statement { file, statement }) => {
             crate::inbound::parse_statement(&file, &statement, ctx.json)
@@ -254,11 +255,28 @@ async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<u8, Failure> {
             orgs.first().map(|o| o.organisation.slug.to_string()).unwrap_or_default()
         };
         let token = app.create_token(Some(&slug), "demo", &Actor::cli()).await?;
+        let (email, password) = arflow_app::users::DEMO_LOGIN;
+        match app
+            .create_user(
+                Some(&slug),
+                email,
+                "Demo",
+                password,
+                "nl",
+                arflow_app::users::Role::Admin,
+                &Actor::cli(),
+            )
+            .await
+        {
+            Ok(_) | Err(arflow_app::AppError::Conflict { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
         eprintln!();
         eprintln!("arflow is serving demo organisation '{slug}' at http://{addr}/");
         eprintln!(
             "  API:     http://{addr}/api/v1/invoices   (OpenAPI: http://{addr}/api/v1/openapi.json)"
         );
+        eprintln!("  sign in: http://{addr}/login   {email} / {password}");
         eprintln!("  token:   {}", token.token);
         eprintln!(
             "  try:     curl -H 'Authorization: Bearer {}' http://{addr}/api/v1/reports/ageing",
@@ -288,6 +306,47 @@ async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<u8, Failure> {
     }
     app.store.close().await;
     tracing::info!("stopped");
+    Ok(exit::OK)
+}
+
+async fn user_cmd(ctx: &Ctx, c: crate::cli::UserCommand) -> Result<u8, Failure> {
+    use crate::cli::UserCommand as U;
+    use arflow_app::users::Role;
+    let app = ctx.app().await?;
+    match c {
+        U::Create { email, name, role, language, password_stdin } => {
+            let role: Role = role.parse()?;
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                (arflow_app::users::generate_password()?, true)
+            };
+            let user = app
+                .create_user(ctx.org(), &email, &name, &password, &language, role, &Actor::cli())
+                .await?;
+            let shown = generated.then_some(password.as_str());
+            ctx.print(
+                &serde_json::json!({ "user": user, "role": role, "password": shown }),
+                || {
+                    let mut text =
+                        format!("created {} ({}) as {}", user.email, user.name, role.as_str());
+                    if let Some(p) = shown {
+                        text.push_str(&format!("\npassword (shown once): {p}"));
+                    }
+                    text
+                },
+            )?;
+        }
+        U::Grant { email, role } => {
+            let role: Role = role.parse()?;
+            app.grant_role(ctx.org(), &email, role, &Actor::cli()).await?;
+            ctx.print(&serde_json::json!({ "email": email, "role": role }), || {
+                format!("{email} is now {} here", role.as_str())
+            })?;
+        }
+    }
     Ok(exit::OK)
 }
 

@@ -166,6 +166,60 @@ fn story_import_report_export(w: &World) {
     assert_eq!(w.json(&["import", "payments", pay.to_str().unwrap()], 0)["unchanged"], 10);
 }
 
+#[test]
+fn arflow_user_create_makes_a_person_who_can_sign_in() {
+    let w = World::sqlite();
+    w.ok(&["org", "create", "--slug", "acme", "--name", "Acme BV", "--country", "NL"], 0);
+    let created = w.json(&["user", "create", "--email", "Anna@Example.nl", "--name", "Anna"], 0);
+    assert_eq!(created["user"]["email"], "anna@example.nl", "{created}");
+    assert_eq!(created["role"], "admin");
+    let password = created["password"].as_str().unwrap();
+    assert_eq!(password.len(), 20, "a generated password is printed once: {created}");
+    // The same address again, a bad role, a short password: refused, nothing stored.
+    let again = w.run(&["user", "create", "--email", "anna@example.nl", "--name", "Anna"]);
+    assert_eq!(again.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("user 'anna@example.nl' exists"));
+    let role =
+        w.run(&["user", "create", "--email", "b@example.nl", "--name", "B", "--role", "boss"]);
+    assert_eq!(role.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&role.stderr).contains("'boss' is not a role"));
+    let mut short = Command::new(env!("CARGO_BIN_EXE_arflow"))
+        .args(["user", "create", "--email", "c@example.nl", "--name", "C", "--password-stdin"])
+        .env("ARFLOW_DB", &w.db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(short.stdin.as_mut().unwrap(), b"short\n").unwrap();
+    let short = short.wait_with_output().unwrap();
+    assert_eq!(short.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10 characters"));
+    // An accountant of a second organisation.
+    w.ok(&["org", "create", "--slug", "bravo", "--name", "Bravo NV", "--country", "BE"], 0);
+    let granted = w.json(
+        &["--org", "bravo", "user", "grant", "--email", "anna@example.nl", "--role", "accountant"],
+        0,
+    );
+    assert_eq!(granted["role"], "accountant");
+    w.run(&["--org", "bravo", "user", "grant", "--email", "nobody@example.nl", "--role", "sales"])
+        .status
+        .code()
+        .map(|c| assert_eq!(c, 5))
+        .unwrap();
+    // The generated password signs in, in both organisations.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store = arflow_store::Store::connect(&w.db).await.unwrap();
+        let app = arflow_app::App::new(store, std::sync::Arc::new(arflow_app::SystemClock));
+        let signed_in = app.sign_in("anna@example.nl", password).await.unwrap();
+        let slugs: Vec<&str> =
+            signed_in.session.memberships.iter().map(|m| m.slug.as_str()).collect();
+        assert_eq!(slugs, ["acme", "bravo"]);
+        app.store.close().await;
+    });
+}
+
 /// The allocator is built without transparent huge pages (`.cargo/config.toml`): with them a
 /// million-row load spent a fifth of its time in the kernel zeroing pages (docs/benchmarks.md).
 #[test]
@@ -426,6 +480,46 @@ fn serve_with_demo_data_answers_the_api_and_stops_cleanly() {
         assert_eq!(invoices["data"].as_array().map(Vec::len), Some(5), "{invoices}");
         let denied = client.get(format!("{url}/api/v1/invoices")).send().await.unwrap();
         assert_eq!(denied.status().as_u16(), 401);
+
+        // The printed demo login opens the staff pages.
+        let login = printed
+            .iter()
+            .find_map(|l| l.trim().strip_prefix("sign in:").map(|t| t.trim().to_owned()))
+            .unwrap_or_else(|| panic!("serve --demo prints a login:\n{}", printed.join("\n")));
+        let parts: Vec<&str> = login.split_whitespace().collect();
+        let (email, password) = (parts[1], parts[3]);
+        let browser =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let form = browser.get(format!("{url}/login")).send().await.unwrap();
+        let csrf_cookie =
+            form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let html = form.text().await.unwrap();
+        let marker = "name=\"csrf\" value=\"";
+        let start = html.find(marker).unwrap() + marker.len();
+        let csrf = html[start..].split('"').next().unwrap().to_owned();
+        let signed_in = browser
+            .post(format!("{url}/login"))
+            .header("cookie", &csrf_cookie)
+            .form(&[("email", email), ("password", password), ("csrf", &csrf)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status().as_u16(), 303);
+        let session = signed_in
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+            .find(|c| c.starts_with("arflow_session="))
+            .expect("a session cookie");
+        let dashboard =
+            browser.get(format!("{url}/")).header("cookie", &session).send().await.unwrap();
+        assert_eq!(dashboard.status().as_u16(), 200);
+        let html = dashboard.text().await.unwrap();
+        assert!(
+            html.contains("id=\"outstanding\"") && !html.contains("EUR 0.00</strong>"),
+            "{html}"
+        );
     });
 
     let pid = server.id().to_string();

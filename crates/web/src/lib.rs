@@ -1,5 +1,6 @@
-//! arflow over HTTP: the REST API under `/api/v1` with its OpenAPI 3.1 description, and the
-//! health check. (The staff UI and the debtor portal will live next to `api`.)
+//! arflow over HTTP: the REST API under `/api/v1` with its OpenAPI 3.1 description, the health
+//! check, and the staff web application (`ui`: sign-in and the dashboard so far). The debtor
+//! portal will live next to them.
 //!
 //! The web crate holds no business logic: every handler parses its input at the edge, calls one
 //! [`App`] use case with the organisation of the caller's token, and turns the outcome into JSON.
@@ -15,6 +16,7 @@
 #![recursion_limit = "512"]
 
 mod api;
+mod ui;
 
 use std::future::Future;
 
@@ -23,9 +25,15 @@ use axum::http::Method;
 
 pub use api::openapi::openapi;
 
-/// The whole HTTP application: `/api/v1/…`, `/api/v1/openapi.json` and `/healthz`.
+/// The whole HTTP application: `/api/v1/…`, `/api/v1/openapi.json`, `/healthz`, and the staff
+/// pages (`/`, `/login`, …).
 pub fn router(app: App) -> axum::Router {
-    api::router(app)
+    api::router(app.clone()).merge(ui::router(app))
+}
+
+/// Every (method, path) of the staff pages.
+pub fn ui_routes() -> Vec<(Method, &'static str)> {
+    ui::routes()
 }
 
 /// Every (method, path) the [`router`] serves, paths in OpenAPI template form

@@ -126,6 +126,9 @@ impl From<AppError> for ApiError {
             }
             AppError::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, &code, e.to_string()),
             AppError::Unauthorized => ApiError::new(StatusCode::UNAUTHORIZED, &code, e.to_string()),
+            AppError::TooManyAttempts { .. } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, &code, e.to_string())
+            }
             AppError::IdempotencyKeyReused => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &code,

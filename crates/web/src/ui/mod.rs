@@ -1,0 +1,296 @@
+//! The staff web application: server-rendered HTML that works without JavaScript.
+//!
+//! This first part holds sign-in and sign-out, the organisation switcher and the dashboard's
+//! key figures. Security: the session is an `HttpOnly`, `SameSite=Lax` cookie holding 256 random
+//! bits (only their SHA-256 is stored); every form that changes something carries the session's
+//! CSRF token, and the sign-in form a token of its own kept in a cookie (double submit), so no
+//! other site can post into a session. Failed sign-ins are throttled per address
+//! (`arflow_app::users`).
+
+mod page;
+
+use arflow_app::users::{Role, SessionView};
+use arflow_app::{App, AppError};
+use arflow_core::kpi::AgeingBuckets;
+use axum::Router;
+use axum::extract::{Form, State};
+use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use page::{Lang, Page};
+
+/// The session cookie.
+const SESSION_COOKIE: &str = "arflow_session";
+/// The sign-in form's own CSRF cookie.
+const LOGIN_CSRF_COOKIE: &str = "arflow_login_csrf";
+
+/// The UI's routes; `app` is what the handlers call.
+pub(crate) fn router(app: App) -> Router {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/organisation", post(switch_organisation))
+        .with_state(app)
+}
+
+/// Every (method, path) of [`router`].
+pub(crate) fn routes() -> Vec<(axum::http::Method, &'static str)> {
+    use axum::http::Method;
+    vec![
+        (Method::GET, "/"),
+        (Method::GET, "/login"),
+        (Method::POST, "/login"),
+        (Method::POST, "/logout"),
+        (Method::POST, "/organisation"),
+    ]
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn set_cookie(name: &str, value: &str, max_age_seconds: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}"
+    ))
+    .unwrap_or(HeaderValue::from_static(""))
+}
+
+fn redirect(to: &'static str) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, HeaderValue::from_static(to))]).into_response()
+}
+
+/// The language of a page shown before sign-in: the first of nl, fr, en the browser asks for.
+fn browser_lang(headers: &HeaderMap) -> Lang {
+    let accept = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    accept
+        .split(',')
+        .filter_map(|part| Lang::parse(part.split(';').next().unwrap_or("").trim()))
+        .next()
+        .unwrap_or(Lang::En)
+}
+
+/// The session of the request, or `None` when there is none (or it ended).
+async fn session_of(app: &App, headers: &HeaderMap) -> Result<Option<SessionView>, AppError> {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
+    match app.session(token).await {
+        Ok(s) => Ok(Some(s)),
+        Err(AppError::Unauthorized) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    // Without randomness the form gets an empty token, which never matches: sign-in fails
+    // closed.
+    if getrandom::fill(&mut bytes).is_err() {
+        return String::new();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compares two secrets in time independent of where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && !a.is_empty()
+        && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn failure(e: &AppError) -> Response {
+    tracing::error!(error = %e, "ui request failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, Html(Page::error(Lang::En))).into_response()
+}
+
+/// `GET /login`.
+async fn login_form(State(app): State<App>, headers: HeaderMap) -> Response {
+    match session_of(&app, &headers).await {
+        Ok(Some(_)) => return redirect("/"),
+        Ok(None) => {}
+        Err(e) => return failure(&e),
+    }
+    let lang = browser_lang(&headers);
+    let token = cookie(&headers, LOGIN_CSRF_COOKIE)
+        .filter(|t| t.len() == 64)
+        .map_or_else(random_token, str::to_owned);
+    let mut response = Html(Page::login(lang, &token, "", None)).into_response();
+    response.headers_mut().insert(SET_COOKIE, set_cookie(LOGIN_CSRF_COOKIE, &token, 3600));
+    response
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginIn {
+    email: String,
+    password: String,
+    csrf: String,
+}
+
+/// `POST /login`.
+async fn login(State(app): State<App>, headers: HeaderMap, Form(form): Form<LoginIn>) -> Response {
+    let lang = browser_lang(&headers);
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
+    if !same_secret(expected, &form.csrf) {
+        let token = random_token();
+        let mut response = (
+            StatusCode::FORBIDDEN,
+            Html(Page::login(lang, &token, &form.email, Some(page::Notice::Expired))),
+        )
+            .into_response();
+        response.headers_mut().insert(SET_COOKIE, set_cookie(LOGIN_CSRF_COOKIE, &token, 3600));
+        return response;
+    }
+    match app.sign_in(&form.email, &form.password).await {
+        Ok(signed_in) => {
+            let mut response = redirect("/");
+            let max_age = arflow_app::users::SESSION_MICROS / 1_000_000;
+            let headers = response.headers_mut();
+            headers.append(SET_COOKIE, set_cookie(SESSION_COOKIE, &signed_in.token, max_age));
+            headers.append(SET_COOKIE, set_cookie(LOGIN_CSRF_COOKIE, "", 0));
+            response
+        }
+        Err(AppError::Unauthorized) => (
+            StatusCode::UNAUTHORIZED,
+            Html(Page::login(lang, &form.csrf, &form.email, Some(page::Notice::WrongPassword))),
+        )
+            .into_response(),
+        Err(AppError::TooManyAttempts { retry_after_seconds }) => {
+            let mut response = (
+                StatusCode::TOO_MANY_REQUESTS,
+                Html(Page::login(lang, &form.csrf, &form.email, Some(page::Notice::Throttled))),
+            )
+                .into_response();
+            if let Ok(v) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+            response
+        }
+        Err(e) => failure(&e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfIn {
+    csrf: String,
+}
+
+/// `POST /logout`.
+async fn logout(State(app): State<App>, headers: HeaderMap, Form(form): Form<CsrfIn>) -> Response {
+    let session = match session_of(&app, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return redirect("/login"),
+        Err(e) => return failure(&e),
+    };
+    if !same_secret(&session.csrf, &form.csrf) {
+        return forbidden(&session);
+    }
+    if let Some(token) = cookie(&headers, SESSION_COOKIE)
+        && let Err(e) = app.sign_out(token).await
+    {
+        return failure(&e);
+    }
+    let mut response = redirect("/login");
+    response.headers_mut().insert(SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0));
+    response
+}
+
+fn forbidden(session: &SessionView) -> Response {
+    let lang = Lang::parse(&session.user.language).unwrap_or(Lang::En);
+    (StatusCode::FORBIDDEN, Html(Page::forbidden(lang))).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct SwitchIn {
+    csrf: String,
+    organisation: String,
+}
+
+/// `POST /organisation`: work in another of the person's organisations.
+async fn switch_organisation(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Form(form): Form<SwitchIn>,
+) -> Response {
+    let session = match session_of(&app, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return redirect("/login"),
+        Err(e) => return failure(&e),
+    };
+    if !same_secret(&session.csrf, &form.csrf) {
+        return forbidden(&session);
+    }
+    let Some(token) = cookie(&headers, SESSION_COOKIE) else { return redirect("/login") };
+    match app.switch_organisation(token, &form.organisation).await {
+        Ok(_) => redirect("/"),
+        Err(AppError::NotFound { .. }) => forbidden(&session),
+        Err(e) => failure(&e),
+    }
+}
+
+/// `GET /`: the dashboard.
+async fn dashboard(State(app): State<App>, headers: HeaderMap) -> Response {
+    let session = match session_of(&app, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return redirect("/login"),
+        Err(e) => return failure(&e),
+    };
+    let lang = Lang::parse(&session.user.language).unwrap_or(Lang::En);
+    let Some(current) = session.current.clone() else {
+        return Html(Page::no_organisation(lang, &session)).into_response();
+    };
+    let role: Option<Role> = session.role();
+    let ageing = app.ageing(Some(&current.slug), None, None, &AgeingBuckets::default(), None).await;
+    match ageing {
+        Ok(report) => Html(Page::dashboard(lang, &session, role, &report)).into_response(),
+        Err(e) => failure(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page::esc;
+    use super::*;
+
+    #[test]
+    fn cookies_are_read_by_name_from_every_cookie_header() {
+        let mut h = HeaderMap::new();
+        h.append(COOKIE, HeaderValue::from_static("a=1; arflow_session=abc"));
+        h.append(COOKIE, HeaderValue::from_static("b=2"));
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&h, "b"), Some("2"));
+        assert_eq!(cookie(&h, "arflow"), None);
+    }
+
+    #[test]
+    fn secrets_match_only_whole_and_non_empty() {
+        assert!(same_secret("abcd", "abcd"));
+        assert!(!same_secret("abcd", "abce"));
+        assert!(!same_secret("abcd", "abc"));
+        assert!(!same_secret("", ""));
+    }
+
+    #[test]
+    fn the_browser_language_picks_the_first_supported() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            axum::http::header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("de-DE, fr-BE;q=0.8, nl;q=0.5"),
+        );
+        assert_eq!(browser_lang(&h), Lang::Fr);
+        assert_eq!(browser_lang(&HeaderMap::new()), Lang::En);
+        assert!(esc("<a href=\"x\">&'</a>").starts_with("&lt;a href=&quot;x&quot;&gt;&amp;&#39;"));
+    }
+}

@@ -1,0 +1,286 @@
+//! The HTML of the staff pages: one layout, every text in Dutch, French and English, every value
+//! escaped where it is written.
+
+use arflow_app::reports::AgeingReport;
+use arflow_app::users::{Role, SessionView};
+
+/// The application's languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    Nl,
+    Fr,
+    En,
+}
+
+impl Lang {
+    /// `nl`, `fr`, `en`, also with a region (`fr-BE`).
+    pub(crate) fn parse(tag: &str) -> Option<Lang> {
+        match tag.get(..2).map(str::to_ascii_lowercase).as_deref() {
+            Some("nl") => Some(Lang::Nl),
+            Some("fr") => Some(Lang::Fr),
+            Some("en") => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Lang::Nl => "nl",
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+
+    /// The text for `key` in this language.
+    fn t(self, key: &str) -> &'static str {
+        let (nl, fr, en) = match key {
+            "sign_in" => ("Inloggen", "Se connecter", "Sign in"),
+            "email" => ("E-mailadres", "Adresse e-mail", "E-mail address"),
+            "password" => ("Wachtwoord", "Mot de passe", "Password"),
+            "sign_out" => ("Uitloggen", "Se déconnecter", "Sign out"),
+            "wrong" => (
+                "Dit e-mailadres en wachtwoord horen niet bij elkaar.",
+                "Cette adresse e-mail et ce mot de passe ne correspondent pas.",
+                "This e-mail address and password do not match.",
+            ),
+            "throttled" => (
+                "Te vaak een verkeerd wachtwoord. Probeer het over 15 minuten opnieuw.",
+                "Trop de mots de passe erronés. Réessayez dans 15 minutes.",
+                "Too many wrong passwords. Try again in 15 minutes.",
+            ),
+            "expired" => (
+                "Het formulier was verlopen. Probeer het opnieuw.",
+                "Le formulaire avait expiré. Veuillez réessayer.",
+                "The form had expired. Please try again.",
+            ),
+            "forbidden" => (
+                "Dit mag u niet doen in deze organisatie.",
+                "Vous n'êtes pas autorisé à faire ceci dans cette organisation.",
+                "You may not do this in this organisation.",
+            ),
+            "error" => (
+                "Er ging iets mis. Probeer het opnieuw.",
+                "Une erreur s'est produite. Veuillez réessayer.",
+                "Something went wrong. Please try again.",
+            ),
+            "no_org" => (
+                "U heeft nog geen rol in een organisatie. Vraag een beheerder om u toe te voegen.",
+                "Vous n'avez encore de rôle dans aucune organisation. Demandez à un administrateur de vous ajouter.",
+                "You have no role in any organisation yet. Ask an administrator to add you.",
+            ),
+            "dashboard" => ("Overzicht", "Tableau de bord", "Dashboard"),
+            "organisation" => ("Organisatie", "Organisation", "Organisation"),
+            "switch" => ("Wisselen", "Changer", "Switch"),
+            "outstanding" => ("Openstaand", "Encours", "Outstanding"),
+            "overdue" => ("Vervallen", "Échu", "Overdue"),
+            "unapplied" => ("Niet toegewezen", "Non affecté", "Unapplied"),
+            "ageing" => ("Ouderdom op", "Balance âgée au", "Ageing on"),
+            "bucket" => ("Periode", "Période", "Bucket"),
+            "amount" => ("Bedrag", "Montant", "Amount"),
+            "invoices" => ("Facturen", "Factures", "Invoices"),
+            "role_admin" => ("beheerder", "administrateur", "administrator"),
+            "role_credit_controller" => {
+                ("credit controller", "gestionnaire crédit", "credit controller")
+            }
+            "role_sales" => ("verkoop", "ventes", "sales"),
+            "role_accountant" => ("accountant", "comptable", "accountant"),
+            _ => ("?", "?", "?"),
+        };
+        match self {
+            Lang::Nl => nl,
+            Lang::Fr => fr,
+            Lang::En => en,
+        }
+    }
+
+    fn role(self, role: Option<Role>) -> &'static str {
+        match role {
+            Some(Role::Admin) => self.t("role_admin"),
+            Some(Role::CreditController) => self.t("role_credit_controller"),
+            Some(Role::Sales) => self.t("role_sales"),
+            Some(Role::Accountant) => self.t("role_accountant"),
+            None => "",
+        }
+    }
+}
+
+/// Escapes text for HTML content and attribute values.
+pub(crate) fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A message shown above the sign-in form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Notice {
+    WrongPassword,
+    Throttled,
+    Expired,
+}
+
+const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}\
+header{display:flex;gap:1rem;align-items:center;justify-content:space-between;padding:.75rem 1.5rem;background:#1d3557;color:#fff;flex-wrap:wrap}\
+header a,header button{color:#fff}main{max-width:64rem;margin:1.5rem auto;padding:0 1rem}\
+.card{background:#fff;border-radius:8px;padding:1.25rem;box-shadow:0 1px 3px #0002;margin-bottom:1rem}\
+.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:1rem}\
+.figure strong{display:block;font-size:1.6rem}.notice{background:#fde2e1;border-left:4px solid #c0392b;padding:.5rem 1rem}\
+label{display:block;margin-top:.75rem}input,select,button{font:inherit;padding:.4rem .6rem}\
+table{border-collapse:collapse;width:100%}td,th{padding:.35rem .5rem;text-align:left;border-bottom:1px solid #e3e6ea}\
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\
+:focus-visible{outline:3px solid #f4a261;outline-offset:2px}";
+
+pub(crate) struct Page;
+
+impl Page {
+    fn layout(lang: Lang, title: &str, header: &str, body: &str) -> String {
+        format!(
+            "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+             <title>{} · arflow</title><style>{STYLE}</style></head><body>{header}\
+             <main id=\"main\">{body}</main></body></html>",
+            lang.code(),
+            esc(title),
+        )
+    }
+
+    pub(crate) fn login(lang: Lang, csrf: &str, email: &str, notice: Option<Notice>) -> String {
+        let notice = notice.map_or_else(String::new, |n| {
+            let key = match n {
+                Notice::WrongPassword => "wrong",
+                Notice::Throttled => "throttled",
+                Notice::Expired => "expired",
+            };
+            format!("<p class=\"notice\" role=\"alert\">{}</p>", esc(lang.t(key)))
+        });
+        let body = format!(
+            "<section class=\"card\" style=\"max-width:26rem;margin:3rem auto\"><h1>{title}</h1>{notice}\
+             <form method=\"post\" action=\"/login\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <label for=\"email\">{email_label}</label>\
+             <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\">\
+             <label for=\"password\">{password_label}</label>\
+             <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+             <p><button type=\"submit\">{title}</button></p></form></section>",
+            title = esc(lang.t("sign_in")),
+            csrf = esc(csrf),
+            email_label = esc(lang.t("email")),
+            email = esc(email),
+            password_label = esc(lang.t("password")),
+        );
+        Self::layout(lang, lang.t("sign_in"), "", &body)
+    }
+
+    fn header(lang: Lang, session: &SessionView) -> String {
+        let role = session.role();
+        let mut switcher = String::new();
+        if session.memberships.len() > 1 {
+            let options: String = session
+                .memberships
+                .iter()
+                .map(|m| {
+                    let selected = session.current.as_ref().is_some_and(|c| c.slug == m.slug);
+                    format!(
+                        "<option value=\"{}\"{}>{}</option>",
+                        esc(&m.slug),
+                        if selected { " selected" } else { "" },
+                        esc(&m.name)
+                    )
+                })
+                .collect();
+            switcher = format!(
+                "<form method=\"post\" action=\"/organisation\">\
+                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 <label for=\"organisation\" style=\"display:inline;margin:0\">{label}</label> \
+                 <select id=\"organisation\" name=\"organisation\">{options}</select> \
+                 <button type=\"submit\">{switch}</button></form>",
+                csrf = esc(&session.csrf),
+                label = esc(lang.t("organisation")),
+                switch = esc(lang.t("switch")),
+            );
+        }
+        let current = session.current.as_ref().map_or("", |m| m.name.as_str());
+        format!(
+            "<header><strong>arflow · <span id=\"current-organisation\">{current}</span></strong>{switcher}\
+             <span>{name} ({role})</span>\
+             <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <button type=\"submit\">{sign_out}</button></form></header>",
+            current = esc(current),
+            name = esc(&session.user.name),
+            role = esc(lang.role(role)),
+            csrf = esc(&session.csrf),
+            sign_out = esc(lang.t("sign_out")),
+        )
+    }
+
+    pub(crate) fn dashboard(
+        lang: Lang,
+        session: &SessionView,
+        _role: Option<Role>,
+        ageing: &AgeingReport,
+    ) -> String {
+        let currency = ageing.currency.code();
+        let figure = |key: &str, id: &str, amount: &str| {
+            format!(
+                "<div class=\"card figure\"><span>{}</span><strong id=\"{id}\">{} {}</strong></div>",
+                esc(lang.t(key)),
+                esc(currency),
+                esc(amount)
+            )
+        };
+        let rows: String = ageing
+            .buckets
+            .iter()
+            .map(|b| {
+                format!(
+                    "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                    esc(&b.label),
+                    b.count,
+                    esc(&b.amount)
+                )
+            })
+            .collect();
+        let body = format!(
+            "<h1>{title}</h1><section class=\"figures\" aria-label=\"{title}\">{outstanding}{overdue}{unapplied}</section>\
+             <section class=\"card\"><h2>{ageing_title} {as_of}</h2><table><thead><tr><th>{bucket}</th>\
+             <th class=\"num\">{invoices}</th><th class=\"num\">{amount} ({currency})</th></tr></thead>\
+             <tbody>{rows}</tbody></table></section>",
+            title = esc(lang.t("dashboard")),
+            outstanding = figure("outstanding", "outstanding", &ageing.total),
+            overdue = figure("overdue", "overdue", &ageing.overdue),
+            unapplied = figure("unapplied", "unapplied", &ageing.unapplied),
+            ageing_title = esc(lang.t("ageing")),
+            as_of = ageing.as_of,
+            bucket = esc(lang.t("bucket")),
+            invoices = esc(lang.t("invoices")),
+            amount = esc(lang.t("amount")),
+            currency = esc(currency),
+        );
+        Self::layout(lang, lang.t("dashboard"), &Self::header(lang, session), &body)
+    }
+
+    pub(crate) fn no_organisation(lang: Lang, session: &SessionView) -> String {
+        let body = format!("<p class=\"card\">{}</p>", esc(lang.t("no_org")));
+        Self::layout(lang, lang.t("dashboard"), &Self::header(lang, session), &body)
+    }
+
+    pub(crate) fn forbidden(lang: Lang) -> String {
+        let body =
+            format!("<p class=\"card notice\" role=\"alert\">{}</p>", esc(lang.t("forbidden")));
+        Self::layout(lang, lang.t("forbidden"), "", &body)
+    }
+
+    pub(crate) fn error(lang: Lang) -> String {
+        let body = format!("<p class=\"card notice\" role=\"alert\">{}</p>", esc(lang.t("error")));
+        Self::layout(lang, lang.t("error"), "", &body)
+    }
+}

@@ -1,0 +1,277 @@
+//! The staff web application over real HTTP: sign-in with its CSRF cookie, throttling, the
+//! dashboard's figures, switching organisation only to one's own, signing out, and every page
+//! refusing a browser without a session. (Browser tests in Chromium come with the screens.)
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use arflow_app::users::Role;
+use arflow_app::{Actor, App, SystemClock};
+use arflow_core::party::OrgCountry;
+use arflow_store::Store;
+
+static DB_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+struct Server {
+    base: String,
+    app: App,
+    client: reqwest::Client,
+    db_path: std::path::PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let n = DB_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let db_path = std::env::temp_dir().join(format!("arflow-ui-{}-{n}.db", std::process::id()));
+        let _ = std::fs::remove_file(&db_path);
+        let store = Store::connect(&format!("sqlite://{}", db_path.display())).await.unwrap();
+        store.migrate(0).await.unwrap();
+        let app = App::new(store, Arc::new(SystemClock));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(arflow_web::serve(app.clone(), listener, async move {
+            let _ = stopped.await;
+        }));
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Server { base: format!("http://{addr}"), app, client, db_path, stop: Some(stop) }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.db_path.display()));
+        }
+    }
+}
+
+/// One browser: its cookies, kept by hand from `Set-Cookie`.
+struct Browser<'a> {
+    s: &'a Server,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    set_cookie: Vec<String>,
+    html: String,
+}
+
+impl<'a> Browser<'a> {
+    fn new(s: &'a Server) -> Browser<'a> {
+        Browser { s, cookies: HashMap::new() }
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let cookie: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let req = if cookie.is_empty() { req } else { req.header("cookie", cookie.join("; ")) };
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+        let set_cookie: Vec<String> = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        for c in &set_cookie {
+            let pair = c.split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            if v.is_empty() || c.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        let html = r.text().await.unwrap();
+        Page { status, location, set_cookie, html }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let req =
+            self.s.client.get(format!("{}{path}", self.s.base)).header("accept-language", "nl");
+        self.send(req).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = self
+            .s
+            .client
+            .post(format!("{}{path}", self.s.base))
+            .header("accept-language", "nl")
+            .form(form);
+        self.send(req).await
+    }
+
+    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/login").await;
+        let csrf = hidden(&form.html, "csrf");
+        self.post("/login", &[("email", email), ("password", password), ("csrf", &csrf)]).await
+    }
+}
+
+/// The value of the first hidden input `name` in a page.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn seeded() -> Server {
+    let s = Server::start().await;
+    let actor = Actor("test".into());
+    s.app.create_organisation("acme", "Acme BV", OrgCountry::Nl, &actor).await.unwrap();
+    s.app.create_organisation("bravo", "Bravo NV", OrgCountry::Be, &actor).await.unwrap();
+    s.app.create_organisation("other", "Other BV", OrgCountry::Nl, &actor).await.unwrap();
+    s.app
+        .create_user(
+            Some("acme"),
+            "Anna@Example.nl",
+            "Anna",
+            "correct horse battery",
+            "nl",
+            Role::Admin,
+            &actor,
+        )
+        .await
+        .unwrap();
+    s.app.grant_role(Some("bravo"), "anna@example.nl", Role::Accountant, &actor).await.unwrap();
+    s
+}
+
+#[tokio::test]
+async fn a_person_signs_in_sees_the_dashboard_switches_organisation_and_signs_out() {
+    let s = seeded().await;
+    // Acme has one open invoice of 121.00, overdue.
+    let actor = Actor("test".into());
+    let debtors = b"number,name,kind,country,language\nK1,Klant BV,business,NL,nl\n";
+    s.app
+        .import_debtors_csv(Some("acme"), "d.csv", debtors, Default::default(), &actor)
+        .await
+        .unwrap();
+    let invoices =
+        b"number,debtor_number,issue_date,due_date,amount\nF1,K1,2026-01-01,2026-01-31,121.00\n";
+    let r = s
+        .app
+        .import_invoices_csv(Some("acme"), "i.csv", invoices, Default::default(), &actor)
+        .await
+        .unwrap();
+    assert!(!r.rejected(), "{:?}", r.errors);
+
+    let mut b = Browser::new(&s);
+    // Without a session every page leads to the sign-in form.
+    let home = b.get("/").await;
+    assert_eq!((home.status, home.location.as_deref()), (303, Some("/login")));
+    let form = b.get("/login").await;
+    assert_eq!(form.status, 200);
+    assert!(
+        form.html.contains("<html lang=\"nl\"") && form.html.contains("Inloggen"),
+        "{}",
+        form.html
+    );
+    let cookie = form.set_cookie.iter().find(|c| c.starts_with("arflow_login_csrf=")).unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+
+    // A wrong password: the same form again, with a message, and no session.
+    let wrong = b.sign_in("anna@example.nl", "wrong password!").await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.html.contains("horen niet bij elkaar"), "{}", wrong.html);
+    assert!(!b.cookies.contains_key("arflow_session"));
+
+    // Right: a session cookie and the dashboard with Acme's figures, in Dutch.
+    let ok = b.sign_in("ANNA@example.nl", "correct horse battery").await;
+    assert_eq!((ok.status, ok.location.as_deref()), (303, Some("/")), "{}", ok.html);
+    let session = ok.set_cookie.iter().find(|c| c.starts_with("arflow_session=")).unwrap();
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+    let dash = b.get("/").await;
+    assert_eq!(dash.status, 200, "{}", dash.html);
+    assert!(
+        dash.html.contains("<span id=\"current-organisation\">Acme BV</span>"),
+        "{}",
+        dash.html
+    );
+    assert!(dash.html.contains("<strong id=\"outstanding\">EUR 121.00</strong>"), "{}", dash.html);
+    assert!(dash.html.contains("<strong id=\"overdue\">EUR 121.00</strong>"), "{}", dash.html);
+    assert!(dash.html.contains("Anna (beheerder)"), "{}", dash.html);
+    // Only her own organisations are offered.
+    assert!(dash.html.contains("value=\"bravo\"") && !dash.html.contains("value=\"other\""));
+    let csrf = hidden(&dash.html, "csrf");
+
+    // Switching needs the session's CSRF token, and only to one's own organisations.
+    let forged = b.post("/organisation", &[("csrf", "0000"), ("organisation", "bravo")]).await;
+    assert_eq!(forged.status, 403);
+    let foreign = b.post("/organisation", &[("csrf", &csrf), ("organisation", "other")]).await;
+    assert_eq!(foreign.status, 403);
+    let switched = b.post("/organisation", &[("csrf", &csrf), ("organisation", "bravo")]).await;
+    assert_eq!((switched.status, switched.location.as_deref()), (303, Some("/")));
+    let dash = b.get("/").await;
+    assert!(
+        dash.html.contains("<span id=\"current-organisation\">Bravo NV</span>"),
+        "{}",
+        dash.html
+    );
+    assert!(dash.html.contains("Anna (accountant)"), "{}", dash.html);
+    assert!(dash.html.contains("<strong id=\"outstanding\">EUR 0.00</strong>"), "{}", dash.html);
+
+    // Signing out needs the token too; afterwards the old cookie opens nothing.
+    let old = b.cookies.get("arflow_session").cloned().unwrap();
+    assert_eq!(b.post("/logout", &[("csrf", "nope")]).await.status, 403);
+    let out = b.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!((out.status, out.location.as_deref()), (303, Some("/login")));
+    assert!(!b.cookies.contains_key("arflow_session"));
+    b.cookies.insert("arflow_session".into(), old);
+    assert_eq!(b.get("/").await.location.as_deref(), Some("/login"));
+}
+
+#[tokio::test]
+async fn sign_in_without_the_forms_token_is_refused() {
+    let s = seeded().await;
+    let mut b = Browser::new(&s);
+    // A post from another site has no CSRF cookie of ours.
+    let r = b
+        .post(
+            "/login",
+            &[("email", "anna@example.nl"), ("password", "correct horse battery"), ("csrf", "x")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert!(r.html.contains("verlopen"), "{}", r.html);
+    assert!(!b.cookies.contains_key("arflow_session"));
+    // A forged session cookie opens nothing either.
+    b.cookies.insert("arflow_session".into(), "f".repeat(64));
+    assert_eq!(b.get("/").await.location.as_deref(), Some("/login"));
+    for (method, path) in arflow_web::ui_routes() {
+        if path == "/login" {
+            continue;
+        }
+        let r = if method == axum::http::Method::GET {
+            b.get(path).await
+        } else {
+            b.post(path, &[("csrf", "x"), ("organisation", "acme")]).await
+        };
+        assert_eq!((r.status, r.location.as_deref()), (303, Some("/login")), "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn five_wrong_passwords_stop_sign_in_for_that_address_for_a_while() {
+    let s = seeded().await;
+    let mut b = Browser::new(&s);
+    for _ in 0..5 {
+        assert_eq!(b.sign_in("anna@example.nl", "wrong password!").await.status, 401);
+    }
+    let r = b.sign_in("anna@example.nl", "correct horse battery").await;
+    assert_eq!(r.status, 429, "even the right password waits");
+    assert!(r.html.contains("15 minuten"), "{}", r.html);
+    assert!(!b.cookies.contains_key("arflow_session"));
+    // An unknown address is answered like a wrong password.
+    assert_eq!(b.sign_in("nobody@example.nl", "whatever it is").await.status, 401);
+}
