@@ -198,8 +198,16 @@ async fn a_person_signs_in_sees_the_dashboard_switches_organisation_and_signs_ou
         "{}",
         dash.html
     );
-    assert!(dash.html.contains("<strong id=\"outstanding\">EUR 121.00</strong>"), "{}", dash.html);
-    assert!(dash.html.contains("<strong id=\"overdue\">EUR 121.00</strong>"), "{}", dash.html);
+    assert!(
+        dash.html.contains("<strong id=\"outstanding\" data-amount=\"121.00\">EUR 121,00</strong>"),
+        "{}",
+        dash.html
+    );
+    assert!(
+        dash.html.contains("<strong id=\"overdue\" data-amount=\"121.00\">EUR 121,00</strong>"),
+        "{}",
+        dash.html
+    );
     assert!(dash.html.contains("Anna (beheerder)"), "{}", dash.html);
     // Only her own organisations are offered.
     assert!(dash.html.contains("value=\"bravo\"") && !dash.html.contains("value=\"other\""));
@@ -219,7 +227,11 @@ async fn a_person_signs_in_sees_the_dashboard_switches_organisation_and_signs_ou
         dash.html
     );
     assert!(dash.html.contains("Anna (accountant)"), "{}", dash.html);
-    assert!(dash.html.contains("<strong id=\"outstanding\">EUR 0.00</strong>"), "{}", dash.html);
+    assert!(
+        dash.html.contains("<strong id=\"outstanding\" data-amount=\"0.00\">EUR 0,00</strong>"),
+        "{}",
+        dash.html
+    );
 
     // Signing out needs the token too; afterwards the old cookie opens nothing.
     let old = b.cookies.get("arflow_session").cloned().unwrap();

@@ -78,6 +78,8 @@ impl Lang {
             "bucket" => ("Periode", "Période", "Bucket"),
             "amount" => ("Bedrag", "Montant", "Amount"),
             "invoices" => ("Facturen", "Factures", "Invoices"),
+            "not_due" => ("Niet vervallen", "Non échu", "Not due"),
+            "days" => ("dagen", "jours", "days"),
             "role_admin" => ("beheerder", "administrateur", "administrator"),
             "role_credit_controller" => {
                 ("credit controller", "gestionnaire crédit", "credit controller")
@@ -101,6 +103,30 @@ impl Lang {
             Some(Role::Accountant) => self.t("role_accountant"),
             None => "",
         }
+    }
+}
+
+/// An amount as people in `lang` write it: `1.234,56` (nl, fr with a narrow space between
+/// thousands: `1 234,56`) or `1,234.56` (en). `amount` is the API's plain form, `-1234.56`.
+pub(crate) fn money(lang: Lang, amount: &str) -> String {
+    let (sign, digits) = amount.strip_prefix('-').map_or(("", amount), |d| ("-", d));
+    let (whole, cents) = digits.split_once('.').unwrap_or((digits, ""));
+    let (group, decimal) = match lang {
+        Lang::Nl => ('.', ','),
+        Lang::Fr => ('\u{202f}', ','),
+        Lang::En => (',', '.'),
+    };
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(group);
+        }
+        grouped.push(c);
+    }
+    if cents.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}{decimal}{cents}")
     }
 }
 
@@ -130,7 +156,8 @@ pub(crate) enum Notice {
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}\
 header{display:flex;gap:1rem;align-items:center;justify-content:space-between;padding:.75rem 1.5rem;background:#1d3557;color:#fff;flex-wrap:wrap}\
-header a,header button{color:#fff}main{max-width:64rem;margin:1.5rem auto;padding:0 1rem}\
+header a{color:#fff}header button{color:#fff;background:transparent;border:1px solid #fffa;border-radius:4px;cursor:pointer}\
+header button:hover{background:#fff2}header select{max-width:16rem}main{max-width:64rem;margin:1.5rem auto;padding:0 1rem}\
 .card{background:#fff;border-radius:8px;padding:1.25rem;box-shadow:0 1px 3px #0002;margin-bottom:1rem}\
 .figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:1rem}\
 .figure strong{display:block;font-size:1.6rem}.notice{background:#fde2e1;border-left:4px solid #c0392b;padding:.5rem 1rem}\
@@ -231,21 +258,27 @@ impl Page {
         let currency = ageing.currency.code();
         let figure = |key: &str, id: &str, amount: &str| {
             format!(
-                "<div class=\"card figure\"><span>{}</span><strong id=\"{id}\">{} {}</strong></div>",
+                "<div class=\"card figure\"><span>{}</span><strong id=\"{id}\" data-amount=\"{}\">{} {}</strong></div>",
                 esc(lang.t(key)),
+                esc(amount),
                 esc(currency),
-                esc(amount)
+                esc(&money(lang, amount))
             )
         };
         let rows: String = ageing
             .buckets
             .iter()
             .map(|b| {
+                let label = if b.label == "not_due" {
+                    lang.t("not_due").to_owned()
+                } else {
+                    format!("{} {}", b.label, lang.t("days"))
+                };
                 format!(
                     "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                    esc(&b.label),
+                    esc(&label),
                     b.count,
-                    esc(&b.amount)
+                    esc(&money(lang, &b.amount))
                 )
             })
             .collect();
@@ -282,5 +315,19 @@ impl Page {
     pub(crate) fn error(lang: Lang) -> String {
         let body = format!("<p class=\"card notice\" role=\"alert\">{}</p>", esc(lang.t("error")));
         Self::layout(lang, lang.t("error"), "", &body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_written_the_way_each_language_writes_them() {
+        assert_eq!(money(Lang::Nl, "632698.06"), "632.698,06");
+        assert_eq!(money(Lang::Fr, "-1234567.00"), "-1\u{202f}234\u{202f}567,00");
+        assert_eq!(money(Lang::En, "999.99"), "999.99");
+        assert_eq!(money(Lang::En, "1000.00"), "1,000.00");
+        assert_eq!(money(Lang::Nl, "0.00"), "0,00");
     }
 }

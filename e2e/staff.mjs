@@ -1,0 +1,78 @@
+// The staff web application in a real headless Chromium (Debian's, driven by playwright-core).
+// Run by crates/arflow/tests/browser.rs against `arflow serve --demo`; each step asserts what a
+// person sees, and a screenshot of each main page goes to $ARFLOW_ARTIFACTS.
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+
+const base = process.env.ARFLOW_URL;
+const email = process.env.ARFLOW_EMAIL;
+const password = process.env.ARFLOW_PASSWORD;
+const second = process.env.ARFLOW_SECOND_ORG; // slug|name of another organisation of the person
+const artifacts = process.env.ARFLOW_ARTIFACTS;
+for (const [k, v] of Object.entries({ base, email, password, second, artifacts })) {
+  assert.ok(v, `${k} is not set`);
+}
+mkdirSync(artifacts, { recursive: true });
+const [secondSlug, secondName] = second.split('|');
+
+const browser = await chromium.launch({
+  executablePath: process.env.ARFLOW_TEST_CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const context = await browser.newContext({ locale: 'nl-NL' });
+  const page = await context.newPage();
+  const shot = (name) => page.screenshot({ path: `${artifacts}/${name}.png`, fullPage: true });
+
+  // Not signed in: the sign-in form, in Dutch, its fields reachable by their labels.
+  await page.goto(`${base}/`);
+  assert.equal(new URL(page.url()).pathname, '/login');
+  assert.equal(await page.getAttribute('html', 'lang'), 'nl');
+  await shot('login');
+
+  // A wrong password keeps the person on the form with a message read out as an alert.
+  await page.getByLabel('E-mailadres').fill(email);
+  await page.getByLabel('Wachtwoord').fill('not the password');
+  await page.getByRole('button', { name: 'Inloggen' }).click();
+  assert.match(await page.getByRole('alert').innerText(), /horen niet bij elkaar/);
+
+  // Signed in with the keyboard only: type, Enter.
+  await page.getByLabel('Wachtwoord').fill(password);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${base}/`);
+  // The session opens in the first of the person's organisations by name; go to the demo one.
+  if (await page.locator('#current-organisation').innerText() === secondName) {
+    const other = await page.locator(`#organisation option:not([value="${secondSlug}"])`).getAttribute('value');
+    await page.getByLabel('Organisatie').selectOption(other);
+    await page.getByRole('button', { name: 'Wisselen' }).click();
+    await page.waitForURL(`${base}/`);
+  }
+  const outstanding = await page.locator('#outstanding').innerText();
+  assert.match(outstanding, /^EUR \d{1,3}(\.\d{3})*,\d\d$/, 'written the Dutch way');
+  assert.notEqual(await page.locator('#outstanding').getAttribute('data-amount'), '0.00',
+    'the demo organisation has open items');
+  assert.equal(await page.locator('tbody tr').count(), 6, 'six ageing buckets');
+  await shot('dashboard');
+  const demoName = await page.locator('#current-organisation').innerText();
+
+  // Switch organisation, and back.
+  await page.getByLabel('Organisatie').selectOption(secondSlug);
+  await page.getByRole('button', { name: 'Wisselen' }).click();
+  await page.waitForURL(`${base}/`);
+  assert.equal(await page.locator('#current-organisation').innerText(), secondName);
+  assert.equal(await page.locator('#outstanding').innerText(), 'EUR 0,00');
+  await page.getByLabel('Organisatie').selectOption({ label: demoName });
+  await page.getByRole('button', { name: 'Wisselen' }).click();
+  assert.equal(await page.locator('#current-organisation').innerText(), demoName);
+
+  // Sign out: the dashboard is closed again.
+  await page.getByRole('button', { name: 'Uitloggen' }).click();
+  await page.waitForURL(`${base}/login`);
+  await page.goto(`${base}/`);
+  assert.equal(new URL(page.url()).pathname, '/login');
+  console.log('staff pages: ok');
+} finally {
+  await browser.close();
+}
