@@ -67,6 +67,27 @@ try {
   await page.getByRole('button', { name: 'Wisselen' }).click();
   assert.equal(await page.locator('#current-organisation').innerText(), demoName);
 
+  // Find a debtor by name, open it, pause dunning with a reason, and resume.
+  await page.getByRole('link', { name: 'Debiteuren' }).click();
+  await page.waitForURL(`${base}/debtors`);
+  const firstName = await page.locator('#debtors tbody tr:first-child td:nth-child(2)').innerText();
+  await shot('debtors');
+  await page.getByLabel('Naam of nummer').fill(firstName.slice(0, 12));
+  await page.getByRole('button', { name: 'Zoeken' }).click();
+  await page.waitForURL(/\/debtors\?q=/);
+  await page.locator('#debtors tbody tr:first-child a').click();
+  await page.waitForURL(/\/debtors\/[^?]+$/);
+  assert.ok((await page.locator('h1').innerText()).includes(firstName.slice(0, 12)));
+  await page.getByLabel('Reden').fill('Klant betwist de factuur (e2e)');
+  await page.getByRole('button', { name: 'Aanmanen pauzeren' }).click();
+  await page.waitForSelector('#pause-state');
+  assert.match(await page.locator('#pause-state').innerText(), /betwist de factuur/);
+  assert.match(await page.locator('#timeline').innerText(), /debtor\.pause/);
+  await shot('debtor');
+  await page.getByRole('button', { name: 'Aanmanen hervatten' }).click();
+  await page.waitForSelector('#reason');
+  assert.equal(await page.locator('#pause-state').count(), 0);
+
   // Sign out: the dashboard is closed again.
   await page.getByRole('button', { name: 'Uitloggen' }).click();
   await page.waitForURL(`${base}/login`);

@@ -303,6 +303,17 @@ impl App {
         Ok(out)
     }
 
+    /// Today in the organisation's time zone.
+    ///
+    /// # Errors
+    /// [`AppError::Store`].
+    pub async fn today_of(&self, org: OrganisationId) -> Result<Date, AppError> {
+        let mut tx = self.store.read().await?;
+        let o = self.org(&mut tx, org).await?;
+        tx.rollback().await?;
+        Ok(self.today(&o.organisation))
+    }
+
     /// A debtor with its key figures today.
     ///
     /// # Errors

@@ -37,7 +37,7 @@ fn arflow(db: &str, args: &[&str]) {
 }
 
 #[test]
-fn a_person_signs_in_reads_the_dashboard_switches_organisation_and_signs_out_in_chromium() {
+fn a_person_signs_in_switches_organisation_finds_a_debtor_pauses_and_resumes_in_chromium() {
     let chromium = std::env::var("ARFLOW_TEST_CHROMIUM").expect(
         "ARFLOW_TEST_CHROMIUM is not set: the browser tests need Chromium (scripts/test installs it)",
     );
@@ -103,7 +103,7 @@ fn a_person_signs_in_reads_the_dashboard_switches_organisation_and_signs_out_in_
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "e2e/staff.mjs failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("staff pages: ok"), "{stdout}");
-    for page in ["login", "dashboard"] {
+    for page in ["login", "dashboard", "debtors", "debtor"] {
         assert!(artifacts.join(format!("{page}.png")).is_file(), "no screenshot of {page}");
     }
     drop(server);

@@ -287,3 +287,112 @@ async fn five_wrong_passwords_stop_sign_in_for_that_address_for_a_while() {
     // An unknown address is answered like a wrong password.
     assert_eq!(b.sign_in("nobody@example.nl", "whatever it is").await.status, 401);
 }
+
+#[tokio::test]
+async fn a_debtor_is_found_paused_with_a_reason_and_resumed_and_sales_may_only_look() {
+    let s = seeded().await;
+    let actor = Actor("test".into());
+    let debtors = b"number,name,kind,country,language,email\nK1,Klant BV,business,NL,nl,boekhouding@klant.nl\nK 2/B,Bakkerij <Brood>,business,NL,nl,\n";
+    s.app
+        .import_debtors_csv(Some("acme"), "d.csv", debtors, Default::default(), &actor)
+        .await
+        .unwrap();
+    let invoices =
+        b"number,debtor_number,issue_date,due_date,amount\nF1,K1,2026-01-01,2026-01-31,121.00\n";
+    s.app
+        .import_invoices_csv(Some("acme"), "i.csv", invoices, Default::default(), &actor)
+        .await
+        .unwrap();
+    // Bravo has a debtor K1 of its own, which Acme's pages never show.
+    let other = b"number,name,kind,country,language\nK1,Bravo's klant,business,BE,fr\n";
+    s.app
+        .import_debtors_csv(Some("bravo"), "d.csv", other, Default::default(), &actor)
+        .await
+        .unwrap();
+    s.app
+        .create_user(
+            Some("acme"),
+            "sam@example.nl",
+            "Sam",
+            "sales person 123",
+            "en",
+            Role::Sales,
+            &actor,
+        )
+        .await
+        .unwrap();
+
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let list = b.get("/debtors?q=bakkerij").await;
+    assert_eq!(list.status, 200, "{}", list.html);
+    assert!(list.html.contains("<a href=\"/debtors/K%202%2FB\">K 2/B</a>"), "{}", list.html);
+    assert!(
+        list.html.contains("Bakkerij &lt;Brood&gt;") && !list.html.contains("Klant BV"),
+        "escaped, filtered"
+    );
+    let overdue = b.get("/debtors?overdue=on").await;
+    assert!(
+        overdue.html.contains("Klant BV") && !overdue.html.contains("Bakkerij"),
+        "{}",
+        overdue.html
+    );
+    assert!(b.get("/debtors?paused=on").await.html.contains("id=\"no-debtors\""));
+
+    let page = b.get("/debtors/K1").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("<strong id=\"debtor-open\">EUR 121,00</strong>"), "{}", page.html);
+    assert!(page.html.contains("<td>F1</td>") && page.html.contains("boekhouding@klant.nl"));
+    assert!(!page.html.contains("Bravo's klant"));
+    let csrf = hidden(&page.html, "csrf");
+    // A pause needs a reason; an end in the past is refused; both say why, nothing changes.
+    let r = b.post("/debtors/K1/pause", &[("csrf", &csrf), ("reason", " "), ("until", "")]).await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    let r = b
+        .post(
+            "/debtors/K1/pause",
+            &[("csrf", &csrf), ("reason", "dispute"), ("until", "2020-01-01")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.html.contains("role=\"alert\""), "{}", r.html);
+    let r = b
+        .post("/debtors/K1/pause", &[("csrf", "forged"), ("reason", "dispute"), ("until", "")])
+        .await;
+    assert_eq!(r.status, 403);
+    assert!(!b.get("/debtors/K1").await.html.contains("id=\"pause-state\""));
+    let r = b
+        .post(
+            "/debtors/K1/pause",
+            &[("csrf", &csrf), ("reason", "Disputes invoice F1"), ("until", "")],
+        )
+        .await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/debtors/K1")));
+    let page = b.get("/debtors/K1").await;
+    assert!(page.html.contains("Aanmanen gepauzeerd: Disputes invoice F1"), "{}", page.html);
+    assert!(
+        page.html.contains("debtor.pause (user:anna@example.nl)"),
+        "the timeline shows who: {}",
+        page.html
+    );
+    assert!(b.get("/debtors?paused=on").await.html.contains("Klant BV"));
+    let debtor = s.app.debtor_view(arflow_core::id::OrganisationId(1), "K1").await.unwrap();
+    assert_eq!(debtor.debtor.debtor.pause.unwrap().reason, "Disputes invoice F1");
+
+    // Sales reads the page but may not resume; the pause stays.
+    let mut sam = Browser::new(&s);
+    sam.sign_in("sam@example.nl", "sales person 123").await;
+    let page = sam.get("/debtors/K1").await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("<html lang=\"en\"") && page.html.contains("Dunning paused"));
+    let sam_csrf = hidden(&page.html, "csrf");
+    assert_eq!(sam.post("/debtors/K1/resume", &[("csrf", &sam_csrf)]).await.status, 403);
+    assert!(b.get("/debtors/K1").await.html.contains("id=\"pause-state\""));
+
+    let r = b.post("/debtors/K1/resume", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, 303);
+    assert!(!b.get("/debtors/K1").await.html.contains("id=\"pause-state\""));
+    // Unknown (or another organisation's) debtors are not found.
+    assert_eq!(b.get("/debtors/K9").await.status, 404);
+    assert_eq!(b.post("/debtors/K9/resume", &[("csrf", &csrf)]).await.status, 404);
+}

@@ -7,6 +7,7 @@
 //! other site can post into a session. Failed sign-ins are throttled per address
 //! (`arflow_app::users`).
 
+mod debtors;
 mod page;
 
 use arflow_app::users::{Role, SessionView};
@@ -34,6 +35,10 @@ pub(crate) fn router(app: App) -> Router {
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/organisation", post(switch_organisation))
+        .route("/debtors", get(debtors::list))
+        .route("/debtors/{number}", get(debtors::show))
+        .route("/debtors/{number}/pause", post(debtors::pause))
+        .route("/debtors/{number}/resume", post(debtors::resume))
         .with_state(app)
 }
 
@@ -46,6 +51,10 @@ pub(crate) fn routes() -> Vec<(axum::http::Method, &'static str)> {
         (Method::POST, "/login"),
         (Method::POST, "/logout"),
         (Method::POST, "/organisation"),
+        (Method::GET, "/debtors"),
+        (Method::GET, "/debtors/{number}"),
+        (Method::POST, "/debtors/{number}/pause"),
+        (Method::POST, "/debtors/{number}/resume"),
     ]
 }
 
@@ -69,6 +78,14 @@ fn set_cookie(name: &str, value: &str, max_age_seconds: i64) -> HeaderValue {
 
 fn redirect(to: &'static str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, HeaderValue::from_static(to))]).into_response()
+}
+
+/// A 303 to a path built at run time (percent-encoded by the caller).
+pub(crate) fn redirect_to(to: &str) -> Response {
+    match HeaderValue::from_str(to) {
+        Ok(v) => (StatusCode::SEE_OTHER, [(LOCATION, v)]).into_response(),
+        Err(_) => redirect("/"),
+    }
 }
 
 /// The language of a page shown before sign-in: the first of nl, fr, en the browser asks for.
@@ -111,9 +128,50 @@ fn same_secret(a: &str, b: &str) -> bool {
         && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn failure(e: &AppError) -> Response {
+pub(crate) fn failure(e: &AppError) -> Response {
     tracing::error!(error = %e, "ui request failed");
     (StatusCode::INTERNAL_SERVER_ERROR, Html(Page::error(Lang::En))).into_response()
+}
+
+/// A signed-in person working in an organisation: what every staff page starts from. Without a
+/// live session the browser is sent to the sign-in form; without an organisation, to `/`.
+pub(crate) struct Staff {
+    pub(crate) session: SessionView,
+    pub(crate) current: arflow_store::Membership,
+    pub(crate) role: Role,
+    pub(crate) lang: Lang,
+}
+
+impl Staff {
+    /// 403 unless the role may change the ledger, run dunning and decide matches.
+    pub(crate) fn may_operate(&self) -> Result<(), Response> {
+        if self.role.can_operate() { Ok(()) } else { Err(forbidden(&self.session)) }
+    }
+
+    /// 403 unless `csrf` is this session's token.
+    pub(crate) fn check_csrf(&self, csrf: &str) -> Result<(), Response> {
+        if same_secret(&self.session.csrf, csrf) { Ok(()) } else { Err(forbidden(&self.session)) }
+    }
+}
+
+impl axum::extract::FromRequestParts<App> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &App,
+    ) -> Result<Staff, Response> {
+        let session = match session_of(app, &parts.headers).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return Err(redirect("/login")),
+            Err(e) => return Err(failure(&e)),
+        };
+        let lang = Lang::parse(&session.user.language).unwrap_or(Lang::En);
+        let (Some(current), Some(role)) = (session.current.clone(), session.role()) else {
+            return Err(redirect("/"));
+        };
+        Ok(Staff { session, current, role, lang })
+    }
 }
 
 /// `GET /login`.
@@ -183,8 +241,8 @@ async fn login(State(app): State<App>, headers: HeaderMap, Form(form): Form<Logi
 }
 
 #[derive(Debug, Deserialize)]
-struct CsrfIn {
-    csrf: String,
+pub(crate) struct CsrfIn {
+    pub(crate) csrf: String,
 }
 
 /// `POST /logout`.
@@ -207,7 +265,7 @@ async fn logout(State(app): State<App>, headers: HeaderMap, Form(form): Form<Csr
     response
 }
 
-fn forbidden(session: &SessionView) -> Response {
+pub(crate) fn forbidden(session: &SessionView) -> Response {
     let lang = Lang::parse(&session.user.language).unwrap_or(Lang::En);
     (StatusCode::FORBIDDEN, Html(Page::forbidden(lang))).into_response()
 }

@@ -32,7 +32,7 @@ impl Lang {
     }
 
     /// The text for `key` in this language.
-    fn t(self, key: &str) -> &'static str {
+    pub(crate) fn t(self, key: &str) -> &'static str {
         let (nl, fr, en) = match key {
             "sign_in" => ("Inloggen", "Se connecter", "Sign in"),
             "email" => ("E-mailadres", "Adresse e-mail", "E-mail address"),
@@ -69,6 +69,47 @@ impl Lang {
                 "You have no role in any organisation yet. Ask an administrator to add you.",
             ),
             "dashboard" => ("Overzicht", "Tableau de bord", "Dashboard"),
+            "menu" => ("Menu", "Menu", "Menu"),
+            "dunning" => ("Aanmanen", "Rappels", "Dunning"),
+            "debtors" => ("Debiteuren", "Débiteurs", "Debtors"),
+            "search" => ("Zoeken", "Rechercher", "Search"),
+            "search_label" => ("Naam of nummer", "Nom ou numéro", "Name or number"),
+            "only_overdue" => (
+                "Alleen met vervallen facturen",
+                "Seulement avec factures échues",
+                "Only with overdue invoices",
+            ),
+            "only_paused" => ("Alleen gepauzeerd", "Seulement en pause", "Only paused"),
+            "number" => ("Nummer", "Numéro", "Number"),
+            "name" => ("Naam", "Nom", "Name"),
+            "segments" => ("Segmenten", "Segments", "Segments"),
+            "owner" => ("Eigenaar", "Responsable", "Owner"),
+            "status" => ("Status", "Statut", "Status"),
+            "paused" => ("Gepauzeerd", "En pause", "Paused"),
+            "active" => ("Actief", "Actif", "Active"),
+            "next" => ("Volgende", "Suivant", "Next"),
+            "none_found" => {
+                ("Geen debiteuren gevonden.", "Aucun débiteur trouvé.", "No debtors found.")
+            }
+            "open" => ("Open", "Ouvert", "Open"),
+            "exposure" => ("Risico", "Exposition", "Exposure"),
+            "credit_limit" => ("Kredietlimiet", "Limite de crédit", "Credit limit"),
+            "open_items" => ("Openstaande posten", "Postes ouverts", "Open items"),
+            "issue_date" => ("Factuurdatum", "Date de facture", "Issue date"),
+            "due_date" => ("Vervaldatum", "Échéance", "Due date"),
+            "reference" => ("Betalingskenmerk", "Communication", "Payment reference"),
+            "pause_dunning" => ("Aanmanen pauzeren", "Suspendre les rappels", "Pause dunning"),
+            "resume_dunning" => ("Aanmanen hervatten", "Reprendre les rappels", "Resume dunning"),
+            "reason" => ("Reden", "Raison", "Reason"),
+            "until" => (
+                "Tot en met (leeg: tot hervatten)",
+                "Jusqu'au (vide : jusqu'à reprise)",
+                "Until (empty: until resumed)",
+            ),
+            "paused_because" => ("Aanmanen gepauzeerd", "Rappels suspendus", "Dunning paused"),
+            "timeline" => ("Tijdlijn", "Historique", "Timeline"),
+            "contacts" => ("Contactgegevens", "Contacts", "Contacts"),
+            "not_found" => ("Niet gevonden.", "Introuvable.", "Not found."),
             "organisation" => ("Organisatie", "Organisation", "Organisation"),
             "switch" => ("Wisselen", "Changer", "Switch"),
             "outstanding" => ("Openstaand", "Encours", "Outstanding"),
@@ -169,7 +210,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\
 pub(crate) struct Page;
 
 impl Page {
-    fn layout(lang: Lang, title: &str, header: &str, body: &str) -> String {
+    pub(crate) fn layout(lang: Lang, title: &str, header: &str, body: &str) -> String {
         format!(
             "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
@@ -207,7 +248,7 @@ impl Page {
         Self::layout(lang, lang.t("sign_in"), "", &body)
     }
 
-    fn header(lang: Lang, session: &SessionView) -> String {
+    pub(crate) fn header(lang: Lang, session: &SessionView) -> String {
         let role = session.role();
         let mut switcher = String::new();
         if session.memberships.len() > 1 {
@@ -237,11 +278,15 @@ impl Page {
         }
         let current = session.current.as_ref().map_or("", |m| m.name.as_str());
         format!(
-            "<header><strong>arflow · <span id=\"current-organisation\">{current}</span></strong>{switcher}\
+            "<header><strong>arflow · <span id=\"current-organisation\">{current}</span></strong>\
+             <nav aria-label=\"{nav}\"><a href=\"/\">{dashboard}</a> <a href=\"/debtors\">{debtors}</a></nav>{switcher}\
              <span>{name} ({role})</span>\
              <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <button type=\"submit\">{sign_out}</button></form></header>",
             current = esc(current),
+            nav = esc(lang.t("menu")),
+            dashboard = esc(lang.t("dashboard")),
+            debtors = esc(lang.t("debtors")),
             name = esc(&session.user.name),
             role = esc(lang.role(role)),
             csrf = esc(&session.csrf),

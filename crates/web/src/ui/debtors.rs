@@ -1,0 +1,381 @@
+//! The debtor pages: the list with search and filters, and one debtor with its key figures, open
+//! items, contacts, timeline, and pausing and resuming dunning.
+
+use arflow_app::{Actor, App, AppError};
+use arflow_store::{DebtorFilter, InvoiceFilter, ItemStatus, Page as Rows};
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use super::page::{Page, esc, money};
+use super::{Staff, failure, redirect_to};
+
+/// Rows per page of the list.
+const ROWS: u32 = 50;
+
+/// A path segment with everything but unreserved characters percent-encoded (RFC 3986).
+pub(crate) fn segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn actor(staff: &Staff) -> Actor {
+    Actor(format!("user:{}", staff.session.user.email))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    overdue: Option<String>,
+    #[serde(default)]
+    paused: Option<String>,
+    #[serde(default)]
+    after: Option<i64>,
+}
+
+/// `GET /debtors?q=&overdue=on&paused=on&after=`.
+pub(crate) async fn list(
+    State(app): State<App>,
+    staff: Staff,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let lang = staff.lang;
+    let org = staff.current.organisation_id;
+    let today = match app.today_of(org).await {
+        Ok(d) => d,
+        Err(e) => return failure(&e),
+    };
+    let search = query.q.trim();
+    let filter = DebtorFilter {
+        search: (!search.is_empty()).then(|| search.to_owned()),
+        overdue_on: query.overdue.is_some().then_some(today),
+        paused: query.paused.is_some().then_some(true),
+        ..DebtorFilter::default()
+    };
+    let rows = match query.after {
+        Some(after) => Rows::after(after, ROWS),
+        None => Rows::first(ROWS),
+    };
+    let debtors = match app.list_debtors(org, &filter, rows).await {
+        Ok(d) => d,
+        Err(e) => return failure(&e),
+    };
+    let body_rows: String = debtors
+        .iter()
+        .map(|d| {
+            let paused = d.debtor.is_paused_on(today);
+            format!(
+                "<tr><td><a href=\"/debtors/{href}\">{number}</a></td><td>{name}</td><td>{segments}</td>\
+                 <td>{owner}</td><td>{status}</td></tr>",
+                href = segment(&d.debtor.number),
+                number = esc(&d.debtor.number),
+                name = esc(&d.debtor.name),
+                segments = esc(&d.debtor.segments.join(", ")),
+                owner = esc(d.debtor.owner.as_deref().unwrap_or("")),
+                status = esc(lang.t(if paused { "paused" } else { "active" })),
+            )
+        })
+        .collect();
+    let checked = |on: bool| if on { " checked" } else { "" };
+    let mut next = String::new();
+    if debtors.len() == ROWS as usize
+        && let Some(last) = debtors.last()
+    {
+        let mut params = vec![format!("after={}", last.id.0)];
+        if !search.is_empty() {
+            params.push(format!("q={}", segment(search)));
+        }
+        if query.overdue.is_some() {
+            params.push("overdue=on".into());
+        }
+        if query.paused.is_some() {
+            params.push("paused=on".into());
+        }
+        next = format!(
+            "<p><a rel=\"next\" href=\"/debtors?{}\">{}</a></p>",
+            esc(&params.join("&")),
+            esc(lang.t("next"))
+        );
+    }
+    let table = if debtors.is_empty() {
+        format!("<p id=\"no-debtors\">{}</p>", esc(lang.t("none_found")))
+    } else {
+        format!(
+            "<table id=\"debtors\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>\
+             <tbody>{body_rows}</tbody></table>{next}",
+            esc(lang.t("number")),
+            esc(lang.t("name")),
+            esc(lang.t("segments")),
+            esc(lang.t("owner")),
+            esc(lang.t("status")),
+        )
+    };
+    let body = format!(
+        "<h1>{title}</h1><form class=\"card\" method=\"get\" action=\"/debtors\" role=\"search\">\
+         <label for=\"q\">{search_label}</label><input id=\"q\" name=\"q\" type=\"search\" value=\"{q}\">\
+         <label><input type=\"checkbox\" name=\"overdue\"{overdue}> {only_overdue}</label>\
+         <label><input type=\"checkbox\" name=\"paused\"{paused}> {only_paused}</label>\
+         <p><button type=\"submit\">{search}</button></p></form><section class=\"card\">{table}</section>",
+        title = esc(lang.t("debtors")),
+        search_label = esc(lang.t("search_label")),
+        q = esc(search),
+        overdue = checked(query.overdue.is_some()),
+        only_overdue = esc(lang.t("only_overdue")),
+        paused = checked(query.paused.is_some()),
+        only_paused = esc(lang.t("only_paused")),
+        search = esc(lang.t("search")),
+    );
+    Html(Page::layout(lang, lang.t("debtors"), &Page::header(lang, &staff.session), &body))
+        .into_response()
+}
+
+/// `GET /debtors/{number}`.
+pub(crate) async fn show(
+    State(app): State<App>,
+    staff: Staff,
+    Path(number): Path<String>,
+) -> Response {
+    debtor_page(&app, &staff, &number, StatusCode::OK, None).await
+}
+
+async fn debtor_page(
+    app: &App,
+    staff: &Staff,
+    number: &str,
+    status: StatusCode,
+    notice: Option<&str>,
+) -> Response {
+    let lang = staff.lang;
+    let org = staff.current.organisation_id;
+    let view = match app.debtor_view(org, number).await {
+        Ok(v) => v,
+        Err(AppError::NotFound { .. }) => {
+            let body = format!("<p class=\"card notice\">{}</p>", esc(lang.t("not_found")));
+            return (
+                StatusCode::NOT_FOUND,
+                Html(Page::layout(
+                    lang,
+                    lang.t("not_found"),
+                    &Page::header(lang, &staff.session),
+                    &body,
+                )),
+            )
+                .into_response();
+        }
+        Err(e) => return failure(&e),
+    };
+    let filter = InvoiceFilter {
+        debtor_id: Some(view.debtor.id),
+        status: Some(ItemStatus::Open),
+        ..InvoiceFilter::default()
+    };
+    let items = match app.list_invoices(org, &filter, Rows::first(200)).await {
+        Ok(i) => i,
+        Err(e) => return failure(&e),
+    };
+    let timeline = match app.timeline(Some(&staff.current.slug), number).await {
+        Ok(t) => t,
+        Err(e) => return failure(&e),
+    };
+    let f = &view.figures;
+    let d = &view.debtor.debtor;
+    let currency = f.open.currency().code().to_owned();
+    let currency = currency.as_str();
+    let amount = |m: &arflow_core::money::Money| esc(&money(lang, &m.to_string()));
+    let figure = |key: &str, id: &str, value: String| {
+        format!(
+            "<div class=\"card figure\"><span>{}</span><strong id=\"{id}\">{} {value}</strong></div>",
+            esc(lang.t(key)),
+            esc(currency)
+        )
+    };
+    let mut figures = figure("open", "debtor-open", amount(&f.open));
+    figures.push_str(&figure("overdue", "debtor-overdue", amount(&f.overdue)));
+    figures.push_str(&figure("exposure", "debtor-exposure", amount(&f.exposure)));
+    if let Some(limit) = &f.credit_limit {
+        figures.push_str(&figure("credit_limit", "debtor-credit-limit", amount(limit)));
+    }
+    let rows: String = items
+        .iter()
+        .map(|i| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+                esc(&i.invoice.number),
+                i.invoice.issue_date,
+                i.invoice.due_date,
+                esc(i.invoice.payment_reference.as_deref().unwrap_or("")),
+                amount(&i.open),
+            )
+        })
+        .collect();
+    let href = segment(number);
+    let csrf = esc(&staff.session.csrf);
+    let pause_block = match &d.pause {
+        Some(p) if f.paused => format!(
+            "<p id=\"pause-state\" class=\"notice\">{}: {}{}</p>\
+             <form method=\"post\" action=\"/debtors/{href}/resume\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <button type=\"submit\">{}</button></form>",
+            esc(lang.t("paused_because")),
+            esc(&p.reason),
+            p.until.map(|u| format!(" ({u})")).unwrap_or_default(),
+            esc(lang.t("resume_dunning")),
+        ),
+        _ => format!(
+            "<form method=\"post\" action=\"/debtors/{href}/pause\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <label for=\"reason\">{}</label><input id=\"reason\" name=\"reason\" required maxlength=\"500\">\
+             <label for=\"until\">{}</label><input id=\"until\" name=\"until\" type=\"date\">\
+             <p><button type=\"submit\">{}</button></p></form>",
+            esc(lang.t("reason")),
+            esc(lang.t("until")),
+            esc(lang.t("pause_dunning")),
+        ),
+    };
+    let contacts: String = d
+        .emails
+        .iter()
+        .chain(d.phones.iter())
+        .map(|c| format!("<li>{}</li>", esc(&c.value)))
+        .collect();
+    let entries: String = timeline
+        .entries
+        .iter()
+        .take(50)
+        .map(|e| format!("<li>{}</li>", esc(&timeline_line(e))))
+        .collect();
+    let notice = notice
+        .map_or_else(String::new, |n| format!("<p class=\"notice\" role=\"alert\">{}</p>", esc(n)));
+    let body = format!(
+        "<h1><span id=\"debtor-number\">{number}</span> · {name}</h1>{notice}\
+         <section class=\"figures\">{figures}</section>\
+         <section class=\"card\"><h2>{dunning}</h2>{pause_block}</section>\
+         <section class=\"card\"><h2>{open_items}</h2><table id=\"open-items\"><thead><tr><th>{number_h}</th>\
+         <th>{issue}</th><th>{due}</th><th>{reference}</th><th class=\"num\">{open} ({currency})</th></tr></thead>\
+         <tbody>{rows}</tbody></table></section>\
+         <section class=\"card\"><h2>{contacts_h}</h2><ul>{contacts}</ul></section>\
+         <section class=\"card\"><h2>{timeline_h}</h2><ol id=\"timeline\">{entries}</ol></section>",
+        number = esc(&d.number),
+        name = esc(&d.name),
+        dunning = esc(lang.t("dunning")),
+        open_items = esc(lang.t("open_items")),
+        number_h = esc(lang.t("number")),
+        issue = esc(lang.t("issue_date")),
+        due = esc(lang.t("due_date")),
+        reference = esc(lang.t("reference")),
+        open = esc(lang.t("open")),
+        currency = esc(currency),
+        contacts_h = esc(lang.t("contacts")),
+        timeline_h = esc(lang.t("timeline")),
+    );
+    (status, Html(Page::layout(lang, &d.name, &Page::header(lang, &staff.session), &body)))
+        .into_response()
+}
+
+/// One line of the timeline: when, and what.
+fn timeline_line(e: &arflow_app::timeline::TimelineEntry) -> String {
+    use arflow_app::timeline::TimelineEntry as T;
+    let (at, what) = match e {
+        T::Action { at, action } => (*at, format!("{} ({})", action.step_key, action.run_date)),
+        T::Message { at, message } => {
+            (*at, format!("{}: {}", message.message.channel, message.message.subject))
+        }
+        T::Charge { at, invoice, charge } => {
+            (*at, format!("{} {}: {}", charge.kind, invoice, charge.amount))
+        }
+        T::Task { at, task } => (*at, format!("{}: {}", task.kind, task.title)),
+        T::Change { at, actor, action, .. } => (*at, format!("{action} ({actor})")),
+    };
+    let when = jiff::Timestamp::from_microsecond(at)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default();
+    format!("{when} · {what}")
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PauseIn {
+    csrf: String,
+    reason: String,
+    #[serde(default)]
+    until: String,
+}
+
+/// `POST /debtors/{number}/pause`.
+pub(crate) async fn pause(
+    State(app): State<App>,
+    staff: Staff,
+    Path(number): Path<String>,
+    Form(form): Form<PauseIn>,
+) -> Response {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_operate()) {
+        return r;
+    }
+    let until = match form.until.trim() {
+        "" => None,
+        text => match arflow_core::date::parse_iso_date(text) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                let msg = format!("{}: {e}", staff.lang.t("until"));
+                return debtor_page(
+                    &app,
+                    &staff,
+                    &number,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(&msg),
+                )
+                .await;
+            }
+        },
+    };
+    let org = staff.current.organisation_id;
+    match app.pause_debtor(org, &number, &form.reason, until, &actor(&staff)).await {
+        Ok(_) => redirect_to(&format!("/debtors/{}", segment(&number))),
+        Err(AppError::Invalid { message, .. }) => {
+            debtor_page(&app, &staff, &number, StatusCode::UNPROCESSABLE_ENTITY, Some(&message))
+                .await
+        }
+        Err(AppError::NotFound { .. }) => {
+            debtor_page(&app, &staff, &number, StatusCode::NOT_FOUND, None).await
+        }
+        Err(e) => failure(&e),
+    }
+}
+
+/// `POST /debtors/{number}/resume`.
+pub(crate) async fn resume(
+    State(app): State<App>,
+    staff: Staff,
+    Path(number): Path<String>,
+    Form(form): Form<super::CsrfIn>,
+) -> Response {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_operate()) {
+        return r;
+    }
+    match app.resume_debtor(staff.current.organisation_id, &number, &actor(&staff)).await {
+        Ok(_) => redirect_to(&format!("/debtors/{}", segment(&number))),
+        Err(AppError::NotFound { .. }) => {
+            debtor_page(&app, &staff, &number, StatusCode::NOT_FOUND, None).await
+        }
+        Err(e) => failure(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_percent_encoded() {
+        assert_eq!(segment("D-1001"), "D-1001");
+        assert_eq!(segment("A/B 1"), "A%2FB%201");
+        assert_eq!(segment("é"), "%C3%A9");
+    }
+}
