@@ -182,6 +182,7 @@ pub async fn run(db: &str, org: Option<&str>, json: bool, b: BenchCommand) -> Re
         }
         BenchCommand::Parse { format, mb, runs } => parse_bench(json, format, mb, runs),
         BenchCommand::Reconcile { entries } => reconcile_bench(db, org, json, entries).await,
+        BenchCommand::Pages { runs } => pages_bench(db, org, json, runs).await,
     }
 }
 
@@ -377,6 +378,135 @@ async fn reconcile_bench(
     Ok(exit::OK)
 }
 
+/// Times each staff page over HTTP: an in-process server on loopback, one browser session, the
+/// requests one after another (so each time is the server's time plus a loopback round trip).
+async fn pages_bench(db: &str, org: Option<&str>, json: bool, runs: u32) -> Result<u8, Failure> {
+    use arflow_app::users::Role;
+    let app = open_app(db).await?;
+    let org_row = app.resolve_organisation(org).await?;
+    let slug = org_row.organisation.slug.to_string();
+    let (email, password) = ("bench-pages@arflow.example", "bench pages password");
+    match app
+        .create_user(Some(&slug), email, "Bench", password, "nl", Role::Admin, &Actor::cli())
+        .await
+    {
+        Ok(_) | Err(arflow_app::AppError::Conflict { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    app.grant_role(Some(&slug), email, Role::Admin, &Actor::cli()).await?;
+    let signed_in = app.sign_in(email, password).await?;
+    let switched = app.switch_organisation(&signed_in.token, &slug).await?;
+    debug_assert!(switched.current.is_some());
+    let counts = {
+        let mut tx = app.store.begin_read().await?;
+        let c = tx.counts(org_row.id).await?;
+        tx.rollback().await?;
+        c
+    };
+    // The debtor with the most invoices among the first page, and a search that finds some.
+    let first = app
+        .list_debtors(
+            org_row.id,
+            &arflow_store::DebtorFilter::default(),
+            arflow_store::Page::first(50),
+        )
+        .await?;
+    let debtor = first
+        .first()
+        .map(|d| d.debtor.clone())
+        .ok_or_else(|| Failure::new(exit::FAILURE, "the organisation has no debtors to show"))?;
+    let word = debtor.name.split_whitespace().last().unwrap_or("a").to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;
+    let addr = listener.local_addr().map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(arflow_web::serve(app.clone(), listener, async move {
+        let _ = stopped.await;
+    }));
+    let cookie = format!("arflow_session={}", signed_in.token);
+    let number: String = debtor
+        .number
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let pages = [
+        ("dashboard", "/".to_owned()),
+        ("debtors", "/debtors".to_owned()),
+        ("debtors, overdue only", "/debtors?overdue=on".to_owned()),
+        ("debtor search", format!("/debtors?q={word}")),
+        ("debtor page", format!("/debtors/{number}")),
+    ];
+    let mut results = Vec::new();
+    let mut lines = Vec::new();
+    for (name, path) in &pages {
+        let mut times = Vec::new();
+        for i in 0..=runs.max(1) {
+            let start = Instant::now();
+            let status = http_get(addr, path, &cookie).await?;
+            if status != 200 {
+                return Err(Failure::new(exit::FAILURE, format!("GET {path} answered {status}")));
+            }
+            if i > 0 {
+                times.push(start.elapsed());
+            }
+        }
+        times.sort();
+        let median = times.get(times.len() / 2).copied().unwrap_or_default();
+        let p95 = times
+            .get((times.len() * 95).div_ceil(100).saturating_sub(1))
+            .copied()
+            .unwrap_or_default();
+        let max = times.last().copied().unwrap_or_default();
+        results.push(serde_json::json!({ "page": name, "path": path, "median_ms": ms(median),
+            "p95_ms": ms(p95), "max_ms": ms(max) }));
+        lines.push(format!(
+            "  {name:<22} {path:<28} median {:>6.1} ms  p95 {:>6.1} ms  max {:>6.1} ms",
+            ms(median),
+            ms(p95),
+            ms(max)
+        ));
+    }
+    let _ = stop.send(());
+    let _ = server.await;
+    app.store.close().await;
+    print(
+        json,
+        serde_json::json!({ "bench": "pages", "database": db, "invoices": counts.invoices, "runs": runs, "pages": results }),
+        format!(
+            "staff pages over {} invoices ({runs} runs each, after one warm-up):\n{}",
+            counts.invoices,
+            lines.join("\n")
+        ),
+    );
+    Ok(exit::OK)
+}
+
+/// The status code of `GET path` on `addr` with a session cookie, the whole answer read (plain
+/// HTTP/1.1, one connection per request).
+async fn http_get(addr: std::net::SocketAddr, path: &str, cookie: &str) -> Result<u16, Failure> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let io = |e: std::io::Error| Failure::new(exit::FAILURE, format!("GET {path}: {e}"));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.map_err(io)?;
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.map_err(io)?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.map_err(io)?;
+    let head = String::from_utf8_lossy(answer.get(..answer.len().min(64)).unwrap_or_default());
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| Failure::new(exit::FAILURE, format!("GET {path}: no HTTP answer")))
+}
+
 /// The demo data the benches measure: `debtors` NL debtors, 24 months up to 2026-11-01.
 fn demo_options(debtors: u32) -> Result<DemoOptions, Failure> {
     Ok(DemoOptions {
@@ -391,6 +521,13 @@ fn demo_options(debtors: u32) -> Result<DemoOptions, Failure> {
 
 fn demo_date() -> Result<jiff::civil::Date, Failure> {
     parse_iso_date("2026-11-01").map_err(|e| Failure::new(exit::FAILURE, e.to_string()))
+}
+
+/// Milliseconds with a fraction, for figures.
+fn ms(d: Duration) -> f64 {
+    #[allow(clippy::float_arithmetic)]
+    let ms = secs(d) * 1000.0;
+    ms
 }
 
 fn median(times: &mut [Duration]) -> Duration {

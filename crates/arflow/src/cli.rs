@@ -575,6 +575,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200_000)]
         rows: u32,
     },
+    /// Time the staff web pages over HTTP on loopback against --db (the dashboard, the debtor
+    /// list, a search, a debtor page), signed in as a bench user it adds (median, p95, max).
+    Pages {
+        #[arg(long, default_value_t = 20)]
+        runs: u32,
+    },
     /// Time the ageing report over the database's organisation (median of runs).
     Ageing {
         #[arg(long, default_value_t = 5)]
