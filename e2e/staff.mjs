@@ -57,14 +57,36 @@ try {
   await shot('dashboard');
   const demoName = await page.locator('#current-organisation').innerText();
 
-  // Switch organisation, and back.
+  // The payment only the payer's name pointed to: accept the suggestion.
+  await page.getByRole('link', { name: 'Te beoordelen betalingen' }).click();
+  await page.waitForURL(`${base}/matches`);
+  const entry = page.locator('article.entry', { hasText: 'Zeldzaam Klantje B.V.' });
+  assert.match(await entry.innerText(), /E2E-F1 \(123,45\)/);
+  await shot('matches');
+  await entry.getByRole('button', { name: 'Voorstel nemen 1' }).click();
+  await page.waitForURL(`${base}/matches`);
+  assert.equal(await page.locator('article.entry', { hasText: 'Zeldzaam Klantje B.V.' }).count(), 0);
+  await page.goto(`${base}/debtors/E2E1`);
+  assert.equal(await page.locator('#debtor-open').innerText(), 'EUR 0,00');
+
+  // Switch organisation: its reminder could not be sent, so a task waits; complete it.
   await page.getByLabel('Organisatie').selectOption(secondSlug);
   await page.getByRole('button', { name: 'Wisselen' }).click();
-  await page.waitForURL(`${base}/`);
+  await page.waitForURL(/\/$/);
   assert.equal(await page.locator('#current-organisation').innerText(), secondName);
-  assert.equal(await page.locator('#outstanding').innerText(), 'EUR 0,00');
+  assert.equal(await page.locator('#outstanding').innerText(), 'EUR 200,00');
+  await page.getByRole('link', { name: 'Taken' }).click();
+  await page.waitForURL(`${base}/tasks`);
+  const task = page.locator('article.task', { hasText: 'T1' });
+  await shot('tasks');
+  await task.getByLabel('Uitkomst').selectOption('reached');
+  await task.getByLabel('Notitie').fill('Gebeld, betaalt deze week');
+  await task.getByRole('button', { name: 'Afronden' }).click();
+  await page.waitForURL(`${base}/tasks`);
+  assert.equal(await page.locator('article.task', { hasText: 'T1' }).count(), 0);
   await page.getByLabel('Organisatie').selectOption({ label: demoName });
   await page.getByRole('button', { name: 'Wisselen' }).click();
+  await page.waitForURL(/\/$/);
   assert.equal(await page.locator('#current-organisation').innerText(), demoName);
 
   // Find a debtor by name, open it, pause dunning with a reason, and resume.

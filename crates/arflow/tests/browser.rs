@@ -37,7 +37,7 @@ fn arflow(db: &str, args: &[&str]) {
 }
 
 #[test]
-fn a_person_signs_in_switches_organisation_finds_a_debtor_pauses_and_resumes_in_chromium() {
+fn a_person_signs_in_finds_a_debtor_pauses_accepts_a_match_and_completes_a_task_in_chromium() {
     let chromium = std::env::var("ARFLOW_TEST_CHROMIUM").expect(
         "ARFLOW_TEST_CHROMIUM is not set: the browser tests need Chromium (scripts/test installs it)",
     );
@@ -68,7 +68,11 @@ fn a_person_signs_in_switches_organisation_finds_a_debtor_pauses_and_resumes_in_
 
     // The printed sign-in, then a healthy server.
     let mut login = None;
+    let mut demo_slug = String::new();
     for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        if let Some(rest) = line.split("demo organisation '").nth(1) {
+            demo_slug = rest.split('\'').next().unwrap_or("").to_owned();
+        }
         if let Some(rest) = line.trim().strip_prefix("sign in:") {
             let parts: Vec<String> = rest.split_whitespace().map(str::to_owned).collect();
             login = Some((parts[1].clone(), parts[3].clone()));
@@ -83,9 +87,37 @@ fn a_person_signs_in_switches_organisation_finds_a_debtor_pauses_and_resumes_in_
         assert!(Instant::now() < deadline, "the server never listened");
         std::thread::sleep(Duration::from_millis(100));
     }
-    // A second organisation the demo person works for, as an accountant.
+    assert!(!demo_slug.is_empty(), "serve --demo names its organisation");
+    // A payment the matcher is not sure about: only the payer's name points to a debtor.
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let debtors = write("d.csv", "number,name,kind,country,language\nE2E1,Zeldzaam Klantje BV,business,NL,nl\n");
+    let invoices = write("i.csv", "number,debtor_number,issue_date,due_date,amount\nE2E-F1,E2E1,2026-01-02,2026-02-01,123.45\n");
+    arflow(&db, &["--org", &demo_slug, "import", "debtors", &debtors]);
+    arflow(&db, &["--org", &demo_slug, "import", "invoices", &invoices]);
+    let statement = write(
+        "s.xml",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>\
+         <GrpHdr><MsgId>E2E</MsgId><CreDtTm>2026-03-01T10:00:00</CreDtTm></GrpHdr><Stmt><Id>E2E-S1</Id>\
+         <CreDtTm>2026-03-01T10:00:00</CreDtTm><Acct><Id><IBAN>NL02ABNA0123456789</IBAN></Id><Ccy>EUR</Ccy></Acct>\
+         <Ntry><Amt Ccy=\"EUR\">123.45</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-03-01</Dt></BookgDt>\
+         <AcctSvcrRef>E2E-R1</AcctSvcrRef><NtryDtls><TxDtls><RltdPties><Dbtr><Nm>Zeldzaam Klantje B.V.</Nm></Dbtr>\
+         <DbtrAcct><Id><IBAN>NL91ABNA0417164300</IBAN></Id></DbtrAcct></RltdPties><RmtInf><Ustrd>betaling</Ustrd></RmtInf>\
+         </TxDtls></NtryDtls></Ntry></Stmt></BkToCstmrStmt></Document>",
+    );
+    arflow(&db, &["--org", &demo_slug, "import", "statement", &statement]);
+    // A second organisation the demo person works for, as an accountant; without an IBAN its
+    // reminder becomes a task for a person.
     arflow(&db, &["org", "create", "--slug", "tweede", "--name", "Tweede BV", "--country", "BE"]);
     arflow(&db, &["--org", "tweede", "user", "grant", "--email", &email, "--role", "accountant"]);
+    let debtors = write("d2.csv", "number,name,kind,country,language\nT1,Client Tweede SA,business,BE,fr\n");
+    let invoices = write("i2.csv", "number,debtor_number,issue_date,due_date,amount\nT-F1,T1,2026-01-02,2026-02-01,200.00\n");
+    arflow(&db, &["--org", "tweede", "import", "debtors", &debtors]);
+    arflow(&db, &["--org", "tweede", "import", "invoices", &invoices]);
+    arflow(&db, &["--org", "tweede", "dunning", "run"]);
 
     let artifacts = root.join("artifacts/browser");
     let out = Command::new("node")
@@ -103,7 +135,7 @@ fn a_person_signs_in_switches_organisation_finds_a_debtor_pauses_and_resumes_in_
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "e2e/staff.mjs failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("staff pages: ok"), "{stdout}");
-    for page in ["login", "dashboard", "debtors", "debtor"] {
+    for page in ["login", "dashboard", "debtors", "debtor", "matches", "tasks"] {
         assert!(artifacts.join(format!("{page}.png")).is_file(), "no screenshot of {page}");
     }
     drop(server);

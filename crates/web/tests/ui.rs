@@ -396,3 +396,164 @@ async fn a_debtor_is_found_paused_with_a_reason_and_resumed_and_sales_may_only_l
     assert_eq!(b.get("/debtors/K9").await.status, 404);
     assert_eq!(b.post("/debtors/K9/resume", &[("csrf", &csrf)]).await.status, 404);
 }
+
+/// A camt.053 statement with one credit: (amount, payer name, remittance).
+fn camt(amount: &str, payer: &str, text: &str) -> Vec<u8> {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>\
+         <GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-03-01T10:00:00</CreDtTm></GrpHdr><Stmt><Id>S1</Id>\
+         <CreDtTm>2026-03-01T10:00:00</CreDtTm><Acct><Id><IBAN>NL02ABNA0123456789</IBAN></Id><Ccy>EUR</Ccy></Acct>\
+         <Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
+         <BookgDt><Dt>2026-03-01</Dt></BookgDt><AcctSvcrRef>R-1</AcctSvcrRef>\
+         <NtryDtls><TxDtls><RltdPties><Dbtr><Nm>{payer}</Nm></Dbtr><DbtrAcct><Id><IBAN>NL91ABNA0417164300</IBAN></Id></DbtrAcct></RltdPties>\
+         <RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry></Stmt></BkToCstmrStmt></Document>"
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn a_suggested_match_is_accepted_and_a_task_completed_from_the_queues() {
+    let s = seeded().await;
+    let actor = Actor("test".into());
+    let debtors = b"number,name,kind,country,language\nK1,Klant BV,business,NL,nl\n";
+    s.app
+        .import_debtors_csv(Some("acme"), "d.csv", debtors, Default::default(), &actor)
+        .await
+        .unwrap();
+    let invoices = b"number,debtor_number,issue_date,due_date,amount\nF1,K1,2026-01-01,2026-01-31,121.00\nF2,K1,2026-01-05,2026-02-04,50.00\n";
+    s.app
+        .import_invoices_csv(Some("acme"), "i.csv", invoices, Default::default(), &actor)
+        .await
+        .unwrap();
+    s.app
+        .create_user(
+            Some("acme"),
+            "sam@example.nl",
+            "Sam",
+            "sales person 123",
+            "en",
+            Role::Sales,
+            &actor,
+        )
+        .await
+        .unwrap();
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    // The payer's name only: a suggestion, not an allocation.
+    let report = s
+        .app
+        .import_statement_file(
+            &org,
+            "m.xml",
+            &camt("121.00", "Klant B.V.", "betaling"),
+            None,
+            &Default::default(),
+            &actor,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.to_review, 1, "{report:?}");
+
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let queue = b.get("/matches").await;
+    assert_eq!(queue.status, 200, "{}", queue.html);
+    assert!(
+        queue.html.contains("Klant B.V.") && queue.html.contains("F1 (121,00)"),
+        "{}",
+        queue.html
+    );
+    let csrf = hidden(&queue.html, "csrf");
+    let id = {
+        let start = queue.html.find("action=\"/matches/").unwrap() + "action=\"/matches/".len();
+        queue.html[start..].split('/').next().unwrap().to_owned()
+    };
+    // Sales sees the queue but cannot decide.
+    let mut sam = Browser::new(&s);
+    sam.sign_in("sam@example.nl", "sales person 123").await;
+    let sales_view = sam.get("/matches").await;
+    assert!(sales_view.html.contains("Klant B.V.") && !sales_view.html.contains("/accept"));
+    let sam_csrf = hidden(&sales_view.html, "csrf");
+    assert_eq!(
+        sam.post(&format!("/matches/{id}/accept"), &[("csrf", &sam_csrf), ("choice", "1")])
+            .await
+            .status,
+        403
+    );
+
+    let r = b.post(&format!("/matches/{id}/accept"), &[("csrf", &csrf), ("choice", "1")]).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/matches")), "{}", r.html);
+    assert!(b.get("/matches").await.html.contains("id=\"no-matches\""));
+    // Decided once: a second decision is refused with the reason.
+    let again = b.post(&format!("/matches/{id}/reject"), &[("csrf", &csrf)]).await;
+    assert_eq!(again.status, 422, "{}", again.html);
+    let f1 = b.get("/debtors/K1").await;
+    assert!(
+        f1.html.contains("<strong id=\"debtor-open\">EUR 50,00</strong>"),
+        "F1 is paid: {}",
+        f1.html
+    );
+
+    // Acme has no IBAN, so the run's reminder becomes a task for a person.
+    let gate = arflow_core::dunning::LegalGate { creditor: OrgCountry::Nl };
+    s.app.dunning_run(Some("acme"), None, false, &gate, &actor).await.unwrap();
+    let tasks = b.get("/tasks").await;
+    assert_eq!(tasks.status, 200);
+    assert!(tasks.html.contains("<a href=\"/debtors/K1\">K1</a>"), "{}", tasks.html);
+    let task_id = {
+        let start = tasks.html.find("action=\"/tasks/").unwrap() + "action=\"/tasks/".len();
+        tasks.html[start..].split('/').next().unwrap().to_owned()
+    };
+    let r = b
+        .post(
+            &format!("/tasks/{task_id}/done"),
+            &[("csrf", &csrf), ("outcome", "maybe"), ("note", "")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "an unknown outcome is refused: {}", r.html);
+    // Sales may not complete a task it does not own.
+    let sam_tasks = sam.get("/tasks").await;
+    assert!(!sam_tasks.html.contains("/done"));
+    assert_eq!(
+        sam.post(
+            &format!("/tasks/{task_id}/done"),
+            &[("csrf", &sam_csrf), ("outcome", "reached"), ("note", "")]
+        )
+        .await
+        .status,
+        403
+    );
+    let r = b
+        .post(
+            &format!("/tasks/{task_id}/done"),
+            &[
+                ("csrf", &csrf),
+                ("outcome", "promised"),
+                ("note", "Betaalt vrijdag"),
+                ("promised_on", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "a promise needs its date: {}", r.html);
+    assert!(r.html.contains("role=\"alert\""));
+    let today = s.app.today_of(org.id).await.unwrap();
+    let friday = arflow_core::date::add_days(today, 4).to_string();
+    let r = b
+        .post(
+            &format!("/tasks/{task_id}/done"),
+            &[
+                ("csrf", &csrf),
+                ("outcome", "promised"),
+                ("note", "Betaalt vrijdag"),
+                ("promised_on", &friday),
+            ],
+        )
+        .await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/tasks")), "{}", r.html);
+    assert!(!b.get("/tasks").await.html.contains(&format!("id=\"task-{task_id}\"")));
+    assert_eq!(
+        b.post("/tasks/999/done", &[("csrf", &csrf), ("outcome", "done"), ("note", "")])
+            .await
+            .status,
+        404
+    );
+}

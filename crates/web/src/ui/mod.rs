@@ -9,6 +9,7 @@
 
 mod debtors;
 mod page;
+mod work;
 
 use arflow_app::users::{Role, SessionView};
 use arflow_app::{App, AppError};
@@ -39,6 +40,11 @@ pub(crate) fn router(app: App) -> Router {
         .route("/debtors/{number}", get(debtors::show))
         .route("/debtors/{number}/pause", post(debtors::pause))
         .route("/debtors/{number}/resume", post(debtors::resume))
+        .route("/matches", get(work::matches))
+        .route("/matches/{id}/accept", post(work::accept))
+        .route("/matches/{id}/reject", post(work::reject))
+        .route("/tasks", get(work::tasks))
+        .route("/tasks/{id}/done", post(work::done))
         .with_state(app)
 }
 
@@ -55,6 +61,11 @@ pub(crate) fn routes() -> Vec<(axum::http::Method, &'static str)> {
         (Method::GET, "/debtors/{number}"),
         (Method::POST, "/debtors/{number}/pause"),
         (Method::POST, "/debtors/{number}/resume"),
+        (Method::GET, "/matches"),
+        (Method::POST, "/matches/{id}/accept"),
+        (Method::POST, "/matches/{id}/reject"),
+        (Method::GET, "/tasks"),
+        (Method::POST, "/tasks/{id}/done"),
     ]
 }
 

@@ -70,6 +70,32 @@ impl Lang {
             ),
             "dashboard" => ("Overzicht", "Tableau de bord", "Dashboard"),
             "menu" => ("Menu", "Menu", "Menu"),
+            "matches" => ("Te beoordelen betalingen", "Paiements à vérifier", "Payments to review"),
+            "nothing_to_review" => {
+                ("Er wacht niets op beoordeling.", "Rien à vérifier.", "Nothing waits for review.")
+            }
+            "accept_suggestion" => {
+                ("Voorstel nemen", "Accepter la proposition", "Accept suggestion")
+            }
+            "reject_suggestions" => {
+                ("Voorstellen afwijzen", "Rejeter les propositions", "Reject the suggestions")
+            }
+            "tasks" => ("Taken", "Tâches", "Tasks"),
+            "no_tasks" => ("Geen open taken.", "Aucune tâche ouverte.", "No open tasks."),
+            "only_mine" => ("Alleen mijn taken", "Seulement mes tâches", "Only my tasks"),
+            "outcome" => ("Uitkomst", "Résultat", "Outcome"),
+            "note" => ("Notitie", "Note", "Note"),
+            "promised_on" => {
+                ("Betaling toegezegd voor", "Paiement promis pour le", "Payment promised for")
+            }
+            "complete" => ("Afronden", "Terminer", "Complete"),
+            "outcome_reached" => ("Bereikt", "Joint", "Reached"),
+            "outcome_promised" => ("Betaling toegezegd", "Paiement promis", "Payment promised"),
+            "outcome_disputed" => ("Betwist", "Contesté", "Disputed"),
+            "outcome_no_answer" => ("Geen gehoor", "Pas de réponse", "No answer"),
+            "outcome_done" => ("Gedaan", "Fait", "Done"),
+            "outcome_approved" => ("Goedgekeurd", "Approuvé", "Approved"),
+            "outcome_rejected" => ("Afgewezen", "Refusé", "Rejected"),
             "dunning" => ("Aanmanen", "Rappels", "Dunning"),
             "debtors" => ("Debiteuren", "Débiteurs", "Debtors"),
             "search" => ("Zoeken", "Rechercher", "Search"),
@@ -279,7 +305,8 @@ impl Page {
         let current = session.current.as_ref().map_or("", |m| m.name.as_str());
         format!(
             "<header><strong>arflow · <span id=\"current-organisation\">{current}</span></strong>\
-             <nav aria-label=\"{nav}\"><a href=\"/\">{dashboard}</a> <a href=\"/debtors\">{debtors}</a></nav>{switcher}\
+             <nav aria-label=\"{nav}\"><a href=\"/\">{dashboard}</a> <a href=\"/debtors\">{debtors}</a> \
+             <a href=\"/matches\">{matches}</a> <a href=\"/tasks\">{tasks}</a></nav>{switcher}\
              <span>{name} ({role})</span>\
              <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <button type=\"submit\">{sign_out}</button></form></header>",
@@ -287,6 +314,8 @@ impl Page {
             nav = esc(lang.t("menu")),
             dashboard = esc(lang.t("dashboard")),
             debtors = esc(lang.t("debtors")),
+            matches = esc(lang.t("matches")),
+            tasks = esc(lang.t("tasks")),
             name = esc(&session.user.name),
             role = esc(lang.role(role)),
             csrf = esc(&session.csrf),

@@ -1,0 +1,358 @@
+//! The work queues: bank entries waiting for a person (accept a suggestion or reject), and the
+//! tasks inbox (complete with an outcome).
+
+use arflow_app::dunning::TASK_OUTCOMES;
+use arflow_app::{Actor, App, AppError};
+use arflow_store::Page as Rows;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use super::debtors::segment;
+use super::page::{Lang, Page, esc, money};
+use super::{Staff, failure, redirect_to};
+
+fn actor(staff: &Staff) -> Actor {
+    Actor(format!("user:{}", staff.session.user.email))
+}
+
+fn page(staff: &Staff, status: StatusCode, title_key: &str, body: &str) -> Response {
+    let lang = staff.lang;
+    (status, Html(Page::layout(lang, lang.t(title_key), &Page::header(lang, &staff.session), body)))
+        .into_response()
+}
+
+fn notice_html(notice: Option<&str>) -> String {
+    notice
+        .map_or_else(String::new, |n| format!("<p class=\"notice\" role=\"alert\">{}</p>", esc(n)))
+}
+
+/// `GET /matches`: what the matcher was not sure about, with its suggestions and why.
+pub(crate) async fn matches(State(app): State<App>, staff: Staff) -> Response {
+    matches_page(&app, &staff, StatusCode::OK, None).await
+}
+
+async fn matches_page(
+    app: &App,
+    staff: &Staff,
+    status: StatusCode,
+    notice: Option<&str>,
+) -> Response {
+    let lang = staff.lang;
+    let org = match app.resolve_organisation(Some(&staff.current.slug)).await {
+        Ok(o) => o,
+        Err(e) => return failure(&e),
+    };
+    let items = match app.review_queue(&org, true, Rows::first(100)).await {
+        Ok(i) => i,
+        Err(e) => return failure(&e),
+    };
+    let csrf = esc(&staff.session.csrf);
+    let can_decide = staff.role.can_operate();
+    let cards: String = items
+        .iter()
+        .map(|item| {
+            let e = &item.entry;
+            let suggestions: String = item
+                .suggestions
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let invoices: Vec<String> = s
+                        .allocations
+                        .iter()
+                        .map(|a| format!("{} ({})", a.invoice_number, money(lang, &a.amount)))
+                        .collect();
+                    let accept = if can_decide {
+                        format!(
+                            "<form method=\"post\" action=\"/matches/{id}/accept\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                             <input type=\"hidden\" name=\"choice\" value=\"{n}\"><button type=\"submit\">{label} {n}</button></form>",
+                            id = e.id,
+                            n = i + 1,
+                            label = esc(lang.t("accept_suggestion")),
+                        )
+                    } else {
+                        String::new()
+                    };
+                    format!(
+                        "<li class=\"suggestion\"><strong>{confidence}%</strong> · {debtor} · {invoices}<br>\
+                         <small>{explanation}</small>{accept}</li>",
+                        confidence = s.confidence,
+                        debtor = esc(s.debtor_number.as_deref().unwrap_or("")),
+                        invoices = esc(&invoices.join(", ")),
+                        explanation = esc(&s.explanation),
+                    )
+                })
+                .collect();
+            let reject = if can_decide {
+                format!(
+                    "<form method=\"post\" action=\"/matches/{id}/reject\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                     <button type=\"submit\">{label}</button></form>",
+                    id = e.id,
+                    label = esc(lang.t("reject_suggestions")),
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "<article class=\"card entry\" id=\"entry-{id}\"><h2>{date} · {currency} {amount}</h2>\
+                 <p>{name} {iban}<br>{text}</p><ol>{suggestions}</ol>{reject}</article>",
+                id = e.id,
+                date = e.booking_date,
+                currency = esc(&e.currency),
+                amount = esc(&money(lang, &e.amount)),
+                name = esc(e.counterparty_name.as_deref().unwrap_or("")),
+                iban = esc(e.counterparty_iban.as_deref().unwrap_or("")),
+                text = esc(&e.remittance),
+            )
+        })
+        .collect();
+    let body = if items.is_empty() {
+        format!(
+            "<h1>{}</h1>{}<p class=\"card\" id=\"no-matches\">{}</p>",
+            esc(lang.t("matches")),
+            notice_html(notice),
+            esc(lang.t("nothing_to_review"))
+        )
+    } else {
+        format!("<h1>{}</h1>{}{cards}", esc(lang.t("matches")), notice_html(notice))
+    };
+    page(staff, status, "matches", &body)
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct AcceptIn {
+    csrf: String,
+    #[serde(default)]
+    choice: Option<usize>,
+}
+
+/// `POST /matches/{id}/accept`: take suggestion `choice` (1 = the best).
+pub(crate) async fn accept(
+    State(app): State<App>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<AcceptIn>,
+) -> Response {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_operate()) {
+        return r;
+    }
+    let org = match app.resolve_organisation(Some(&staff.current.slug)).await {
+        Ok(o) => o,
+        Err(e) => return failure(&e),
+    };
+    // The form counts from 1, the use case from 0.
+    let choice = form.choice.map(|c| c.saturating_sub(1));
+    match app.accept_match(&org, id, choice, &[], &actor(&staff)).await {
+        Ok(_) => redirect_to("/matches"),
+        Err(AppError::Invalid { message, .. }) => {
+            matches_page(&app, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(&message)).await
+        }
+        Err(AppError::NotFound { .. }) => {
+            matches_page(&app, &staff, StatusCode::NOT_FOUND, Some(staff.lang.t("not_found"))).await
+        }
+        Err(e) => failure(&e),
+    }
+}
+
+/// `POST /matches/{id}/reject`: the money stays unapplied on its payment.
+pub(crate) async fn reject(
+    State(app): State<App>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<super::CsrfIn>,
+) -> Response {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_operate()) {
+        return r;
+    }
+    let org = match app.resolve_organisation(Some(&staff.current.slug)).await {
+        Ok(o) => o,
+        Err(e) => return failure(&e),
+    };
+    match app.reject_match(&org, id, &actor(&staff)).await {
+        Ok(_) => redirect_to("/matches"),
+        Err(AppError::Invalid { message, .. }) => {
+            matches_page(&app, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(&message)).await
+        }
+        Err(AppError::NotFound { .. }) => {
+            matches_page(&app, &staff, StatusCode::NOT_FOUND, Some(staff.lang.t("not_found"))).await
+        }
+        Err(e) => failure(&e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct TasksQuery {
+    #[serde(default)]
+    mine: Option<String>,
+}
+
+/// `GET /tasks?mine=on`: open tasks, oldest due first; `mine` keeps those owned by the person.
+pub(crate) async fn tasks(
+    State(app): State<App>,
+    staff: Staff,
+    Query(q): Query<TasksQuery>,
+) -> Response {
+    tasks_page(&app, &staff, q.mine.is_some(), StatusCode::OK, None).await
+}
+
+async fn tasks_page(
+    app: &App,
+    staff: &Staff,
+    mine: bool,
+    status: StatusCode,
+    notice: Option<&str>,
+) -> Response {
+    let lang = staff.lang;
+    let owner = mine.then(|| staff.session.user.email.clone());
+    let list =
+        match app.tasks(Some(&staff.current.slug), false, owner.as_deref(), Rows::first(200)).await
+        {
+            Ok(l) => l,
+            Err(e) => return failure(&e),
+        };
+    let csrf = esc(&staff.session.csrf);
+    let options: String = TASK_OUTCOMES
+        .iter()
+        .map(|o| format!("<option value=\"{o}\">{}</option>", esc(outcome_label(lang, o))))
+        .collect();
+    let may_complete = |owner: Option<&str>| {
+        staff.role.can_operate() || owner == Some(staff.session.user.email.as_str())
+    };
+    let rows: String = list
+        .iter()
+        .map(|t| {
+            let form = if may_complete(t.owner.as_deref()) {
+                format!(
+                    "<form method=\"post\" action=\"/tasks/{id}/done\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                     <label for=\"outcome-{id}\">{outcome}</label><select id=\"outcome-{id}\" name=\"outcome\">{options}</select>\
+                     <label for=\"promised-{id}\">{promised}</label><input id=\"promised-{id}\" name=\"promised_on\" type=\"date\">\
+                     <label for=\"note-{id}\">{note}</label><input id=\"note-{id}\" name=\"note\" maxlength=\"1000\">\
+                     <button type=\"submit\">{done}</button></form>",
+                    id = t.id,
+                    outcome = esc(lang.t("outcome")),
+                    promised = esc(lang.t("promised_on")),
+                    note = esc(lang.t("note")),
+                    done = esc(lang.t("complete")),
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "<article class=\"card task\" id=\"task-{id}\"><h2>{title}</h2><p>{due_label} {due} · \
+                 <a href=\"/debtors/{href}\">{debtor}</a> · {owner}</p>{form}</article>",
+                id = t.id,
+                title = esc(&t.title),
+                due_label = esc(lang.t("due_date")),
+                due = t.due_on,
+                href = segment(&t.debtor_number),
+                debtor = esc(&t.debtor_number),
+                owner = esc(t.owner.as_deref().unwrap_or("")),
+            )
+        })
+        .collect();
+    let filter = format!(
+        "<form method=\"get\" action=\"/tasks\"><label><input type=\"checkbox\" name=\"mine\"{}> {}</label> <button type=\"submit\">{}</button></form>",
+        if mine { " checked" } else { "" },
+        esc(lang.t("only_mine")),
+        esc(lang.t("search")),
+    );
+    let list_html = if list.is_empty() {
+        format!("<p class=\"card\" id=\"no-tasks\">{}</p>", esc(lang.t("no_tasks")))
+    } else {
+        rows
+    };
+    let body =
+        format!("<h1>{}</h1>{}{filter}{list_html}", esc(lang.t("tasks")), notice_html(notice));
+    page(staff, status, "tasks", &body)
+}
+
+fn outcome_label(lang: Lang, outcome: &str) -> &'static str {
+    lang.t(match outcome {
+        "reached" => "outcome_reached",
+        "promised" => "outcome_promised",
+        "disputed" => "outcome_disputed",
+        "no_answer" => "outcome_no_answer",
+        "approved" => "outcome_approved",
+        "rejected" => "outcome_rejected",
+        _ => "outcome_done",
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct DoneIn {
+    csrf: String,
+    outcome: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    promised_on: String,
+}
+
+/// `POST /tasks/{id}/done`.
+pub(crate) async fn done(
+    State(app): State<App>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<DoneIn>,
+) -> Response {
+    if let Err(r) = staff.check_csrf(&form.csrf) {
+        return r;
+    }
+    if !staff.role.can_operate() {
+        // Sales completes only tasks it owns.
+        let own = app
+            .tasks(
+                Some(&staff.current.slug),
+                true,
+                Some(&staff.session.user.email),
+                Rows::first(1000),
+            )
+            .await
+            .map(|l| l.iter().any(|t| t.id == id))
+            .unwrap_or(false);
+        if !own {
+            return super::forbidden(&staff.session);
+        }
+    }
+    let note = form.note.trim();
+    let promised_on = match form.promised_on.trim() {
+        "" => None,
+        text => match arflow_core::date::parse_iso_date(text) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                let msg = format!("{}: {e}", staff.lang.t("promised_on"));
+                return tasks_page(
+                    &app,
+                    &staff,
+                    false,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(&msg),
+                )
+                .await;
+            }
+        },
+    };
+    let result = app
+        .complete_task(
+            Some(&staff.current.slug),
+            id,
+            &form.outcome,
+            promised_on,
+            (!note.is_empty()).then_some(note),
+            &actor(&staff),
+        )
+        .await;
+    match result {
+        Ok(()) => redirect_to("/tasks"),
+        Err(AppError::Invalid { message, .. }) => {
+            tasks_page(&app, &staff, false, StatusCode::UNPROCESSABLE_ENTITY, Some(&message)).await
+        }
+        Err(AppError::NotFound { .. }) => {
+            tasks_page(&app, &staff, false, StatusCode::NOT_FOUND, Some(staff.lang.t("not_found")))
+                .await
+        }
+        Err(e) => failure(&e),
+    }
+}
