@@ -94,8 +94,14 @@ fn a_person_signs_in_finds_a_debtor_pauses_accepts_a_match_and_completes_a_task_
         std::fs::write(&p, text).unwrap();
         p.display().to_string()
     };
-    let debtors = write("d.csv", "number,name,kind,country,language\nE2E1,Zeldzaam Klantje BV,business,NL,nl\n");
-    let invoices = write("i.csv", "number,debtor_number,issue_date,due_date,amount\nE2E-F1,E2E1,2026-01-02,2026-02-01,123.45\n");
+    let debtors = write(
+        "d.csv",
+        "number,name,kind,country,language\nE2E1,Zeldzaam Klantje BV,business,NL,nl\n",
+    );
+    let invoices = write(
+        "i.csv",
+        "number,debtor_number,issue_date,due_date,amount\nE2E-F1,E2E1,2026-01-02,2026-02-01,123.45\n",
+    );
     arflow(&db, &["--org", &demo_slug, "import", "debtors", &debtors]);
     arflow(&db, &["--org", &demo_slug, "import", "invoices", &invoices]);
     let statement = write(
@@ -113,8 +119,12 @@ fn a_person_signs_in_finds_a_debtor_pauses_accepts_a_match_and_completes_a_task_
     // reminder becomes a task for a person.
     arflow(&db, &["org", "create", "--slug", "tweede", "--name", "Tweede BV", "--country", "BE"]);
     arflow(&db, &["--org", "tweede", "user", "grant", "--email", &email, "--role", "accountant"]);
-    let debtors = write("d2.csv", "number,name,kind,country,language\nT1,Client Tweede SA,business,BE,fr\n");
-    let invoices = write("i2.csv", "number,debtor_number,issue_date,due_date,amount\nT-F1,T1,2026-01-02,2026-02-01,200.00\n");
+    let debtors =
+        write("d2.csv", "number,name,kind,country,language\nT1,Client Tweede SA,business,BE,fr\n");
+    let invoices = write(
+        "i2.csv",
+        "number,debtor_number,issue_date,due_date,amount\nT-F1,T1,2026-01-02,2026-02-01,200.00\n",
+    );
     arflow(&db, &["--org", "tweede", "import", "debtors", &debtors]);
     arflow(&db, &["--org", "tweede", "import", "invoices", &invoices]);
     arflow(&db, &["--org", "tweede", "dunning", "run"]);

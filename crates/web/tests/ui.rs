@@ -557,3 +557,144 @@ async fn a_suggested_match_is_accepted_and_a_task_completed_from_the_queues() {
         404
     );
 }
+
+/// Every page and form keeps to the person's organisation and role: Bravo's data (a debtor, a
+/// payment waiting for review, a task) never shows in Acme, and a sales person changes nothing.
+#[tokio::test]
+async fn every_route_keeps_to_the_persons_organisation_and_role() {
+    let s = seeded().await;
+    let actor = Actor("test".into());
+    let debtors = b"number,name,kind,country,language\nB1,Bravo Secret Client,business,BE,fr\n";
+    s.app
+        .import_debtors_csv(Some("bravo"), "d.csv", debtors, Default::default(), &actor)
+        .await
+        .unwrap();
+    let invoices =
+        b"number,debtor_number,issue_date,due_date,amount\nBF1,B1,2026-01-01,2026-01-31,77.00\n";
+    s.app
+        .import_invoices_csv(Some("bravo"), "i.csv", invoices, Default::default(), &actor)
+        .await
+        .unwrap();
+    let bravo = s.app.resolve_organisation(Some("bravo")).await.unwrap();
+    s.app
+        .import_statement_file(
+            &bravo,
+            "b.xml",
+            &camt("77.00", "Bravo Secret Client", "paiement"),
+            None,
+            &Default::default(),
+            &actor,
+        )
+        .await
+        .unwrap();
+    let gate = arflow_core::dunning::LegalGate { creditor: OrgCountry::Be };
+    s.app.dunning_run(Some("bravo"), None, false, &gate, &actor).await.unwrap();
+    let secret = "Bravo Secret Client";
+    // Sam is sales in Acme only.
+    s.app
+        .create_user(
+            Some("acme"),
+            "sam@example.nl",
+            "Sam",
+            "sales person 123",
+            "nl",
+            Role::Sales,
+            &actor,
+        )
+        .await
+        .unwrap();
+    let mut sam = Browser::new(&s);
+    assert_eq!(sam.sign_in("sam@example.nl", "sales person 123").await.status, 303);
+    let csrf = hidden(&sam.get("/").await.html, "csrf");
+    let mut covered = 0;
+    for (method, template) in arflow_web::ui_routes() {
+        let path = template.replace("{number}", "B1").replace("{id}", "1");
+        let m = method.as_str();
+        match (m, template) {
+            ("GET", "/login") => assert_eq!(sam.get(&path).await.location.as_deref(), Some("/")),
+            ("POST", "/login") => {
+                // Signing in from another browser is a new session of the same person.
+                let mut other = Browser::new(&s);
+                assert_eq!(other.sign_in("sam@example.nl", "sales person 123").await.status, 303);
+            }
+            ("GET", "/debtors/{number}") => assert_eq!(sam.get(&path).await.status, 404),
+            ("GET", _) => {
+                let r = sam.get(&path).await;
+                assert_eq!(r.status, 200, "{m} {path}");
+                assert!(
+                    !r.html.contains(secret) && !r.html.contains("77,00"),
+                    "{m} {path} shows Bravo's data"
+                );
+            }
+            ("POST", "/organisation") => {
+                let csrf = hidden(&sam.get("/").await.html, "csrf");
+                assert_eq!(
+                    sam.post(&path, &[("csrf", &csrf), ("organisation", "bravo")]).await.status,
+                    403
+                );
+            }
+            ("POST", "/logout") => {} // the last case; see below
+            ("POST", _) => {
+                let csrf = hidden(&sam.get("/").await.html, "csrf");
+                let form = [
+                    ("csrf", csrf.as_str()),
+                    ("reason", "x"),
+                    ("until", ""),
+                    ("choice", "1"),
+                    ("outcome", "done"),
+                    ("note", ""),
+                ];
+                let r = sam.post(&path, &form).await;
+                assert_eq!(r.status, 403, "{m} {path}: {}", r.html);
+            }
+            other => panic!("no case for {other:?}: add one"),
+        }
+        covered += 1;
+    }
+    assert_eq!(covered, arflow_web::ui_routes().len());
+    let _ = csrf;
+    // Bravo's entry, task and debtor are as they were.
+    let queue = s.app.review_queue(&bravo, true, arflow_store::Page::first(10)).await.unwrap();
+    assert_eq!(queue.len(), 1);
+    let tasks =
+        s.app.tasks(Some("bravo"), false, None, arflow_store::Page::first(10)).await.unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert!(s.app.debtor_view(bravo.id, "B1").await.unwrap().debtor.debtor.pause.is_none());
+    // Anna (admin in Acme, accountant in Bravo) in Acme cannot act on Bravo's rows by id either.
+    let mut anna = Browser::new(&s);
+    anna.sign_in("anna@example.nl", "correct horse battery").await;
+    let home = anna.get("/").await;
+    assert!(home.html.contains("<span id=\"current-organisation\">Acme BV</span>"));
+    let csrf = hidden(&home.html, "csrf");
+    let entry = queue[0].entry.id.to_string();
+    assert_eq!(
+        anna.post(&format!("/matches/{entry}/accept"), &[("csrf", &csrf), ("choice", "1")])
+            .await
+            .status,
+        404
+    );
+    let task = tasks[0].id.to_string();
+    assert_eq!(
+        anna.post(
+            &format!("/tasks/{task}/done"),
+            &[("csrf", &csrf), ("outcome", "done"), ("note", "")]
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        anna.post("/debtors/B1/pause", &[("csrf", &csrf), ("reason", "x"), ("until", "")])
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        s.app.review_queue(&bravo, true, arflow_store::Page::first(10)).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        s.app.tasks(Some("bravo"), false, None, arflow_store::Page::first(10)).await.unwrap().len(),
+        1
+    );
+}
