@@ -110,6 +110,24 @@ try {
   await page.waitForSelector('#reason');
   assert.equal(await page.locator('#pause-state').count(), 0);
 
+  // Edit the French reminder and preview it as a consumer would receive it; then undo.
+  await page.getByRole('link', { name: 'Sjablonen' }).click();
+  await page.waitForURL(`${base}/templates`);
+  await page.locator('a[href="/templates/reminder.fr"]').click();
+  await page.waitForURL(`${base}/templates/reminder.fr`);
+  await page.getByLabel('Onderwerp').fill('Petit rappel amical pour {{ debtor.name }}');
+  await page.getByRole('button', { name: 'Opslaan' }).click();
+  await page.waitForURL(/\/templates\/reminder\.fr/);
+  assert.match(await page.locator('#preview-subject').innerText(), /^Petit rappel amical pour /);
+  await page.getByRole('link', { name: 'un consommateur' }).or(page.getByRole('link', { name: 'een consument' })).click();
+  await page.waitForURL(/kind=consumer/);
+  assert.match(await page.locator('#preview-subject').innerText(), /^Petit rappel amical pour /);
+  assert.match(await page.locator('#preview-text').innerText(), /\d/);
+  await shot('template');
+  await page.getByRole('button', { name: 'Terug naar de standaardtekst' }).click();
+  await page.waitForURL(`${base}/templates/reminder.fr`);
+  assert.doesNotMatch(await page.locator('#preview-subject').innerText(), /amical/);
+
   // Sign out: the dashboard is closed again.
   await page.getByRole('button', { name: 'Uitloggen' }).click();
   await page.waitForURL(`${base}/login`);

@@ -145,7 +145,7 @@ fn a_person_signs_in_finds_a_debtor_pauses_accepts_a_match_and_completes_a_task_
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "e2e/staff.mjs failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("staff pages: ok"), "{stdout}");
-    for page in ["login", "dashboard", "debtors", "debtor", "matches", "tasks"] {
+    for page in ["login", "dashboard", "debtors", "debtor", "matches", "tasks", "template"] {
         assert!(artifacts.join(format!("{page}.png")).is_file(), "no screenshot of {page}");
     }
     drop(server);

@@ -608,7 +608,8 @@ async fn every_route_keeps_to_the_persons_organisation_and_role() {
     let csrf = hidden(&sam.get("/").await.html, "csrf");
     let mut covered = 0;
     for (method, template) in arflow_web::ui_routes() {
-        let path = template.replace("{number}", "B1").replace("{id}", "1");
+        let id = if template.starts_with("/templates") { "reminder.fr" } else { "1" };
+        let path = template.replace("{number}", "B1").replace("{id}", id);
         let m = method.as_str();
         match (m, template) {
             ("GET", "/login") => assert_eq!(sam.get(&path).await.location.as_deref(), Some("/")),
@@ -643,6 +644,8 @@ async fn every_route_keeps_to_the_persons_organisation_and_role() {
                     ("choice", "1"),
                     ("outcome", "done"),
                     ("note", ""),
+                    ("subject", "x"),
+                    ("text", "y"),
                 ];
                 let r = sam.post(&path, &form).await;
                 assert_eq!(r.status, 403, "{m} {path}: {}", r.html);
@@ -697,4 +700,60 @@ async fn every_route_keeps_to_the_persons_organisation_and_role() {
         s.app.tasks(Some("bravo"), false, None, arflow_store::Page::first(10)).await.unwrap().len(),
         1
     );
+}
+
+#[tokio::test]
+async fn a_template_is_edited_checked_and_previewed_in_french() {
+    let s = seeded().await;
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let list = b.get("/templates").await;
+    assert!(list.html.contains("<a href=\"/templates/reminder.fr\">reminder</a>"), "{}", list.html);
+    let page = b.get("/templates/reminder.fr").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    let csrf = hidden(&page.html, "csrf");
+    // A template that does not compile is refused with the reason, and the draft stays.
+    let broken = b
+        .post(
+            "/templates/reminder.fr",
+            &[
+                ("csrf", &csrf),
+                ("subject", "Rappel {{ debtor.name"),
+                ("text", "Bonjour"),
+                ("html", ""),
+            ],
+        )
+        .await;
+    assert_eq!(broken.status, 422, "{}", broken.html);
+    assert!(
+        broken.html.contains("role=\"alert\"") && broken.html.contains("Rappel {{ debtor.name")
+    );
+    let text = "Bonjour {{ debtor.name }},\r\n\r\n{% include \"fr/_items.txt.j2\" %}\r\n\r\n{% include \"fr/_payment.txt.j2\" %}";
+    let saved = b
+        .post(
+            "/templates/reminder.fr",
+            &[
+                ("csrf", &csrf),
+                ("subject", "Petit rappel pour {{ debtor.name }}"),
+                ("text", text),
+                ("html", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    let page = b.get("/templates/reminder.fr?kind=consumer").await;
+    assert!(
+        page.html.contains("<strong id=\"preview-subject\">Petit rappel pour "),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("Bonjour "), "{}", page.html);
+    assert!(
+        b.get("/templates").await.html.contains("modifi")
+            || b.get("/templates").await.html.contains("aangepast")
+    );
+    let reset = b.post("/templates/reminder.fr/reset", &[("csrf", &csrf)]).await;
+    assert_eq!(reset.status, 303);
+    assert!(!b.get("/templates/reminder.fr").await.html.contains("Petit rappel pour"));
+    assert_eq!(b.get("/templates/reminder.xx").await.status, 404);
 }

@@ -9,6 +9,7 @@
 
 mod debtors;
 mod page;
+mod templates;
 mod work;
 
 use arflow_app::users::{Role, SessionView};
@@ -45,6 +46,9 @@ pub(crate) fn router(app: App) -> Router {
         .route("/matches/{id}/reject", post(work::reject))
         .route("/tasks", get(work::tasks))
         .route("/tasks/{id}/done", post(work::done))
+        .route("/templates", get(templates::list))
+        .route("/templates/{id}", get(templates::show).post(templates::save))
+        .route("/templates/{id}/reset", post(templates::reset))
         .with_state(app)
 }
 
@@ -66,6 +70,10 @@ pub(crate) fn routes() -> Vec<(axum::http::Method, &'static str)> {
         (Method::POST, "/matches/{id}/reject"),
         (Method::GET, "/tasks"),
         (Method::POST, "/tasks/{id}/done"),
+        (Method::GET, "/templates"),
+        (Method::GET, "/templates/{id}"),
+        (Method::POST, "/templates/{id}"),
+        (Method::POST, "/templates/{id}/reset"),
     ]
 }
 

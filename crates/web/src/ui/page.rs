@@ -70,6 +70,27 @@ impl Lang {
             ),
             "dashboard" => ("Overzicht", "Tableau de bord", "Dashboard"),
             "menu" => ("Menu", "Menu", "Menu"),
+            "templates" => ("Sjablonen", "Modèles", "Templates"),
+            "edited" => ("aangepast", "modifié", "edited"),
+            "step" => ("Stap", "Étape", "Step"),
+            "language" => ("Taal", "Langue", "Language"),
+            "subject" => ("Onderwerp", "Objet", "Subject"),
+            "text" => ("Tekst", "Texte", "Text"),
+            "html_optional" => (
+                "HTML (leeg: gemaakt uit de tekst)",
+                "HTML (vide : tiré du texte)",
+                "HTML (empty: made from the text)",
+            ),
+            "save" => ("Opslaan", "Enregistrer", "Save"),
+            "preview" => ("Voorbeeld", "Aperçu", "Preview"),
+            "preview_for" => ("Voorbeeld voor", "Aperçu pour", "Preview for"),
+            "business" => ("een bedrijf", "une entreprise", "a business"),
+            "consumer" => ("een consument", "un consommateur", "a consumer"),
+            "reset_template" => (
+                "Terug naar de standaardtekst",
+                "Revenir au texte standard",
+                "Back to the built-in text",
+            ),
             "matches" => ("Te beoordelen betalingen", "Paiements à vérifier", "Payments to review"),
             "nothing_to_review" => {
                 ("Er wacht niets op beoordeling.", "Rien à vérifier.", "Nothing waits for review.")
@@ -306,7 +327,7 @@ impl Page {
         format!(
             "<header><strong>arflow · <span id=\"current-organisation\">{current}</span></strong>\
              <nav aria-label=\"{nav}\"><a href=\"/\">{dashboard}</a> <a href=\"/debtors\">{debtors}</a> \
-             <a href=\"/matches\">{matches}</a> <a href=\"/tasks\">{tasks}</a></nav>{switcher}\
+             <a href=\"/matches\">{matches}</a> <a href=\"/tasks\">{tasks}</a> <a href=\"/templates\">{templates}</a></nav>{switcher}\
              <span>{name} ({role})</span>\
              <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <button type=\"submit\">{sign_out}</button></form></header>",
@@ -316,6 +337,7 @@ impl Page {
             debtors = esc(lang.t("debtors")),
             matches = esc(lang.t("matches")),
             tasks = esc(lang.t("tasks")),
+            templates = esc(lang.t("templates")),
             name = esc(&session.user.name),
             role = esc(lang.role(role)),
             csrf = esc(&session.csrf),

@@ -1,0 +1,242 @@
+//! The template editor: every dunning step's message in each language, edited, checked (it must
+//! compile, render for a business and a consumer debtor, and keep what the law requires), and
+//! previewed with sample data as the debtor would receive it.
+
+use arflow_app::templates::TemplateText;
+use arflow_app::{Actor, App, AppError};
+use arflow_core::party::DebtorKind;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use super::page::{Page, esc};
+use super::{Staff, failure, redirect_to};
+
+fn actor(staff: &Staff) -> Actor {
+    Actor(format!("user:{}", staff.session.user.email))
+}
+
+/// `reminder.fr` → (`reminder`, `fr`).
+fn split_id(id: &str) -> Option<(&str, &str)> {
+    id.rsplit_once('.')
+}
+
+/// `GET /templates`.
+pub(crate) async fn list(State(app): State<App>, staff: Staff) -> Response {
+    let lang = staff.lang;
+    let all = match app.list_templates(Some(&staff.current.slug)).await {
+        Ok(l) => l,
+        Err(e) => return failure(&e),
+    };
+    let rows: String = all
+        .iter()
+        .map(|t| {
+            let id = format!("{}.{}", t.step.as_str(), t.language.as_str());
+            format!(
+                "<tr><td><a href=\"/templates/{id}\">{step}</a></td><td>{language}</td><td>{subject}</td><td>{edited}</td></tr>",
+                step = esc(t.step.as_str()),
+                language = esc(t.language.as_str()),
+                subject = esc(&t.subject),
+                edited = if t.edited { esc(lang.t("edited")) } else { String::new() },
+            )
+        })
+        .collect();
+    let body = format!(
+        "<h1>{title}</h1><section class=\"card\"><table id=\"templates\"><thead><tr><th>{step}</th><th>{language}</th>\
+         <th>{subject}</th><th></th></tr></thead><tbody>{rows}</tbody></table></section>",
+        title = esc(lang.t("templates")),
+        step = esc(lang.t("step")),
+        language = esc(lang.t("language")),
+        subject = esc(lang.t("subject")),
+    );
+    Html(Page::layout(lang, lang.t("templates"), &Page::header(lang, &staff.session), &body))
+        .into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ShowQuery {
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+/// `GET /templates/{step}.{language}?kind=business|consumer`: the editor and the preview.
+pub(crate) async fn show(
+    State(app): State<App>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> Response {
+    let consumer = q.kind.as_deref() == Some("consumer");
+    editor(&app, &staff, &id, consumer, StatusCode::OK, None, None).await
+}
+
+async fn editor(
+    app: &App,
+    staff: &Staff,
+    id: &str,
+    consumer: bool,
+    status: StatusCode,
+    draft: Option<&TemplateText>,
+    notice: Option<&str>,
+) -> Response {
+    let lang = staff.lang;
+    let not_found = || {
+        let body = format!("<p class=\"card notice\">{}</p>", esc(lang.t("not_found")));
+        (
+            StatusCode::NOT_FOUND,
+            Html(Page::layout(
+                lang,
+                lang.t("not_found"),
+                &Page::header(lang, &staff.session),
+                &body,
+            )),
+        )
+            .into_response()
+    };
+    let Some((step, language)) = split_id(id) else { return not_found() };
+    let all = match app.list_templates(Some(&staff.current.slug)).await {
+        Ok(l) => l,
+        Err(e) => return failure(&e),
+    };
+    let Some(current) =
+        all.iter().find(|t| t.step.as_str() == step && t.language.as_str() == language)
+    else {
+        return not_found();
+    };
+    let kind = if consumer { DebtorKind::Consumer } else { DebtorKind::Business };
+    let preview = match app.preview_template(Some(&staff.current.slug), step, language, kind).await
+    {
+        Ok(p) => p,
+        Err(e @ AppError::Invalid { .. }) => return failure(&e),
+        Err(e) => return failure(&e),
+    };
+    let (subject, text, html) = match draft {
+        Some(d) => (d.subject.as_str(), d.text.as_str(), d.html.as_deref().unwrap_or("")),
+        None => {
+            (current.subject.as_str(), current.text.as_str(), current.html.as_deref().unwrap_or(""))
+        }
+    };
+    let csrf = esc(&staff.session.csrf);
+    let notice = notice
+        .map_or_else(String::new, |n| format!("<p class=\"notice\" role=\"alert\">{}</p>", esc(n)));
+    let reset = if current.edited && staff.role.can_operate() {
+        format!(
+            "<form method=\"post\" action=\"/templates/{id}/reset\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <button type=\"submit\">{}</button></form>",
+            esc(lang.t("reset_template"))
+        )
+    } else {
+        String::new()
+    };
+    let kinds = format!(
+        "<p>{label}: <a href=\"/templates/{id}\"{b}>{business}</a> · <a href=\"/templates/{id}?kind=consumer\"{c}>{consumer_l}</a></p>",
+        label = esc(lang.t("preview_for")),
+        b = if consumer { "" } else { " aria-current=\"page\"" },
+        c = if consumer { " aria-current=\"page\"" } else { "" },
+        business = esc(lang.t("business")),
+        consumer_l = esc(lang.t("consumer")),
+    );
+    let body = format!(
+        "<h1>{title}: {step} · {language}</h1>{notice}\
+         <form class=\"card\" method=\"post\" action=\"/templates/{id}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <label for=\"subject\">{subject_l}</label><input id=\"subject\" name=\"subject\" value=\"{subject}\" style=\"width:100%\">\
+         <label for=\"text\">{text_l}</label><textarea id=\"text\" name=\"text\" rows=\"18\" style=\"width:100%;font-family:monospace\">{text}</textarea>\
+         <label for=\"html\">{html_l}</label><textarea id=\"html\" name=\"html\" rows=\"6\" style=\"width:100%;font-family:monospace\">{html}</textarea>\
+         <p><button type=\"submit\">{save}</button></p></form>{reset}\
+         <section class=\"card\" id=\"preview\"><h2>{preview_l}</h2>{kinds}\
+         <p><strong id=\"preview-subject\">{p_subject}</strong></p><pre id=\"preview-text\" style=\"white-space:pre-wrap\">{p_text}</pre>\
+         <iframe title=\"{preview_l}\" sandbox srcdoc=\"{p_html}\" style=\"width:100%;height:24rem;border:1px solid #ccd\"></iframe></section>",
+        title = esc(lang.t("templates")),
+        step = esc(step),
+        language = esc(language),
+        subject_l = esc(lang.t("subject")),
+        subject = esc(subject),
+        text_l = esc(lang.t("text")),
+        text = esc(text),
+        html_l = esc(lang.t("html_optional")),
+        html = esc(html),
+        save = esc(lang.t("save")),
+        preview_l = esc(lang.t("preview")),
+        p_subject = esc(&preview.rendered.subject),
+        p_text = esc(&preview.rendered.text),
+        p_html = esc(&preview.rendered.html),
+    );
+    (
+        status,
+        Html(Page::layout(lang, lang.t("templates"), &Page::header(lang, &staff.session), &body)),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SaveIn {
+    csrf: String,
+    subject: String,
+    text: String,
+    #[serde(default)]
+    html: String,
+}
+
+/// `POST /templates/{step}.{language}`: check and save.
+pub(crate) async fn save(
+    State(app): State<App>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Form(form): Form<SaveIn>,
+) -> Response {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_operate()) {
+        return r;
+    }
+    let Some((step, language)) = split_id(&id) else {
+        return editor(&app, &staff, &id, false, StatusCode::NOT_FOUND, None, None).await;
+    };
+    let html = form.html.trim();
+    // Browsers send text areas with CRLF line ends.
+    let text = TemplateText {
+        subject: form.subject.replace("\r\n", "\n"),
+        text: form.text.replace("\r\n", "\n"),
+        html: (!html.is_empty()).then(|| html.replace("\r\n", "\n")),
+    };
+    match app
+        .put_template(Some(&staff.current.slug), step, language, text.clone(), &actor(&staff))
+        .await
+    {
+        Ok(_) => redirect_to(&format!("/templates/{id}#preview")),
+        Err(AppError::Invalid { message, .. }) => {
+            editor(
+                &app,
+                &staff,
+                &id,
+                false,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&text),
+                Some(&message),
+            )
+            .await
+        }
+        Err(e) => failure(&e),
+    }
+}
+
+/// `POST /templates/{step}.{language}/reset`: back to the built-in text.
+pub(crate) async fn reset(
+    State(app): State<App>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Form(form): Form<super::CsrfIn>,
+) -> Response {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_operate()) {
+        return r;
+    }
+    let Some((step, language)) = split_id(&id) else {
+        return editor(&app, &staff, &id, false, StatusCode::NOT_FOUND, None, None).await;
+    };
+    match app.reset_template(Some(&staff.current.slug), step, language, &actor(&staff)).await {
+        Ok(()) => redirect_to(&format!("/templates/{id}")),
+        Err(AppError::NotFound { .. } | AppError::Invalid { .. }) => {
+            editor(&app, &staff, &id, false, StatusCode::NOT_FOUND, None, None).await
+        }
+        Err(e) => failure(&e),
+    }
+}
