@@ -463,6 +463,8 @@ impl RenderContext {
                 },
             ),
         };
+        let (charge, announced) =
+            (sample_charge(charge, language), sample_charge(announced, language));
         let items = vec![
             Item {
                 number: "2026-0815".into(),
@@ -582,4 +584,58 @@ fn country_name(country: CountryCode, language: Language) -> String {
         Language::De => 3,
     };
     names.get(i).copied().unwrap_or_default().to_owned()
+}
+
+/// A sample charge in the template's language (the samples are written in Dutch).
+fn sample_charge(charge: Charge, language: Language) -> Charge {
+    let (label, explanation): (&str, Option<&str>) = match (charge.label.as_str(), language) {
+        (_, Language::Nl) => return charge,
+        ("Wettelijke rente", Language::Fr) => (
+            "Intérêts légaux",
+            Some("4 % par an sur 1 210,00 € du 2 octobre 2026 au 23 novembre 2026"),
+        ),
+        ("Wettelijke rente", Language::En) => (
+            "Statutory interest",
+            Some("4% a year on €1,210.00 from 2 October 2026 to 23 November 2026"),
+        ),
+        ("Wettelijke rente", Language::De) => (
+            "Gesetzliche Zinsen",
+            Some("4 % pro Jahr auf 1.210,00 € vom 2. Oktober 2026 bis 23. November 2026"),
+        ),
+        ("Buitengerechtelijke incassokosten", Language::Fr) => (
+            "Frais de recouvrement extrajudiciaires",
+            Some(
+                "Barème du décret néerlandais sur les frais de recouvrement extrajudiciaires : 15 % de 1 310,00 €",
+            ),
+        ),
+        ("Buitengerechtelijke incassokosten", Language::En) => (
+            "Extrajudicial collection costs",
+            Some("Scale of the Dutch decree on extrajudicial collection costs: 15% of €1,310.00"),
+        ),
+        ("Buitengerechtelijke incassokosten", Language::De) => (
+            "Außergerichtliche Inkassokosten",
+            Some(
+                "Staffel der niederländischen Verordnung über außergerichtliche Inkassokosten: 15 % von 1.310,00 €",
+            ),
+        ),
+        ("Administratiekosten", Language::Fr) => ("Frais administratifs", None),
+        ("Administratiekosten", Language::En) => ("Administration fee", None),
+        ("Administratiekosten", Language::De) => ("Bearbeitungsgebühr", None),
+        ("Forfaitaire schadevergoeding", Language::Fr) => (
+            "Indemnité forfaitaire",
+            Some("Livre XIX CDE : 65 € + 5 % de la part au-delà de 500 € (solde 510,00 €)"),
+        ),
+        ("Forfaitaire schadevergoeding", Language::En) => (
+            "Fixed compensation",
+            Some(
+                "Book XIX of the Belgian Code of Economic Law: €65 + 5% of the part above €500 (balance €510.00)",
+            ),
+        ),
+        ("Forfaitaire schadevergoeding", Language::De) => (
+            "Pauschale Entschädigung",
+            Some("Buch XIX WGB: 65 € + 5 % des Teils über 500 € (Saldo 510,00 €)"),
+        ),
+        _ => return charge,
+    };
+    Charge { label: label.into(), amount: charge.amount, explanation: explanation.map(Into::into) }
 }

@@ -505,3 +505,28 @@ fn step_keys_are_stable() {
     }
     assert!("herinnering".parse::<StepKey>().is_err());
 }
+
+/// The preview's sample charges speak the template's language: a French reminder of a Dutch
+/// creditor shows no Dutch charge label or explanation.
+#[test]
+fn the_sample_charges_are_in_the_language_of_the_template() {
+    let dutch = [
+        "Wettelijke rente",
+        "incassokosten",
+        "Administratiekosten",
+        "schadevergoeding",
+        "per jaar",
+        "Staffel",
+    ];
+    for language in [Language::Fr, Language::En, Language::De] {
+        for country in COUNTRIES {
+            let s = sample(language, country, DebtorKind::Business);
+            for c in s.charges.iter().chain(&s.announced_charges) {
+                let all = format!("{} {}", c.label, c.explanation.as_deref().unwrap_or(""));
+                assert!(!dutch.iter().any(|d| all.contains(d)), "{language:?} {country:?}: {all}");
+            }
+        }
+    }
+    let nl = sample(Language::Nl, OrgCountry::Nl, DebtorKind::Business);
+    assert_eq!(nl.charges[0].label, "Wettelijke rente");
+}
