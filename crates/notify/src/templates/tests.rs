@@ -516,7 +516,7 @@ fn the_sample_charges_are_in_the_language_of_the_template() {
         "Administratiekosten",
         "schadevergoeding",
         "per jaar",
-        "Staffel",
+        "Staffel Besluit",
     ];
     for language in [Language::Fr, Language::En, Language::De] {
         for country in COUNTRIES {
