@@ -442,6 +442,10 @@ async fn pages_bench(db: &str, org: Option<&str>, json: bool, runs: u32) -> Resu
         ("debtors, overdue only", "/debtors?overdue=on".to_owned()),
         ("debtor search", format!("/debtors?q={word}")),
         ("debtor page", format!("/debtors/{number}")),
+        ("payments to review", "/matches".to_owned()),
+        ("tasks", "/tasks".to_owned()),
+        ("templates", "/templates".to_owned()),
+        ("template editor", "/templates/reminder.nl".to_owned()),
     ];
     let mut results = Vec::new();
     let mut lines = Vec::new();

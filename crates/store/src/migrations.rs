@@ -45,6 +45,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_users.sql"),
         postgres: include_str!("../migrations/postgres/0005_users.sql"),
     },
+    Migration {
+        version: 6,
+        name: "open_amount_in_report_index",
+        sqlite: include_str!("../migrations/sqlite/0006_open_amount_in_report_index.sql"),
+        postgres: include_str!("../migrations/postgres/0006_open_amount_in_report_index.sql"),
+    },
 ];
 
 /// A stable checksum of a migration's text (64-bit FNV-1a, hex).

@@ -2140,7 +2140,9 @@ const REFRESH_UNAPPLIED_SQL: &str = concat!(
      WHERE organisation_id = "
 );
 
-/// The items open on `as_of` with the amount open on that day (`open_minor`), possibly zero.
+/// The items open on `as_of` with the amount open on that day (`open_minor`), possibly zero. An
+/// item whose open amount still equals its amount has no allocation at all (allocations are
+/// positive), so its amount needs no look-up.
 fn push_open_items_select(
     qb: &mut QueryBuilder<DB>,
     org: OrganisationId,
@@ -2150,7 +2152,8 @@ fn push_open_items_select(
 ) {
     let day = as_of.to_string();
     qb.push(concat!(
-        "SELECT i.id, i.debtor_id, i.number, i.due_date, CAST(CASE WHEN i.kind = 'invoice' \
+        "SELECT i.id, i.debtor_id, i.number, i.due_date, CAST(CASE \
+         WHEN i.open_minor = i.amount_minor THEN i.amount_minor WHEN i.kind = 'invoice' \
          THEN i.amount_minor - (SELECT COALESCE(SUM(a.amount_minor), 0) FROM ",
         alloc_by_invoice!(),
         " \
