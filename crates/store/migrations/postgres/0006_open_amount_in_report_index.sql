@@ -7,3 +7,5 @@
 DROP INDEX invoices_settled;
 CREATE INDEX invoices_settled ON invoices
     (organisation_id, settled_on, issue_date, currency, kind, due_date, amount_minor, open_minor, id);
+-- Fresh statistics for the new index.
+ANALYZE invoices;

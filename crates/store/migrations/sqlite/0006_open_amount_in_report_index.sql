@@ -7,3 +7,7 @@
 DROP INDEX invoices_settled;
 CREATE INDEX invoices_settled ON invoices
     (organisation_id, settled_on, issue_date, currency, kind, due_date, amount_minor, open_minor, id);
+-- Fresh statistics for the new index, or the planner may prefer it where invoices_debtor is
+-- right (a debtor's page took 60 ms instead of 3 until the next ANALYZE).
+PRAGMA analysis_limit = 1000;
+ANALYZE invoices;
