@@ -28,8 +28,17 @@ pub use api::openapi::openapi;
 /// The whole HTTP application: `/api/v1/…`, `/api/v1/openapi.json`, `/healthz`, and the staff
 /// pages (`/`, `/login`, …).
 pub fn router(app: App) -> axum::Router {
-    api::router(app.clone()).merge(ui::router(app))
+    // The pages pass the same tracing span and time limit as the API; a form is small (a
+    // template's text is the largest).
+    let ui = ui::router(app.clone())
+        .layer(axum::extract::DefaultBodyLimit::max(UI_FORM_BYTES_MAX))
+        .layer(axum::middleware::from_fn(api::layers::timeout))
+        .layer(axum::middleware::from_fn(api::layers::trace));
+    api::router(app).merge(ui)
 }
+
+/// The largest form body the pages accept.
+const UI_FORM_BYTES_MAX: usize = 256 * 1024;
 
 /// Every (method, path) of the staff pages.
 pub fn ui_routes() -> Vec<(Method, &'static str)> {

@@ -14,7 +14,7 @@ mod extract;
 mod idempotency;
 mod inbound;
 mod invoices;
-mod layers;
+pub(crate) mod layers;
 mod misc;
 pub(crate) mod openapi;
 mod payments;
