@@ -473,6 +473,21 @@ impl App {
         Ok(InvoiceView { invoice: inv, allocations })
     }
 
+    /// The number and name of an invoice's debtor.
+    ///
+    /// # Errors
+    /// [`AppError::Store`].
+    pub async fn debtor_of_invoice(
+        &self,
+        org: OrganisationId,
+        invoice: &StoredInvoice,
+    ) -> Result<(String, String), AppError> {
+        let mut tx = self.store.read().await?;
+        let d = tx.get_debtor(org, invoice.debtor_id).await?;
+        tx.rollback().await?;
+        Ok((d.debtor.number, d.debtor.name))
+    }
+
     /// Just the invoice row (the hot path of `GET /invoices/{number}`).
     ///
     /// # Errors

@@ -416,6 +416,17 @@ async fn pages_bench(db: &str, org: Option<&str>, json: bool, runs: u32) -> Resu
         .map(|d| d.debtor.clone())
         .ok_or_else(|| Failure::new(exit::FAILURE, "the organisation has no debtors to show"))?;
     let word = debtor.name.split_whitespace().last().unwrap_or("a").to_owned();
+    let open = arflow_store::InvoiceFilter {
+        status: Some(arflow_store::ItemStatus::Open),
+        overdue_on: Some(app.today_of(org_row.id).await?),
+        ..arflow_store::InvoiceFilter::default()
+    };
+    let invoice = app
+        .list_invoices(org_row.id, &open, arflow_store::Page::first(1))
+        .await?
+        .first()
+        .map(|i| i.invoice.number.clone())
+        .ok_or_else(|| Failure::new(exit::FAILURE, "the organisation has no overdue invoice"))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;
@@ -425,6 +436,18 @@ async fn pages_bench(db: &str, org: Option<&str>, json: bool, runs: u32) -> Resu
         let _ = stopped.await;
     }));
     let cookie = format!("arflow_session={}", signed_in.token);
+    let seg = |text: &str| -> String {
+        text.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    let invoice = seg(&invoice);
     let number: String = debtor
         .number
         .bytes()
@@ -442,6 +465,7 @@ async fn pages_bench(db: &str, org: Option<&str>, json: bool, runs: u32) -> Resu
         ("debtors, overdue only", "/debtors?overdue=on".to_owned()),
         ("debtor search", format!("/debtors?q={word}")),
         ("debtor page", format!("/debtors/{number}")),
+        ("invoice with charges", format!("/invoices/{invoice}")),
         ("payments to review", "/matches".to_owned()),
         ("tasks", "/tasks".to_owned()),
         ("templates", "/templates".to_owned()),

@@ -342,7 +342,21 @@ async fn a_debtor_is_found_paused_with_a_reason_and_resumed_and_sales_may_only_l
     let page = b.get("/debtors/K1").await;
     assert_eq!(page.status, 200, "{}", page.html);
     assert!(page.html.contains("<strong id=\"debtor-open\">EUR 121,00</strong>"), "{}", page.html);
-    assert!(page.html.contains("<td>F1</td>") && page.html.contains("boekhouding@klant.nl"));
+    assert!(
+        page.html.contains("<a href=\"/invoices/F1\">F1</a>")
+            && page.html.contains("boekhouding@klant.nl")
+    );
+    // The invoice: open, its reference, and what may be claimed today with the legal basis.
+    let invoice = b.get("/invoices/F1").await;
+    assert_eq!(invoice.status, 200, "{}", invoice.html);
+    assert!(invoice.html.contains("<dd id=\"invoice-open\">EUR 121,00</dd>"), "{}", invoice.html);
+    assert!(
+        invoice.html.contains("id=\"charges\"") && invoice.html.contains("BW"),
+        "{}",
+        invoice.html
+    );
+    assert_eq!(b.get("/invoices/F1/pdf").await.status, 404, "no PDF was uploaded");
+    assert_eq!(b.get("/invoices/F9").await.status, 404);
     assert!(!page.html.contains("Bravo's klant"));
     let csrf = hidden(&page.html, "csrf");
     // A pause needs a reason; an end in the past is refused; both say why, nothing changes.
@@ -619,6 +633,10 @@ async fn every_route_keeps_to_the_persons_organisation_and_role() {
                 assert_eq!(other.sign_in("sam@example.nl", "sales person 123").await.status, 303);
             }
             ("GET", "/debtors/{number}") => assert_eq!(sam.get(&path).await.status, 404),
+            ("GET", "/invoices/{number}" | "/invoices/{number}/pdf") => {
+                let path = template.replace("{number}", "BF1");
+                assert_eq!(sam.get(&path).await.status, 404, "{path}");
+            }
             ("GET", _) => {
                 let r = sam.get(&path).await;
                 assert_eq!(r.status, 200, "{m} {path}");

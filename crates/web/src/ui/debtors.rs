@@ -209,7 +209,8 @@ async fn debtor_page(
         .iter()
         .map(|i| {
             format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+                "<tr><td><a href=\"/invoices/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+                segment(&i.invoice.number),
                 esc(&i.invoice.number),
                 i.invoice.issue_date,
                 i.invoice.due_date,

@@ -8,6 +8,7 @@
 //! (`arflow_app::users`).
 
 mod debtors;
+mod invoices;
 mod page;
 mod templates;
 mod work;
@@ -41,6 +42,8 @@ pub(crate) fn router(app: App) -> Router {
         .route("/debtors/{number}", get(debtors::show))
         .route("/debtors/{number}/pause", post(debtors::pause))
         .route("/debtors/{number}/resume", post(debtors::resume))
+        .route("/invoices/{number}", get(invoices::show))
+        .route("/invoices/{number}/pdf", get(invoices::pdf))
         .route("/matches", get(work::matches))
         .route("/matches/{id}/accept", post(work::accept))
         .route("/matches/{id}/reject", post(work::reject))
@@ -65,6 +68,8 @@ pub(crate) fn routes() -> Vec<(axum::http::Method, &'static str)> {
         (Method::GET, "/debtors/{number}"),
         (Method::POST, "/debtors/{number}/pause"),
         (Method::POST, "/debtors/{number}/resume"),
+        (Method::GET, "/invoices/{number}"),
+        (Method::GET, "/invoices/{number}/pdf"),
         (Method::GET, "/matches"),
         (Method::POST, "/matches/{id}/accept"),
         (Method::POST, "/matches/{id}/reject"),
