@@ -448,17 +448,7 @@ async fn pages_bench(db: &str, org: Option<&str>, json: bool, runs: u32) -> Resu
             .collect()
     };
     let invoice = seg(&invoice);
-    let number: String = debtor
-        .number
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
+    let number = seg(&debtor.number);
     let pages = [
         ("dashboard", "/".to_owned()),
         ("debtors", "/debtors".to_owned()),

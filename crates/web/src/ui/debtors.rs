@@ -1,7 +1,7 @@
 //! The debtor pages: the list with search and filters, and one debtor with its key figures, open
 //! items, contacts, timeline, and pausing and resuming dunning.
 
-use arflow_app::{Actor, App, AppError};
+use arflow_app::{App, AppError};
 use arflow_store::{DebtorFilter, InvoiceFilter, ItemStatus, Page as Rows};
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
@@ -25,10 +25,6 @@ pub(crate) fn segment(text: &str) -> String {
         }
     }
     out
-}
-
-fn actor(staff: &Staff) -> Actor {
-    Actor(format!("user:{}", staff.session.user.email))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -159,19 +155,7 @@ async fn debtor_page(
     let org = staff.current.organisation_id;
     let view = match app.debtor_view(org, number).await {
         Ok(v) => v,
-        Err(AppError::NotFound { .. }) => {
-            let body = format!("<p class=\"card notice\">{}</p>", esc(lang.t("not_found")));
-            return (
-                StatusCode::NOT_FOUND,
-                Html(Page::layout(
-                    lang,
-                    lang.t("not_found"),
-                    &Page::header(lang, &staff.session),
-                    &body,
-                )),
-            )
-                .into_response();
-        }
+        Err(AppError::NotFound { .. }) => return staff.not_found(),
         Err(e) => return failure(&e),
     };
     let filter = InvoiceFilter {
@@ -337,7 +321,7 @@ pub(crate) async fn pause(
         },
     };
     let org = staff.current.organisation_id;
-    match app.pause_debtor(org, &number, &form.reason, until, &actor(&staff)).await {
+    match app.pause_debtor(org, &number, &form.reason, until, &staff.actor()).await {
         Ok(_) => redirect_to(&format!("/debtors/{}", segment(&number))),
         Err(AppError::Invalid { message, .. }) => {
             debtor_page(&app, &staff, &number, StatusCode::UNPROCESSABLE_ENTITY, Some(&message))
@@ -360,7 +344,7 @@ pub(crate) async fn resume(
     if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_operate()) {
         return r;
     }
-    match app.resume_debtor(staff.current.organisation_id, &number, &actor(&staff)).await {
+    match app.resume_debtor(staff.current.organisation_id, &number, &staff.actor()).await {
         Ok(_) => redirect_to(&format!("/debtors/{}", segment(&number))),
         Err(AppError::NotFound { .. }) => {
             debtor_page(&app, &staff, &number, StatusCode::NOT_FOUND, None).await

@@ -3,22 +3,11 @@
 
 use arflow_app::{App, AppError};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::debtors::segment;
 use super::page::{Page, esc, money};
 use super::{Staff, failure};
-
-fn not_found(staff: &Staff) -> Response {
-    let lang = staff.lang;
-    let body = format!("<p class=\"card notice\">{}</p>", esc(lang.t("not_found")));
-    (
-        StatusCode::NOT_FOUND,
-        Html(Page::layout(lang, lang.t("not_found"), &Page::header(lang, &staff.session), &body)),
-    )
-        .into_response()
-}
 
 /// `GET /invoices/{number}`.
 pub(crate) async fn show(
@@ -30,7 +19,7 @@ pub(crate) async fn show(
     let org = staff.current.organisation_id;
     let view = match app.invoice_view(org, &number).await {
         Ok(v) => v,
-        Err(AppError::NotFound { .. }) => return not_found(&staff),
+        Err(AppError::NotFound { .. }) => return staff.not_found(),
         Err(e) => return failure(&e),
     };
     let inv = &view.invoice.invoice;
@@ -144,7 +133,7 @@ pub(crate) async fn pdf(
 ) -> Response {
     match app.invoice_pdf(staff.current.organisation_id, &number).await {
         Ok((name, bytes)) => crate::api::file_response(bytes, "application/pdf", &name, "inline"),
-        Err(AppError::NotFound { .. }) => not_found(&staff),
+        Err(AppError::NotFound { .. }) => staff.not_found(),
         Err(e) => failure(&e),
     }
 }

@@ -172,6 +172,20 @@ impl Staff {
         if self.role.can_operate() { Ok(()) } else { Err(forbidden(&self.session)) }
     }
 
+    /// Who the audit log names for what this person does.
+    pub(crate) fn actor(&self) -> arflow_app::Actor {
+        arflow_app::Actor(format!("user:{}", self.session.user.email))
+    }
+
+    /// A 404 page: no such record in the current organisation.
+    pub(crate) fn not_found(&self) -> Response {
+        let lang = self.lang;
+        let body = format!("<p class=\"card notice\">{}</p>", page::esc(lang.t("not_found")));
+        let html =
+            Page::layout(lang, lang.t("not_found"), &Page::header(lang, &self.session), &body);
+        (StatusCode::NOT_FOUND, Html(html)).into_response()
+    }
+
     /// 403 unless `csrf` is this session's token.
     pub(crate) fn check_csrf(&self, csrf: &str) -> Result<(), Response> {
         if same_secret(&self.session.csrf, csrf) { Ok(()) } else { Err(forbidden(&self.session)) }

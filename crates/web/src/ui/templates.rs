@@ -3,7 +3,7 @@
 //! previewed with sample data as the debtor would receive it.
 
 use arflow_app::templates::TemplateText;
-use arflow_app::{Actor, App, AppError};
+use arflow_app::{App, AppError};
 use arflow_core::party::DebtorKind;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
@@ -12,10 +12,6 @@ use serde::Deserialize;
 
 use super::page::{Page, esc};
 use super::{Staff, failure, redirect_to};
-
-fn actor(staff: &Staff) -> Actor {
-    Actor(format!("user:{}", staff.session.user.email))
-}
 
 /// `reminder.fr` → (`reminder`, `fr`).
 fn split_id(id: &str) -> Option<(&str, &str)> {
@@ -81,19 +77,7 @@ async fn editor(
     notice: Option<&str>,
 ) -> Response {
     let lang = staff.lang;
-    let not_found = || {
-        let body = format!("<p class=\"card notice\">{}</p>", esc(lang.t("not_found")));
-        (
-            StatusCode::NOT_FOUND,
-            Html(Page::layout(
-                lang,
-                lang.t("not_found"),
-                &Page::header(lang, &staff.session),
-                &body,
-            )),
-        )
-            .into_response()
-    };
+    let not_found = || staff.not_found();
     let Some((step, language)) = split_id(id) else { return not_found() };
     let all = match app.list_templates(Some(&staff.current.slug)).await {
         Ok(l) => l,
@@ -199,7 +183,7 @@ pub(crate) async fn save(
         html: (!html.is_empty()).then(|| html.replace("\r\n", "\n")),
     };
     match app
-        .put_template(Some(&staff.current.slug), step, language, text.clone(), &actor(&staff))
+        .put_template(Some(&staff.current.slug), step, language, text.clone(), &staff.actor())
         .await
     {
         Ok(_) => redirect_to(&format!("/templates/{id}#preview")),
@@ -232,7 +216,7 @@ pub(crate) async fn reset(
     let Some((step, language)) = split_id(&id) else {
         return editor(&app, &staff, &id, false, StatusCode::NOT_FOUND, None, None).await;
     };
-    match app.reset_template(Some(&staff.current.slug), step, language, &actor(&staff)).await {
+    match app.reset_template(Some(&staff.current.slug), step, language, &staff.actor()).await {
         Ok(()) => redirect_to(&format!("/templates/{id}")),
         Err(AppError::NotFound { .. } | AppError::Invalid { .. }) => {
             editor(&app, &staff, &id, false, StatusCode::NOT_FOUND, None, None).await

@@ -2,7 +2,7 @@
 //! tasks inbox (complete with an outcome).
 
 use arflow_app::dunning::TASK_OUTCOMES;
-use arflow_app::{Actor, App, AppError};
+use arflow_app::{App, AppError};
 use arflow_store::Page as Rows;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
@@ -12,10 +12,6 @@ use serde::Deserialize;
 use super::debtors::segment;
 use super::page::{Lang, Page, esc, money};
 use super::{Staff, failure, redirect_to};
-
-fn actor(staff: &Staff) -> Actor {
-    Actor(format!("user:{}", staff.session.user.email))
-}
 
 fn page(staff: &Staff, status: StatusCode, title_key: &str, body: &str) -> Response {
     let lang = staff.lang;
@@ -144,7 +140,7 @@ pub(crate) async fn accept(
     };
     // The form counts from 1, the use case from 0.
     let choice = form.choice.map(|c| c.saturating_sub(1));
-    match app.accept_match(&org, id, choice, &[], &actor(&staff)).await {
+    match app.accept_match(&org, id, choice, &[], &staff.actor()).await {
         Ok(_) => redirect_to("/matches"),
         Err(AppError::Invalid { message, .. }) => {
             matches_page(&app, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(&message)).await
@@ -170,7 +166,7 @@ pub(crate) async fn reject(
         Ok(o) => o,
         Err(e) => return failure(&e),
     };
-    match app.reject_match(&org, id, &actor(&staff)).await {
+    match app.reject_match(&org, id, &staff.actor()).await {
         Ok(_) => redirect_to("/matches"),
         Err(AppError::Invalid { message, .. }) => {
             matches_page(&app, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(&message)).await
@@ -341,7 +337,7 @@ pub(crate) async fn done(
             &form.outcome,
             promised_on,
             (!note.is_empty()).then_some(note),
-            &actor(&staff),
+            &staff.actor(),
         )
         .await;
     match result {
