@@ -23,11 +23,20 @@ impl Lang {
         }
     }
 
-    fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Lang::Nl => "nl",
             Lang::Fr => "fr",
             Lang::En => "en",
+        }
+    }
+
+    /// One of three texts, by language: for words used on one page only, kept next to it.
+    pub(crate) fn pick(self, nl: &'static str, fr: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Nl => nl,
+            Lang::Fr => fr,
+            Lang::En => en,
         }
     }
 
@@ -193,11 +202,7 @@ impl Lang {
             "role_accountant" => ("accountant", "comptable", "accountant"),
             _ => ("?", "?", "?"),
         };
-        match self {
-            Lang::Nl => nl,
-            Lang::Fr => fr,
-            Lang::En => en,
-        }
+        self.pick(nl, fr, en)
     }
 
     fn role(self, role: Option<Role>) -> &'static str {
