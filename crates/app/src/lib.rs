@@ -18,6 +18,7 @@ pub mod import;
 pub mod ledger;
 pub mod mappings;
 pub mod orgs;
+pub mod outbox;
 pub mod reconcile;
 pub mod reports;
 pub mod templates;
@@ -138,6 +139,17 @@ pub fn today_in(micros: i64, tz: &str) -> Date {
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
         .to_zoned_datetime(zone)
         .date()
+}
+
+/// The wall-clock time at `micros` in the time zone `tz` as `2026-12-06 14:03` (UTC when the
+/// zone is unknown): how people see when something happened.
+pub fn local_time_in(micros: i64, tz: &str) -> String {
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    jiff::Timestamp::from_microsecond(micros)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned_datetime(zone)
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// Lower-case hex SHA-256 of `bytes`.

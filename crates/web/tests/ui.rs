@@ -125,6 +125,13 @@ fn hidden(html: &str, name: &str) -> String {
     html[start..].split('"').next().unwrap().to_owned()
 }
 
+/// Gives an organisation the IBAN its messages ask to be paid on.
+async fn give_iban(s: &Server, org: &str, iban: &str) {
+    let details =
+        arflow_app::orgs::OrganisationDetails { iban: Some(iban.into()), ..Default::default() };
+    s.app.update_organisation_details(Some(org), &details, &Actor("test".into())).await.unwrap();
+}
+
 async fn seeded() -> Server {
     let s = Server::start().await;
     let actor = Actor("test".into());
@@ -578,13 +585,13 @@ async fn a_suggested_match_is_accepted_and_a_task_completed_from_the_queues() {
 async fn every_route_keeps_to_the_persons_organisation_and_role() {
     let s = seeded().await;
     let actor = Actor("test".into());
-    let debtors = b"number,name,kind,country,language\nB1,Bravo Secret Client,business,BE,fr\n";
+    let debtors = b"number,name,kind,country,language,email\nB1,Bravo Secret Client,business,BE,fr,\nB2,Bravo Other Client,business,BE,fr,compta@b2.be\n";
     s.app
         .import_debtors_csv(Some("bravo"), "d.csv", debtors, Default::default(), &actor)
         .await
         .unwrap();
     let invoices =
-        b"number,debtor_number,issue_date,due_date,amount\nBF1,B1,2026-01-01,2026-01-31,77.00\n";
+        b"number,debtor_number,issue_date,due_date,amount\nBF1,B1,2026-01-01,2026-01-31,77.00\nBF2,B2,2026-01-01,2026-01-31,66.00\n";
     s.app
         .import_invoices_csv(Some("bravo"), "i.csv", invoices, Default::default(), &actor)
         .await
@@ -601,6 +608,7 @@ async fn every_route_keeps_to_the_persons_organisation_and_role() {
         )
         .await
         .unwrap();
+    give_iban(&s, "bravo", "BE68539007547034").await;
     let gate = arflow_core::dunning::LegalGate { creditor: OrgCountry::Be };
     s.app.dunning_run(Some("bravo"), None, false, &gate, &actor).await.unwrap();
     let secret = "Bravo Secret Client";
@@ -622,8 +630,14 @@ async fn every_route_keeps_to_the_persons_organisation_and_role() {
     let csrf = hidden(&sam.get("/").await.html, "csrf");
     let mut covered = 0;
     for (method, template) in arflow_web::ui_routes() {
-        let id = if template.starts_with("/templates") { "reminder.fr" } else { "1" };
-        let path = template.replace("{number}", "B1").replace("{id}", id);
+        let id = if template.starts_with("/templates") {
+            "reminder.fr"
+        } else if template.starts_with("/policies") {
+            "nl-business"
+        } else {
+            "1"
+        };
+        let path = template.replace("{number}", "B1").replace("{id}", id).replace("{n}", "0");
         let m = method.as_str();
         match (m, template) {
             ("GET", "/login") => assert_eq!(sam.get(&path).await.location.as_deref(), Some("/")),
@@ -633,6 +647,16 @@ async fn every_route_keeps_to_the_persons_organisation_and_role() {
                 assert_eq!(other.sign_in("sam@example.nl", "sales person 123").await.status, 303);
             }
             ("GET", "/debtors/{number}") => assert_eq!(sam.get(&path).await.status, 404),
+            ("GET", "/outbox/{id}" | "/outbox/{id}/attachments/{n}") => {
+                // Bravo's run put its message in Bravo's outbox, not in Acme's.
+                let bravo_message =
+                    s.app.outbox(Some("bravo"), None, arflow_store::Page::first(1)).await.unwrap()
+                        [0]
+                    .id
+                    .to_string();
+                let path = template.replace("{id}", &bravo_message).replace("{n}", "0");
+                assert_eq!(sam.get(&path).await.status, 404, "{path}");
+            }
             ("GET", "/invoices/{number}" | "/invoices/{number}/pdf") => {
                 let path = template.replace("{number}", "BF1");
                 assert_eq!(sam.get(&path).await.status, 404, "{path}");
@@ -774,4 +798,254 @@ async fn a_template_is_edited_checked_and_previewed_in_french() {
     assert_eq!(reset.status, 303);
     assert!(!b.get("/templates/reminder.fr").await.html.contains("Petit rappel pour"));
     assert_eq!(b.get("/templates/reminder.xx").await.status, 404);
+}
+
+/// What a browser sends when a form is submitted unchanged: every named input (ticked boxes
+/// only) and the selected option of every select, in document order. `form_start` is where the
+/// form begins in the page.
+fn form_fields(html: &str, form_start: &str) -> Vec<(String, String)> {
+    let start = html.find(form_start).unwrap_or_else(|| panic!("no {form_start} in {html}"));
+    let form = &html[start..];
+    let form = &form[..form.find("</form>").unwrap()];
+    let attr = |tag: &str, name: &str| {
+        let marker = format!(" {name}=\"");
+        tag.find(&marker).map(|i| {
+            let rest = &tag[i + marker.len()..];
+            rest[..rest.find('"').unwrap()].replace("&amp;", "&").replace("&quot;", "\"")
+        })
+    };
+    let mut out = Vec::new();
+    let mut rest = form;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i..];
+        let end = rest.find('>').unwrap();
+        let tag = &rest[..end];
+        if tag.starts_with("<input") {
+            if let Some(name) = attr(tag, "name") {
+                let checkbox = attr(tag, "type").as_deref() == Some("checkbox");
+                if !checkbox {
+                    out.push((name, attr(tag, "value").unwrap_or_default()));
+                } else if tag.contains(" checked") {
+                    out.push((name, attr(tag, "value").unwrap_or_else(|| "on".into())));
+                }
+            }
+        } else if tag.starts_with("<select") {
+            let name = attr(tag, "name").unwrap();
+            let body = &rest[..rest.find("</select>").unwrap()];
+            let options: Vec<&str> = body.split("<option").skip(1).collect();
+            let chosen = options.iter().find(|o| o.contains(" selected")).or(options.first());
+            out.push((name, chosen.and_then(|o| attr(o, "value")).unwrap_or_default()));
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
+fn set(form: &mut Vec<(String, String)>, name: &str, value: &str) {
+    form.retain(|(k, _)| k != name);
+    form.push((name.to_owned(), value.to_owned()));
+}
+
+impl Browser<'_> {
+    async fn post_pairs(&mut self, path: &str, form: &[(String, String)]) -> Page {
+        let req = self
+            .s
+            .client
+            .post(format!("{}{path}", self.s.base))
+            .header("accept-language", "nl")
+            .form(form);
+        self.send(req).await
+    }
+}
+
+/// A policy edited in the form (approval on every step), what a run would do, today's run,
+/// the approval in the dunning page, the message in the outbox exactly as it will be sent, and
+/// an uncertain message settled by a person; the invoice list and the debtor filters.
+#[tokio::test]
+async fn a_policy_is_edited_a_run_previewed_run_and_approved_and_its_message_read_in_the_outbox() {
+    let s = seeded().await;
+    let actor = Actor("test".into());
+    let debtors = b"number,name,kind,country,language,email,segment\nK1,Klant BV,business,NL,nl,boekhouding@klant.nl,retail\nC1,Jan Jansen,consumer,NL,nl,jan@example.nl,\n";
+    s.app
+        .import_debtors_csv(Some("acme"), "d.csv", debtors, Default::default(), &actor)
+        .await
+        .unwrap();
+    let invoices = b"number,debtor_number,issue_date,due_date,amount\nF1,K1,2026-01-01,2026-01-31,121.00\nF2,K1,2026-02-01,2026-03-03,10.00\n";
+    s.app
+        .import_invoices_csv(Some("acme"), "i.csv", invoices, Default::default(), &actor)
+        .await
+        .unwrap();
+    give_iban(&s, "acme", "NL91ABNA0417164300").await;
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+
+    // The invoice list and its filters.
+    let list = b.get("/invoices").await;
+    assert_eq!(list.status, 200);
+    assert!(list.html.contains("<a href=\"/invoices/F1\">F1</a>") && list.html.contains("121,00"));
+    assert!(b.get("/invoices?status=settled").await.html.contains("id=\"no-invoices\""));
+    assert!(b.get("/invoices?debtor=NOPE").await.html.contains("id=\"no-invoices\""));
+    assert!(b.get("/invoices?debtor=C1").await.html.contains("id=\"no-invoices\""));
+    let f2_only = b.get("/invoices?from=2026-02-01").await.html;
+    assert!(f2_only.contains(">F2</a>") && !f2_only.contains(">F1</a>"), "{f2_only}");
+    assert_eq!(b.get("/invoices?from=2026-13-01").await.status, 422);
+    // The debtor list's filters.
+    let consumers = b.get("/debtors?kind=consumer").await.html;
+    assert!(consumers.contains(">C1</a>") && !consumers.contains(">K1</a>"));
+    let retail = b.get("/debtors?segment=retail").await.html;
+    assert!(retail.contains(">K1</a>") && !retail.contains(">C1</a>"));
+
+    // The policy editor: approval on every step of nl-business.
+    let policies = b.get("/policies").await;
+    assert!(policies.html.contains("<a href=\"/policies/nl-business\">nl-business</a>"));
+    let editor = b.get("/policies/nl-business").await;
+    assert_eq!(editor.status, 200);
+    let mut form = form_fields(&editor.html, "<form method=\"post\" action=\"/policies/");
+    let steps: Vec<String> = form
+        .iter()
+        .filter(|(k, v)| k.ends_with(".key") && !v.is_empty())
+        .map(|(k, _)| k.trim_end_matches(".key").to_owned())
+        .collect();
+    assert_eq!(steps.len(), 6, "{form:?}");
+    // Saving the form unchanged stores nothing new.
+    assert_eq!(b.post_pairs("/policies/nl-business", &form).await.status, 303);
+    assert_eq!(s.app.dunning_policy(Some("acme"), "nl-business").await.unwrap().version, 1);
+    // A bad fee is named, and nothing is stored.
+    let mut bad = form.clone();
+    set(&mut bad, "s0.fee", "12.345");
+    let refused = b.post_pairs("/policies/nl-business", &bad).await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(refused.html.contains("id=\"policy-problems\"") && refused.html.contains("12.345"));
+    for step in &steps {
+        set(&mut form, &format!("{step}.approval"), "on");
+    }
+    let saved = b.post_pairs("/policies/nl-business", &form).await;
+    assert_eq!(saved.location.as_deref(), Some("/policies/nl-business"), "{}", saved.html);
+    let policy = s.app.dunning_policy(Some("acme"), "nl-business").await.unwrap();
+    assert_eq!(policy.version, 2);
+    assert!(policy.steps.iter().all(|st| st.approval));
+    // An edit of version 1, now that version 2 is in force, is refused.
+    let stale = b
+        .post_pairs(
+            "/policies/nl-business",
+            &bad.iter().filter(|(k, _)| k != "s0.fee").cloned().collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(stale.status, 409, "{}", stale.html);
+    // A copy under a new id.
+    let mut copy = form.clone();
+    set(&mut copy, "new_id", "nl-key-accounts");
+    set(&mut copy, "name", "Key accounts");
+    assert_eq!(
+        b.post_pairs("/policies/nl-business", &copy).await.location.as_deref(),
+        Some("/policies/nl-key-accounts")
+    );
+    assert_eq!(s.app.dunning_policy(Some("acme"), "nl-key-accounts").await.unwrap().version, 1);
+
+    // What a run would do today: one action for K1, waiting for approval.
+    let today = s.app.today(&s.app.resolve_organisation(Some("acme")).await.unwrap().organisation);
+    let preview = b.get(&format!("/dunning?as_of={today}")).await;
+    assert_eq!(preview.status, 200, "{}", preview.html);
+    assert!(preview.html.contains("data-actions=\"1\""), "{}", preview.html);
+    assert!(
+        preview.html.contains("<a href=\"/debtors/K1\">K1</a>") && preview.html.contains("F1, F2")
+    );
+    assert!(preview.html.contains("id=\"no-approvals\""));
+    assert_eq!(b.get("/dunning?as_of=yesterday").await.status, 422);
+    // The run.
+    let csrf = hidden(&preview.html, "csrf");
+    let ran = b.post("/dunning/run", &[("csrf", &csrf)]).await;
+    assert_eq!(ran.status, 200, "{}", ran.html);
+    assert!(ran.html.contains("id=\"run-result\""), "{}", ran.html);
+    assert!(ran.html.contains("1 wachten op goedkeuring"), "{}", ran.html);
+    let again = b.post("/dunning/run", &[("csrf", &csrf)]).await;
+    assert!(again.html.contains("was al gedaan"), "{}", again.html);
+    // The approval, in the dunning page.
+    let page = b.get("/dunning").await;
+    let tasks =
+        s.app.tasks(Some("acme"), false, None, arflow_store::Page::first(10)).await.unwrap();
+    let approval = tasks.iter().find(|t| t.kind == "approval").expect("an approval task");
+    assert!(
+        page.html.contains(&format!("name=\"task\" value=\"{}\"", approval.id)),
+        "{}",
+        page.html
+    );
+    let held = s
+        .app
+        .outbox(
+            Some("acme"),
+            Some(arflow_store::MessageStatus::Held),
+            arflow_store::Page::first(10),
+        )
+        .await
+        .unwrap();
+    let all = s.app.outbox(Some("acme"), None, arflow_store::Page::first(10)).await.unwrap();
+    assert_eq!(held.len(), 1, "{all:?} {tasks:?} {}", ran.html);
+    assert_eq!(
+        b.post("/dunning/approvals", &[("csrf", &csrf), ("outcome", "approved")]).await.status,
+        422,
+        "nothing ticked"
+    );
+    assert_eq!(
+        b.post(
+            "/dunning/approvals",
+            &[("csrf", &csrf), ("task", "999999"), ("outcome", "approved")]
+        )
+        .await
+        .status,
+        404
+    );
+    let id = approval.id.to_string();
+    let approved = b
+        .post("/dunning/approvals", &[("csrf", &csrf), ("task", &id), ("outcome", "approved")])
+        .await;
+    assert_eq!(approved.location.as_deref(), Some("/dunning"));
+    assert!(b.get("/dunning").await.html.contains("id=\"no-approvals\""));
+    // The message is now ready to send; the outbox shows it as it will go out.
+    let message = &held[0];
+    let outbox = b.get("/outbox?status=planned").await;
+    assert!(
+        outbox.html.contains(&format!("<a href=\"/outbox/{}\">", message.id)),
+        "{}",
+        outbox.html
+    );
+    assert!(b.get("/outbox?status=held").await.html.contains("id=\"no-messages\""));
+    let shown = b.get(&format!("/outbox/{}", message.id)).await;
+    assert_eq!(shown.status, 200);
+    assert!(shown.html.contains("boekhouding@klant.nl"));
+    let first_line = message.message.text_body.lines().next().unwrap();
+    assert!(
+        shown.html.contains(&first_line.replace('&', "&amp;").replace('\'', "&#39;")),
+        "{}",
+        shown.html
+    );
+    assert!(!shown.html.contains("id=\"settle\""));
+    assert_eq!(b.get("/outbox/999999").await.status, 404);
+    assert_eq!(b.get(&format!("/outbox/{}/attachments/0", message.id)).await.status, 404);
+
+    // A crash while sending leaves it uncertain; a person settles it.
+    {
+        let store = Store::connect(&format!("sqlite://{}", s.db_path.display())).await.unwrap();
+        let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        use arflow_store::MessageStatus as M;
+        assert!(
+            tx.set_message_status(org.id, message.id, M::Planned, M::Uncertain, None, 0)
+                .await
+                .unwrap()
+        );
+        tx.commit().await.unwrap();
+    }
+    let uncertain = b.get(&format!("/outbox/{}", message.id)).await;
+    assert!(uncertain.html.contains("id=\"settle\""), "{}", uncertain.html);
+    let path = format!("/outbox/{}/settle", message.id);
+    assert_eq!(b.post(&path, &[("csrf", &csrf), ("decision", "maybe")]).await.status, 422);
+    let settled = b.post(&path, &[("csrf", &csrf), ("decision", "send_again")]).await;
+    assert_eq!(settled.status, 303);
+    let m = s.app.outbox_message(Some("acme"), message.id).await.unwrap();
+    assert_eq!(m.status, arflow_store::MessageStatus::Planned);
+    assert_eq!(b.post(&path, &[("csrf", &csrf), ("decision", "went_out")]).await.status, 422);
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let audit = s.app.audit_log(org.id, arflow_store::Page::first(50)).await.unwrap();
+    assert!(format!("{audit:?}").contains("message.send_again"), "{audit:?}");
 }

@@ -36,10 +36,17 @@ pub(crate) struct ListQuery {
     #[serde(default)]
     paused: Option<String>,
     #[serde(default)]
+    segment: String,
+    #[serde(default)]
+    owner: String,
+    /// `business`, `consumer` or empty (both).
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
     after: Option<i64>,
 }
 
-/// `GET /debtors?q=&overdue=on&paused=on&after=`.
+/// `GET /debtors?q=&overdue=on&paused=on&segment=&owner=&kind=&after=`.
 pub(crate) async fn list(
     State(app): State<App>,
     staff: Staff,
@@ -56,7 +63,13 @@ pub(crate) async fn list(
         search: (!search.is_empty()).then(|| search.to_owned()),
         overdue_on: query.overdue.is_some().then_some(today),
         paused: query.paused.is_some().then_some(true),
-        ..DebtorFilter::default()
+        segment: Some(query.segment.trim().to_owned()).filter(|s| !s.is_empty()),
+        owner: Some(query.owner.trim().to_owned()).filter(|s| !s.is_empty()),
+        kind: match query.kind.as_str() {
+            "business" => Some(arflow_core::party::DebtorKind::Business),
+            "consumer" => Some(arflow_core::party::DebtorKind::Consumer),
+            _ => None,
+        },
     };
     let rows = match query.after {
         Some(after) => Rows::after(after, ROWS),
@@ -97,6 +110,15 @@ pub(crate) async fn list(
         if query.paused.is_some() {
             params.push("paused=on".into());
         }
+        for (k, v) in [
+            ("segment", query.segment.trim()),
+            ("owner", query.owner.trim()),
+            ("kind", query.kind.as_str()),
+        ] {
+            if !v.is_empty() {
+                params.push(format!("{k}={}", segment(v)));
+            }
+        }
         next = format!(
             "<p><a rel=\"next\" href=\"/debtors?{}\">{}</a></p>",
             esc(&params.join("&")),
@@ -121,6 +143,9 @@ pub(crate) async fn list(
          <label for=\"q\">{search_label}</label><input id=\"q\" name=\"q\" type=\"search\" value=\"{q}\">\
          <label><input type=\"checkbox\" name=\"overdue\"{overdue}> {only_overdue}</label>\
          <label><input type=\"checkbox\" name=\"paused\"{paused}> {only_paused}</label>\
+         <label for=\"segment\">{segment_l}</label><input id=\"segment\" name=\"segment\" value=\"{segment_v}\">\
+         <label for=\"owner\">{owner_l}</label><input id=\"owner\" name=\"owner\" value=\"{owner_v}\">\
+         <label for=\"kind\">{kind_l}</label><select id=\"kind\" name=\"kind\">{kinds}</select>\
          <p><button type=\"submit\">{search}</button></p></form><section class=\"card\">{table}</section>",
         title = esc(lang.t("debtors")),
         search_label = esc(lang.t("search_label")),
@@ -130,6 +155,23 @@ pub(crate) async fn list(
         paused = checked(query.paused.is_some()),
         only_paused = esc(lang.t("only_paused")),
         search = esc(lang.t("search")),
+        segment_l = esc(lang.pick("Segment", "Segment", "Segment")),
+        segment_v = esc(query.segment.trim()),
+        owner_l = esc(lang.t("owner")),
+        owner_v = esc(query.owner.trim()),
+        kind_l = esc(lang.pick("Soort", "Type", "Kind")),
+        kinds = [
+            ("", lang.pick("alle", "tous", "all")),
+            ("business", lang.pick("bedrijven", "entreprises", "businesses")),
+            ("consumer", lang.pick("consumenten", "consommateurs", "consumers")),
+        ]
+        .iter()
+        .map(|(v, l)| format!(
+            "<option value=\"{v}\"{}>{}</option>",
+            if query.kind == *v { " selected" } else { "" },
+            esc(l)
+        ))
+        .collect::<String>(),
     );
     Html(Page::layout(lang, lang.t("debtors"), &Page::header(lang, &staff.session), &body))
         .into_response()

@@ -8,8 +8,10 @@
 //! (`arflow_app::users`).
 
 mod debtors;
+mod dunning;
 mod invoices;
 mod page;
+mod policies;
 mod templates;
 mod work;
 
@@ -42,6 +44,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/debtors/{number}", get(debtors::show))
         .route("/debtors/{number}/pause", post(debtors::pause))
         .route("/debtors/{number}/resume", post(debtors::resume))
+        .route("/invoices", get(invoices::list))
         .route("/invoices/{number}", get(invoices::show))
         .route("/invoices/{number}/pdf", get(invoices::pdf))
         .route("/matches", get(work::matches))
@@ -52,6 +55,15 @@ pub(crate) fn router(app: App) -> Router {
         .route("/templates", get(templates::list))
         .route("/templates/{id}", get(templates::show).post(templates::save))
         .route("/templates/{id}/reset", post(templates::reset))
+        .route("/dunning", get(dunning::show))
+        .route("/policies", get(policies::list))
+        .route("/policies/{id}", get(policies::show).post(policies::save))
+        .route("/dunning/run", post(dunning::run))
+        .route("/dunning/approvals", post(dunning::approvals))
+        .route("/outbox", get(dunning::outbox))
+        .route("/outbox/{id}", get(dunning::message))
+        .route("/outbox/{id}/attachments/{n}", get(dunning::attachment))
+        .route("/outbox/{id}/settle", post(dunning::settle))
         .with_state(app)
 }
 
@@ -68,6 +80,7 @@ pub(crate) fn routes() -> Vec<(axum::http::Method, &'static str)> {
         (Method::GET, "/debtors/{number}"),
         (Method::POST, "/debtors/{number}/pause"),
         (Method::POST, "/debtors/{number}/resume"),
+        (Method::GET, "/invoices"),
         (Method::GET, "/invoices/{number}"),
         (Method::GET, "/invoices/{number}/pdf"),
         (Method::GET, "/matches"),
@@ -79,6 +92,16 @@ pub(crate) fn routes() -> Vec<(axum::http::Method, &'static str)> {
         (Method::GET, "/templates/{id}"),
         (Method::POST, "/templates/{id}"),
         (Method::POST, "/templates/{id}/reset"),
+        (Method::GET, "/dunning"),
+        (Method::GET, "/policies"),
+        (Method::GET, "/policies/{id}"),
+        (Method::POST, "/policies/{id}"),
+        (Method::POST, "/dunning/run"),
+        (Method::POST, "/dunning/approvals"),
+        (Method::GET, "/outbox"),
+        (Method::GET, "/outbox/{id}"),
+        (Method::GET, "/outbox/{id}/attachments/{n}"),
+        (Method::POST, "/outbox/{id}/settle"),
     ]
 }
 

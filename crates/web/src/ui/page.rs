@@ -349,7 +349,9 @@ impl Page {
         format!(
             "<header><strong>arflow · <span id=\"current-organisation\">{current}</span></strong>\
              <nav aria-label=\"{nav}\"><a href=\"/\">{dashboard}</a> <a href=\"/debtors\">{debtors}</a> \
-             <a href=\"/matches\">{matches}</a> <a href=\"/tasks\">{tasks}</a> <a href=\"/templates\">{templates}</a></nav>{switcher}\
+             <a href=\"/invoices\">{invoices}</a> <a href=\"/dunning\">{dunning}</a> \
+             <a href=\"/matches\">{matches}</a> <a href=\"/tasks\">{tasks}</a> <a href=\"/outbox\">{outbox}</a> \
+             <a href=\"/templates\">{templates}</a></nav>{switcher}\
              <span>{name} ({role})</span>\
              <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <button type=\"submit\">{sign_out}</button></form></header>",
@@ -360,6 +362,9 @@ impl Page {
             matches = esc(lang.t("matches")),
             tasks = esc(lang.t("tasks")),
             templates = esc(lang.t("templates")),
+            invoices = esc(lang.t("invoices")),
+            dunning = esc(lang.pick("Aanmanen", "Relances", "Dunning")),
+            outbox = esc(lang.pick("Outbox", "Boîte d'envoi", "Outbox")),
             name = esc(&session.user.name),
             role = esc(lang.role(role)),
             csrf = esc(&session.csrf),
