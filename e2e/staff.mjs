@@ -74,7 +74,7 @@ try {
   await page.getByRole('button', { name: 'Wisselen' }).click();
   await page.waitForURL(/\/$/);
   assert.equal(await page.locator('#current-organisation').innerText(), secondName);
-  assert.equal(await page.locator('#outstanding').innerText(), 'EUR 200,00');
+  assert.equal(await page.locator('#outstanding').innerText(), 'EUR 280,00');
   await page.getByRole('link', { name: 'Taken' }).click();
   await page.waitForURL(`${base}/tasks`);
   const task = page.locator('article.task', { hasText: 'T1' });
@@ -84,6 +84,55 @@ try {
   await task.getByRole('button', { name: 'Afronden' }).click();
   await page.waitForURL(`${base}/tasks`);
   assert.equal(await page.locator('article.task', { hasText: 'T1' }).count(), 0);
+
+  // A person must approve the first reminder from now on: tick it in the policy editor.
+  await page.getByRole('navigation').getByRole('link', { name: 'Aanmanen' }).click();
+  await page.waitForURL(`${base}/dunning`);
+  await page.getByRole('link', { name: 'Beleid' }).click();
+  await page.waitForURL(`${base}/policies`);
+  await page.getByRole('link', { name: 'be-business' }).click();
+  await page.waitForURL(`${base}/policies/be-business`);
+  await page.locator('#step-0').getByLabel('Een persoon keurt goed voordat er iets vertrekt').check();
+  await shot('policy');
+  await page.locator('#save-policy').click();
+  await page.waitForURL(`${base}/policies/be-business`);
+  assert.match(await page.locator('h1').innerText(), /versie 2/);
+  assert.ok(await page.locator('#step-0').getByLabel('Een persoon keurt goed voordat er iets vertrekt').isChecked());
+
+  // What would today's run do? T2's first reminder, waiting for approval. Run it, approve it.
+  await page.getByRole('navigation').getByRole('link', { name: 'Aanmanen' }).click();
+  await page.waitForURL(`${base}/dunning`);
+  await page.getByRole('button', { name: 'Tonen' }).click();
+  await page.waitForURL(/\/dunning\?as_of=/);
+  assert.equal(await page.locator('#preview').getAttribute('data-actions'), '1');
+  assert.match(await page.locator('#preview').innerText(), /T2/);
+  await shot('dunning');
+  await page.locator('#run-today').click();
+  await page.waitForURL(`${base}/dunning/run`);
+  assert.match(await page.locator('#run-result').innerText(), /1 wachten op goedkeuring/);
+  await page.getByRole('link', { name: 'Terug naar aanmanen' }).click();
+  await page.waitForURL(`${base}/dunning`);
+  assert.match(await page.locator('#approvals').innerText(), /T2/);
+  await page.getByRole('button', { name: 'Aangevinkte goedkeuren' }).click();
+  await page.waitForURL(`${base}/dunning`);
+  await page.waitForSelector('#no-approvals');
+
+  // The approved reminder is in the outbox, ready to send, exactly as it will go out.
+  await page.getByRole('navigation').getByRole('link', { name: 'Outbox' }).click();
+  await page.waitForURL(`${base}/outbox`);
+  const message = page.locator('tr.message', { hasText: 'compta@approuve.be' });
+  assert.match(await message.innerText(), /klaar om te verzenden/);
+  await shot('outbox');
+  await message.locator('a').first().click();
+  await page.waitForURL(/\/outbox\/\d+$/);
+  assert.match(await page.locator('#message-text').innerText(), /80,00|80\.00/);
+  await shot('message');
+
+  // The invoice list: T-F2 open, 80,00.
+  await page.getByRole('navigation').getByRole('link', { name: 'Facturen' }).click();
+  await page.waitForURL(`${base}/invoices`);
+  assert.match(await page.locator('#invoices').innerText(), /T-F2/);
+  await shot('invoices');
   await page.getByLabel('Organisatie').selectOption({ label: demoName });
   await page.getByRole('button', { name: 'Wisselen' }).click();
   await page.waitForURL(/\/$/);

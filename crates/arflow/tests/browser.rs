@@ -66,10 +66,21 @@ fn a_person_signs_in_finds_a_debtor_pauses_accepts_a_match_and_completes_a_task_
     let stderr = child.stderr.take().unwrap();
     let server = Server { child, dir: dir.clone() };
 
-    // The printed sign-in, then a healthy server.
+    // The printed sign-in, then a healthy server. The server's standard error is read to its
+    // end on a thread of its own: a pipe nobody reads any more would fail the server's next
+    // write (and fill up with its log), and what it said is shown when it does not answer.
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let log_writer = std::sync::Arc::clone(&log);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            log_writer.lock().unwrap().push_str(&format!("{line}\n"));
+            let _ = lines_tx.send(line);
+        }
+    });
     let mut login = None;
     let mut demo_slug = String::new();
-    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+    while let Ok(line) = lines_rx.recv_timeout(Duration::from_secs(120)) {
         if let Some(rest) = line.split("demo organisation '").nth(1) {
             demo_slug = rest.split('\'').next().unwrap_or("").to_owned();
         }
@@ -81,10 +92,16 @@ fn a_person_signs_in_finds_a_debtor_pauses_accepts_a_match_and_completes_a_task_
             break;
         }
     }
-    let (email, password) = login.expect("serve --demo prints a sign-in");
+    let (email, password) = login.unwrap_or_else(|| {
+        panic!("serve --demo prints a sign-in; it said:\n{}", log.lock().unwrap())
+    });
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(Instant::now() < deadline, "the server never listened");
+        assert!(
+            Instant::now() < deadline,
+            "the server never listened; it said:\n{}",
+            log.lock().unwrap()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(!demo_slug.is_empty(), "serve --demo names its organisation");
@@ -115,19 +132,31 @@ fn a_person_signs_in_finds_a_debtor_pauses_accepts_a_match_and_completes_a_task_
          </TxDtls></NtryDtls></Ntry></Stmt></BkToCstmrStmt></Document>",
     );
     arflow(&db, &["--org", &demo_slug, "import", "statement", &statement]);
-    // A second organisation the demo person works for, as an accountant; without an IBAN its
-    // reminder becomes a task for a person.
+    // A second organisation the demo person works for, as an accountant.
     arflow(&db, &["org", "create", "--slug", "tweede", "--name", "Tweede BV", "--country", "BE"]);
     arflow(&db, &["--org", "tweede", "user", "grant", "--email", &email, "--role", "accountant"]);
-    let debtors =
-        write("d2.csv", "number,name,kind,country,language\nT1,Client Tweede SA,business,BE,fr\n");
+    let debtors = write(
+        "d2.csv",
+        "number,name,kind,country,language,email\nT1,Client Tweede SA,business,BE,fr,\n\
+         T2,Client Approuvé SRL,business,BE,fr,compta@approuve.be\n",
+    );
+    arflow(&db, &["--org", "tweede", "org", "update", "--iban", "BE68539007547034"]);
+    arflow(&db, &["--org", "tweede", "import", "debtors", &debtors]);
+    // T1's reminder could not be sent (no address): a task. The run is yesterday's, so that the
+    // browser can run today's, in which T2's first reminder waits for approval.
     let invoices = write(
         "i2.csv",
         "number,debtor_number,issue_date,due_date,amount\nT-F1,T1,2026-01-02,2026-02-01,200.00\n",
     );
-    arflow(&db, &["--org", "tweede", "import", "debtors", &debtors]);
     arflow(&db, &["--org", "tweede", "import", "invoices", &invoices]);
-    arflow(&db, &["--org", "tweede", "dunning", "run"]);
+    let now = jiff::Timestamp::now().as_microsecond();
+    let yesterday = arflow_app::today_in(now, "Europe/Brussels").yesterday().unwrap().to_string();
+    arflow(&db, &["--org", "tweede", "dunning", "run", "--as-of", &yesterday]);
+    let invoices = write(
+        "i3.csv",
+        "number,debtor_number,issue_date,due_date,amount\nT-F2,T2,2026-01-05,2026-02-04,80.00\n",
+    );
+    arflow(&db, &["--org", "tweede", "import", "invoices", &invoices]);
 
     let artifacts = root.join("artifacts/browser");
     let out = Command::new("node")
@@ -145,7 +174,20 @@ fn a_person_signs_in_finds_a_debtor_pauses_accepts_a_match_and_completes_a_task_
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "e2e/staff.mjs failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
     assert!(stdout.contains("staff pages: ok"), "{stdout}");
-    for page in ["login", "dashboard", "debtors", "debtor", "matches", "tasks", "template"] {
+    for page in [
+        "login",
+        "dashboard",
+        "debtors",
+        "debtor",
+        "matches",
+        "tasks",
+        "template",
+        "policy",
+        "dunning",
+        "outbox",
+        "message",
+        "invoices",
+    ] {
         assert!(artifacts.join(format!("{page}.png")).is_file(), "no screenshot of {page}");
     }
     drop(server);
