@@ -126,6 +126,8 @@ try {
   await message.locator('a').first().click();
   await page.waitForURL(/\/outbox\/\d+$/);
   assert.match(await page.locator('#message-text').innerText(), /80,00|80\.00/);
+  // The HTML part renders in its sandboxed frame (no scripts, no same-origin access).
+  assert.match(await page.frameLocator('iframe[title="HTML"]').locator('body').innerText(), /80,00/);
   await shot('message');
 
   // The invoice list: T-F2 open, 80,00.

@@ -229,6 +229,45 @@ impl App {
         Ok(out)
     }
 
+    /// Adds a note to a debtor's timeline (a call, an agreement, anything a colleague should
+    /// know). Notes are kept in the audit log: they cannot be edited or deleted afterwards, and
+    /// each says who wrote it and when.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] for an empty note or one over 2,000 characters;
+    /// [`AppError::NotFound`] for an unknown debtor.
+    pub async fn add_debtor_note(
+        &self,
+        org: OrganisationId,
+        number: &str,
+        text: &str,
+        actor: &Actor,
+    ) -> Result<(), AppError> {
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > 2000 {
+            return Err(AppError::invalid("note", "a note has 1-2000 characters"));
+        }
+        let now = self.now();
+        let mut tx = self.store.begin_write().await?;
+        tx.find_debtor_by_number(org, number)
+            .await?
+            .ok_or_else(|| AppError::NotFound { entity: "debtor", key: number.to_owned() })?;
+        tx.insert_audit(
+            org,
+            &[audit(
+                actor,
+                now,
+                "debtor.note",
+                "debtor",
+                number,
+                serde_json::json!({ "text": text }),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Pauses dunning of a debtor until `until` (inclusive; `None`: until resumed).
     ///
     /// # Errors

@@ -181,6 +181,39 @@ impl App {
         Ok(())
     }
 
+    /// An unsaved draft of `step` in `language`, checked as [`put_template`](Self::put_template)
+    /// would check it, then rendered with sample data — nothing is stored.
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] with the part, line and reason, as saving would give.
+    pub async fn preview_template_draft(
+        &self,
+        org_slug: Option<&str>,
+        step: &str,
+        language: &str,
+        debtor_kind: DebtorKind,
+        draft: &TemplateText,
+    ) -> Result<TemplatePreview, AppError> {
+        let (step, language) = (step_of(step)?, language_of(language)?);
+        let mut tx = self.store.read().await?;
+        let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        tx.rollback().await?;
+        let country: OrgCountry = org.organisation.country;
+        Templates::check_override(step, language, draft, country)
+            .map_err(|e| AppError::invalid("template", e.to_string()))?;
+        let templates =
+            Templates::with_overrides(HashMap::from([((step, language), draft.clone())]))
+                .map_err(|e| AppError::invalid("template", e.to_string()))?;
+        let mut ctx = RenderContext::sample(language, country, debtor_kind);
+        if step == StepKey::BeConsumerFirstReminder {
+            ctx.charges.clear();
+        }
+        let rendered = templates
+            .render_unchecked(step, language, &ctx)
+            .map_err(|e| AppError::invalid("template", e.to_string()))?;
+        Ok(TemplatePreview { step, language, debtor_kind, rendered })
+    }
+
     /// `step` in `language` rendered with sample data (the organisation's text when it has one).
     ///
     /// # Errors

@@ -427,6 +427,16 @@ async fn pages_bench(db: &str, org: Option<&str>, json: bool, runs: u32) -> Resu
         .first()
         .map(|i| i.invoice.number.clone())
         .ok_or_else(|| Failure::new(exit::FAILURE, "the organisation has no overdue invoice"))?;
+    let today = app.today_of(org_row.id).await?;
+    let policy = app
+        .dunning_policies(Some(&slug))
+        .await?
+        .first()
+        .map(|p| p.id.clone())
+        .ok_or_else(|| Failure::new(exit::FAILURE, "the organisation has no policy"))?;
+    // The newest message, when the outbox has one (a run must have happened).
+    let message =
+        app.outbox(Some(&slug), None, arflow_store::Page::first(1)).await?.first().map(|m| m.id);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| Failure::new(exit::FAILURE, e.to_string()))?;
@@ -449,7 +459,7 @@ async fn pages_bench(db: &str, org: Option<&str>, json: bool, runs: u32) -> Resu
     };
     let invoice = seg(&invoice);
     let number = seg(&debtor.number);
-    let pages = [
+    let mut pages = vec![
         ("dashboard", "/".to_owned()),
         ("debtors", "/debtors".to_owned()),
         ("debtors, overdue only", "/debtors?overdue=on".to_owned()),
@@ -460,7 +470,20 @@ async fn pages_bench(db: &str, org: Option<&str>, json: bool, runs: u32) -> Resu
         ("tasks", "/tasks".to_owned()),
         ("templates", "/templates".to_owned()),
         ("template editor", "/templates/reminder.nl".to_owned()),
+        ("invoices", "/invoices".to_owned()),
+        ("invoices, overdue only", "/invoices?overdue=on".to_owned()),
+        ("invoices of a debtor", format!("/invoices?debtor={number}&status=all")),
+        ("debtors, one segment", "/debtors?segment=retail&kind=business".to_owned()),
+        ("dunning", "/dunning".to_owned()),
+        ("policies", "/policies".to_owned()),
+        ("policy editor", format!("/policies/{}", seg(&policy))),
+        ("outbox", "/outbox".to_owned()),
+        // Not a page to open but a computation over every debtor: what a run would do today.
+        ("run preview (all debtors)", format!("/dunning?as_of={today}")),
     ];
+    if let Some(id) = message {
+        pages.push(("outbox message", format!("/outbox/{id}")));
+    }
     let mut results = Vec::new();
     let mut lines = Vec::new();
     for (name, path) in &pages {

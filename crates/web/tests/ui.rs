@@ -647,6 +647,12 @@ async fn every_route_keeps_to_the_persons_organisation_and_role() {
                 assert_eq!(other.sign_in("sam@example.nl", "sales person 123").await.status, 303);
             }
             ("GET", "/debtors/{number}") => assert_eq!(sam.get(&path).await.status, 404),
+            ("POST", "/debtors/{number}/notes") => {
+                // Sales may write notes on its own debtors: Bravo's is not found at all.
+                let csrf = hidden(&sam.get("/").await.html, "csrf");
+                let r = sam.post(&path, &[("csrf", &csrf), ("note", "x")]).await;
+                assert_eq!(r.status, 404, "{m} {path}: {}", r.html);
+            }
             ("GET", "/outbox/{id}" | "/outbox/{id}/attachments/{n}") => {
                 // Bravo's run put its message in Bravo's outbox, not in Acme's.
                 let bravo_message =
@@ -771,6 +777,36 @@ async fn a_template_is_edited_checked_and_previewed_in_french() {
         broken.html.contains("role=\"alert\"") && broken.html.contains("Rappel {{ debtor.name")
     );
     let text = "Bonjour {{ debtor.name }},\r\n\r\n{% include \"fr/_items.txt.j2\" %}\r\n\r\n{% include \"fr/_payment.txt.j2\" %}";
+    // The draft previewed without saving, as a consumer: shown, checked, not stored.
+    let draft = b
+        .post(
+            "/templates/reminder.fr",
+            &[
+                ("csrf", &csrf),
+                ("subject", "Brouillon pour {{ debtor.name }}"),
+                ("text", text),
+                ("html", ""),
+                ("preview", "consumer"),
+            ],
+        )
+        .await;
+    assert_eq!(draft.status, 200, "{}", draft.html);
+    assert!(draft.html.contains("id=\"draft-preview\""), "{}", draft.html);
+    assert!(
+        draft.html.contains("<strong id=\"preview-subject\">Brouillon pour "),
+        "{}",
+        draft.html
+    );
+    assert!(draft.html.contains("value=\"Brouillon pour {{ debtor.name }}\""));
+    assert!(!b.get("/templates/reminder.fr").await.html.contains("Brouillon"), "not stored");
+    let bad_draft = b
+        .post(
+            "/templates/reminder.fr",
+            &[("csrf", &csrf), ("subject", "{{ oops"), ("text", "x"), ("preview", "business")],
+        )
+        .await;
+    assert_eq!(bad_draft.status, 422);
+    assert!(!bad_draft.html.contains("id=\"draft-preview\""));
     let saved = b
         .post(
             "/templates/reminder.fr",
@@ -1048,4 +1084,206 @@ async fn a_policy_is_edited_a_run_previewed_run_and_approved_and_its_message_rea
     let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
     let audit = s.app.audit_log(org.id, arflow_store::Page::first(50)).await.unwrap();
     assert!(format!("{audit:?}").contains("message.send_again"), "{audit:?}");
+}
+
+/// A payment for two invoices that only the payer's name points to is split over them in the
+/// review queue; a half-filled row or an amount above what is open is refused and changes
+/// nothing.
+#[tokio::test]
+async fn a_payment_is_split_over_two_invoices_from_the_review_queue() {
+    let s = seeded().await;
+    let actor = Actor("test".into());
+    let debtors = b"number,name,kind,country,language\nK1,Klant BV,business,NL,nl\n";
+    s.app
+        .import_debtors_csv(Some("acme"), "d.csv", debtors, Default::default(), &actor)
+        .await
+        .unwrap();
+    let invoices = b"number,debtor_number,issue_date,due_date,amount\nF1,K1,2026-01-01,2026-01-31,100.00\nF2,K1,2026-01-05,2026-02-04,50.00\n";
+    s.app
+        .import_invoices_csv(Some("acme"), "i.csv", invoices, Default::default(), &actor)
+        .await
+        .unwrap();
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let report = s
+        .app
+        .import_statement_file(
+            &org,
+            "m.xml",
+            &camt("150.00", "Klant B.V.", "betaling"),
+            None,
+            &Default::default(),
+            &actor,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.to_review, 1, "{report:?}");
+    let entry = s.app.review_queue(&org, true, arflow_store::Page::first(10)).await.unwrap()[0]
+        .entry
+        .id
+        .to_string();
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let queue = b.get("/matches").await;
+    assert!(queue.html.contains(&format!("id=\"split-{entry}-invoice-1\"")), "{}", queue.html);
+    let csrf = hidden(&queue.html, "csrf");
+    let path = format!("/matches/{entry}/accept");
+    let open = |n: &'static str| {
+        let app = s.app.clone();
+        let org = org.id;
+        async move { app.invoice_view(org, n).await.unwrap().invoice.open.to_string() }
+    };
+    // Half a row.
+    let half = b.post(&path, &[("csrf", &csrf), ("invoice_1", "F1"), ("amount_1", "")]).await;
+    assert_eq!(half.status, 422, "{}", half.html);
+    // More than F2 has open.
+    let too_much = b
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("invoice_1", "F1"),
+                ("amount_1", "90,00"),
+                ("invoice_2", "F2"),
+                ("amount_2", "60.00"),
+            ],
+        )
+        .await;
+    assert_eq!(too_much.status, 422, "{}", too_much.html);
+    assert!(too_much.html.contains("F2"), "{}", too_much.html);
+    // An invoice that does not exist.
+    let unknown =
+        b.post(&path, &[("csrf", &csrf), ("invoice_1", "F9"), ("amount_1", "10.00")]).await;
+    assert_eq!(unknown.status, 422, "{}", unknown.html);
+    assert_eq!((open("F1").await, open("F2").await), ("100.00".into(), "50.00".into()));
+    // The split: 100 on F1, 40 on F2; 10 stays unapplied on the payment.
+    let done = b
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("invoice_1", "F1"),
+                ("amount_1", "100,00"),
+                ("invoice_2", "F2"),
+                ("amount_2", "40.00"),
+            ],
+        )
+        .await;
+    assert_eq!(done.location.as_deref(), Some("/matches"), "{}", done.html);
+    assert_eq!((open("F1").await, open("F2").await), ("0.00".into(), "10.00".into()));
+    assert!(b.get("/matches").await.html.contains("id=\"no-matches\""));
+    let home = b.get("/").await;
+    assert!(home.html.contains("id=\"unapplied\" data-amount=\"10.00\""), "{}", home.html);
+}
+
+/// Notes on a debtor's timeline (sales only on the debtors it owns), and a policy chosen for one
+/// debtor and given back to the organisation's rules.
+#[tokio::test]
+async fn notes_are_written_on_the_timeline_and_a_debtor_gets_a_policy_of_its_own() {
+    let s = seeded().await;
+    let actor = Actor("test".into());
+    let debtors = b"number,name,kind,country,language\nK1,Klant BV,business,NL,nl\nK2,Ander BV,business,NL,nl\n";
+    s.app
+        .import_debtors_csv(Some("acme"), "d.csv", debtors, Default::default(), &actor)
+        .await
+        .unwrap();
+    s.app
+        .create_user(
+            Some("acme"),
+            "sam@example.nl",
+            "Sam",
+            "sales person 123",
+            "en",
+            Role::Sales,
+            &actor,
+        )
+        .await
+        .unwrap();
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let mut k2 = s.app.debtor_view(org.id, "K2").await.unwrap().debtor.debtor;
+    k2.owner = Some("sam@example.nl".into());
+    s.app.update_debtor(org.id, "K2", k2, &actor).await.unwrap();
+
+    let mut anna = Browser::new(&s);
+    anna.sign_in("anna@example.nl", "correct horse battery").await;
+    let page = anna.get("/debtors/K1").await;
+    assert!(
+        page.html.contains("id=\"debtor-policy\" href=\"/policies/nl-business\""),
+        "{}",
+        page.html
+    );
+    let csrf = hidden(&page.html, "csrf");
+    let note = "Gebeld: betaalt vrijdag <na> de 15e & niet eerder";
+    assert_eq!(
+        anna.post("/debtors/K1/notes", &[("csrf", &csrf), ("note", note)]).await.status,
+        303
+    );
+    let page = anna.get("/debtors/K1").await;
+    assert!(
+        page.html.contains("<q>Gebeld: betaalt vrijdag &lt;na&gt; de 15e &amp; niet eerder</q>"),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("debtor.note (user:anna@example.nl)"));
+    assert_eq!(
+        anna.post("/debtors/K1/notes", &[("csrf", &csrf), ("note", "  ")]).await.status,
+        422
+    );
+    assert_eq!(
+        anna.post("/debtors/NOPE/notes", &[("csrf", &csrf), ("note", "x")]).await.status,
+        404
+    );
+
+    // A policy of its own for K1, then back to the organisation's rules.
+    let chosen =
+        anna.post("/debtors/K1/policy", &[("csrf", &csrf), ("policy", "nl-consumer")]).await;
+    assert_eq!(chosen.status, 303, "{}", chosen.html);
+    let page = anna.get("/debtors/K1").await;
+    assert!(
+        page.html.contains(
+            "href=\"/policies/nl-consumer\">nl-consumer</a> (gekozen voor deze debiteur)"
+        ),
+        "{}",
+        page.html
+    );
+    assert_eq!(
+        s.app
+            .dunning_assignments(Some("acme"))
+            .await
+            .unwrap()
+            .by_debtor
+            .get("K1")
+            .map(String::as_str),
+        Some("nl-consumer")
+    );
+    let unknown = anna.post("/debtors/K1/policy", &[("csrf", &csrf), ("policy", "nope")]).await;
+    assert_eq!(unknown.status, 422, "{}", unknown.html);
+    assert_eq!(
+        anna.post("/debtors/K1/policy", &[("csrf", &csrf), ("policy", "")]).await.status,
+        303
+    );
+    assert!(s.app.dunning_assignments(Some("acme")).await.unwrap().by_debtor.is_empty());
+
+    // Sam (sales) writes on K2, which Sam owns, but not on K1, and chooses no policy.
+    let mut sam = Browser::new(&s);
+    sam.sign_in("sam@example.nl", "sales person 123").await;
+    let own = sam.get("/debtors/K2").await;
+    assert!(own.html.contains("name=\"note\""));
+    let csrf = hidden(&own.html, "csrf");
+    assert_eq!(
+        sam.post("/debtors/K2/notes", &[("csrf", &csrf), ("note", "Called")]).await.status,
+        303
+    );
+    assert!(!sam.get("/debtors/K1").await.html.contains("name=\"note\""));
+    assert_eq!(sam.post("/debtors/K1/notes", &[("csrf", &csrf), ("note", "x")]).await.status, 403);
+    assert_eq!(
+        sam.post("/debtors/K2/policy", &[("csrf", &csrf), ("policy", "nl-consumer")]).await.status,
+        403
+    );
+    let timeline = s.app.timeline(Some("acme"), "K1").await.unwrap();
+    let notes = timeline
+        .entries
+        .iter()
+        .filter(|e| matches!(e, arflow_app::timeline::TimelineEntry::Change { action, .. } if action == "debtor.note"))
+        .count();
+    assert_eq!(notes, 1);
 }

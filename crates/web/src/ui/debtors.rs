@@ -213,6 +213,17 @@ async fn debtor_page(
         Ok(t) => t,
         Err(e) => return failure(&e),
     };
+    let organisation = match app.resolve_organisation(Some(&staff.current.slug)).await {
+        Ok(o) => o.organisation,
+        Err(e) => return failure(&e),
+    };
+    let (policies, assignments) = match tokio::try_join!(
+        app.dunning_policies(Some(&staff.current.slug)),
+        app.dunning_assignments(Some(&staff.current.slug))
+    ) {
+        Ok(pa) => pa,
+        Err(e) => return failure(&e),
+    };
     let f = &view.figures;
     let d = &view.debtor.debtor;
     let currency = f.open.currency().code().to_owned();
@@ -273,23 +284,98 @@ async fn debtor_page(
         .chain(d.phones.iter())
         .map(|c| format!("<li>{}</li>", esc(&c.value)))
         .collect();
+    let tz = organisation.time_zone.as_str();
     let entries: String = timeline
         .entries
         .iter()
         .take(50)
-        .map(|e| format!("<li>{}</li>", esc(&timeline_line(e))))
+        .map(|e| format!("<li>{}</li>", timeline_line(e, tz)))
         .collect();
+    // The policy in force, and where it comes from; an operator (or the debtor's owner in sales)
+    // may choose another for this debtor, or go back to the organisation's rules.
+    let own = assignments.by_debtor.get(&d.number);
+    let in_force =
+        assignments.policy_for(organisation.country, &d.number, d.kind, d.country, &d.segments);
+    let may_note =
+        staff.role.can_operate() || d.owner.as_deref() == Some(staff.session.user.email.as_str());
+    let policy_block = {
+        let source = if own.is_some() {
+            lang.pick(
+                "gekozen voor deze debiteur",
+                "choisie pour ce débiteur",
+                "chosen for this debtor",
+            )
+        } else {
+            lang.pick(
+                "volgens de regels van de organisatie",
+                "selon les règles de l'organisation",
+                "by the organisation's rules",
+            )
+        };
+        let form = if staff.role.can_operate() {
+            let options: String = std::iter::once((
+                String::new(),
+                lang.pick(
+                    "regels van de organisatie",
+                    "règles de l'organisation",
+                    "the organisation's rules",
+                )
+                .to_owned(),
+            ))
+            .chain(policies.iter().map(|p| (p.id.clone(), format!("{} — {}", p.id, p.name))))
+            .map(|(v, l)| {
+                let selected = own.map_or(v.is_empty(), |o| *o == v);
+                format!(
+                    "<option value=\"{}\"{}>{}</option>",
+                    esc(&v),
+                    if selected { " selected" } else { "" },
+                    esc(&l)
+                )
+            })
+            .collect();
+            format!(
+                "<form method=\"post\" action=\"/debtors/{href}/policy\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 <label for=\"policy\">{label}</label><select id=\"policy\" name=\"policy\">{options}</select> \
+                 <button type=\"submit\">{save}</button></form>",
+                label = esc(lang.pick(
+                    "Beleid voor deze debiteur",
+                    "Politique pour ce débiteur",
+                    "Policy for this debtor"
+                )),
+                save = esc(lang.t("save")),
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "<p>{label}: <a id=\"debtor-policy\" href=\"/policies/{phref}\">{policy}</a> ({source})</p>{form}",
+            label = esc(lang.pick("Beleid", "Politique", "Policy")),
+            phref = segment(&in_force),
+            policy = esc(&in_force),
+        )
+    };
+    let note_form = if may_note {
+        format!(
+            "<form method=\"post\" action=\"/debtors/{href}/notes\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <label for=\"note\">{label}</label><textarea id=\"note\" name=\"note\" rows=\"3\" maxlength=\"2000\" required style=\"width:100%\"></textarea>\
+             <p><button type=\"submit\">{add}</button></p></form>",
+            label = esc(lang.pick("Notitie", "Note", "Note")),
+            add = esc(lang.pick("Notitie toevoegen", "Ajouter la note", "Add note")),
+        )
+    } else {
+        String::new()
+    };
     let notice = notice
         .map_or_else(String::new, |n| format!("<p class=\"notice\" role=\"alert\">{}</p>", esc(n)));
     let body = format!(
         "<h1><span id=\"debtor-number\">{number}</span> · {name}</h1>{notice}\
          <section class=\"figures\">{figures}</section>\
-         <section class=\"card\"><h2>{dunning}</h2>{pause_block}</section>\
+         <section class=\"card\"><h2>{dunning}</h2>{policy_block}{pause_block}</section>\
          <section class=\"card\"><h2>{open_items}</h2><table id=\"open-items\"><thead><tr><th>{number_h}</th>\
          <th>{issue}</th><th>{due}</th><th>{reference}</th><th class=\"num\">{open} ({currency})</th></tr></thead>\
          <tbody>{rows}</tbody></table></section>\
          <section class=\"card\"><h2>{contacts_h}</h2><ul>{contacts}</ul></section>\
-         <section class=\"card\"><h2>{timeline_h}</h2><ol id=\"timeline\">{entries}</ol></section>",
+         <section class=\"card\"><h2>{timeline_h}</h2>{note_form}<ol id=\"timeline\">{entries}</ol></section>",
         number = esc(&d.number),
         name = esc(&d.name),
         dunning = esc(lang.t("dunning")),
@@ -307,8 +393,9 @@ async fn debtor_page(
         .into_response()
 }
 
-/// One line of the timeline: when, and what.
-fn timeline_line(e: &arflow_app::timeline::TimelineEntry) -> String {
+/// One line of the timeline (HTML): when (in the organisation's time zone), and what; a note
+/// shows its text.
+fn timeline_line(e: &arflow_app::timeline::TimelineEntry, tz: &str) -> String {
     use arflow_app::timeline::TimelineEntry as T;
     let (at, what) = match e {
         T::Action { at, action } => (*at, format!("{} ({})", action.step_key, action.run_date)),
@@ -319,12 +406,103 @@ fn timeline_line(e: &arflow_app::timeline::TimelineEntry) -> String {
             (*at, format!("{} {}: {}", charge.kind, invoice, charge.amount))
         }
         T::Task { at, task } => (*at, format!("{}: {}", task.kind, task.title)),
+        T::Change { at, actor, action, details } if action == "debtor.note" => {
+            let text = details.get("text").and_then(|t| t.as_str()).unwrap_or("");
+            let when = arflow_app::local_time_in(*at, tz);
+            return format!(
+                "<span class=\"note\">{} · {} ({}):</span> <q>{}</q>",
+                esc(&when),
+                esc(action),
+                esc(actor),
+                esc(text)
+            );
+        }
         T::Change { at, actor, action, .. } => (*at, format!("{action} ({actor})")),
     };
-    let when = jiff::Timestamp::from_microsecond(at)
-        .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default();
-    format!("{when} · {what}")
+    format!("{} · {}", esc(&arflow_app::local_time_in(at, tz)), esc(&what))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct NoteIn {
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /debtors/{number}/notes`: a note in the debtor's timeline. Operators may write on every
+/// debtor; sales on the debtors it owns.
+pub(crate) async fn note(
+    State(app): State<App>,
+    staff: Staff,
+    Path(number): Path<String>,
+    Form(form): Form<NoteIn>,
+) -> Response {
+    if let Err(r) = staff.check_csrf(&form.csrf) {
+        return r;
+    }
+    let org = staff.current.organisation_id;
+    if !staff.role.can_operate() {
+        let owns = match app.debtor_view(org, &number).await {
+            Ok(v) => v.debtor.debtor.owner.as_deref() == Some(staff.session.user.email.as_str()),
+            Err(AppError::NotFound { .. }) => return staff.not_found(),
+            Err(e) => return failure(&e),
+        };
+        if !owns {
+            return super::forbidden(&staff.session);
+        }
+    }
+    match app.add_debtor_note(org, &number, &form.note, &staff.actor()).await {
+        Ok(()) => redirect_to(&format!("/debtors/{}", segment(&number))),
+        Err(AppError::Invalid { message, .. }) => {
+            debtor_page(&app, &staff, &number, StatusCode::UNPROCESSABLE_ENTITY, Some(&message))
+                .await
+        }
+        Err(AppError::NotFound { .. }) => staff.not_found(),
+        Err(e) => failure(&e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PolicyIn {
+    csrf: String,
+    #[serde(default)]
+    policy: String,
+}
+
+/// `POST /debtors/{number}/policy`: the policy for this debtor (empty: the organisation's rules).
+pub(crate) async fn policy(
+    State(app): State<App>,
+    staff: Staff,
+    Path(number): Path<String>,
+    Form(form): Form<PolicyIn>,
+) -> Response {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_operate()) {
+        return r;
+    }
+    let slug = staff.current.slug.clone();
+    match app.debtor_view(staff.current.organisation_id, &number).await {
+        Ok(_) => {}
+        Err(AppError::NotFound { .. }) => return staff.not_found(),
+        Err(e) => return failure(&e),
+    }
+    let mut assignments = match app.dunning_assignments(Some(&slug)).await {
+        Ok(a) => a,
+        Err(e) => return failure(&e),
+    };
+    let chosen = form.policy.trim();
+    if chosen.is_empty() {
+        assignments.by_debtor.remove(&number);
+    } else {
+        assignments.by_debtor.insert(number.clone(), chosen.to_owned());
+    }
+    match app.put_dunning_assignments(Some(&slug), assignments, &staff.actor()).await {
+        Ok(_) => redirect_to(&format!("/debtors/{}", segment(&number))),
+        Err(AppError::Invalid { message, .. }) => {
+            debtor_page(&app, &staff, &number, StatusCode::UNPROCESSABLE_ENTITY, Some(&message))
+                .await
+        }
+        Err(e) => failure(&e),
+    }
 }
 
 #[derive(Debug, Deserialize)]

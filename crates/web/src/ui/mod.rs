@@ -44,6 +44,8 @@ pub(crate) fn router(app: App) -> Router {
         .route("/debtors/{number}", get(debtors::show))
         .route("/debtors/{number}/pause", post(debtors::pause))
         .route("/debtors/{number}/resume", post(debtors::resume))
+        .route("/debtors/{number}/notes", post(debtors::note))
+        .route("/debtors/{number}/policy", post(debtors::policy))
         .route("/invoices", get(invoices::list))
         .route("/invoices/{number}", get(invoices::show))
         .route("/invoices/{number}/pdf", get(invoices::pdf))
@@ -80,6 +82,8 @@ pub(crate) fn routes() -> Vec<(axum::http::Method, &'static str)> {
         (Method::GET, "/debtors/{number}"),
         (Method::POST, "/debtors/{number}/pause"),
         (Method::POST, "/debtors/{number}/resume"),
+        (Method::POST, "/debtors/{number}/notes"),
+        (Method::POST, "/debtors/{number}/policy"),
         (Method::GET, "/invoices"),
         (Method::GET, "/invoices/{number}"),
         (Method::GET, "/invoices/{number}/pdf"),

@@ -89,11 +89,21 @@ async fn editor(
         return not_found();
     };
     let kind = if consumer { DebtorKind::Consumer } else { DebtorKind::Business };
-    let preview = match app.preview_template(Some(&staff.current.slug), step, language, kind).await
-    {
-        Ok(p) => p,
-        Err(e @ AppError::Invalid { .. }) => return failure(&e),
-        Err(e) => return failure(&e),
+    // A draft that passed its checks is previewed as it stands; otherwise the text in force.
+    let draft_preview = match (draft, notice) {
+        (Some(d), None) => app
+            .preview_template_draft(Some(&staff.current.slug), step, language, kind, d)
+            .await
+            .ok(),
+        _ => None,
+    };
+    let is_draft = draft_preview.is_some();
+    let preview = match draft_preview {
+        Some(p) => p,
+        None => match app.preview_template(Some(&staff.current.slug), step, language, kind).await {
+            Ok(p) => p,
+            Err(e) => return failure(&e),
+        },
     };
     let (subject, text, html) = match draft {
         Some(d) => (d.subject.as_str(), d.text.as_str(), d.html.as_deref().unwrap_or("")),
@@ -127,8 +137,8 @@ async fn editor(
          <label for=\"subject\">{subject_l}</label><input id=\"subject\" name=\"subject\" value=\"{subject}\" style=\"width:100%\">\
          <label for=\"text\">{text_l}</label><textarea id=\"text\" name=\"text\" rows=\"18\" style=\"width:100%;font-family:monospace\">{text}</textarea>\
          <label for=\"html\">{html_l}</label><textarea id=\"html\" name=\"html\" rows=\"6\" style=\"width:100%;font-family:monospace\">{html}</textarea>\
-         <p><button type=\"submit\">{save}</button></p></form>{reset}\
-         <section class=\"card\" id=\"preview\"><h2>{preview_l}</h2>{kinds}\
+         <p><button type=\"submit\">{save}</button> <button type=\"submit\" name=\"preview\" value=\"{kind_v}\" id=\"preview-draft\">{draft_l}</button></p></form>{reset}\
+         <section class=\"card\" id=\"preview\"><h2>{preview_l}</h2>{draft_note}{kinds}\
          <p><strong id=\"preview-subject\">{p_subject}</strong></p><pre id=\"preview-text\" style=\"white-space:pre-wrap\">{p_text}</pre>\
          <iframe title=\"{preview_l}\" sandbox srcdoc=\"{p_html}\" style=\"width:100%;height:24rem;border:1px solid #ccd\"></iframe></section>",
         title = esc(lang.t("templates")),
@@ -141,6 +151,24 @@ async fn editor(
         html_l = esc(lang.t("html_optional")),
         html = esc(html),
         save = esc(lang.t("save")),
+        kind_v = if consumer { "consumer" } else { "business" },
+        draft_l = esc(lang.pick(
+            "Voorbeeld zonder opslaan",
+            "Aperçu sans enregistrer",
+            "Preview without saving"
+        )),
+        draft_note = if is_draft {
+            format!(
+                "<p class=\"notice\" id=\"draft-preview\" role=\"status\">{}</p>",
+                esc(lang.pick(
+                    "Dit is het voorbeeld van de tekst hierboven; die is nog niet opgeslagen.",
+                    "Ceci est l'aperçu du texte ci-dessus, qui n'est pas encore enregistré.",
+                    "This previews the text above, which is not saved yet.",
+                ))
+            )
+        } else {
+            String::new()
+        },
         preview_l = esc(lang.t("preview")),
         p_subject = esc(&preview.rendered.subject),
         p_text = esc(&preview.rendered.text),
@@ -160,9 +188,14 @@ pub(crate) struct SaveIn {
     text: String,
     #[serde(default)]
     html: String,
+    /// Set (`business` or `consumer`) by the "preview without saving" button: check and show,
+    /// store nothing.
+    #[serde(default)]
+    preview: Option<String>,
 }
 
-/// `POST /templates/{step}.{language}`: check and save.
+/// `POST /templates/{step}.{language}`: check and save — or, with `preview`, check and preview
+/// the draft without saving it.
 pub(crate) async fn save(
     State(app): State<App>,
     staff: Staff,
@@ -182,6 +215,29 @@ pub(crate) async fn save(
         text: form.text.replace("\r\n", "\n"),
         html: (!html.is_empty()).then(|| html.replace("\r\n", "\n")),
     };
+    if let Some(kind) = form.preview.as_deref() {
+        let consumer = kind == "consumer";
+        let kind = if consumer { DebtorKind::Consumer } else { DebtorKind::Business };
+        return match app
+            .preview_template_draft(Some(&staff.current.slug), step, language, kind, &text)
+            .await
+        {
+            Ok(_) => editor(&app, &staff, &id, consumer, StatusCode::OK, Some(&text), None).await,
+            Err(AppError::Invalid { message, .. }) => {
+                editor(
+                    &app,
+                    &staff,
+                    &id,
+                    consumer,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(&text),
+                    Some(&message),
+                )
+                .await
+            }
+            Err(e) => failure(&e),
+        };
+    }
     match app
         .put_template(Some(&staff.current.slug), step, language, text.clone(), &staff.actor())
         .await

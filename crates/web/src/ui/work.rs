@@ -82,11 +82,34 @@ async fn matches_page(
                 })
                 .collect();
             let reject = if can_decide {
+                let rows: String = (1..=SPLIT_ROWS)
+                    .map(|n| {
+                        format!(
+                            "<p><label for=\"split-{id}-invoice-{n}\" style=\"display:inline\">{inv_l} {n}</label> \
+                             <input id=\"split-{id}-invoice-{n}\" name=\"invoice_{n}\" size=\"14\"> \
+                             <label for=\"split-{id}-amount-{n}\" style=\"display:inline\">{amount_l}</label> \
+                             <input id=\"split-{id}-amount-{n}\" name=\"amount_{n}\" inputmode=\"decimal\" size=\"10\"></p>",
+                            id = e.id,
+                            inv_l = esc(lang.t("invoice")),
+                            amount_l = esc(lang.t("amount")),
+                        )
+                    })
+                    .collect();
                 format!(
-                    "<form method=\"post\" action=\"/matches/{id}/reject\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                    "<details class=\"split\"><summary>{split_l}</summary>\
+                     <form method=\"post\" action=\"/matches/{id}/accept\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                     <p>{split_help}</p>{rows}<button type=\"submit\">{split_button}</button></form></details>\
+                     <form method=\"post\" action=\"/matches/{id}/reject\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
                      <button type=\"submit\">{label}</button></form>",
                     id = e.id,
                     label = esc(lang.t("reject_suggestions")),
+                    split_l = esc(lang.pick("Verdelen over facturen", "Répartir sur des factures", "Split over invoices")),
+                    split_help = esc(lang.pick(
+                        "Wat niet verdeeld wordt, blijft als niet-toegewezen tegoed op de betaling staan.",
+                        "Ce qui n'est pas réparti reste sur le paiement comme crédit non affecté.",
+                        "What is not split stays on the payment as unapplied credit.",
+                    )),
+                    split_button = esc(lang.pick("Zo verdelen", "Répartir ainsi", "Split like this")),
                 )
             } else {
                 String::new()
@@ -117,31 +140,74 @@ async fn matches_page(
     page(staff, status, "matches", &body)
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct AcceptIn {
-    csrf: String,
-    #[serde(default)]
-    choice: Option<usize>,
-}
+/// Rows of the split form.
+const SPLIT_ROWS: usize = 4;
 
-/// `POST /matches/{id}/accept`: take suggestion `choice` (1 = the best).
+/// `POST /matches/{id}/accept`: take suggestion `choice` (1 = the best), or split the entry over
+/// the invoices in `invoice_N` with the amounts in `amount_N` (N = 1…).
 pub(crate) async fn accept(
     State(app): State<App>,
     staff: Staff,
     Path(id): Path<i64>,
-    Form(form): Form<AcceptIn>,
+    Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_operate()) {
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim());
+    if let Err(r) = staff.check_csrf(field("csrf").unwrap_or("")).and_then(|()| staff.may_operate())
+    {
         return r;
     }
+    let lang = staff.lang;
     let org = match app.resolve_organisation(Some(&staff.current.slug)).await {
         Ok(o) => o,
         Err(e) => return failure(&e),
     };
+    // The split, in the organisation's currency (the entry's: a bank account has one).
+    let currency = org.organisation.currency;
+    let mut split = Vec::new();
+    let mut problems = Vec::new();
+    for n in 1..=SPLIT_ROWS {
+        let invoice = field(&format!("invoice_{n}")).unwrap_or("");
+        let amount = field(&format!("amount_{n}")).unwrap_or("");
+        match (invoice.is_empty(), amount.is_empty()) {
+            (true, true) => {}
+            (false, false) => {
+                let normal = if amount.contains('.') {
+                    amount.to_owned()
+                } else {
+                    amount.replacen(',', ".", 1)
+                };
+                match arflow_core::money::Money::parse(&normal, currency) {
+                    Ok(m) => split.push((invoice.to_owned(), m)),
+                    Err(e) => problems.push(format!("{} {n}: '{amount}': {e}", lang.t("amount"))),
+                }
+            }
+            _ => problems.push(format!(
+                "{} {n}: {}",
+                lang.t("invoice"),
+                lang.pick(
+                    "een factuur en een bedrag, of geen van beide",
+                    "une facture et un montant, ou aucun des deux",
+                    "an invoice and an amount, or neither",
+                )
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        let msg = problems.join("; ");
+        return matches_page(&app, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(&msg)).await;
+    }
     // The form counts from 1, the use case from 0.
-    let choice = form.choice.map(|c| c.saturating_sub(1));
-    match app.accept_match(&org, id, choice, &[], &staff.actor()).await {
+    let choice = if split.is_empty() {
+        field("choice").and_then(|c| c.parse::<usize>().ok()).map(|c| c.saturating_sub(1))
+    } else {
+        None
+    };
+    match app.accept_match(&org, id, choice, &split, &staff.actor()).await {
         Ok(_) => redirect_to("/matches"),
+        Err(AppError::NotFound { entity: "invoice", key }) => {
+            let msg = format!("{} {key}: {}", lang.t("invoice"), lang.t("not_found"));
+            matches_page(&app, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(&msg)).await
+        }
         Err(AppError::Invalid { message, .. }) => {
             matches_page(&app, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(&message)).await
         }
