@@ -49,7 +49,7 @@ impl App {
         let id = TokenId(tx.reserve_ids(org.id, "token", 1).await?);
         let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
         let token = format!("arf_{}_{hex}", org.id.0);
-        tx.insert_api_token(org.id, id, name, &sha256_hex(token.as_bytes()), now).await?;
+        tx.insert_api_token(org.id, id, name, &sha256_hex(token.as_bytes()), &actor.0, now).await?;
         tx.insert_audit(
             org.id,
             &[AuditEntry {

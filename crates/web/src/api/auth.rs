@@ -155,6 +155,7 @@ mod tests {
                 name: "t".into(),
                 created_at: 0,
                 revoked_at: None,
+                created_by: None,
             },
             org: StoredOrganisation {
                 id: OrganisationId(1),
