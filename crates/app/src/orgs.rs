@@ -45,11 +45,13 @@ impl App {
         Ok(stored)
     }
 
-    /// Changes the payment and registration details of an organisation (each `Some` replaces
-    /// the stored value; an empty text clears it). IBAN and BIC are checked.
+    /// Changes the settings of an organisation: name, time zone, default language, payment
+    /// reference scheme, payment and registration details (each `Some` replaces the stored
+    /// value; an empty text clears an optional one). Every field is checked before anything
+    /// changes; [`details_problems`] lists every problem at once.
     ///
     /// # Errors
-    /// [`AppError::Invalid`] naming the field.
+    /// [`AppError::Invalid`] naming the first field with a problem.
     pub async fn update_organisation_details(
         &self,
         org_slug: Option<&str>,
@@ -59,35 +61,13 @@ impl App {
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let stored = resolve_in(&mut tx, org_slug).await?;
-        let mut org = stored.organisation.clone();
-        let set = |slot: &mut Option<String>, value: &Option<String>| {
-            if let Some(v) = value {
-                *slot = Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        let org = match apply_details(&stored.organisation, details) {
+            Ok(org) => org,
+            Err(mut problems) => {
+                let (field, message) = problems.remove(0);
+                return Err(AppError::invalid(field, message));
             }
         };
-        set(&mut org.iban, &details.iban);
-        set(&mut org.bic, &details.bic);
-        set(&mut org.vat_number, &details.vat_number);
-        set(&mut org.kvk_number, &details.kvk_number);
-        set(&mut org.enterprise_number, &details.enterprise_number);
-        if let Some(iban) = &org.iban {
-            let iban = arflow_core::ident::Iban::parse(iban)
-                .map_err(|e| AppError::invalid("iban", e.to_string()))?;
-            org.iban = Some(iban.electronic().to_owned());
-        }
-        if let Some(bic) = &org.bic {
-            arflow_core::ident::Bic::parse(bic)
-                .map_err(|e| AppError::invalid("bic", e.to_string()))?;
-        }
-        if let Some(tz) = &details.time_zone {
-            if jiff::tz::TimeZone::get(tz).is_err() {
-                return Err(AppError::invalid(
-                    "time_zone",
-                    format!("'{tz}' is not an IANA time zone"),
-                ));
-            }
-            org.time_zone = tz.clone();
-        }
         tx.update_organisation(stored.id, &org, now).await?;
         tx.insert_audit(
             stored.id,
@@ -182,9 +162,84 @@ impl App {
     }
 }
 
+/// Every problem with `details` for the organisation `current`, as (field, message), in the
+/// order of the fields of [`OrganisationDetails`]; empty when they may be saved.
+#[must_use]
+pub fn details_problems(
+    current: &Organisation,
+    details: &OrganisationDetails,
+) -> Vec<(&'static str, String)> {
+    apply_details(current, details).err().unwrap_or_default()
+}
+
+/// `current` with `details` applied, or every problem found.
+fn apply_details(
+    current: &Organisation,
+    details: &OrganisationDetails,
+) -> Result<Organisation, Vec<(&'static str, String)>> {
+    let mut org = current.clone();
+    let mut problems = Vec::new();
+    let set = |slot: &mut Option<String>, value: &Option<String>| {
+        if let Some(v) = value {
+            *slot = Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        }
+    };
+    if let Some(name) = &details.name {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 200 {
+            problems.push(("name", "name must be 1-200 characters".to_owned()));
+        } else {
+            org.name = name.to_owned();
+        }
+    }
+    if let Some(tz) = &details.time_zone {
+        let tz = tz.trim();
+        if jiff::tz::TimeZone::get(tz).is_err() {
+            problems.push(("time_zone", format!("'{tz}' is not an IANA time zone")));
+        } else {
+            org.time_zone = tz.to_owned();
+        }
+    }
+    if let Some(language) = &details.language {
+        match language.parse() {
+            Ok(l) => org.language = l,
+            Err(e) => problems.push(("language", format!("{e}"))),
+        }
+    }
+    if let Some(scheme) = &details.reference_scheme {
+        match scheme.parse() {
+            Ok(s) => org.reference_scheme = s,
+            Err(e) => problems.push(("reference_scheme", format!("{e}"))),
+        }
+    }
+    set(&mut org.iban, &details.iban);
+    set(&mut org.bic, &details.bic);
+    set(&mut org.vat_number, &details.vat_number);
+    set(&mut org.kvk_number, &details.kvk_number);
+    set(&mut org.enterprise_number, &details.enterprise_number);
+    if let Some(iban) = &org.iban {
+        match arflow_core::ident::Iban::parse(iban) {
+            Ok(iban) => org.iban = Some(iban.electronic().to_owned()),
+            Err(e) => problems.push(("iban", e.to_string())),
+        }
+    }
+    if let Some(bic) = &org.bic
+        && let Err(e) = arflow_core::ident::Bic::parse(bic)
+    {
+        problems.push(("bic", e.to_string()));
+    }
+    if problems.is_empty() { Ok(org) } else { Err(problems) }
+}
+
 /// The details [`App::update_organisation_details`] changes; `None` keeps the stored value.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct OrganisationDetails {
+    /// The name shown on pages and letters.
+    pub name: Option<String>,
+    /// The default language: `nl`, `fr`, `en` or `de`.
+    pub language: Option<String>,
+    /// The scheme of new payment references: `ogm`, `rf` or `nl`.
+    pub reference_scheme: Option<String>,
     pub iban: Option<String>,
     pub bic: Option<String>,
     pub vat_number: Option<String>,

@@ -95,6 +95,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Failure> {
                 kvk_number,
                 enterprise_number,
                 time_zone,
+                ..Default::default()
             };
             let org = app.update_organisation_details(ctx.org(), &details, &Actor::cli()).await?;
             ctx.print(&org, || format!("updated organisation {}", org.organisation.slug))?;
