@@ -633,6 +633,10 @@ async fn every_route_keeps_to_the_persons_organisation_and_role() {
                 assert_eq!(other.sign_in("sam@example.nl", "sales person 123").await.status, 303);
             }
             ("GET", "/debtors/{number}") => assert_eq!(sam.get(&path).await.status, 404),
+            // Tokens and people are an administrator's; the audit log also an accountant's.
+            ("GET", "/settings/tokens" | "/settings/users" | "/audit") => {
+                assert_eq!(sam.get(&path).await.status, 403, "{path}");
+            }
             ("GET", "/invoices/{number}" | "/invoices/{number}/pdf") => {
                 let path = template.replace("{number}", "BF1");
                 assert_eq!(sam.get(&path).await.status, 404, "{path}");
@@ -774,4 +778,123 @@ async fn a_template_is_edited_checked_and_previewed_in_french() {
     assert_eq!(reset.status, 303);
     assert!(!b.get("/templates/reminder.fr").await.html.contains("Petit rappel pour"));
     assert_eq!(b.get("/templates/reminder.xx").await.status, 404);
+}
+
+/// A bearer call to the REST API: its status.
+async fn api_status(s: &Server, token: &str) -> u16 {
+    s.client
+        .get(format!("{}/api/v1/organisation", s.base))
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// The value of the input with `id` in a page.
+fn input_value(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\" readonly value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {id} in {html}")) + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn with_sam(s: &Server) {
+    s.app
+        .create_user(
+            Some("acme"),
+            "sam@example.nl",
+            "Sam",
+            "sales person 123",
+            "en",
+            Role::Sales,
+            &Actor("test".into()),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_api_token_is_shown_once_listed_and_revoked_and_stops_the_api_at_once() {
+    let s = seeded().await;
+    with_sam(&s).await;
+    let actor = Actor("test".into());
+    // Bravo's tokens 1 to 3: never shown in Acme, never revoked from there.
+    s.app.create_token(Some("bravo"), "bravo-ci", &actor).await.unwrap();
+    s.app.create_token(Some("bravo"), "bravo-bank", &actor).await.unwrap();
+    let bravo = s.app.create_token(Some("bravo"), "bravo-erp", &actor).await.unwrap();
+    assert_eq!(bravo.id.0, 3);
+
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let list = b.get("/settings/tokens").await;
+    assert_eq!(list.status, 200, "{}", list.html);
+    assert!(list.html.contains("id=\"no-tokens\"") && !list.html.contains("bravo-ci"));
+    let csrf = hidden(&list.html, "csrf");
+    // A name is needed; a forged form changes nothing.
+    let r = b.post("/settings/tokens", &[("csrf", &csrf), ("name", "  ")]).await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    assert!(r.html.contains("role=\"alert\""));
+    assert_eq!(b.post("/settings/tokens", &[("csrf", "x"), ("name", "erp")]).await.status, 403);
+    assert!(s.app.list_tokens(Some("acme")).await.unwrap().is_empty());
+
+    let made = b.post("/settings/tokens", &[("csrf", &csrf), ("name", "ERP <koppeling>")]).await;
+    assert_eq!(made.status, 201, "{}", made.html);
+    let secret = input_value(&made.html, "new-token");
+    assert!(secret.starts_with("arf_1_") && secret.len() == 6 + 64, "{secret}");
+    assert!(made.html.contains("niet nog eens getoond"), "{}", made.html);
+    let r = s
+        .client
+        .post(format!("{}/settings/tokens", s.base))
+        .header("cookie", format!("arflow_session={}", b.cookies.get("arflow_session").unwrap()))
+        .form(&[("csrf", csrf.as_str()), ("name", "second")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers().get("cache-control").unwrap(), "no-store");
+    // The list: name (escaped), who made it, live; the secret never again.
+    let list = b.get("/settings/tokens").await;
+    assert!(list.html.contains("ERP &lt;koppeling&gt;"), "{}", list.html);
+    assert!(list.html.contains("user:anna@example.nl"));
+    assert!(list.html.contains("action=\"/settings/tokens/1/revoke\""));
+    assert!(!list.html.contains(&secret) && !list.html.contains("bravo-erp"));
+
+    // The token opens the API (a second call comes from the server's cache).
+    assert_eq!(api_status(&s, &secret).await, 200);
+    assert_eq!(api_status(&s, &secret).await, 200);
+    assert_eq!(api_status(&s, &bravo.token).await, 200);
+
+    // Sales may neither look nor revoke.
+    let mut sam = Browser::new(&s);
+    sam.sign_in("sam@example.nl", "sales person 123").await;
+    assert_eq!(sam.get("/settings/tokens").await.status, 403);
+    let sam_csrf = hidden(&sam.get("/settings").await.html, "csrf");
+    assert_eq!(sam.post("/settings/tokens/1/revoke", &[("csrf", &sam_csrf)]).await.status, 403);
+    // Bravo's token 3 is not Acme's (Acme has 1 and 2): not found, and it still works.
+    assert_eq!(b.post("/settings/tokens/3/revoke", &[("csrf", &csrf)]).await.status, 404);
+    assert_eq!(api_status(&s, &bravo.token).await, 200);
+    assert_eq!(b.post("/settings/tokens/x/revoke", &[("csrf", &csrf)]).await.status, 404);
+    assert_eq!(api_status(&s, &secret).await, 200);
+
+    // Revoked: the very next call is refused.
+    let r = b.post("/settings/tokens/1/revoke", &[("csrf", &csrf)]).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/settings/tokens")));
+    assert_eq!(api_status(&s, &secret).await, 401);
+    assert_eq!(api_status(&s, &bravo.token).await, 200, "Bravo's token lives");
+    let list = b.get("/settings/tokens").await;
+    assert!(list.html.contains("Ingetrokken op"), "{}", list.html);
+    assert!(!list.html.contains("action=\"/settings/tokens/1/revoke\""));
+    // Revoking again changes nothing.
+    assert_eq!(b.post("/settings/tokens/1/revoke", &[("csrf", &csrf)]).await.status, 303);
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let log = s.app.audit_log(org.id, arflow_store::Page::first(50)).await.unwrap();
+    let revokes: Vec<&str> = log
+        .iter()
+        .filter(|(_, e)| e.action == "token.revoke")
+        .map(|(_, e)| e.actor.as_str())
+        .collect();
+    assert_eq!(revokes, ["user:anna@example.nl"]);
+    let bravo_tokens = s.app.list_tokens(Some("bravo")).await.unwrap();
+    assert_eq!(bravo_tokens.len(), 3);
+    assert!(bravo_tokens.iter().all(|t| t.revoked_at.is_none()));
 }

@@ -10,6 +10,7 @@
 mod debtors;
 mod invoices;
 mod page;
+mod settings;
 mod templates;
 mod work;
 
@@ -52,6 +53,13 @@ pub(crate) fn router(app: App) -> Router {
         .route("/templates", get(templates::list))
         .route("/templates/{id}", get(templates::show).post(templates::save))
         .route("/templates/{id}/reset", post(templates::reset))
+        .route("/settings", get(settings::show).post(settings::save))
+        .route("/settings/tokens", get(settings::tokens).post(settings::create_token))
+        .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
+        .route("/settings/users", get(settings::users).post(settings::add_user))
+        .route("/settings/users/{id}/role", post(settings::change_role))
+        .route("/settings/users/{id}/remove", post(settings::remove_user))
+        .route("/audit", get(settings::audit))
         .with_state(app)
 }
 
@@ -79,6 +87,16 @@ pub(crate) fn routes() -> Vec<(axum::http::Method, &'static str)> {
         (Method::GET, "/templates/{id}"),
         (Method::POST, "/templates/{id}"),
         (Method::POST, "/templates/{id}/reset"),
+        (Method::GET, "/settings"),
+        (Method::POST, "/settings"),
+        (Method::GET, "/settings/tokens"),
+        (Method::POST, "/settings/tokens"),
+        (Method::POST, "/settings/tokens/{id}/revoke"),
+        (Method::GET, "/settings/users"),
+        (Method::POST, "/settings/users"),
+        (Method::POST, "/settings/users/{id}/role"),
+        (Method::POST, "/settings/users/{id}/remove"),
+        (Method::GET, "/audit"),
     ]
 }
 

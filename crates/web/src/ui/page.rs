@@ -97,6 +97,8 @@ impl Lang {
             "not_claimable" => ("Nog niet te vorderen", "Pas encore exigible", "Not claimable yet"),
             "total_due" => ("Totaal te betalen", "Total dû", "Total due"),
             "templates" => ("Sjablonen", "Modèles", "Templates"),
+            "settings" => ("Instellingen", "Paramètres", "Settings"),
+            "audit" => ("Auditlog", "Journal d'audit", "Audit log"),
             "edited" => ("aangepast", "modifié", "edited"),
             "step" => ("Stap", "Étape", "Step"),
             "language" => ("Taal", "Langue", "Language"),
@@ -349,7 +351,8 @@ impl Page {
         format!(
             "<header><strong>arflow · <span id=\"current-organisation\">{current}</span></strong>\
              <nav aria-label=\"{nav}\"><a href=\"/\">{dashboard}</a> <a href=\"/debtors\">{debtors}</a> \
-             <a href=\"/matches\">{matches}</a> <a href=\"/tasks\">{tasks}</a> <a href=\"/templates\">{templates}</a></nav>{switcher}\
+             <a href=\"/matches\">{matches}</a> <a href=\"/tasks\">{tasks}</a> <a href=\"/templates\">{templates}</a> \
+             <a href=\"/settings\">{settings}</a></nav>{switcher}\
              <span>{name} ({role})</span>\
              <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <button type=\"submit\">{sign_out}</button></form></header>",
@@ -360,6 +363,7 @@ impl Page {
             matches = esc(lang.t("matches")),
             tasks = esc(lang.t("tasks")),
             templates = esc(lang.t("templates")),
+            settings = esc(lang.t("settings")),
             name = esc(&session.user.name),
             role = esc(lang.role(role)),
             csrf = esc(&session.csrf),
