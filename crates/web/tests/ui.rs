@@ -898,3 +898,384 @@ async fn an_api_token_is_shown_once_listed_and_revoked_and_stops_the_api_at_once
     assert_eq!(bravo_tokens.len(), 3);
     assert!(bravo_tokens.iter().all(|t| t.revoked_at.is_none()));
 }
+
+#[tokio::test]
+async fn the_audit_log_shows_who_did_what_when_newest_first_filtered_and_paged() {
+    let s = seeded().await;
+    with_sam(&s).await;
+    let actor = Actor("test".into());
+    s.app
+        .create_user(
+            Some("acme"),
+            "carl@example.nl",
+            "Carl",
+            "credit controller 1",
+            "en",
+            Role::CreditController,
+            &actor,
+        )
+        .await
+        .unwrap();
+    let acme = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let bravo = s.app.resolve_organisation(Some("bravo")).await.unwrap();
+    // 2026-07-01 10:00 UTC is 12:00 in Amsterdam (summer time).
+    let noon: i64 = 1_782_900_000_000_000;
+    let entry = |n: i64, who: &str, key: &str| arflow_store::AuditEntry {
+        at: noon + n * 60_000_000,
+        actor: who.into(),
+        action: "debtor.update".into(),
+        entity: "debtor".into(),
+        entity_key: key.into(),
+        details: serde_json::json!({ "n": n }),
+    };
+    let mut rows: Vec<arflow_store::AuditEntry> =
+        (0..60).map(|n| entry(n, "user:bram@example.nl", &format!("K{n}"))).collect();
+    rows.push(entry(60, "user:anna@example.nl", "<script>alert(1)</script>"));
+    let mut tx = s.app.store.begin_write().await.unwrap();
+    tx.insert_audit(acme.id, &rows).await.unwrap();
+    tx.insert_audit(bravo.id, &[entry(0, "user:anna@example.nl", "Bravo Secret Client")])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let log = b.get("/audit").await;
+    assert_eq!(log.status, 200, "{}", log.html);
+    // Newest first, in the organisation's time zone, every value escaped.
+    let newest = log.html.find("&lt;script&gt;alert(1)&lt;/script&gt;").unwrap();
+    let k59 = log.html.find("debtor: K59<").unwrap();
+    assert!(newest < k59, "newest first");
+    assert!(!log.html.contains("<script>"));
+    assert!(log.html.contains("(Europe/Amsterdam)"), "{}", log.html);
+    assert!(
+        log.html.contains("<time datetime=\"2026-07-01T13:00:00+02:00\">2026-07-01 13:00</time>"),
+        "entry 60 is an hour after noon: {}",
+        log.html
+    );
+    assert!(!log.html.contains("Bravo Secret Client"));
+    // 50 a page: K11 is the last on the first; the next page goes on from there.
+    assert_eq!(log.html.matches("<tr id=\"audit-").count(), 50);
+    assert!(log.html.contains("debtor: K11<") && !log.html.contains("debtor: K10<"));
+    let older = {
+        let start = log.html.find("id=\"older\" href=\"").unwrap() + "id=\"older\" href=\"".len();
+        log.html[start..].split('"').next().unwrap().replace("&amp;", "&")
+    };
+    let page2 = b.get(&older).await;
+    assert_eq!(page2.status, 200);
+    assert!(page2.html.contains("debtor: K10<") && !page2.html.contains("debtor: K11<"));
+    assert!(page2.html.contains("organisation.create"), "the oldest entries: {}", page2.html);
+    assert!(!page2.html.contains("id=\"older\""));
+
+    // By actor (an address is enough) and by text in the action, entity or key.
+    let bram = b.get("/audit?actor=Bram%40example.nl").await;
+    assert_eq!(bram.html.matches("<tr id=\"audit-").count(), 50);
+    assert!(!bram.html.contains("&lt;script&gt;") && !bram.html.contains("organisation.create"));
+    assert!(bram.html.contains("value=\"user:bram@example.nl\""));
+    let k5 = b.get("/audit?actor=&q=k5").await;
+    assert_eq!(k5.html.matches("<tr id=\"audit-").count(), 11, "K5 and K50-K59: {}", k5.html);
+    let both = b.get("/audit?actor=user%3Aanna%40example.nl&q=SCRIPT").await;
+    assert_eq!(both.html.matches("<tr id=\"audit-").count(), 1);
+    assert!(b.get("/audit?q=nothing-like-this").await.html.contains("id=\"no-audit\""));
+    // Changes made on the pages name the person.
+    let home = b.get("/settings").await;
+    let csrf = hidden(&home.html, "csrf");
+    b.post("/settings/tokens", &[("csrf", &csrf), ("name", "ci")]).await;
+    let mine = b.get("/audit?q=token").await;
+    assert!(
+        mine.html.contains("<td>user:anna@example.nl</td><td>token.create</td><td>token: 1</td>"),
+        "{}",
+        mine.html
+    );
+
+    // A credit controller and sales may not read it; an accountant may (Anna in Bravo), and
+    // sees Bravo's log only.
+    let mut carl = Browser::new(&s);
+    carl.sign_in("carl@example.nl", "credit controller 1").await;
+    assert_eq!(carl.get("/audit").await.status, 403);
+    let mut sam = Browser::new(&s);
+    sam.sign_in("sam@example.nl", "sales person 123").await;
+    assert_eq!(sam.get("/audit").await.status, 403);
+    b.post("/organisation", &[("csrf", &csrf), ("organisation", "bravo")]).await;
+    let in_bravo = b.get("/audit").await;
+    assert_eq!(in_bravo.status, 200);
+    assert!(in_bravo.html.contains("Bravo Secret Client") && !in_bravo.html.contains("K59"));
+    assert!(in_bravo.html.contains("(Europe/Brussels)"));
+}
+
+#[tokio::test]
+async fn an_admin_adds_people_changes_roles_and_removes_them_but_never_the_last_admin() {
+    let s = seeded().await;
+    with_sam(&s).await;
+    let actor = Actor("test".into());
+    // Bea works for Bravo only; Bob has an account in Bravo and gets a role in Acme.
+    for (email, name) in [("bea@example.nl", "Bea"), ("bob@example.nl", "Bob")] {
+        s.app
+            .create_user(Some("bravo"), email, name, "bravo password 1", "nl", Role::Sales, &actor)
+            .await
+            .unwrap();
+    }
+    let bravo_members = s.app.organisation_members(Some("bravo")).await.unwrap();
+    let bea = bravo_members.iter().find(|m| m.email == "bea@example.nl").unwrap().user_id.0;
+
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let page = b.get("/settings/users").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("anna@example.nl") && page.html.contains("sam@example.nl"));
+    assert!(!page.html.contains("bea@example.nl"), "Bravo's people are Bravo's");
+    let csrf = hidden(&page.html, "csrf");
+    let anna = s
+        .app
+        .organisation_members(Some("acme"))
+        .await
+        .unwrap()
+        .iter()
+        .find(|m| m.email == "anna@example.nl")
+        .unwrap()
+        .user_id
+        .0;
+
+    // The last admin can neither step down nor be removed.
+    let r = b
+        .post(&format!("/settings/users/{anna}/role"), &[("csrf", &csrf), ("role", "sales")])
+        .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    assert!(r.html.contains("laatste beheerder"), "{}", r.html);
+    let r = b.post(&format!("/settings/users/{anna}/remove"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, 422);
+    assert!(r.html.contains("laatste beheerder"));
+
+    // A new person: an account with a password shown once, which signs in.
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("email", "nora"),
+        ("name", "Nora"),
+        ("language", "fr"),
+        ("role", "admin"),
+    ];
+    assert_eq!(b.post("/settings/users", &bad).await.status, 422);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("email", "Nora@Example.nl"),
+        ("name", "Nora <N>"),
+        ("language", "fr"),
+        ("role", "credit_controller"),
+    ];
+    let made = b.post("/settings/users", &form).await;
+    assert_eq!(made.status, 201, "{}", made.html);
+    let password = input_value(&made.html, "new-password");
+    assert_eq!(password.len(), 20);
+    assert!(made.html.contains("Nora &lt;N&gt;") && made.html.contains("nora@example.nl"));
+    let mut nora = Browser::new(&s);
+    assert_eq!(nora.sign_in("nora@example.nl", &password).await.status, 303);
+    let home = nora.get("/").await;
+    assert!(home.html.contains("(gestionnaire crédit)"), "{}", home.html);
+    assert_eq!(nora.get("/settings/users").await.status, 403, "not an admin");
+    assert!(!b.get("/settings/users").await.html.contains(&password), "shown once");
+    // Again: she has a role here already.
+    assert_eq!(b.post("/settings/users", &form).await.status, 409);
+
+    // A person with an account gets the role only: no password.
+    let bob_form = [
+        ("csrf", csrf.as_str()),
+        ("email", "bob@example.nl"),
+        ("name", ""),
+        ("language", "nl"),
+        ("role", "sales"),
+    ];
+    let r = b.post("/settings/users", &bob_form).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/settings/users")), "{}", r.html);
+    let mut bob = Browser::new(&s);
+    bob.sign_in("bob@example.nl", "bravo password 1").await;
+    assert!(bob.get("/").await.html.contains("value=\"acme\""), "Bob may switch to Acme");
+
+    // Nora becomes admin; then Anna may step down, and Nora may remove Anna.
+    let nora_id = s
+        .app
+        .organisation_members(Some("acme"))
+        .await
+        .unwrap()
+        .iter()
+        .find(|m| m.email == "nora@example.nl")
+        .unwrap()
+        .user_id
+        .0;
+    let r = b
+        .post(&format!("/settings/users/{nora_id}/role"), &[("csrf", &csrf), ("role", "admin")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    assert_eq!(
+        b.post(&format!("/settings/users/{nora_id}/role"), &[("csrf", &csrf), ("role", "owner")])
+            .await
+            .status,
+        422
+    );
+    let nora_csrf = hidden(&nora.get("/settings/users").await.html, "csrf");
+    let r = nora.post(&format!("/settings/users/{anna}/remove"), &[("csrf", &nora_csrf)]).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/settings/users")));
+    // Anna's session loses Acme at once; her role in Bravo stays.
+    let after = b.get("/settings").await;
+    assert_eq!((after.status, after.location.as_deref()), (303, Some("/")));
+    let anna_m = s.app.organisation_members(Some("bravo")).await.unwrap();
+    assert!(anna_m.iter().any(|m| m.email == "anna@example.nl" && m.role == "accountant"));
+    // Now Nora is the last admin.
+    let r = nora.post(&format!("/settings/users/{nora_id}/remove"), &[("csrf", &nora_csrf)]).await;
+    assert_eq!(r.status, 422);
+
+    // Bravo's people cannot be changed from Acme, by id.
+    for path in [format!("/settings/users/{bea}/role"), format!("/settings/users/{bea}/remove")] {
+        let r = nora.post(&path, &[("csrf", &nora_csrf), ("role", "admin")]).await;
+        assert_eq!(r.status, 404, "{path}");
+    }
+    assert_eq!(nora.post("/settings/users/x/remove", &[("csrf", &nora_csrf)]).await.status, 404);
+    let bravo_members = s.app.organisation_members(Some("bravo")).await.unwrap();
+    assert!(bravo_members.iter().any(|m| m.user_id.0 == bea && m.role == "sales"));
+
+    // Sales may neither look nor change; a forged form changes nothing.
+    let mut sam = Browser::new(&s);
+    sam.sign_in("sam@example.nl", "sales person 123").await;
+    assert_eq!(sam.get("/settings/users").await.status, 403);
+    let sam_csrf = hidden(&sam.get("/settings").await.html, "csrf");
+    let sam_form = [("csrf", sam_csrf.as_str()), ("role", "admin")];
+    let sam_id = s
+        .app
+        .organisation_members(Some("acme"))
+        .await
+        .unwrap()
+        .iter()
+        .find(|m| m.email == "sam@example.nl")
+        .unwrap()
+        .user_id
+        .0;
+    assert_eq!(sam.post(&format!("/settings/users/{sam_id}/role"), &sam_form).await.status, 403);
+    assert_eq!(
+        nora.post(&format!("/settings/users/{sam_id}/role"), &[("csrf", "x"), ("role", "admin")])
+            .await
+            .status,
+        403
+    );
+    let members = s.app.organisation_members(Some("acme")).await.unwrap();
+    let roles: Vec<(&str, &str)> =
+        members.iter().map(|m| (m.email.as_str(), m.role.as_str())).collect();
+    assert_eq!(
+        roles,
+        [("bob@example.nl", "sales"), ("nora@example.nl", "admin"), ("sam@example.nl", "sales")]
+    );
+    // Every change is in the audit log with the person who made it.
+    let acme = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let log = s.app.audit_log(acme.id, arflow_store::Page::first(50)).await.unwrap();
+    let changes: Vec<(&str, &str, &str)> = log
+        .iter()
+        .filter(|(_, e)| e.actor != "test")
+        .map(|(_, e)| (e.actor.as_str(), e.action.as_str(), e.entity_key.as_str()))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("user:nora@example.nl", "user.remove", "anna@example.nl"),
+            ("user:anna@example.nl", "user.role", "nora@example.nl"),
+            ("user:anna@example.nl", "user.role", "bob@example.nl"),
+            ("user:anna@example.nl", "user.create", "nora@example.nl"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn organisation_settings_are_checked_per_field_and_saved_by_an_admin_only() {
+    let s = seeded().await;
+    with_sam(&s).await;
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let page = b.get("/settings").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("<a href=\"/settings\">Instellingen</a>"), "the nav links it");
+    for link in ["/settings/tokens", "/settings/users", "/audit"] {
+        assert!(page.html.contains(&format!("href=\"{link}\"")), "{link}");
+    }
+    assert!(page.html.contains("id=\"name\" name=\"name\" value=\"Acme BV\""), "{}", page.html);
+    assert!(page.html.contains("<label for=\"time_zone\">Tijdzone</label>"));
+    assert!(page.html.contains("<option value=\"nl\" selected>Betalingskenmerk (NL)</option>"));
+    let csrf = hidden(&page.html, "csrf");
+    let form = |name: &'static str, tz: &'static str, iban: &'static str| {
+        vec![
+            ("name", name),
+            ("time_zone", tz),
+            ("language", "fr"),
+            ("reference_scheme", "ogm"),
+            ("iban", iban),
+            ("bic", "ABNANL2A"),
+            ("enterprise_number", ""),
+            ("kvk_number", "12345678"),
+            ("vat_number", "NL004495445B01"),
+        ]
+    };
+    // Three problems: each shown at its field, the input kept, nothing changed.
+    let mut bad = form(" ", "Europe/Atlantis", "NL00 BANK 0000 0000 00");
+    bad.push(("reference_scheme", "xyz"));
+    bad.push(("csrf", &csrf));
+    let bad: Vec<(&str, &str)> =
+        bad.into_iter().filter(|(k, v)| !(*k == "reference_scheme" && *v == "ogm")).collect();
+    let r = b.post("/settings", &bad).await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    for field in ["name", "time_zone", "iban", "reference_scheme"] {
+        assert!(r.html.contains(&format!("id=\"{field}-error\"")), "{field}: {}", r.html);
+        assert!(r.html.contains(&format!("aria-describedby=\"{field}-error\"")), "{field}");
+    }
+    assert!(!r.html.contains("id=\"bic-error\""));
+    assert!(r.html.contains("value=\"Europe/Atlantis\""), "the input is kept");
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap().organisation;
+    assert_eq!(
+        (org.name.as_str(), org.time_zone.as_str(), org.iban),
+        ("Acme BV", "Europe/Amsterdam", None)
+    );
+
+    // Sales reads the settings but cannot change them.
+    let mut sam = Browser::new(&s);
+    sam.sign_in("sam@example.nl", "sales person 123").await;
+    let sam_page = sam.get("/settings").await;
+    assert_eq!(sam_page.status, 200);
+    assert!(
+        sam_page.html.contains("Only an administrator")
+            && !sam_page.html.contains("type=\"submit\">Save")
+    );
+    assert!(!sam_page.html.contains("href=\"/settings/tokens\""));
+    let sam_csrf = hidden(&sam_page.html, "csrf");
+    let mut sam_form = form("Sam's BV", "Europe/Brussels", "");
+    sam_form.push(("csrf", &sam_csrf));
+    assert_eq!(sam.post("/settings", &sam_form).await.status, 403);
+    let mut forged = form("Forged BV", "Europe/Brussels", "");
+    forged.push(("csrf", "x"));
+    assert_eq!(b.post("/settings", &forged).await.status, 403);
+    assert_eq!(
+        s.app.resolve_organisation(Some("acme")).await.unwrap().organisation.name,
+        "Acme BV"
+    );
+
+    // Saved: every field, the IBAN in its electronic form, the name in the header.
+    let mut good = form("Acme Holding BV", "Europe/Brussels", "NL91 ABNA 0417 1643 00");
+    good.push(("csrf", &csrf));
+    let r = b.post("/settings", &good).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/settings?saved=1")), "{}", r.html);
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap().organisation;
+    assert_eq!(org.name, "Acme Holding BV");
+    assert_eq!(org.time_zone, "Europe/Brussels");
+    assert_eq!(org.language.as_str(), "fr");
+    assert_eq!(org.reference_scheme.as_str(), "ogm");
+    assert_eq!(org.iban.as_deref(), Some("NL91ABNA0417164300"));
+    assert_eq!(org.bic.as_deref(), Some("ABNANL2A"));
+    assert_eq!(org.kvk_number.as_deref(), Some("12345678"));
+    assert_eq!(org.vat_number.as_deref(), Some("NL004495445B01"));
+    assert_eq!(org.enterprise_number, None);
+    let page = b.get("/settings?saved=1").await;
+    assert!(page.html.contains("id=\"saved\"") && page.html.contains("Opgeslagen"));
+    assert!(page.html.contains("<span id=\"current-organisation\">Acme Holding BV</span>"));
+    assert!(page.html.contains("value=\"NL91ABNA0417164300\""));
+    let acme = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let log = s.app.audit_log(acme.id, arflow_store::Page::first(5)).await.unwrap();
+    assert_eq!(
+        (log[0].1.actor.as_str(), log[0].1.action.as_str()),
+        ("user:anna@example.nl", "organisation.update")
+    );
+    assert_eq!(log.iter().filter(|(_, e)| e.action == "organisation.update").count(), 1);
+}
