@@ -1279,3 +1279,140 @@ async fn organisation_settings_are_checked_per_field_and_saved_by_an_admin_only(
     );
     assert_eq!(log.iter().filter(|(_, e)| e.action == "organisation.update").count(), 1);
 }
+
+/// A server whose app sends e-mail through the SMTP server at `addr` (`HOST:PORT`).
+async fn with_smtp(addr: &str) -> Server {
+    use arflow_notify::email::{Mailer, Security, SmtpConfig};
+    let s = seeded().await;
+    let (host, port) = addr.rsplit_once(':').unwrap();
+    let from = "arflow <arflow@example.test>".parse().unwrap();
+    let mut config = SmtpConfig::new(host, port.parse().unwrap(), Security::Plain, from);
+    config.timeout = std::time::Duration::from_secs(5);
+    let app = s.app.clone().with_mailer(Some(Mailer::new(config).unwrap()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(arflow_web::serve(app.clone(), listener, async move {
+        let _ = stopped.await;
+    }));
+    let mut s = s;
+    // The first server stops; this one answers on the same database, which is now its to
+    // remove when dropped.
+    if let Some(old) = s.stop.take() {
+        let _ = old.send(());
+    }
+    let db_path = std::mem::take(&mut s.db_path);
+    Server { base, app, client: s.client.clone(), db_path, stop: Some(stop) }
+}
+
+/// The messages in the test SMTP server's maildir that contain `needle`.
+fn mails_with(needle: &str) -> Vec<String> {
+    let dir = std::env::var("ARFLOW_TEST_MAILDIR").expect(
+        "ARFLOW_TEST_MAILDIR is not set: the SMTP test needs the test mail server (scripts/test)",
+    );
+    let mut found = Vec::new();
+    for sub in ["new", "cur"] {
+        for entry in std::fs::read_dir(std::path::Path::new(&dir).join(sub)).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+            if text.contains(needle) {
+                found.push(text);
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn an_admin_sends_a_test_message_through_the_configured_smtp_server() {
+    let smtp = std::env::var("ARFLOW_TEST_SMTP")
+        .expect("ARFLOW_TEST_SMTP is not set: the SMTP test needs the test mail server");
+    let s = with_smtp(&smtp).await;
+    with_sam(&s).await;
+    // A name no other test uses, to find this message in the shared maildir.
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let name = format!("Acme Mailtest {}-{nanos}", std::process::id());
+    let details =
+        arflow_app::orgs::OrganisationDetails { name: Some(name.clone()), ..Default::default() };
+    s.app.update_organisation_details(Some("acme"), &details, &Actor("test".into())).await.unwrap();
+
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let page = b.get("/settings").await;
+    assert!(page.html.contains("action=\"/settings/smtp-test\""), "{}", page.html);
+    let csrf = hidden(&page.html, "csrf");
+    // Sales may not; a forged form sends nothing.
+    let mut sam = Browser::new(&s);
+    sam.sign_in("sam@example.nl", "sales person 123").await;
+    let sam_page = sam.get("/settings").await;
+    assert!(!sam_page.html.contains("action=\"/settings/smtp-test\""));
+    let sam_csrf = hidden(&sam_page.html, "csrf");
+    assert_eq!(sam.post("/settings/smtp-test", &[("csrf", &sam_csrf)]).await.status, 403);
+    assert_eq!(b.post("/settings/smtp-test", &[("csrf", "x")]).await.status, 403);
+    assert!(mails_with(&name).is_empty());
+
+    let r = b.post("/settings/smtp-test", &[("csrf", &csrf)]).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/settings?mail=sent")), "{}", r.html);
+    let page = b.get("/settings?mail=sent").await;
+    assert!(page.html.contains("Testbericht verzonden naar anna@example.nl"), "{}", page.html);
+    // The server wrote it to the maildir: to Anna, from the configured sender.
+    let mut mails = Vec::new();
+    for _ in 0..50 {
+        mails = mails_with(&name);
+        if !mails.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(mails.len(), 1, "one message with {name}");
+    let mail = &mails[0];
+    assert!(mail.contains("anna@example.nl") && mail.contains("arflow@example.test"), "{mail}");
+    assert!(mail.contains("X-Arflow-Test: 1"), "{mail}");
+    let acme = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let log = s.app.audit_log(acme.id, arflow_store::Page::first(1)).await.unwrap();
+    assert_eq!(
+        (log[0].1.actor.as_str(), log[0].1.action.as_str(), log[0].1.entity_key.as_str()),
+        ("user:anna@example.nl", "smtp.test", "anna@example.nl")
+    );
+}
+
+#[tokio::test]
+async fn a_test_message_without_smtp_or_refused_by_the_server_says_why() {
+    // No SMTP server configured: 503 with how to configure one.
+    let s = seeded().await;
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let csrf = hidden(&b.get("/settings").await.html, "csrf");
+    let r = b.post("/settings/smtp-test", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, 503, "{}", r.html);
+    assert!(r.html.contains("id=\"mail-failed\"") && r.html.contains("--smtp"), "{}", r.html);
+    drop(b);
+    drop(s);
+    // The test server refuses `reject-me@…` for good: 502 with its answer, and the audit log
+    // says so.
+    let reject = std::env::var("ARFLOW_TEST_SMTP_REJECT")
+        .expect("ARFLOW_TEST_SMTP_REJECT is not set: the SMTP test needs the refusing server");
+    let s = with_smtp(&reject).await;
+    s.app
+        .create_user(
+            Some("acme"),
+            "reject-me@example.org",
+            "Rita",
+            "refused admin 123",
+            "nl",
+            Role::Admin,
+            &Actor("test".into()),
+        )
+        .await
+        .unwrap();
+    let mut b = Browser::new(&s);
+    b.sign_in("reject-me@example.org", "refused admin 123").await;
+    let csrf = hidden(&b.get("/settings").await.html, "csrf");
+    let r = b.post("/settings/smtp-test", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, 502, "{}", r.html);
+    assert!(r.html.contains("niet verzonden") && r.html.contains("550"), "{}", r.html);
+    let acme = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let log = s.app.audit_log(acme.id, arflow_store::Page::first(1)).await.unwrap();
+    assert_eq!(log[0].1.action, "smtp.test");
+    assert_eq!(log[0].1.details["sent"], false);
+}

@@ -54,6 +54,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/templates/{id}", get(templates::show).post(templates::save))
         .route("/templates/{id}/reset", post(templates::reset))
         .route("/settings", get(settings::show).post(settings::save))
+        .route("/settings/smtp-test", post(settings::smtp_test))
         .route("/settings/tokens", get(settings::tokens).post(settings::create_token))
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route("/settings/users", get(settings::users).post(settings::add_user))
@@ -89,6 +90,7 @@ pub(crate) fn routes() -> Vec<(axum::http::Method, &'static str)> {
         (Method::POST, "/templates/{id}/reset"),
         (Method::GET, "/settings"),
         (Method::POST, "/settings"),
+        (Method::POST, "/settings/smtp-test"),
         (Method::GET, "/settings/tokens"),
         (Method::POST, "/settings/tokens"),
         (Method::POST, "/settings/tokens/{id}/revoke"),

@@ -210,6 +210,9 @@ impl SettingsIn {
 pub(crate) struct ShowQuery {
     #[serde(default)]
     saved: Option<String>,
+    /// `sent` after a test message went out.
+    #[serde(default)]
+    mail: Option<String>,
 }
 
 /// `GET /settings`.
@@ -222,7 +225,21 @@ pub(crate) async fn show(
         Ok(o) => o,
         Err(e) => return failure(&e),
     };
-    settings_page(&staff, StatusCode::OK, &SettingsIn::of(&org), &[], q.saved.is_some())
+    let status = if q.mail.as_deref() == Some("sent") {
+        let lang = staff.lang;
+        format!(
+            "<p class=\"card\" role=\"status\" id=\"mail-sent\">{} {}</p>",
+            esc(lang.pick(
+                "Testbericht verzonden naar",
+                "Message de test envoyé à",
+                "Test message sent to"
+            )),
+            esc(&staff.session.user.email)
+        )
+    } else {
+        String::new()
+    };
+    settings_page(&staff, StatusCode::OK, &SettingsIn::of(&org), &[], q.saved.is_some(), &status)
 }
 
 fn settings_page(
@@ -231,6 +248,7 @@ fn settings_page(
     values: &SettingsIn,
     problems: &[(&'static str, String)],
     saved: bool,
+    mail_status: &str,
 ) -> Response {
     let lang = staff.lang;
     let admin = staff.role.can_administer();
@@ -354,10 +372,27 @@ fn settings_page(
             links.concat()
         )
     };
+    let mail = if admin {
+        format!(
+            "<form class=\"card\" method=\"post\" action=\"/settings/smtp-test\" id=\"smtp-test\">\
+             <h2>{heading}</h2>{mail_status}<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <p><button type=\"submit\">{send} {email}</button></p></form>",
+            heading = esc(lang.pick("E-mail", "E-mail", "E-mail")),
+            csrf = esc(&staff.session.csrf),
+            send = esc(lang.pick(
+                "Testbericht sturen naar",
+                "Envoyer un message de test à",
+                "Send a test message to"
+            )),
+            email = esc(&staff.session.user.email),
+        )
+    } else {
+        String::new()
+    };
     let body = format!(
         "<h1>{title}</h1>{saved}{notice}{links}\
          <form class=\"card\" method=\"post\" action=\"/settings\" id=\"settings\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{inputs}{form_end}</form>",
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{inputs}{form_end}</form>{mail}",
         title = esc(lang.t("settings")),
         csrf = esc(&staff.session.csrf),
     );
@@ -394,10 +429,52 @@ pub(crate) async fn save(
                     FIELDS.iter().find(|f| Some(**f) == field.as_deref()).unwrap_or(&"name");
                 problems.push((field, message));
             }
-            settings_page(&staff, StatusCode::UNPROCESSABLE_ENTITY, &form, &problems, false)
+            settings_page(&staff, StatusCode::UNPROCESSABLE_ENTITY, &form, &problems, false, "")
         }
         Err(e) => failure(&e),
     }
+}
+
+/// `POST /settings/smtp-test`: a test message to the signed-in administrator through the
+/// SMTP server `serve` was started with; 503 when there is none, 502 when it refused.
+pub(crate) async fn smtp_test(
+    State(app): State<App>,
+    staff: Staff,
+    Form(form): Form<CsrfIn>,
+) -> Response {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| admin_only(&staff)) {
+        return r;
+    }
+    let lang = staff.lang;
+    let slug = staff.current.slug.clone();
+    let sent = app.send_test_email(Some(&slug), &staff.session.user.email, &staff.actor()).await;
+    let (status, message) = match sent {
+        Ok(_) => return redirect_to("/settings?mail=sent"),
+        Err(AppError::Invalid { .. }) if !app.has_mailer() => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            lang.pick(
+                "Er is geen SMTP-server ingesteld (arflow serve --smtp HOST:PORT --smtp-from ADRES).",
+                "Aucun serveur SMTP n'est configuré (arflow serve --smtp HOTE:PORT --smtp-from ADRESSE).",
+                "No SMTP server is configured (arflow serve --smtp HOST:PORT --smtp-from ADDRESS).",
+            )
+            .to_owned(),
+        ),
+        Err(AppError::Invalid { message, .. }) => (
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "{} {message}",
+                lang.pick("Het bericht is niet verzonden:", "Le message n'a pas été envoyé :", "The message was not sent:")
+            ),
+        ),
+        Err(e) => return failure(&e),
+    };
+    let org = match app.resolve_organisation(Some(&slug)).await {
+        Ok(o) => o,
+        Err(e) => return failure(&e),
+    };
+    let notice =
+        format!("<p class=\"notice\" role=\"alert\" id=\"mail-failed\">{}</p>", esc(&message));
+    settings_page(&staff, status, &SettingsIn::of(&org), &[], false, &notice)
 }
 
 // ------------------------------------------------------------------------ /settings/tokens
