@@ -247,3 +247,37 @@ pub struct OrganisationDetails {
     pub enterprise_number: Option<String>,
     pub time_zone: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_problem_of_the_settings_is_named_with_its_field() {
+        let slug = Slug::parse("acme").unwrap_or_else(|e| panic!("{e}"));
+        let org = Organisation::new(slug, "Acme BV".into(), OrgCountry::Nl);
+        let bad = OrganisationDetails {
+            name: Some(" ".into()),
+            language: Some("xx".into()),
+            reference_scheme: Some("ogm".into()),
+            iban: Some("NL00 BANK 0000 0000 00".into()),
+            bic: Some("ABNANL2A".into()),
+            time_zone: Some("Mars/Olympus".into()),
+            ..Default::default()
+        };
+        let fields: Vec<&str> = details_problems(&org, &bad).iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, ["name", "time_zone", "language", "iban"]);
+        let good = OrganisationDetails {
+            name: Some(" Acme Holding ".into()),
+            language: Some("fr".into()),
+            iban: Some("nl91 abna 0417 1643 00".into()),
+            kvk_number: Some("".into()),
+            ..Default::default()
+        };
+        assert!(details_problems(&org, &good).is_empty());
+        let applied = apply_details(&org, &good).unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(applied.name, "Acme Holding");
+        assert_eq!(applied.iban.as_deref(), Some("NL91ABNA0417164300"));
+        assert_eq!(applied.time_zone, org.time_zone, "None keeps the stored value");
+    }
+}

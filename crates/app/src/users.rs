@@ -619,6 +619,51 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn an_organisation_always_keeps_an_administrator() {
+        use arflow_core::party::OrgCountry;
+        let path = std::env::temp_dir().join(format!("arflow-users-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let store =
+            arflow_store::Store::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        store.migrate(0).await.unwrap();
+        let app = App::new(store, std::sync::Arc::new(crate::SystemClock));
+        let actor = Actor("test".into());
+        app.create_organisation("acme", "Acme BV", OrgCountry::Nl, &actor).await.unwrap();
+        let anna = app
+            .create_user(None, "anna@example.nl", "Anna", "0123456789", "nl", Role::Admin, &actor)
+            .await
+            .unwrap();
+        // `arflow user grant` may not demote the last admin either.
+        let refused = app.grant_role(None, "anna@example.nl", Role::Sales, &actor).await;
+        assert!(matches!(&refused, Err(AppError::Invalid { field: Some(f), .. }) if f == "role"));
+        assert!(app.change_role(None, anna.id, Role::Accountant, &actor).await.is_err());
+        assert!(app.remove_member(None, anna.id, &actor).await.is_err());
+        // A second admin, added with a generated password; then Anna may go.
+        let bram = app
+            .add_member(None, "Bram@Example.nl", "Bram", "en", Role::Admin, &actor)
+            .await
+            .unwrap();
+        let password = bram.password.unwrap();
+        assert_eq!(password.chars().count(), 20);
+        assert!(app.sign_in("bram@example.nl", &password).await.is_ok());
+        let again = app.add_member(None, "bram@example.nl", "", "", Role::Sales, &actor).await;
+        assert!(matches!(again, Err(AppError::Conflict { entity: "member", .. })));
+        app.grant_role(None, "anna@example.nl", Role::Sales, &actor).await.unwrap();
+        let gone = app.remove_member(None, anna.id, &actor).await.unwrap();
+        assert_eq!(gone.role, "sales");
+        let left: Vec<String> =
+            app.organisation_members(None).await.unwrap().into_iter().map(|m| m.email).collect();
+        assert_eq!(left, ["bram@example.nl"]);
+        assert!(matches!(
+            app.remove_member(None, anna.id, &actor).await,
+            Err(AppError::NotFound { entity: "member", .. })
+        ));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
     #[test]
     fn roles_parse_and_say_what_they_may_do() {
         for r in Role::ALL {
