@@ -11,9 +11,9 @@ use arflow_core::money::Money;
 use arflow_core::party::{Debtor, Pause};
 use arflow_formats::csv::Parsed;
 use arflow_store::{
-    AllocationSource, AllocationsOf, AuditEntry, DebtorFilter, InvoiceFilter, NewAllocation, Page,
-    PaymentFilter, StoreTx, StoredAllocation, StoredDebtor, StoredInvoice, StoredOrganisation,
-    StoredPayment,
+    AllocationSource, AllocationsOf, AuditEntry, AuditFilter, DebtorFilter, InvoiceFilter,
+    NewAllocation, Page, PaymentFilter, StoreTx, StoredAllocation, StoredDebtor, StoredInvoice,
+    StoredOrganisation, StoredPayment,
 };
 use serde::Serialize;
 
@@ -863,8 +863,22 @@ impl App {
         org: OrganisationId,
         page: Page,
     ) -> Result<Vec<(i64, AuditEntry)>, AppError> {
+        self.audit_log_filtered(org, &AuditFilter::default(), page).await
+    }
+
+    /// The audit log, newest first, of one actor and/or with a text in the action, entity or
+    /// key (case-insensitive).
+    ///
+    /// # Errors
+    /// Store errors only.
+    pub async fn audit_log_filtered(
+        &self,
+        org: OrganisationId,
+        filter: &AuditFilter,
+        page: Page,
+    ) -> Result<Vec<(i64, AuditEntry)>, AppError> {
         let mut tx = self.store.read().await?;
-        let list = tx.list_audit(org, None, page).await?;
+        let list = tx.search_audit(org, filter, page).await?;
         tx.rollback().await?;
         Ok(list)
     }

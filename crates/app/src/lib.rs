@@ -21,6 +21,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod reconcile;
 pub mod reports;
+pub mod smtp;
 pub mod templates;
 pub mod timeline;
 pub mod tokens;
@@ -83,6 +84,9 @@ pub struct App {
     letters: Arc<std::sync::OnceLock<arflow_notify::letter::Renderer>>,
     /// The built-in message templates, compiled on first use.
     templates: Arc<std::sync::OnceLock<Arc<arflow_notify::templates::Templates>>>,
+    /// The SMTP server `serve` was configured with (`--smtp`), for a test message from the
+    /// settings page; `None` when e-mail stays in the outbox.
+    mailer: Option<arflow_notify::email::Mailer>,
 }
 
 impl App {
@@ -100,7 +104,19 @@ impl App {
             rates: Arc::new(rates),
             letters: Arc::default(),
             templates: Arc::default(),
+            mailer: None,
         }
+    }
+
+    /// Whether an SMTP server is configured ([`App::with_mailer`]).
+    pub fn has_mailer(&self) -> bool {
+        self.mailer.is_some()
+    }
+
+    /// The same use cases with the SMTP server `serve` sends with (`None`: none configured).
+    pub fn with_mailer(mut self, mailer: Option<arflow_notify::email::Mailer>) -> App {
+        self.mailer = mailer;
+        self
     }
 
     /// The PDF letter renderer (shared by every clone of this app).

@@ -45,11 +45,13 @@ impl App {
         Ok(stored)
     }
 
-    /// Changes the payment and registration details of an organisation (each `Some` replaces
-    /// the stored value; an empty text clears it). IBAN and BIC are checked.
+    /// Changes the settings of an organisation: name, time zone, default language, payment
+    /// reference scheme, payment and registration details (each `Some` replaces the stored
+    /// value; an empty text clears an optional one). Every field is checked before anything
+    /// changes; [`details_problems`] lists every problem at once.
     ///
     /// # Errors
-    /// [`AppError::Invalid`] naming the field.
+    /// [`AppError::Invalid`] naming the first field with a problem.
     pub async fn update_organisation_details(
         &self,
         org_slug: Option<&str>,
@@ -59,35 +61,13 @@ impl App {
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let stored = resolve_in(&mut tx, org_slug).await?;
-        let mut org = stored.organisation.clone();
-        let set = |slot: &mut Option<String>, value: &Option<String>| {
-            if let Some(v) = value {
-                *slot = Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        let org = match apply_details(&stored.organisation, details) {
+            Ok(org) => org,
+            Err(mut problems) => {
+                let (field, message) = problems.remove(0);
+                return Err(AppError::invalid(field, message));
             }
         };
-        set(&mut org.iban, &details.iban);
-        set(&mut org.bic, &details.bic);
-        set(&mut org.vat_number, &details.vat_number);
-        set(&mut org.kvk_number, &details.kvk_number);
-        set(&mut org.enterprise_number, &details.enterprise_number);
-        if let Some(iban) = &org.iban {
-            let iban = arflow_core::ident::Iban::parse(iban)
-                .map_err(|e| AppError::invalid("iban", e.to_string()))?;
-            org.iban = Some(iban.electronic().to_owned());
-        }
-        if let Some(bic) = &org.bic {
-            arflow_core::ident::Bic::parse(bic)
-                .map_err(|e| AppError::invalid("bic", e.to_string()))?;
-        }
-        if let Some(tz) = &details.time_zone {
-            if jiff::tz::TimeZone::get(tz).is_err() {
-                return Err(AppError::invalid(
-                    "time_zone",
-                    format!("'{tz}' is not an IANA time zone"),
-                ));
-            }
-            org.time_zone = tz.clone();
-        }
         tx.update_organisation(stored.id, &org, now).await?;
         tx.insert_audit(
             stored.id,
@@ -182,13 +162,122 @@ impl App {
     }
 }
 
+/// Every problem with `details` for the organisation `current`, as (field, message), in the
+/// order of the fields of [`OrganisationDetails`]; empty when they may be saved.
+#[must_use]
+pub fn details_problems(
+    current: &Organisation,
+    details: &OrganisationDetails,
+) -> Vec<(&'static str, String)> {
+    apply_details(current, details).err().unwrap_or_default()
+}
+
+/// `current` with `details` applied, or every problem found.
+fn apply_details(
+    current: &Organisation,
+    details: &OrganisationDetails,
+) -> Result<Organisation, Vec<(&'static str, String)>> {
+    let mut org = current.clone();
+    let mut problems = Vec::new();
+    let set = |slot: &mut Option<String>, value: &Option<String>| {
+        if let Some(v) = value {
+            *slot = Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        }
+    };
+    if let Some(name) = &details.name {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 200 {
+            problems.push(("name", "name must be 1-200 characters".to_owned()));
+        } else {
+            org.name = name.to_owned();
+        }
+    }
+    if let Some(tz) = &details.time_zone {
+        let tz = tz.trim();
+        if jiff::tz::TimeZone::get(tz).is_err() {
+            problems.push(("time_zone", format!("'{tz}' is not an IANA time zone")));
+        } else {
+            org.time_zone = tz.to_owned();
+        }
+    }
+    if let Some(language) = &details.language {
+        match language.parse() {
+            Ok(l) => org.language = l,
+            Err(e) => problems.push(("language", format!("{e}"))),
+        }
+    }
+    if let Some(scheme) = &details.reference_scheme {
+        match scheme.parse() {
+            Ok(s) => org.reference_scheme = s,
+            Err(e) => problems.push(("reference_scheme", format!("{e}"))),
+        }
+    }
+    set(&mut org.iban, &details.iban);
+    set(&mut org.bic, &details.bic);
+    set(&mut org.vat_number, &details.vat_number);
+    set(&mut org.kvk_number, &details.kvk_number);
+    set(&mut org.enterprise_number, &details.enterprise_number);
+    if let Some(iban) = &org.iban {
+        match arflow_core::ident::Iban::parse(iban) {
+            Ok(iban) => org.iban = Some(iban.electronic().to_owned()),
+            Err(e) => problems.push(("iban", e.to_string())),
+        }
+    }
+    if let Some(bic) = &org.bic
+        && let Err(e) = arflow_core::ident::Bic::parse(bic)
+    {
+        problems.push(("bic", e.to_string()));
+    }
+    if problems.is_empty() { Ok(org) } else { Err(problems) }
+}
+
 /// The details [`App::update_organisation_details`] changes; `None` keeps the stored value.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct OrganisationDetails {
+    /// The name shown on pages and letters.
+    pub name: Option<String>,
+    /// The default language: `nl`, `fr`, `en` or `de`.
+    pub language: Option<String>,
+    /// The scheme of new payment references: `ogm`, `rf` or `nl`.
+    pub reference_scheme: Option<String>,
     pub iban: Option<String>,
     pub bic: Option<String>,
     pub vat_number: Option<String>,
     pub kvk_number: Option<String>,
     pub enterprise_number: Option<String>,
     pub time_zone: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_problem_of_the_settings_is_named_with_its_field() {
+        let slug = Slug::parse("acme").unwrap_or_else(|e| panic!("{e}"));
+        let org = Organisation::new(slug, "Acme BV".into(), OrgCountry::Nl);
+        let bad = OrganisationDetails {
+            name: Some(" ".into()),
+            language: Some("xx".into()),
+            reference_scheme: Some("ogm".into()),
+            iban: Some("NL00 BANK 0000 0000 00".into()),
+            bic: Some("ABNANL2A".into()),
+            time_zone: Some("Mars/Olympus".into()),
+            ..Default::default()
+        };
+        let fields: Vec<&str> = details_problems(&org, &bad).iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, ["name", "time_zone", "language", "iban"]);
+        let good = OrganisationDetails {
+            name: Some(" Acme Holding ".into()),
+            language: Some("fr".into()),
+            iban: Some("nl91 abna 0417 1643 00".into()),
+            kvk_number: Some("".into()),
+            ..Default::default()
+        };
+        assert!(details_problems(&org, &good).is_empty());
+        let applied = apply_details(&org, &good).unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(applied.name, "Acme Holding");
+        assert_eq!(applied.iban.as_deref(), Some("NL91ABNA0417164300"));
+        assert_eq!(applied.time_zone, org.time_zone, "None keeps the stored value");
+    }
 }

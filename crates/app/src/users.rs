@@ -9,7 +9,9 @@
 use std::str::FromStr;
 
 use arflow_core::id::{OrganisationId, UserId};
-use arflow_store::{AuditEntry, Membership, NewUser, StoredSession, StoredUser};
+use arflow_store::{
+    AuditEntry, Membership, NewUser, OrganisationMember, StoreTx, StoredSession, StoredUser,
+};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use serde::Serialize;
@@ -270,10 +272,12 @@ impl App {
         Ok(UserView { id, email, name: name.to_owned(), language: language.to_owned() })
     }
 
-    /// Gives an existing person a role in an organisation (an accountant's next client).
+    /// Gives an existing person a role in an organisation (an accountant's next client), or
+    /// changes the role they have there.
     ///
     /// # Errors
-    /// [`AppError::NotFound`] for an unknown person or organisation.
+    /// [`AppError::NotFound`] for an unknown person or organisation; [`AppError::Invalid`]
+    /// (`role`) when it would leave the organisation without an administrator.
     pub async fn grant_role(
         &self,
         org_slug: Option<&str>,
@@ -289,6 +293,7 @@ impl App {
             .find_user_by_email(&email)
             .await?
             .ok_or_else(|| AppError::NotFound { entity: "user", key: email.clone() })?;
+        keep_an_admin(&mut tx, org.id, user.id, Some(role)).await?;
         tx.put_membership(user.id, org.id, role.as_str(), now).await?;
         tx.insert_audit(
             org.id,
@@ -304,6 +309,138 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The people with a role in the organisation, by name.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for an unknown organisation.
+    pub async fn organisation_members(
+        &self,
+        org_slug: Option<&str>,
+    ) -> Result<Vec<OrganisationMember>, AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        let list = tx.list_organisation_members(org.id).await?;
+        tx.rollback().await?;
+        Ok(list)
+    }
+
+    /// Adds a person to the organisation: a role for someone who has an account already, or a
+    /// new account with a generated password (returned once, in [`AddedMember::password`]).
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] for a bad address, or a missing name or bad language for a new
+    /// person; [`AppError::Conflict`] (`member`) when the person has a role here already.
+    pub async fn add_member(
+        &self,
+        org_slug: Option<&str>,
+        email: &str,
+        name: &str,
+        language: &str,
+        role: Role,
+        actor: &Actor,
+    ) -> Result<AddedMember, AppError> {
+        let email = normalise_email(email)?;
+        let mut tx = self.store.begin_read().await?;
+        let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        let existing = tx.find_user_by_email(&email).await?;
+        let members = tx.list_organisation_members(org.id).await?;
+        tx.rollback().await?;
+        let slug = org.organisation.slug.to_string();
+        match existing {
+            Some(user) => {
+                if members.iter().any(|m| m.user_id == user.id) {
+                    return Err(AppError::Conflict {
+                        entity: "member",
+                        key: email,
+                        detail: Some("the person has a role here already: change it".into()),
+                    });
+                }
+                self.grant_role(Some(&slug), &email, role, actor).await?;
+                Ok(AddedMember { user: UserView::from(&user), role, password: None })
+            }
+            None => {
+                let password = generate_password()?;
+                let user = self
+                    .create_user(Some(&slug), &email, name, &password, language, role, actor)
+                    .await?;
+                Ok(AddedMember { user, role, password: Some(password) })
+            }
+        }
+    }
+
+    /// Changes a person's role in the organisation.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] (`member`) when the person has no role here;
+    /// [`AppError::Invalid`] (`role`) when it would leave the organisation without an
+    /// administrator.
+    pub async fn change_role(
+        &self,
+        org_slug: Option<&str>,
+        user: UserId,
+        role: Role,
+        actor: &Actor,
+    ) -> Result<OrganisationMember, AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin_write().await?;
+        let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        let member = keep_an_admin(&mut tx, org.id, user, Some(role))
+            .await?
+            .ok_or_else(|| AppError::NotFound { entity: "member", key: user.0.to_string() })?;
+        if member.role != role.as_str() {
+            tx.put_membership(user, org.id, role.as_str(), now).await?;
+            tx.insert_audit(
+                org.id,
+                &[AuditEntry {
+                    at: now,
+                    actor: actor.0.clone(),
+                    action: "user.role".into(),
+                    entity: "user".into(),
+                    entity_key: member.email.clone(),
+                    details: serde_json::json!({ "role": role.as_str(), "was": member.role }),
+                }],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(OrganisationMember { role: role.as_str().to_owned(), ..member })
+    }
+
+    /// Takes a person's role in the organisation away (their account stays, with its roles
+    /// elsewhere); their sessions lose the organisation at their next request.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] (`member`) when the person has no role here;
+    /// [`AppError::Invalid`] (`role`) for the last administrator.
+    pub async fn remove_member(
+        &self,
+        org_slug: Option<&str>,
+        user: UserId,
+        actor: &Actor,
+    ) -> Result<OrganisationMember, AppError> {
+        let now = self.now();
+        let mut tx = self.store.begin_write().await?;
+        let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
+        let member = keep_an_admin(&mut tx, org.id, user, None)
+            .await?
+            .ok_or_else(|| AppError::NotFound { entity: "member", key: user.0.to_string() })?;
+        tx.delete_membership(user, org.id).await?;
+        tx.insert_audit(
+            org.id,
+            &[AuditEntry {
+                at: now,
+                actor: actor.0.clone(),
+                action: "user.remove".into(),
+                entity: "user".into(),
+                entity_key: member.email.clone(),
+                details: serde_json::json!({ "was": member.role }),
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(member)
     }
 
     /// Checks an address and password and opens a session in the person's first organisation.
@@ -424,6 +561,42 @@ impl App {
     }
 }
 
+/// A person added to an organisation; `password` is set (and shown once) for a new account.
+#[derive(Debug, Clone)]
+pub struct AddedMember {
+    pub user: UserView,
+    pub role: Role,
+    pub password: Option<String>,
+}
+
+/// Locks the organisation and checks that giving `user` the role `new_role` (`None`: no role)
+/// leaves it at least one administrator; returns the person's current membership, if any.
+async fn keep_an_admin(
+    tx: &mut StoreTx,
+    org: OrganisationId,
+    user: UserId,
+    new_role: Option<Role>,
+) -> Result<Option<OrganisationMember>, AppError> {
+    tx.lock_organisation(org).await?;
+    let members = tx.list_organisation_members(org).await?;
+    let current = members.iter().find(|m| m.user_id == user).cloned();
+    let admin = Role::Admin.as_str();
+    let admins = members.iter().filter(|m| m.role == admin).count();
+    let loses_admin =
+        current.as_ref().is_some_and(|m| m.role == admin) && new_role != Some(Role::Admin);
+    if loses_admin && admins <= 1 {
+        let who = current.as_ref().map_or("", |m| m.email.as_str());
+        return Err(AppError::invalid(
+            "role",
+            format!(
+                "{who} is the organisation's last administrator: make another person \
+                 administrator first"
+            ),
+        ));
+    }
+    Ok(current)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,6 +616,51 @@ mod tests {
         assert_eq!(normalise_email(" Anna@Example.NL ").unwrap(), "anna@example.nl");
         for bad in ["anna", "anna@", "@example.nl", "an na@example.nl", "a@b@c"] {
             assert!(normalise_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_organisation_always_keeps_an_administrator() {
+        use arflow_core::party::OrgCountry;
+        let path = std::env::temp_dir().join(format!("arflow-users-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let store =
+            arflow_store::Store::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        store.migrate(0).await.unwrap();
+        let app = App::new(store, std::sync::Arc::new(crate::SystemClock));
+        let actor = Actor("test".into());
+        app.create_organisation("acme", "Acme BV", OrgCountry::Nl, &actor).await.unwrap();
+        let anna = app
+            .create_user(None, "anna@example.nl", "Anna", "0123456789", "nl", Role::Admin, &actor)
+            .await
+            .unwrap();
+        // `arflow user grant` may not demote the last admin either.
+        let refused = app.grant_role(None, "anna@example.nl", Role::Sales, &actor).await;
+        assert!(matches!(&refused, Err(AppError::Invalid { field: Some(f), .. }) if f == "role"));
+        assert!(app.change_role(None, anna.id, Role::Accountant, &actor).await.is_err());
+        assert!(app.remove_member(None, anna.id, &actor).await.is_err());
+        // A second admin, added with a generated password; then Anna may go.
+        let bram = app
+            .add_member(None, "Bram@Example.nl", "Bram", "en", Role::Admin, &actor)
+            .await
+            .unwrap();
+        let password = bram.password.unwrap();
+        assert_eq!(password.chars().count(), 20);
+        assert!(app.sign_in("bram@example.nl", &password).await.is_ok());
+        let again = app.add_member(None, "bram@example.nl", "", "", Role::Sales, &actor).await;
+        assert!(matches!(again, Err(AppError::Conflict { entity: "member", .. })));
+        app.grant_role(None, "anna@example.nl", Role::Sales, &actor).await.unwrap();
+        let gone = app.remove_member(None, anna.id, &actor).await.unwrap();
+        assert_eq!(gone.role, "sales");
+        let left: Vec<String> =
+            app.organisation_members(None).await.unwrap().into_iter().map(|m| m.email).collect();
+        assert_eq!(left, ["bram@example.nl"]);
+        assert!(matches!(
+            app.remove_member(None, anna.id, &actor).await,
+            Err(AppError::NotFound { entity: "member", .. })
+        ));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
     }
 

@@ -95,6 +95,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Failure> {
                 kvk_number,
                 enterprise_number,
                 time_zone,
+                ..Default::default()
             };
             let org = app.update_organisation_details(ctx.org(), &details, &Actor::cli()).await?;
             ctx.print(&org, || format!("updated organisation {}", org.organisation.slug))?;
@@ -238,7 +239,9 @@ async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<u8, Failure> {
     let addr = args.addr.or(ctx.config.addr).unwrap_or_else(|| {
         ADDR_DEFAULT.parse().unwrap_or(std::net::SocketAddr::from(([127, 0, 0, 1], 8080)))
     });
-    let app = ctx.app().await?;
+    // The SMTP server sends the scheduler's messages and the settings page's test message.
+    let mail = mailer(&args.smtp)?;
+    let app = ctx.app().await?.with_mailer(mail.clone());
     if args.demo {
         let orgs = app.list_organisations().await?;
         let slug = if orgs.is_empty() {
@@ -292,8 +295,7 @@ async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<u8, Failure> {
     let scheduler = if args.no_scheduler {
         None
     } else {
-        let schedule =
-            crate::scheduler::Schedule { hour: args.run_hour, mailer: mailer(&args.smtp)? };
+        let schedule = crate::scheduler::Schedule { hour: args.run_hour, mailer: mail };
         if schedule.mailer.is_none() {
             tracing::info!("no SMTP server configured (--smtp): messages stay in the outbox");
         }

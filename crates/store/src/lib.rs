@@ -248,7 +248,7 @@ delegate! {
     fn reserve_ids(&mut self, org: OrganisationId, entity: &str, n: u64) -> i64;
     /// # Errors
     /// [`StoreError::Database`].
-    fn insert_api_token(&mut self, org: OrganisationId, id: TokenId, name: &str, secret_sha256: &str, at: i64) -> ();
+    fn insert_api_token(&mut self, org: OrganisationId, id: TokenId, name: &str, secret_sha256: &str, created_by: &str, at: i64) -> ();
     /// The live (not revoked) token of `org` whose secret hashes to `secret_sha256`.
     ///
     /// # Errors
@@ -514,6 +514,39 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`].
     fn list_memberships(&mut self, user: UserId) -> Vec<Membership>;
+    /// The people with a role in `org`, by name and e-mail address.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn list_organisation_members(&mut self, org: OrganisationId) -> Vec<OrganisationMember>;
+    /// Takes a person's role in `org` away; false when there was none. Their sessions lose the
+    /// organisation at their next request.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn delete_membership(&mut self, user: UserId, org: OrganisationId) -> bool;
+    /// Locks the organisation's row until the transaction ends, so that checks over several of
+    /// its rows (its last administrator) hold until the change is committed.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when there is no such organisation.
+    fn lock_organisation(&mut self, org: OrganisationId) -> ();
+    /// Every API token of `org` (never their secrets), by id.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn list_api_tokens(&mut self, org: OrganisationId) -> Vec<StoredToken>;
+    /// Revokes a live token of `org`; false when there is no such live token.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn revoke_api_token(&mut self, org: OrganisationId, id: TokenId, at: i64) -> bool;
+    /// The newest audit entries first that match `filter`, one page (`page.after`: entries
+    /// with a smaller id).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn search_audit(&mut self, org: OrganisationId, filter: &AuditFilter, page: Page) -> Vec<(i64, AuditEntry)>;
     /// # Errors
     /// [`StoreError::Database`].
     fn insert_session(&mut self, s: &StoredSession) -> ();

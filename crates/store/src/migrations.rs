@@ -51,6 +51,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_open_amount_in_report_index.sql"),
         postgres: include_str!("../migrations/postgres/0006_open_amount_in_report_index.sql"),
     },
+    Migration {
+        version: 7,
+        name: "api_token_creator",
+        sqlite: include_str!("../migrations/sqlite/0007_api_token_creator.sql"),
+        postgres: include_str!("../migrations/postgres/0007_api_token_creator.sql"),
+    },
 ];
 
 /// A stable checksum of a migration's text (64-bit FNV-1a, hex).

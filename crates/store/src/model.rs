@@ -34,6 +34,9 @@ pub struct StoredToken {
     pub name: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// The actor that created it (`user:anna@example.nl`, `cli`); `None` for tokens older than
+    /// migration 0007.
+    pub created_by: Option<String>,
 }
 
 /// A debtor with its id.
@@ -572,6 +575,29 @@ pub struct StoredUser {
     pub password_hash: String,
     pub language: String,
     pub disabled: bool,
+}
+
+/// A person with a role in one organisation, as the organisation's people page lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrganisationMember {
+    pub user_id: UserId,
+    pub email: String,
+    pub name: String,
+    pub language: String,
+    pub disabled: bool,
+    pub role: String,
+    /// When the role was first given, microseconds since the Unix epoch.
+    pub since: i64,
+}
+
+/// Which audit entries [`StoreTx::search_audit`](crate::StoreTx::search_audit) lists; `None`
+/// matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// The exact actor (`user:anna@example.nl`).
+    pub actor: Option<String>,
+    /// Text found, case-insensitively, in the action, the entity or its key.
+    pub text: Option<String>,
 }
 
 /// A person's role in one organisation.

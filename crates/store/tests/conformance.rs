@@ -341,9 +341,10 @@ conformance! {
         let a = new_org(&store, "acme").await;
         let b = new_org(&store, "bravo").await;
         let mut tx = store.begin_write().await.unwrap();
-        tx.insert_api_token(a, TokenId(1), "ci", "abc123", 5).await.unwrap();
+        tx.insert_api_token(a, TokenId(1), "ci", "abc123", "user:anna@example.nl", 5).await.unwrap();
         let t = tx.find_api_token(a, "abc123").await.unwrap().unwrap();
         assert_eq!((t.organisation_id, t.name.as_str()), (a, "ci"));
+        assert_eq!(t.created_by.as_deref(), Some("user:anna@example.nl"));
         assert_eq!(tx.find_api_token(b, "abc123").await.unwrap(), None);
         assert_eq!(tx.find_api_token(a, "other").await.unwrap(), None);
         tx.commit().await.unwrap();
@@ -964,6 +965,104 @@ conformance! {
         assert_eq!(tx.get_payment(a, PaymentId(1)).await.unwrap().debtor_id, Some(dids[0]));
         assert_eq!(tx.get_debtor(a, dids[0]).await.unwrap().debtor.name, "Bakkerij De Gouden Korst");
         assert_eq!(tx.counts(a).await.unwrap(), Counts { debtors: 2, invoices: 4, payments: 1, allocations: 1 });
+        tx.commit().await.unwrap();
+    };
+    api_tokens_are_listed_and_revoked_within_their_organisation_only => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_api_token(a, TokenId(1), "ci", "h1", "user:anna@example.nl", 5).await.unwrap();
+        tx.insert_api_token(a, TokenId(2), "erp", "h2", "cli", 6).await.unwrap();
+        tx.insert_api_token(b, TokenId(1), "bravo ci", "h3", "cli", 7).await.unwrap();
+        let list = tx.list_api_tokens(a).await.unwrap();
+        let names: Vec<(TokenId, &str, Option<&str>)> =
+            list.iter().map(|t| (t.id, t.name.as_str(), t.created_by.as_deref())).collect();
+        assert_eq!(names, [(TokenId(1), "ci", Some("user:anna@example.nl")), (TokenId(2), "erp", Some("cli"))]);
+        assert!(list.iter().all(|t| t.revoked_at.is_none() && t.organisation_id == a));
+        // Another organisation cannot revoke Acme's token 1 (it revokes its own token 1 only).
+        assert!(!tx.revoke_api_token(b, TokenId(2), 8).await.unwrap());
+        assert!(tx.revoke_api_token(a, TokenId(1), 9).await.unwrap());
+        assert!(!tx.revoke_api_token(a, TokenId(1), 10).await.unwrap(), "once");
+        assert!(!tx.revoke_api_token(a, TokenId(9), 10).await.unwrap());
+        assert_eq!(tx.find_api_token(a, "h1").await.unwrap(), None, "a revoked token is not found");
+        assert!(tx.find_api_token(a, "h2").await.unwrap().is_some());
+        assert!(tx.find_api_token(b, "h3").await.unwrap().is_some(), "Bravo's token 1 lives");
+        let list = tx.list_api_tokens(a).await.unwrap();
+        assert_eq!(list[0].revoked_at, Some(9));
+        assert_eq!(list[1].revoked_at, None);
+        assert_eq!(tx.list_api_tokens(b).await.unwrap().len(), 1);
+        tx.commit().await.unwrap();
+    };
+
+    organisation_members_are_listed_changed_and_removed_per_organisation => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        let mut tx = store.begin_write().await.unwrap();
+        let user = |email: &str, name: &str| NewUser { email: email.into(), name: name.into(), password_hash: "$argon2id$x".into(), language: "nl".into() };
+        let anna = tx.insert_user(&user("anna@example.nl", "Anna"), 1).await.unwrap();
+        let bram = tx.insert_user(&user("bram@example.nl", "Bram"), 1).await.unwrap();
+        tx.put_membership(bram, a, "sales", 2).await.unwrap();
+        tx.put_membership(anna, a, "admin", 3).await.unwrap();
+        tx.put_membership(anna, b, "accountant", 4).await.unwrap();
+        tx.lock_organisation(a).await.unwrap();
+        assert!(matches!(tx.lock_organisation(OrganisationId(999)).await, Err(StoreError::NotFound { .. })));
+        let members = tx.list_organisation_members(a).await.unwrap();
+        let seen: Vec<(UserId, &str, &str, &str, i64)> = members.iter().map(|m| (m.user_id, m.email.as_str(), m.name.as_str(), m.role.as_str(), m.since)).collect();
+        assert_eq!(seen, [(anna, "anna@example.nl", "Anna", "admin", 3), (bram, "bram@example.nl", "Bram", "sales", 2)], "by name");
+        assert!(!members[0].disabled && members[0].language == "nl");
+        let bravo: Vec<UserId> = tx.list_organisation_members(b).await.unwrap().iter().map(|m| m.user_id).collect();
+        assert_eq!(bravo, [anna]);
+        // A new role replaces the old one and keeps the date it was first given.
+        tx.put_membership(bram, a, "credit_controller", 9).await.unwrap();
+        let bram_in_a = tx.list_organisation_members(a).await.unwrap().into_iter().find(|m| m.user_id == bram).unwrap();
+        assert_eq!((bram_in_a.role.as_str(), bram_in_a.since), ("credit_controller", 2));
+        // Removing Bram from Bravo, where he has no role, changes nothing.
+        assert!(!tx.delete_membership(bram, b).await.unwrap());
+        assert!(tx.delete_membership(anna, a).await.unwrap());
+        assert!(!tx.delete_membership(anna, a).await.unwrap());
+        assert_eq!(tx.list_organisation_members(a).await.unwrap().len(), 1);
+        assert_eq!(tx.list_memberships(anna).await.unwrap().len(), 1, "Bravo's role stays");
+        tx.commit().await.unwrap();
+    };
+
+    audit_entries_are_searched_by_actor_and_text_newest_first => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        let mut tx = store.begin_write().await.unwrap();
+        let entry = |n: i64, actor: &str, action: &str, key: &str| AuditEntry {
+            at: n, actor: actor.into(), action: action.into(), entity: action.split('.').next().unwrap().into(),
+            entity_key: key.into(), details: serde_json::json!({}),
+        };
+        tx.insert_audit(a, &[
+            entry(1, "user:anna@example.nl", "debtor.pause", "K1"),
+            entry(2, "cli", "token.create", "1"),
+            entry(3, "user:anna@example.nl", "token.revoke", "1"),
+            entry(4, "user:bram@example.nl", "debtor.update", "K_100%"),
+            entry(5, "user:anna@example.nl", "debtor.update", "K2"),
+        ]).await.unwrap();
+        tx.insert_audit(b, &[entry(6, "user:anna@example.nl", "token.create", "1")]).await.unwrap();
+        let ats = |rows: &[(i64, AuditEntry)]| rows.iter().map(|(_, e)| e.at).collect::<Vec<_>>();
+        let all = tx.search_audit(a, &AuditFilter::default(), Page::first(10)).await.unwrap();
+        assert_eq!(ats(&all), [5, 4, 3, 2, 1]);
+        let anna = AuditFilter { actor: Some("user:anna@example.nl".into()), text: None };
+        assert_eq!(ats(&tx.search_audit(a, &anna, Page::first(10)).await.unwrap()), [5, 3, 1]);
+        let token = AuditFilter { actor: None, text: Some(" TOKEN ".into()) };
+        assert_eq!(ats(&tx.search_audit(a, &token, Page::first(10)).await.unwrap()), [3, 2]);
+        let both = AuditFilter { actor: Some("user:anna@example.nl".into()), text: Some("Token".into()) };
+        assert_eq!(ats(&tx.search_audit(a, &both, Page::first(10)).await.unwrap()), [3]);
+        // Wildcards are plain text: '%' matches only a '%', '_' only a '_'.
+        let percent = AuditFilter { actor: None, text: Some("_100%".into()) };
+        assert_eq!(ats(&tx.search_audit(a, &percent, Page::first(10)).await.unwrap()), [4]);
+        let underscore = AuditFilter { actor: None, text: Some("k_".into()) };
+        assert_eq!(ats(&tx.search_audit(a, &underscore, Page::first(10)).await.unwrap()), [4]);
+        // Pages: newest first, then the older ones after the last id seen.
+        let first = tx.search_audit(a, &AuditFilter::default(), Page::first(2)).await.unwrap();
+        assert_eq!(ats(&first), [5, 4]);
+        let next = tx.search_audit(a, &AuditFilter::default(), Page::after(first[1].0, 2)).await.unwrap();
+        assert_eq!(ats(&next), [3, 2]);
+        // Bravo's entry is Bravo's only.
+        let in_b = tx.search_audit(b, &AuditFilter::default(), Page::first(10)).await.unwrap();
+        assert_eq!(ats(&in_b), [6]);
         tx.commit().await.unwrap();
     };
 }

@@ -30,11 +30,14 @@ pub use api::openapi::openapi;
 pub fn router(app: App) -> axum::Router {
     // The pages pass the same tracing span and time limit as the API; a form is small (a
     // template's text is the largest).
+    // One cache of token look-ups: the pages that revoke a token empty it.
+    let tokens = std::sync::Arc::new(api::TokenCache::default());
     let ui = ui::router(app.clone())
+        .layer(axum::Extension(tokens.clone()))
         .layer(axum::extract::DefaultBodyLimit::max(UI_FORM_BYTES_MAX))
         .layer(axum::middleware::from_fn(api::layers::timeout))
         .layer(axum::middleware::from_fn(api::layers::trace));
-    api::router(app).merge(ui)
+    api::router(app, tokens).merge(ui)
 }
 
 /// The largest form body the pages accept.

@@ -647,6 +647,10 @@ async fn every_route_keeps_to_the_persons_organisation_and_role() {
                 assert_eq!(other.sign_in("sam@example.nl", "sales person 123").await.status, 303);
             }
             ("GET", "/debtors/{number}") => assert_eq!(sam.get(&path).await.status, 404),
+            // Tokens and people are an administrator's; the audit log also an accountant's.
+            ("GET", "/settings/tokens" | "/settings/users" | "/audit") => {
+                assert_eq!(sam.get(&path).await.status, 403, "{path}");
+            }
             ("POST", "/debtors/{number}/notes") => {
                 // Sales may write notes on its own debtors: Bravo's is not found at all.
                 let csrf = hidden(&sam.get("/").await.html, "csrf");
@@ -1286,4 +1290,641 @@ async fn notes_are_written_on_the_timeline_and_a_debtor_gets_a_policy_of_its_own
         .filter(|e| matches!(e, arflow_app::timeline::TimelineEntry::Change { action, .. } if action == "debtor.note"))
         .count();
     assert_eq!(notes, 1);
+}
+
+/// A bearer call to the REST API: its status.
+async fn api_status(s: &Server, token: &str) -> u16 {
+    s.client
+        .get(format!("{}/api/v1/organisation", s.base))
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// The value of the input with `id` in a page.
+fn input_value(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\" readonly value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {id} in {html}")) + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn with_sam(s: &Server) {
+    s.app
+        .create_user(
+            Some("acme"),
+            "sam@example.nl",
+            "Sam",
+            "sales person 123",
+            "en",
+            Role::Sales,
+            &Actor("test".into()),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_api_token_is_shown_once_listed_and_revoked_and_stops_the_api_at_once() {
+    let s = seeded().await;
+    with_sam(&s).await;
+    let actor = Actor("test".into());
+    // Bravo's tokens 1 to 3: never shown in Acme, never revoked from there.
+    s.app.create_token(Some("bravo"), "bravo-ci", &actor).await.unwrap();
+    s.app.create_token(Some("bravo"), "bravo-bank", &actor).await.unwrap();
+    let bravo = s.app.create_token(Some("bravo"), "bravo-erp", &actor).await.unwrap();
+    assert_eq!(bravo.id.0, 3);
+
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let list = b.get("/settings/tokens").await;
+    assert_eq!(list.status, 200, "{}", list.html);
+    assert!(list.html.contains("id=\"no-tokens\"") && !list.html.contains("bravo-ci"));
+    let csrf = hidden(&list.html, "csrf");
+    // A name is needed; a forged form changes nothing.
+    let r = b.post("/settings/tokens", &[("csrf", &csrf), ("name", "  ")]).await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    assert!(r.html.contains("role=\"alert\""));
+    assert_eq!(b.post("/settings/tokens", &[("csrf", "x"), ("name", "erp")]).await.status, 403);
+    assert!(s.app.list_tokens(Some("acme")).await.unwrap().is_empty());
+
+    let made = b.post("/settings/tokens", &[("csrf", &csrf), ("name", "ERP <koppeling>")]).await;
+    assert_eq!(made.status, 201, "{}", made.html);
+    let secret = input_value(&made.html, "new-token");
+    assert!(secret.starts_with("arf_1_") && secret.len() == 6 + 64, "{secret}");
+    assert!(made.html.contains("niet nog eens getoond"), "{}", made.html);
+    let r = s
+        .client
+        .post(format!("{}/settings/tokens", s.base))
+        .header("cookie", format!("arflow_session={}", b.cookies.get("arflow_session").unwrap()))
+        .form(&[("csrf", csrf.as_str()), ("name", "second")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers().get("cache-control").unwrap(), "no-store");
+    // The list: name (escaped), who made it, live; the secret never again.
+    let list = b.get("/settings/tokens").await;
+    assert!(list.html.contains("ERP &lt;koppeling&gt;"), "{}", list.html);
+    assert!(list.html.contains("user:anna@example.nl"));
+    assert!(list.html.contains("action=\"/settings/tokens/1/revoke\""));
+    assert!(!list.html.contains(&secret) && !list.html.contains("bravo-erp"));
+
+    // The token opens the API (a second call comes from the server's cache).
+    assert_eq!(api_status(&s, &secret).await, 200);
+    assert_eq!(api_status(&s, &secret).await, 200);
+    assert_eq!(api_status(&s, &bravo.token).await, 200);
+
+    // Sales may neither look nor revoke.
+    let mut sam = Browser::new(&s);
+    sam.sign_in("sam@example.nl", "sales person 123").await;
+    assert_eq!(sam.get("/settings/tokens").await.status, 403);
+    let sam_csrf = hidden(&sam.get("/settings").await.html, "csrf");
+    assert_eq!(sam.post("/settings/tokens/1/revoke", &[("csrf", &sam_csrf)]).await.status, 403);
+    // Bravo's token 3 is not Acme's (Acme has 1 and 2): not found, and it still works.
+    assert_eq!(b.post("/settings/tokens/3/revoke", &[("csrf", &csrf)]).await.status, 404);
+    assert_eq!(api_status(&s, &bravo.token).await, 200);
+    assert_eq!(b.post("/settings/tokens/x/revoke", &[("csrf", &csrf)]).await.status, 404);
+    assert_eq!(api_status(&s, &secret).await, 200);
+
+    // Revoked: the very next call is refused.
+    let r = b.post("/settings/tokens/1/revoke", &[("csrf", &csrf)]).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/settings/tokens")));
+    assert_eq!(api_status(&s, &secret).await, 401);
+    assert_eq!(api_status(&s, &bravo.token).await, 200, "Bravo's token lives");
+    let list = b.get("/settings/tokens").await;
+    assert!(list.html.contains("Ingetrokken op"), "{}", list.html);
+    assert!(!list.html.contains("action=\"/settings/tokens/1/revoke\""));
+    // Revoking again changes nothing.
+    assert_eq!(b.post("/settings/tokens/1/revoke", &[("csrf", &csrf)]).await.status, 303);
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let log = s.app.audit_log(org.id, arflow_store::Page::first(50)).await.unwrap();
+    let revokes: Vec<&str> = log
+        .iter()
+        .filter(|(_, e)| e.action == "token.revoke")
+        .map(|(_, e)| e.actor.as_str())
+        .collect();
+    assert_eq!(revokes, ["user:anna@example.nl"]);
+    let bravo_tokens = s.app.list_tokens(Some("bravo")).await.unwrap();
+    assert_eq!(bravo_tokens.len(), 3);
+    assert!(bravo_tokens.iter().all(|t| t.revoked_at.is_none()));
+}
+
+#[tokio::test]
+async fn the_audit_log_shows_who_did_what_when_newest_first_filtered_and_paged() {
+    let s = seeded().await;
+    with_sam(&s).await;
+    let actor = Actor("test".into());
+    s.app
+        .create_user(
+            Some("acme"),
+            "carl@example.nl",
+            "Carl",
+            "credit controller 1",
+            "en",
+            Role::CreditController,
+            &actor,
+        )
+        .await
+        .unwrap();
+    let acme = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let bravo = s.app.resolve_organisation(Some("bravo")).await.unwrap();
+    // 2026-07-01 10:00 UTC is 12:00 in Amsterdam (summer time).
+    let noon: i64 = 1_782_900_000_000_000;
+    let entry = |n: i64, who: &str, key: &str| arflow_store::AuditEntry {
+        at: noon + n * 60_000_000,
+        actor: who.into(),
+        action: "debtor.update".into(),
+        entity: "debtor".into(),
+        entity_key: key.into(),
+        details: serde_json::json!({ "n": n }),
+    };
+    let mut rows: Vec<arflow_store::AuditEntry> =
+        (0..60).map(|n| entry(n, "user:bram@example.nl", &format!("K{n}"))).collect();
+    rows.push(entry(60, "user:anna@example.nl", "<script>alert(1)</script>"));
+    let mut tx = s.app.store.begin_write().await.unwrap();
+    tx.insert_audit(acme.id, &rows).await.unwrap();
+    tx.insert_audit(bravo.id, &[entry(0, "user:anna@example.nl", "Bravo Secret Client")])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let log = b.get("/audit").await;
+    assert_eq!(log.status, 200, "{}", log.html);
+    // Newest first, in the organisation's time zone, every value escaped.
+    let newest = log.html.find("&lt;script&gt;alert(1)&lt;/script&gt;").unwrap();
+    let k59 = log.html.find("debtor: K59<").unwrap();
+    assert!(newest < k59, "newest first");
+    assert!(!log.html.contains("<script>"));
+    assert!(log.html.contains("(Europe/Amsterdam)"), "{}", log.html);
+    assert!(
+        log.html.contains("<time datetime=\"2026-07-01T13:00:00+02:00\">2026-07-01 13:00</time>"),
+        "entry 60 is an hour after noon: {}",
+        log.html
+    );
+    assert!(!log.html.contains("Bravo Secret Client"));
+    // 50 a page: K11 is the last on the first; the next page goes on from there.
+    assert_eq!(log.html.matches("<tr id=\"audit-").count(), 50);
+    assert!(log.html.contains("debtor: K11<") && !log.html.contains("debtor: K10<"));
+    let older = {
+        let start = log.html.find("id=\"older\" href=\"").unwrap() + "id=\"older\" href=\"".len();
+        log.html[start..].split('"').next().unwrap().replace("&amp;", "&")
+    };
+    let page2 = b.get(&older).await;
+    assert_eq!(page2.status, 200);
+    assert!(page2.html.contains("debtor: K10<") && !page2.html.contains("debtor: K11<"));
+    assert!(page2.html.contains("organisation.create"), "the oldest entries: {}", page2.html);
+    assert!(!page2.html.contains("id=\"older\""));
+
+    // By actor (an address is enough) and by text in the action, entity or key.
+    let bram = b.get("/audit?actor=Bram%40example.nl").await;
+    assert_eq!(bram.html.matches("<tr id=\"audit-").count(), 50);
+    assert!(!bram.html.contains("&lt;script&gt;") && !bram.html.contains("organisation.create"));
+    assert!(bram.html.contains("value=\"user:bram@example.nl\""));
+    let k5 = b.get("/audit?actor=&q=k5").await;
+    assert_eq!(k5.html.matches("<tr id=\"audit-").count(), 11, "K5 and K50-K59: {}", k5.html);
+    let both = b.get("/audit?actor=user%3Aanna%40example.nl&q=SCRIPT").await;
+    assert_eq!(both.html.matches("<tr id=\"audit-").count(), 1);
+    assert!(b.get("/audit?q=nothing-like-this").await.html.contains("id=\"no-audit\""));
+    // Changes made on the pages name the person.
+    let home = b.get("/settings").await;
+    let csrf = hidden(&home.html, "csrf");
+    b.post("/settings/tokens", &[("csrf", &csrf), ("name", "ci")]).await;
+    let mine = b.get("/audit?q=token").await;
+    assert!(
+        mine.html.contains("<td>user:anna@example.nl</td><td>token.create</td><td>token: 1</td>"),
+        "{}",
+        mine.html
+    );
+
+    // A credit controller and sales may not read it; an accountant may (Anna in Bravo), and
+    // sees Bravo's log only.
+    let mut carl = Browser::new(&s);
+    carl.sign_in("carl@example.nl", "credit controller 1").await;
+    assert_eq!(carl.get("/audit").await.status, 403);
+    let mut sam = Browser::new(&s);
+    sam.sign_in("sam@example.nl", "sales person 123").await;
+    assert_eq!(sam.get("/audit").await.status, 403);
+    b.post("/organisation", &[("csrf", &csrf), ("organisation", "bravo")]).await;
+    let in_bravo = b.get("/audit").await;
+    assert_eq!(in_bravo.status, 200);
+    assert!(in_bravo.html.contains("Bravo Secret Client") && !in_bravo.html.contains("K59"));
+    assert!(in_bravo.html.contains("(Europe/Brussels)"));
+}
+
+#[tokio::test]
+async fn an_admin_adds_people_changes_roles_and_removes_them_but_never_the_last_admin() {
+    let s = seeded().await;
+    with_sam(&s).await;
+    let actor = Actor("test".into());
+    // Bea works for Bravo only; Bob has an account in Bravo and gets a role in Acme.
+    for (email, name) in [("bea@example.nl", "Bea"), ("bob@example.nl", "Bob")] {
+        s.app
+            .create_user(Some("bravo"), email, name, "bravo password 1", "nl", Role::Sales, &actor)
+            .await
+            .unwrap();
+    }
+    let bravo_members = s.app.organisation_members(Some("bravo")).await.unwrap();
+    let bea = bravo_members.iter().find(|m| m.email == "bea@example.nl").unwrap().user_id.0;
+
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let page = b.get("/settings/users").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("anna@example.nl") && page.html.contains("sam@example.nl"));
+    assert!(!page.html.contains("bea@example.nl"), "Bravo's people are Bravo's");
+    let csrf = hidden(&page.html, "csrf");
+    let anna = s
+        .app
+        .organisation_members(Some("acme"))
+        .await
+        .unwrap()
+        .iter()
+        .find(|m| m.email == "anna@example.nl")
+        .unwrap()
+        .user_id
+        .0;
+
+    // The last admin can neither step down nor be removed.
+    let r = b
+        .post(&format!("/settings/users/{anna}/role"), &[("csrf", &csrf), ("role", "sales")])
+        .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    assert!(r.html.contains("laatste beheerder"), "{}", r.html);
+    let r = b.post(&format!("/settings/users/{anna}/remove"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, 422);
+    assert!(r.html.contains("laatste beheerder"));
+
+    // A new person: an account with a password shown once, which signs in.
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("email", "nora"),
+        ("name", "Nora"),
+        ("language", "fr"),
+        ("role", "admin"),
+    ];
+    assert_eq!(b.post("/settings/users", &bad).await.status, 422);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("email", "Nora@Example.nl"),
+        ("name", "Nora <N>"),
+        ("language", "fr"),
+        ("role", "credit_controller"),
+    ];
+    let made = b.post("/settings/users", &form).await;
+    assert_eq!(made.status, 201, "{}", made.html);
+    let password = input_value(&made.html, "new-password");
+    assert_eq!(password.len(), 20);
+    assert!(made.html.contains("Nora &lt;N&gt;") && made.html.contains("nora@example.nl"));
+    let mut nora = Browser::new(&s);
+    assert_eq!(nora.sign_in("nora@example.nl", &password).await.status, 303);
+    let home = nora.get("/").await;
+    assert!(home.html.contains("(gestionnaire crédit)"), "{}", home.html);
+    assert_eq!(nora.get("/settings/users").await.status, 403, "not an admin");
+    assert!(!b.get("/settings/users").await.html.contains(&password), "shown once");
+    // Again: she has a role here already.
+    assert_eq!(b.post("/settings/users", &form).await.status, 409);
+
+    // A person with an account gets the role only: no password.
+    let bob_form = [
+        ("csrf", csrf.as_str()),
+        ("email", "bob@example.nl"),
+        ("name", ""),
+        ("language", "nl"),
+        ("role", "sales"),
+    ];
+    let r = b.post("/settings/users", &bob_form).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/settings/users")), "{}", r.html);
+    let mut bob = Browser::new(&s);
+    bob.sign_in("bob@example.nl", "bravo password 1").await;
+    assert!(bob.get("/").await.html.contains("value=\"acme\""), "Bob may switch to Acme");
+
+    // Nora becomes admin; then Anna may step down, and Nora may remove Anna.
+    let nora_id = s
+        .app
+        .organisation_members(Some("acme"))
+        .await
+        .unwrap()
+        .iter()
+        .find(|m| m.email == "nora@example.nl")
+        .unwrap()
+        .user_id
+        .0;
+    let r = b
+        .post(&format!("/settings/users/{nora_id}/role"), &[("csrf", &csrf), ("role", "admin")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    assert_eq!(
+        b.post(&format!("/settings/users/{nora_id}/role"), &[("csrf", &csrf), ("role", "owner")])
+            .await
+            .status,
+        422
+    );
+    let nora_csrf = hidden(&nora.get("/settings/users").await.html, "csrf");
+    let r = nora.post(&format!("/settings/users/{anna}/remove"), &[("csrf", &nora_csrf)]).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/settings/users")));
+    // Anna's session loses Acme at once; her role in Bravo stays.
+    let after = b.get("/settings").await;
+    assert_eq!((after.status, after.location.as_deref()), (303, Some("/")));
+    let anna_m = s.app.organisation_members(Some("bravo")).await.unwrap();
+    assert!(anna_m.iter().any(|m| m.email == "anna@example.nl" && m.role == "accountant"));
+    // Now Nora is the last admin.
+    let r = nora.post(&format!("/settings/users/{nora_id}/remove"), &[("csrf", &nora_csrf)]).await;
+    assert_eq!(r.status, 422);
+
+    // Bravo's people cannot be changed from Acme, by id.
+    for path in [format!("/settings/users/{bea}/role"), format!("/settings/users/{bea}/remove")] {
+        let r = nora.post(&path, &[("csrf", &nora_csrf), ("role", "admin")]).await;
+        assert_eq!(r.status, 404, "{path}");
+    }
+    assert_eq!(nora.post("/settings/users/x/remove", &[("csrf", &nora_csrf)]).await.status, 404);
+    let bravo_members = s.app.organisation_members(Some("bravo")).await.unwrap();
+    assert!(bravo_members.iter().any(|m| m.user_id.0 == bea && m.role == "sales"));
+
+    // Sales may neither look nor change; a forged form changes nothing.
+    let mut sam = Browser::new(&s);
+    sam.sign_in("sam@example.nl", "sales person 123").await;
+    assert_eq!(sam.get("/settings/users").await.status, 403);
+    let sam_csrf = hidden(&sam.get("/settings").await.html, "csrf");
+    let sam_form = [("csrf", sam_csrf.as_str()), ("role", "admin")];
+    let sam_id = s
+        .app
+        .organisation_members(Some("acme"))
+        .await
+        .unwrap()
+        .iter()
+        .find(|m| m.email == "sam@example.nl")
+        .unwrap()
+        .user_id
+        .0;
+    assert_eq!(sam.post(&format!("/settings/users/{sam_id}/role"), &sam_form).await.status, 403);
+    assert_eq!(
+        nora.post(&format!("/settings/users/{sam_id}/role"), &[("csrf", "x"), ("role", "admin")])
+            .await
+            .status,
+        403
+    );
+    let members = s.app.organisation_members(Some("acme")).await.unwrap();
+    let roles: Vec<(&str, &str)> =
+        members.iter().map(|m| (m.email.as_str(), m.role.as_str())).collect();
+    assert_eq!(
+        roles,
+        [("bob@example.nl", "sales"), ("nora@example.nl", "admin"), ("sam@example.nl", "sales")]
+    );
+    // Every change is in the audit log with the person who made it.
+    let acme = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let log = s.app.audit_log(acme.id, arflow_store::Page::first(50)).await.unwrap();
+    let changes: Vec<(&str, &str, &str)> = log
+        .iter()
+        .filter(|(_, e)| e.actor != "test")
+        .map(|(_, e)| (e.actor.as_str(), e.action.as_str(), e.entity_key.as_str()))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("user:nora@example.nl", "user.remove", "anna@example.nl"),
+            ("user:anna@example.nl", "user.role", "nora@example.nl"),
+            ("user:anna@example.nl", "user.role", "bob@example.nl"),
+            ("user:anna@example.nl", "user.create", "nora@example.nl"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn organisation_settings_are_checked_per_field_and_saved_by_an_admin_only() {
+    let s = seeded().await;
+    with_sam(&s).await;
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let page = b.get("/settings").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("<a href=\"/settings\">Instellingen</a>"), "the nav links it");
+    for link in ["/settings/tokens", "/settings/users", "/audit"] {
+        assert!(page.html.contains(&format!("href=\"{link}\"")), "{link}");
+    }
+    assert!(page.html.contains("id=\"name\" name=\"name\" value=\"Acme BV\""), "{}", page.html);
+    assert!(page.html.contains("<label for=\"time_zone\">Tijdzone</label>"));
+    assert!(page.html.contains("<option value=\"nl\" selected>Betalingskenmerk (NL)</option>"));
+    let csrf = hidden(&page.html, "csrf");
+    let form = |name: &'static str, tz: &'static str, iban: &'static str| {
+        vec![
+            ("name", name),
+            ("time_zone", tz),
+            ("language", "fr"),
+            ("reference_scheme", "ogm"),
+            ("iban", iban),
+            ("bic", "ABNANL2A"),
+            ("enterprise_number", ""),
+            ("kvk_number", "12345678"),
+            ("vat_number", "NL004495445B01"),
+        ]
+    };
+    // Three problems: each shown at its field, the input kept, nothing changed.
+    let mut bad = form(" ", "Europe/Atlantis", "NL00 BANK 0000 0000 00");
+    bad.push(("reference_scheme", "xyz"));
+    bad.push(("csrf", &csrf));
+    let bad: Vec<(&str, &str)> =
+        bad.into_iter().filter(|(k, v)| !(*k == "reference_scheme" && *v == "ogm")).collect();
+    let r = b.post("/settings", &bad).await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    for field in ["name", "time_zone", "iban", "reference_scheme"] {
+        assert!(r.html.contains(&format!("id=\"{field}-error\"")), "{field}: {}", r.html);
+        assert!(r.html.contains(&format!("aria-describedby=\"{field}-error\"")), "{field}");
+    }
+    assert!(!r.html.contains("id=\"bic-error\""));
+    assert!(r.html.contains("value=\"Europe/Atlantis\""), "the input is kept");
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap().organisation;
+    assert_eq!(
+        (org.name.as_str(), org.time_zone.as_str(), org.iban),
+        ("Acme BV", "Europe/Amsterdam", None)
+    );
+
+    // Sales reads the settings but cannot change them.
+    let mut sam = Browser::new(&s);
+    sam.sign_in("sam@example.nl", "sales person 123").await;
+    let sam_page = sam.get("/settings").await;
+    assert_eq!(sam_page.status, 200);
+    assert!(
+        sam_page.html.contains("Only an administrator")
+            && !sam_page.html.contains("type=\"submit\">Save")
+    );
+    assert!(!sam_page.html.contains("href=\"/settings/tokens\""));
+    let sam_csrf = hidden(&sam_page.html, "csrf");
+    let mut sam_form = form("Sam's BV", "Europe/Brussels", "");
+    sam_form.push(("csrf", &sam_csrf));
+    assert_eq!(sam.post("/settings", &sam_form).await.status, 403);
+    let mut forged = form("Forged BV", "Europe/Brussels", "");
+    forged.push(("csrf", "x"));
+    assert_eq!(b.post("/settings", &forged).await.status, 403);
+    assert_eq!(
+        s.app.resolve_organisation(Some("acme")).await.unwrap().organisation.name,
+        "Acme BV"
+    );
+
+    // Saved: every field, the IBAN in its electronic form, the name in the header.
+    let mut good = form("Acme Holding BV", "Europe/Brussels", "NL91 ABNA 0417 1643 00");
+    good.push(("csrf", &csrf));
+    let r = b.post("/settings", &good).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/settings?saved=1")), "{}", r.html);
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap().organisation;
+    assert_eq!(org.name, "Acme Holding BV");
+    assert_eq!(org.time_zone, "Europe/Brussels");
+    assert_eq!(org.language.as_str(), "fr");
+    assert_eq!(org.reference_scheme.as_str(), "ogm");
+    assert_eq!(org.iban.as_deref(), Some("NL91ABNA0417164300"));
+    assert_eq!(org.bic.as_deref(), Some("ABNANL2A"));
+    assert_eq!(org.kvk_number.as_deref(), Some("12345678"));
+    assert_eq!(org.vat_number.as_deref(), Some("NL004495445B01"));
+    assert_eq!(org.enterprise_number, None);
+    let page = b.get("/settings?saved=1").await;
+    assert!(page.html.contains("id=\"saved\"") && page.html.contains("Opgeslagen"));
+    assert!(page.html.contains("<span id=\"current-organisation\">Acme Holding BV</span>"));
+    assert!(page.html.contains("value=\"NL91ABNA0417164300\""));
+    let acme = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let log = s.app.audit_log(acme.id, arflow_store::Page::first(5)).await.unwrap();
+    assert_eq!(
+        (log[0].1.actor.as_str(), log[0].1.action.as_str()),
+        ("user:anna@example.nl", "organisation.update")
+    );
+    assert_eq!(log.iter().filter(|(_, e)| e.action == "organisation.update").count(), 1);
+}
+
+/// A server whose app sends e-mail through the SMTP server at `addr` (`HOST:PORT`).
+async fn with_smtp(addr: &str) -> Server {
+    use arflow_notify::email::{Mailer, Security, SmtpConfig};
+    let s = seeded().await;
+    let (host, port) = addr.rsplit_once(':').unwrap();
+    let from = "arflow <arflow@example.test>".parse().unwrap();
+    let mut config = SmtpConfig::new(host, port.parse().unwrap(), Security::Plain, from);
+    config.timeout = std::time::Duration::from_secs(5);
+    let app = s.app.clone().with_mailer(Some(Mailer::new(config).unwrap()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(arflow_web::serve(app.clone(), listener, async move {
+        let _ = stopped.await;
+    }));
+    let mut s = s;
+    // The first server stops; this one answers on the same database, which is now its to
+    // remove when dropped.
+    if let Some(old) = s.stop.take() {
+        let _ = old.send(());
+    }
+    let db_path = std::mem::take(&mut s.db_path);
+    Server { base, app, client: s.client.clone(), db_path, stop: Some(stop) }
+}
+
+/// The messages in the test SMTP server's maildir that contain `needle`.
+fn mails_with(needle: &str) -> Vec<String> {
+    let dir = std::env::var("ARFLOW_TEST_MAILDIR").expect(
+        "ARFLOW_TEST_MAILDIR is not set: the SMTP test needs the test mail server (scripts/test)",
+    );
+    let mut found = Vec::new();
+    for sub in ["new", "cur"] {
+        for entry in std::fs::read_dir(std::path::Path::new(&dir).join(sub)).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+            if text.contains(needle) {
+                found.push(text);
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn an_admin_sends_a_test_message_through_the_configured_smtp_server() {
+    let smtp = std::env::var("ARFLOW_TEST_SMTP")
+        .expect("ARFLOW_TEST_SMTP is not set: the SMTP test needs the test mail server");
+    let s = with_smtp(&smtp).await;
+    with_sam(&s).await;
+    // A name no other test uses, to find this message in the shared maildir.
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let name = format!("Acme Mailtest {}-{nanos}", std::process::id());
+    let details =
+        arflow_app::orgs::OrganisationDetails { name: Some(name.clone()), ..Default::default() };
+    s.app.update_organisation_details(Some("acme"), &details, &Actor("test".into())).await.unwrap();
+
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let page = b.get("/settings").await;
+    assert!(page.html.contains("action=\"/settings/smtp-test\""), "{}", page.html);
+    let csrf = hidden(&page.html, "csrf");
+    // Sales may not; a forged form sends nothing.
+    let mut sam = Browser::new(&s);
+    sam.sign_in("sam@example.nl", "sales person 123").await;
+    let sam_page = sam.get("/settings").await;
+    assert!(!sam_page.html.contains("action=\"/settings/smtp-test\""));
+    let sam_csrf = hidden(&sam_page.html, "csrf");
+    assert_eq!(sam.post("/settings/smtp-test", &[("csrf", &sam_csrf)]).await.status, 403);
+    assert_eq!(b.post("/settings/smtp-test", &[("csrf", "x")]).await.status, 403);
+    assert!(mails_with(&name).is_empty());
+
+    let r = b.post("/settings/smtp-test", &[("csrf", &csrf)]).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/settings?mail=sent")), "{}", r.html);
+    let page = b.get("/settings?mail=sent").await;
+    assert!(page.html.contains("Testbericht verzonden naar anna@example.nl"), "{}", page.html);
+    // The server wrote it to the maildir: to Anna, from the configured sender.
+    let mut mails = Vec::new();
+    for _ in 0..50 {
+        mails = mails_with(&name);
+        if !mails.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(mails.len(), 1, "one message with {name}");
+    let mail = &mails[0];
+    assert!(mail.contains("anna@example.nl") && mail.contains("arflow@example.test"), "{mail}");
+    assert!(mail.contains("X-Arflow-Test: 1"), "{mail}");
+    let acme = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let log = s.app.audit_log(acme.id, arflow_store::Page::first(1)).await.unwrap();
+    assert_eq!(
+        (log[0].1.actor.as_str(), log[0].1.action.as_str(), log[0].1.entity_key.as_str()),
+        ("user:anna@example.nl", "smtp.test", "anna@example.nl")
+    );
+}
+
+#[tokio::test]
+async fn a_test_message_without_smtp_or_refused_by_the_server_says_why() {
+    // No SMTP server configured: 503 with how to configure one.
+    let s = seeded().await;
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let csrf = hidden(&b.get("/settings").await.html, "csrf");
+    let r = b.post("/settings/smtp-test", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, 503, "{}", r.html);
+    assert!(r.html.contains("id=\"mail-failed\"") && r.html.contains("--smtp"), "{}", r.html);
+    drop(b);
+    drop(s);
+    // The test server refuses `reject-me@…` for good: 502 with its answer, and the audit log
+    // says so.
+    let reject = std::env::var("ARFLOW_TEST_SMTP_REJECT")
+        .expect("ARFLOW_TEST_SMTP_REJECT is not set: the SMTP test needs the refusing server");
+    let s = with_smtp(&reject).await;
+    s.app
+        .create_user(
+            Some("acme"),
+            "reject-me@example.org",
+            "Rita",
+            "refused admin 123",
+            "nl",
+            Role::Admin,
+            &Actor("test".into()),
+        )
+        .await
+        .unwrap();
+    let mut b = Browser::new(&s);
+    b.sign_in("reject-me@example.org", "refused admin 123").await;
+    let csrf = hidden(&b.get("/settings").await.html, "csrf");
+    let r = b.post("/settings/smtp-test", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, 502, "{}", r.html);
+    assert!(r.html.contains("niet verzonden") && r.html.contains("550"), "{}", r.html);
+    let acme = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let log = s.app.audit_log(acme.id, arflow_store::Page::first(1)).await.unwrap();
+    assert_eq!(log[0].1.action, "smtp.test");
+    assert_eq!(log[0].1.details["sent"], false);
 }

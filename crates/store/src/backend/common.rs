@@ -495,17 +495,19 @@ impl Tx {
         id: TokenId,
         name: &str,
         secret_sha256: &str,
+        created_by: &str,
         at: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO api_tokens (organisation_id, id, name, secret_sha256, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO api_tokens (organisation_id, id, name, secret_sha256, created_at, \
+             created_by) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(org.0)
         .bind(id.0)
         .bind(name)
         .bind(secret_sha256)
         .bind(at)
+        .bind(created_by)
         .execute(self.conn())
         .await?;
         Ok(())
@@ -521,23 +523,14 @@ impl Tx {
         secret_sha256: &str,
     ) -> Result<Option<StoredToken>, StoreError> {
         let row = sqlx::query(
-            "SELECT organisation_id, id, name, created_at, revoked_at FROM api_tokens \
+            "SELECT organisation_id, id, name, created_at, revoked_at, created_by FROM api_tokens \
              WHERE organisation_id = $1 AND secret_sha256 = $2 AND revoked_at IS NULL",
         )
         .bind(org.0)
         .bind(secret_sha256)
         .fetch_optional(self.conn())
         .await?;
-        row.map(|r| -> Result<StoredToken, StoreError> {
-            Ok(StoredToken {
-                organisation_id: OrganisationId(r.try_get("organisation_id")?),
-                id: TokenId(r.try_get("id")?),
-                name: r.try_get("name")?,
-                created_at: r.try_get("created_at")?,
-                revoked_at: r.try_get("revoked_at")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(decode_token).transpose()
     }
 
     /// Appends audit entries (ids are reserved here).

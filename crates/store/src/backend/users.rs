@@ -100,6 +100,169 @@ impl Tx {
             .collect()
     }
 
+    /// The people with a role in `org`, by name and e-mail address.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn list_organisation_members(
+        &mut self,
+        org: OrganisationId,
+    ) -> Result<Vec<OrganisationMember>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.email, u.name, u.language, u.disabled, m.role, m.created_at \
+             FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.organisation_id = $1 ORDER BY u.name, u.email",
+        )
+        .bind(org.0)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OrganisationMember {
+                    user_id: UserId(r.try_get("id")?),
+                    email: r.try_get("email")?,
+                    name: r.try_get("name")?,
+                    language: r.try_get("language")?,
+                    disabled: r.try_get::<i64, _>("disabled")? != 0,
+                    role: r.try_get("role")?,
+                    since: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Takes a person's role in `org` away; false when there was none.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn delete_membership(
+        &mut self,
+        user: UserId,
+        org: OrganisationId,
+    ) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("DELETE FROM memberships WHERE organisation_id = $1 AND user_id = $2")
+                .bind(org.0)
+                .bind(user.0)
+                .execute(self.conn())
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Locks the organisation's row until the transaction ends (a no-op write: on PostgreSQL
+    /// a row lock, on SQLite the single writer holds every lock already).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when there is no such organisation.
+    pub async fn lock_organisation(&mut self, org: OrganisationId) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE organisations SET updated_at = updated_at WHERE id = $1")
+            .bind(org.0)
+            .execute(self.conn())
+            .await?;
+        if done.rows_affected() == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound { entity: "organisation", key: org.0.to_string() })
+        }
+    }
+
+    /// Every API token of `org` (never their secrets), by id.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn list_api_tokens(
+        &mut self,
+        org: OrganisationId,
+    ) -> Result<Vec<StoredToken>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT organisation_id, id, name, created_at, revoked_at, created_by FROM api_tokens \
+             WHERE organisation_id = $1 ORDER BY id",
+        )
+        .bind(org.0)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(decode_token).collect()
+    }
+
+    /// Revokes a live token of `org`; false when there is no such live token.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn revoke_api_token(
+        &mut self,
+        org: OrganisationId,
+        id: TokenId,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $3 \
+             WHERE organisation_id = $1 AND id = $2 AND revoked_at IS NULL",
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(at)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The newest audit entries first that match `filter`, one page.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn search_audit(
+        &mut self,
+        org: OrganisationId,
+        filter: &AuditFilter,
+        page: Page,
+    ) -> Result<Vec<(i64, AuditEntry)>, StoreError> {
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT id, at, actor, action, entity, entity_key, details FROM audit_log \
+             WHERE organisation_id = ",
+        );
+        qb.push_bind(org.0);
+        if let Some(after) = page.after {
+            qb.push(" AND id < ").push_bind(after);
+        }
+        if let Some(actor) = &filter.actor {
+            qb.push(" AND actor = ").push_bind(actor.clone());
+        }
+        if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            // LIKE with its wildcards escaped; LOWER on both sides so both backends ignore case.
+            let mut pattern = String::from("%");
+            for c in text.to_lowercase().chars() {
+                if matches!(c, '%' | '_' | '\\') {
+                    pattern.push('\\');
+                }
+                pattern.push(c);
+            }
+            pattern.push('%');
+            qb.push(" AND (LOWER(action) LIKE ").push_bind(pattern.clone());
+            qb.push(" ESCAPE '\\' OR LOWER(entity) LIKE ").push_bind(pattern.clone());
+            qb.push(" ESCAPE '\\' OR LOWER(entity_key) LIKE ").push_bind(pattern);
+            qb.push(" ESCAPE '\\')");
+        }
+        qb.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(page.limit));
+        let rows = qb.build().fetch_all(self.conn()).await?;
+        rows.iter()
+            .map(|r| {
+                let details: String = r.try_get("details")?;
+                Ok((
+                    r.try_get("id")?,
+                    AuditEntry {
+                        at: r.try_get("at")?,
+                        actor: r.try_get("actor")?,
+                        action: r.try_get("action")?,
+                        entity: r.try_get("entity")?,
+                        entity_key: r.try_get("entity_key")?,
+                        details: serde_json::from_str(&details)
+                            .map_err(|_| corrupt("audit_log", "details", &details))?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     /// Stores a session.
     ///
     /// # Errors
@@ -244,5 +407,16 @@ fn decode_user(row: &DbRow) -> Result<StoredUser, StoreError> {
         password_hash: row.try_get("password_hash")?,
         language: row.try_get("language")?,
         disabled: row.try_get::<i64, _>("disabled")? != 0,
+    })
+}
+
+fn decode_token(r: &DbRow) -> Result<StoredToken, StoreError> {
+    Ok(StoredToken {
+        organisation_id: OrganisationId(r.try_get("organisation_id")?),
+        id: TokenId(r.try_get("id")?),
+        name: r.try_get("name")?,
+        created_at: r.try_get("created_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+        created_by: r.try_get("created_by")?,
     })
 }

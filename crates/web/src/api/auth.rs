@@ -5,7 +5,10 @@
 //! [`TOKEN_CACHE_ENTRIES_MAX`] entries), so the hot path of a request does not touch the token
 //! table. The price: **a revoked token keeps working for up to 30 seconds** in a running server,
 //! and a change of the organisation's settings (its time zone, say) is seen within the same
-//! time. Failed look-ups are not cached, so a new token works at once.
+//! time. Failed look-ups are not cached, so a new token works at once. The staff pages share the
+//! cache and empty an organisation's entries when they revoke one of its tokens or change its
+//! settings, so in the server that made the change a revoked token stops working at once (other
+//! instances on the same database trust their cache for up to 30 seconds).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -64,6 +67,12 @@ impl TokenCache {
             .get(key)
             .filter(|(at, _)| now.duration_since(*at) < TOKEN_CACHE_TTL)
             .map(|(_, p)| p.clone())
+    }
+
+    /// Forgets every cached look-up of the organisation `org`'s tokens.
+    pub(crate) fn forget_organisation(&self, org: OrganisationId) {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.retain(|_, (_, p)| p.token.organisation_id != org);
     }
 
     fn put(&self, key: String, principal: Principal, now: Instant) {
@@ -155,6 +164,7 @@ mod tests {
                 name: "t".into(),
                 created_at: 0,
                 revoked_at: None,
+                created_by: None,
             },
             org: StoredOrganisation {
                 id: OrganisationId(1),
@@ -172,6 +182,19 @@ mod tests {
         assert!(cache.get("k", t0 + Duration::from_secs(29)).is_some());
         assert!(cache.get("k", t0 + TOKEN_CACHE_TTL).is_none());
         assert!(cache.get("other", t0).is_none());
+    }
+
+    #[test]
+    fn an_organisation_s_cached_tokens_are_forgotten_at_once() {
+        let cache = TokenCache::default();
+        let t0 = Instant::now();
+        cache.put("acme".into(), principal(), t0);
+        let mut other = principal();
+        other.token.organisation_id = OrganisationId(2);
+        cache.put("bravo".into(), other, t0);
+        cache.forget_organisation(OrganisationId(1));
+        assert!(cache.get("acme", t0).is_none());
+        assert!(cache.get("bravo", t0).is_some(), "another organisation's stay");
     }
 
     #[test]

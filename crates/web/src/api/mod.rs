@@ -6,6 +6,7 @@
 //! what is served.
 
 mod auth;
+pub(crate) use auth::TokenCache;
 mod debtors;
 mod dto;
 mod dunning;
@@ -210,12 +211,9 @@ pub(crate) fn routes() -> Vec<(Method, &'static str)> {
 }
 
 /// See [`crate::router`].
-pub(crate) fn router(app: App) -> Router {
-    let state = ApiState {
-        app,
-        tokens: Arc::new(auth::TokenCache::default()),
-        in_flight: Arc::new(idempotency::InFlight::default()),
-    };
+/// `tokens` is the cache of token look-ups, shared with the pages that revoke tokens.
+pub(crate) fn router(app: App, tokens: Arc<TokenCache>) -> Router {
+    let state = ApiState { app, tokens, in_flight: Arc::new(idempotency::InFlight::default()) };
     let Table { public, protected, .. } = table();
     // The last layer added runs first: authentication, then the Idempotency-Key check.
     let protected = protected

@@ -12,6 +12,7 @@ mod dunning;
 mod invoices;
 mod page;
 mod policies;
+mod settings;
 mod templates;
 mod work;
 
@@ -66,6 +67,14 @@ pub(crate) fn router(app: App) -> Router {
         .route("/outbox/{id}", get(dunning::message))
         .route("/outbox/{id}/attachments/{n}", get(dunning::attachment))
         .route("/outbox/{id}/settle", post(dunning::settle))
+        .route("/settings", get(settings::show).post(settings::save))
+        .route("/settings/smtp-test", post(settings::smtp_test))
+        .route("/settings/tokens", get(settings::tokens).post(settings::create_token))
+        .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
+        .route("/settings/users", get(settings::users).post(settings::add_user))
+        .route("/settings/users/{id}/role", post(settings::change_role))
+        .route("/settings/users/{id}/remove", post(settings::remove_user))
+        .route("/audit", get(settings::audit))
         .with_state(app)
 }
 
@@ -106,6 +115,17 @@ pub(crate) fn routes() -> Vec<(axum::http::Method, &'static str)> {
         (Method::GET, "/outbox/{id}"),
         (Method::GET, "/outbox/{id}/attachments/{n}"),
         (Method::POST, "/outbox/{id}/settle"),
+        (Method::GET, "/settings"),
+        (Method::POST, "/settings"),
+        (Method::POST, "/settings/smtp-test"),
+        (Method::GET, "/settings/tokens"),
+        (Method::POST, "/settings/tokens"),
+        (Method::POST, "/settings/tokens/{id}/revoke"),
+        (Method::GET, "/settings/users"),
+        (Method::POST, "/settings/users"),
+        (Method::POST, "/settings/users/{id}/role"),
+        (Method::POST, "/settings/users/{id}/remove"),
+        (Method::GET, "/audit"),
     ]
 }
 

@@ -97,6 +97,8 @@ impl Lang {
             "not_claimable" => ("Nog niet te vorderen", "Pas encore exigible", "Not claimable yet"),
             "total_due" => ("Totaal te betalen", "Total dû", "Total due"),
             "templates" => ("Sjablonen", "Modèles", "Templates"),
+            "settings" => ("Instellingen", "Paramètres", "Settings"),
+            "audit" => ("Auditlog", "Journal d'audit", "Audit log"),
             "edited" => ("aangepast", "modifié", "edited"),
             "step" => ("Stap", "Étape", "Step"),
             "language" => ("Taal", "Langue", "Language"),
@@ -351,7 +353,7 @@ impl Page {
              <nav aria-label=\"{nav}\"><a href=\"/\">{dashboard}</a> <a href=\"/debtors\">{debtors}</a> \
              <a href=\"/invoices\">{invoices}</a> <a href=\"/dunning\">{dunning}</a> \
              <a href=\"/matches\">{matches}</a> <a href=\"/tasks\">{tasks}</a> <a href=\"/outbox\">{outbox}</a> \
-             <a href=\"/templates\">{templates}</a></nav>{switcher}\
+             <a href=\"/templates\">{templates}</a> <a href=\"/settings\">{settings}</a></nav>{switcher}\
              <span>{name} ({role})</span>\
              <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <button type=\"submit\">{sign_out}</button></form></header>",
@@ -365,6 +367,7 @@ impl Page {
             invoices = esc(lang.t("invoices")),
             dunning = esc(lang.pick("Aanmanen", "Relances", "Dunning")),
             outbox = esc(lang.pick("Outbox", "Boîte d'envoi", "Outbox")),
+            settings = esc(lang.t("settings")),
             name = esc(&session.user.name),
             role = esc(lang.role(role)),
             csrf = esc(&session.csrf),
