@@ -1928,3 +1928,70 @@ async fn a_test_message_without_smtp_or_refused_by_the_server_says_why() {
     assert_eq!(log[0].1.action, "smtp.test");
     assert_eq!(log[0].1.details["sent"], false);
 }
+
+/// A template draft sent as a test to the signed-in person through the real loopback SMTP
+/// server: rendered with sample data, `[TEST]` in the subject, nothing stored; without an SMTP
+/// server the editor says so.
+#[tokio::test]
+async fn a_template_draft_is_sent_as_a_test_to_the_person_editing_it() {
+    let smtp = std::env::var("ARFLOW_TEST_SMTP")
+        .expect("ARFLOW_TEST_SMTP is not set: the SMTP test needs the test mail server");
+    let s = with_smtp(&smtp).await;
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let marker = format!("Brouillon {}-{nanos}", std::process::id());
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let page = b.get("/templates/reminder.fr").await;
+    let csrf = hidden(&page.html, "csrf");
+    let subject = format!("{marker} pour {{{{ debtor.name }}}}");
+    let text = "Bonjour {{ debtor.name }},\r\n\r\n{% include \"fr/_items.txt.j2\" %}\r\n\r\n{% include \"fr/_payment.txt.j2\" %}";
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("subject", subject.as_str()),
+        ("text", text),
+        ("html", ""),
+        ("test_send", "consumer"),
+    ];
+    let sent = b.post("/templates/reminder.fr", &form).await;
+    assert_eq!(sent.status, 200, "{}", sent.html);
+    assert!(sent.html.contains("verzonden naar anna@example.nl"), "{}", sent.html);
+    assert!(sent.html.contains(&format!("value=\"{marker} pour")), "the draft stays in the form");
+    let mut mails = Vec::new();
+    for _ in 0..50 {
+        mails = mails_with(&marker);
+        if !mails.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(mails.len(), 1, "one test message with {marker}");
+    let mail = &mails[0];
+    assert!(mail.contains("[TEST]") && mail.contains("anna@example.nl"), "{mail}");
+    assert!(mail.contains("Bonjour"), "rendered with sample data: {mail}");
+    assert!(!b.get("/templates/reminder.fr").await.html.contains(&marker), "not stored");
+    let acme = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let log = s.app.audit_log(acme.id, arflow_store::Page::first(1)).await.unwrap();
+    assert_eq!(log[0].1.action, "template.test_send");
+    assert_eq!(log[0].1.details["sent"], true);
+    // A draft that would not be saved is not sent either.
+    let broken =
+        [("csrf", csrf.as_str()), ("subject", "{{ oops"), ("text", "x"), ("test_send", "business")];
+    assert_eq!(b.post("/templates/reminder.fr", &broken).await.status, 422);
+
+    // Without an SMTP server.
+    let plain = seeded().await;
+    let mut b = Browser::new(&plain);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let csrf = hidden(&b.get("/templates/reminder.fr").await.html, "csrf");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("subject", subject.as_str()),
+        ("text", text),
+        ("html", ""),
+        ("test_send", "business"),
+    ];
+    let r = b.post("/templates/reminder.fr", &form).await;
+    assert_eq!(r.status, 503, "{}", r.html);
+    assert!(r.html.contains("geen SMTP-server"), "{}", r.html);
+}

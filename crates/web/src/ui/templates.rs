@@ -137,7 +137,8 @@ async fn editor(
          <label for=\"subject\">{subject_l}</label><input id=\"subject\" name=\"subject\" value=\"{subject}\" style=\"width:100%\">\
          <label for=\"text\">{text_l}</label><textarea id=\"text\" name=\"text\" rows=\"18\" style=\"width:100%;font-family:monospace\">{text}</textarea>\
          <label for=\"html\">{html_l}</label><textarea id=\"html\" name=\"html\" rows=\"6\" style=\"width:100%;font-family:monospace\">{html}</textarea>\
-         <p><button type=\"submit\">{save}</button> <button type=\"submit\" name=\"preview\" value=\"{kind_v}\" id=\"preview-draft\">{draft_l}</button></p></form>{reset}\
+         <p><button type=\"submit\">{save}</button> <button type=\"submit\" name=\"preview\" value=\"{kind_v}\" id=\"preview-draft\">{draft_l}</button> \
+         <button type=\"submit\" name=\"test_send\" value=\"{kind_v}\" id=\"test-send\">{test_l}</button></p></form>{reset}\
          <section class=\"card\" id=\"preview\"><h2>{preview_l}</h2>{draft_note}{kinds}\
          <p><strong id=\"preview-subject\">{p_subject}</strong></p><pre id=\"preview-text\" style=\"white-space:pre-wrap\">{p_text}</pre>\
          <iframe title=\"{preview_l}\" sandbox srcdoc=\"{p_html}\" style=\"width:100%;height:24rem;border:1px solid #ccd\"></iframe></section>",
@@ -152,6 +153,7 @@ async fn editor(
         html = esc(html),
         save = esc(lang.t("save")),
         kind_v = if consumer { "consumer" } else { "business" },
+        test_l = esc(lang.pick("Stuur mij een test", "M'envoyer un test", "Send me a test")),
         draft_l = esc(lang.pick(
             "Voorbeeld zonder opslaan",
             "Aperçu sans enregistrer",
@@ -192,6 +194,10 @@ pub(crate) struct SaveIn {
     /// store nothing.
     #[serde(default)]
     preview: Option<String>,
+    /// Set (`business` or `consumer`) by the "send me a test" button: check the draft and send
+    /// it, rendered with sample data, to the signed-in person; store nothing.
+    #[serde(default)]
+    test_send: Option<String>,
 }
 
 /// `POST /templates/{step}.{language}`: check and save — or, with `preview`, check and preview
@@ -215,6 +221,9 @@ pub(crate) async fn save(
         text: form.text.replace("\r\n", "\n"),
         html: (!html.is_empty()).then(|| html.replace("\r\n", "\n")),
     };
+    if let Some(kind) = form.test_send.as_deref() {
+        return test_send(&app, &staff, &id, step, language, kind == "consumer", &text).await;
+    }
     if let Some(kind) = form.preview.as_deref() {
         let consumer = kind == "consumer";
         let kind = if consumer { DebtorKind::Consumer } else { DebtorKind::Business };
@@ -279,4 +288,60 @@ pub(crate) async fn reset(
         }
         Err(e) => failure(&e),
     }
+}
+
+/// The "send me a test" button: the draft, checked and rendered with sample data, to the
+/// signed-in person's address; the editor keeps the draft and says what happened.
+async fn test_send(
+    app: &App,
+    staff: &Staff,
+    id: &str,
+    step: &str,
+    language: &str,
+    consumer: bool,
+    text: &TemplateText,
+) -> Response {
+    let kind = if consumer { DebtorKind::Consumer } else { DebtorKind::Business };
+    let to = staff.session.user.email.clone();
+    let lang = staff.lang;
+    let slug = staff.current.slug.clone();
+    let sent = app
+        .send_template_test(Some(&slug), step, language, kind, Some(text), &to, &staff.actor())
+        .await;
+    let (status, message) = match sent {
+        Ok(_) => (
+            StatusCode::OK,
+            format!(
+                "{} {to}.",
+                lang.pick(
+                    "Testbericht (met voorbeeldgegevens) verzonden naar",
+                    "Message de test (avec des données d'exemple) envoyé à",
+                    "Test message (with sample data) sent to",
+                )
+            ),
+        ),
+        Err(AppError::Invalid { field: Some(f), .. }) if f == "smtp" && !app.has_mailer() => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            lang.pick(
+                "Er is geen SMTP-server ingesteld (arflow serve --smtp HOST:PORT --smtp-from ADRES).",
+                "Aucun serveur SMTP n'est configuré (arflow serve --smtp HOTE:PORT --smtp-from ADRESSE).",
+                "No SMTP server is configured (arflow serve --smtp HOST:PORT --smtp-from ADDRESS).",
+            )
+            .to_owned(),
+        ),
+        Err(AppError::Invalid { field: Some(f), message }) if f == "smtp" => (
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "{} {message}",
+                lang.pick(
+                    "Het bericht is niet verzonden:",
+                    "Le message n'a pas été envoyé :",
+                    "The message was not sent:"
+                )
+            ),
+        ),
+        Err(AppError::Invalid { message, .. }) => (StatusCode::UNPROCESSABLE_ENTITY, message),
+        Err(e) => return failure(&e),
+    };
+    editor(app, staff, id, consumer, status, Some(text), Some(&message)).await
 }
