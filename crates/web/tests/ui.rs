@@ -1177,6 +1177,17 @@ async fn a_payment_is_split_over_two_invoices_from_the_review_queue() {
     assert!(b.get("/matches").await.html.contains("id=\"no-matches\""));
     let home = b.get("/").await;
     assert!(home.html.contains("id=\"unapplied\" data-amount=\"10.00\""), "{}", home.html);
+    // F1 (due 2026-01-31) was paid on 2026-03-01: 29 days late, while that is within the
+    // debtor page's twelve months.
+    let debtor = b.get("/debtors/K1").await.html;
+    let today = s.app.today(&org.organisation);
+    let paid_on = jiff::civil::date(2026, 3, 1);
+    let expected = if today.checked_sub(jiff::Span::new().years(1)).unwrap() <= paid_on {
+        "id=\"debtor-days-late\">29,0 dagen</strong><small>1 betaalde facturen, 1 te laat"
+    } else {
+        "id=\"debtor-days-late\">—</strong><small>0 betaalde facturen, 0 te laat"
+    };
+    assert!(debtor.contains(expected), "{debtor}");
 }
 
 /// Notes on a debtor's timeline (sales only on the debtors it owns), and a policy chosen for one

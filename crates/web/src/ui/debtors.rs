@@ -217,6 +217,16 @@ async fn debtor_page(
         Ok(o) => o.organisation,
         Err(e) => return failure(&e),
     };
+    // How late the debtor paid over the last twelve months (invoices settled in that time).
+    let today = view.figures.as_of;
+    let year_ago = today.checked_sub(jiff::Span::new().years(1)).unwrap_or(today);
+    let behaviour = match app
+        .payment_behaviour(Some(&staff.current.slug), year_ago, today, Some(view.debtor.id))
+        .await
+    {
+        Ok(b) => b,
+        Err(e) => return failure(&e),
+    };
     let (policies, assignments) = match tokio::try_join!(
         app.dunning_policies(Some(&staff.current.slug)),
         app.dunning_assignments(Some(&staff.current.slug))
@@ -242,6 +252,24 @@ async fn debtor_page(
     if let Some(limit) = &f.credit_limit {
         figures.push_str(&figure("credit_limit", "debtor-credit-limit", amount(limit)));
     }
+    let late = behaviour
+        .average_days_late
+        .as_deref()
+        .map_or_else(|| "—".to_owned(), |d| format!("{} {}", money(lang, d), lang.t("days")));
+    figures.push_str(&format!(
+        "<div class=\"card figure\"><span>{label}</span><strong id=\"debtor-days-late\">{late}</strong>\
+         <small>{paid} {invoices}, {late_n} {too_late}</small></div>",
+        label = esc(lang.pick(
+            "Gemiddeld dagen te laat (12 maanden)",
+            "Retard moyen en jours (12 mois)",
+            "Average days late (12 months)",
+        )),
+        late = esc(&late),
+        paid = behaviour.count,
+        invoices = esc(lang.pick("betaalde facturen", "factures payées", "invoices paid")),
+        late_n = behaviour.paid_late_count,
+        too_late = esc(lang.pick("te laat", "en retard", "late")),
+    ));
     let rows: String = items
         .iter()
         .map(|i| {
