@@ -32,7 +32,17 @@ pub enum TimelineEntry {
         at: i64,
         task: StoredTask,
     },
-    /// A change from the audit log (pause, resume, edits, bounces).
+    /// A payment received from the debtor (or matched to it).
+    Payment {
+        at: i64,
+        payment: arflow_store::StoredPayment,
+    },
+    /// Money or credit applied to one of the debtor's invoices: from a payment or a credit note.
+    Allocation {
+        at: i64,
+        allocation: arflow_store::StoredAllocation,
+    },
+    /// A change from the audit log (pause, resume, edits, bounces, notes).
     Change {
         at: i64,
         actor: String,
@@ -48,6 +58,8 @@ impl TimelineEntry {
             | TimelineEntry::Message { at, .. }
             | TimelineEntry::Charge { at, .. }
             | TimelineEntry::Task { at, .. }
+            | TimelineEntry::Payment { at, .. }
+            | TimelineEntry::Allocation { at, .. }
             | TimelineEntry::Change { at, .. } => *at,
         }
     }
@@ -103,6 +115,22 @@ impl App {
         }
         for t in tx.list_tasks(org.id, false, None, Some(debtor.id), page).await? {
             entries.push(TimelineEntry::Task { at: t.done_at.unwrap_or(t.created_at), task: t });
+        }
+        let payments = arflow_store::PaymentFilter {
+            debtor_id: Some(debtor.id),
+            ..arflow_store::PaymentFilter::default()
+        };
+        for p in tx.list_payments(org.id, &payments, page).await? {
+            entries.push(TimelineEntry::Payment { at: p.created_at, payment: p });
+        }
+        let items = arflow_store::InvoiceFilter {
+            debtor_id: Some(debtor.id),
+            ..arflow_store::InvoiceFilter::default()
+        };
+        let ids: Vec<arflow_core::id::InvoiceId> =
+            tx.list_invoices(org.id, &items, page).await?.iter().map(|i| i.id).collect();
+        for a in tx.list_allocations_to_items(org.id, &ids).await? {
+            entries.push(TimelineEntry::Allocation { at: a.created_at, allocation: a });
         }
         for (_, e) in tx.list_audit(org.id, Some(("debtor", number)), page).await? {
             entries.push(TimelineEntry::Change {

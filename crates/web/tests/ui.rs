@@ -1188,6 +1188,9 @@ async fn a_payment_is_split_over_two_invoices_from_the_review_queue() {
         "id=\"debtor-days-late\">—</strong><small>0 betaalde facturen, 0 te laat"
     };
     assert!(debtor.contains(expected), "{debtor}");
+    // The timeline shows what was applied to each invoice.
+    assert!(debtor.contains("2026-03-01 EUR 100.00 → F1"), "{debtor}");
+    assert!(debtor.contains("2026-03-01 EUR 40.00 → F2"), "{debtor}");
 }
 
 /// Notes on a debtor's timeline (sales only on the debtors it owns), and a policy chosen for one

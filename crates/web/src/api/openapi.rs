@@ -586,7 +586,7 @@ fn dunning_paths() -> Value {
                 vec![("200", ok("The override in force.", r("InvoicePolicy"))), ("400", err("BadRequest")), ("404", err("NotFound")), ("422", err("Unprocessable"))], false),
         },
         "/api/v1/debtors/{number}/timeline": { "get": op("debtorTimeline", "dunning", "A debtor's timeline",
-            "Every dunning action, message (exactly as rendered), charge, task and change, newest first.",
+            "Every dunning action, message (exactly as rendered), charge, task, payment, allocation (money or credit applied to an invoice) and change (notes included), newest first.",
             vec![param("number")], None,
             vec![("200", ok("The timeline.", r("Timeline"))), ("404", err("NotFound"))], false) },
         "/api/v1/dunning/preview": { "get": op("dunningPreview", "dunning", "What a run on a date would do",
@@ -735,7 +735,7 @@ fn dunning_schemas() -> Value {
         "Timeline": { "type": "object", "required": ["debtor", "entries"], "properties": {
             "debtor": { "type": "string" },
             "entries": { "type": "array", "items": { "type": "object", "required": ["type", "at"], "properties": {
-                "type": { "type": "string", "enum": ["action", "message", "charge", "task", "change"] }, "at": { "type": "integer" } } } } } },
+                "type": { "type": "string", "enum": ["action", "message", "charge", "task", "payment", "allocation", "change"] }, "at": { "type": "integer" } } } } } },
     })
 }
 

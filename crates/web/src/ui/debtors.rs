@@ -434,6 +434,32 @@ fn timeline_line(e: &arflow_app::timeline::TimelineEntry, tz: &str) -> String {
             (*at, format!("{} {}: {}", charge.kind, invoice, charge.amount))
         }
         T::Task { at, task } => (*at, format!("{}: {}", task.kind, task.title)),
+        T::Payment { at, payment } => (
+            *at,
+            format!(
+                "{} {} {} ({}{})",
+                payment.payment.date,
+                payment.payment.amount.currency().code(),
+                payment.payment.amount,
+                payment.payment.counterparty_name.as_deref().unwrap_or(""),
+                payment.payment.reference.as_deref().map(|r| format!(", {r}")).unwrap_or_default(),
+            ),
+        ),
+        T::Allocation { at, allocation } => (
+            *at,
+            format!(
+                "{} {} {} → {}{}",
+                allocation.effective_date,
+                allocation.amount.currency().code(),
+                allocation.amount,
+                allocation.invoice_number,
+                allocation
+                    .credit_note_number
+                    .as_deref()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default(),
+            ),
+        ),
         T::Change { at, actor, action, details } if action == "debtor.note" => {
             let text = details.get("text").and_then(|t| t.as_str()).unwrap_or("");
             let when = arflow_app::local_time_in(*at, tz);
