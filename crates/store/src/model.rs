@@ -160,6 +160,15 @@ pub struct DebtorFilter {
     pub overdue_on: Option<Date>,
     /// Only debtors whose dunning is paused (true) or not (false).
     pub paused: Option<bool>,
+    /// Only debtors with an open invoice due in `[from, to]` (an ageing bucket on a date).
+    pub due_between: Option<(Date, Date)>,
+    /// Only debtors with an open invoice in dispute.
+    pub disputed: bool,
+    /// Only debtors with an open invoice in a payment plan.
+    pub in_payment_plan: bool,
+    /// Only debtors with an open invoice promised for this date or later (a promise not yet
+    /// due or broken).
+    pub promised_from: Option<Date>,
 }
 
 /// Filters of [`list_invoices`](crate::StoreTx::list_invoices). Empty means "all".

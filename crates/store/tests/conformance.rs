@@ -390,7 +390,7 @@ conformance! {
 
     debtor_lists_filter_and_page => |store: Store| async move {
         let a = new_org(&store, "acme").await;
-        let (ids, _) = seed(&store, a).await;
+        let (ids, iids) = seed(&store, a).await;
         let mut tx = store.begin_read().await.unwrap();
         let numbers = |v: Vec<StoredDebtor>| v.into_iter().map(|d| d.debtor.number).collect::<Vec<_>>();
         let all = tx.list_debtors(a, &DebtorFilter::default(), Page::first(10)).await.unwrap();
@@ -416,7 +416,32 @@ conformance! {
         assert_eq!(numbers(tx.list_debtors(a, &f, Page::first(10)).await.unwrap()), vec!["D1"]);
         let f = DebtorFilter { paused: Some(true), ..Default::default() };
         assert!(tx.list_debtors(a, &f, Page::first(10)).await.unwrap().is_empty());
+        // An ageing bucket: open invoices due 2026-02-20..2026-03-05 are F2 (D1) and F3 (D2);
+        // 2026-02-20..2026-02-28 only F3.
+        let f = DebtorFilter { due_between: Some((d("2026-02-20"), d("2026-03-05"))), ..Default::default() };
+        assert_eq!(numbers(tx.list_debtors(a, &f, Page::first(10)).await.unwrap()), vec!["D1", "D2"]);
+        let f = DebtorFilter { due_between: Some((d("2026-02-20"), d("2026-02-28"))), ..Default::default() };
+        assert_eq!(numbers(tx.list_debtors(a, &f, Page::first(10)).await.unwrap()), vec!["D2"]);
         let _ = ids;
+        tx.rollback().await.unwrap();
+        // Disputes, plans and promises on open items.
+        let mut tx = store.begin_write().await.unwrap();
+        let flagged = |disputed, in_payment_plan, promised: Option<&str>| DebtorFilter {
+            disputed,
+            in_payment_plan,
+            promised_from: promised.map(d),
+            ..Default::default()
+        };
+        assert!(tx.list_debtors(a, &flagged(true, false, None), Page::first(10)).await.unwrap().is_empty());
+        tx.set_item_hold(a, iids[2], &ItemHold { disputed: true, ..ItemHold::default() }, 9).await.unwrap();
+        tx.set_item_hold(a, iids[0], &ItemHold { in_payment_plan: true, ..ItemHold::default() }, 9).await.unwrap();
+        tx.set_item_hold(a, iids[1], &ItemHold { promised_until: Some(d("2026-03-10")), ..ItemHold::default() }, 9).await.unwrap();
+        assert_eq!(numbers(tx.list_debtors(a, &flagged(true, false, None), Page::first(10)).await.unwrap()), vec!["D2"]);
+        assert_eq!(numbers(tx.list_debtors(a, &flagged(false, true, None), Page::first(10)).await.unwrap()), vec!["D1"]);
+        assert_eq!(numbers(tx.list_debtors(a, &flagged(false, false, Some("2026-03-10")), Page::first(10)).await.unwrap()), vec!["D1"]);
+        assert!(tx.list_debtors(a, &flagged(false, false, Some("2026-03-11")), Page::first(10)).await.unwrap().is_empty());
+        assert!(tx.list_debtors(a, &flagged(true, true, None), Page::first(10)).await.unwrap().is_empty(), "both at once");
+        tx.rollback().await.unwrap();
     };
 
     invoices_round_trip_filter_and_update => |store: Store| async move {

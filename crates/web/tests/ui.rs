@@ -934,6 +934,11 @@ async fn a_policy_is_edited_a_run_previewed_run_and_approved_and_its_message_rea
     assert!(consumers.contains(">C1</a>") && !consumers.contains(">K1</a>"));
     let retail = b.get("/debtors?segment=retail").await.html;
     assert!(retail.contains(">K1</a>") && !retail.contains(">C1</a>"));
+    // Ageing buckets of today: F1 and F2 (due early 2026) are long overdue.
+    let old_debts = b.get("/debtors?bucket=181-").await.html;
+    assert!(old_debts.contains(">K1</a>") && !old_debts.contains(">C1</a>"), "{old_debts}");
+    assert!(b.get("/debtors?bucket=1-30").await.html.contains("id=\"no-debtors\""));
+    assert!(b.get("/debtors?state=disputed").await.html.contains("id=\"no-debtors\""));
 
     // The policy editor: approval on every step of nl-business.
     let policies = b.get("/policies").await;

@@ -911,6 +911,39 @@ impl Tx {
                 qb.push(" AND d.pause_reason IS NULL");
             }
         }
+        if let Some((from, to)) = filter.due_between {
+            qb.push(
+                " AND EXISTS (SELECT 1 FROM invoices i WHERE i.organisation_id = \
+                 d.organisation_id AND i.debtor_id = d.id AND i.kind = 'invoice' AND \
+                 i.settled_on = '9999-12-31' AND i.due_date >= ",
+            )
+            .push_bind(from.to_string())
+            .push(" AND i.due_date <= ")
+            .push_bind(to.to_string())
+            .push(")");
+        }
+        // The dunning state of a debtor's open items: disputes, plans, promises. Read from the
+        // organisation's dunning items (few carry a flag), not debtor by debtor.
+        let flag = |qb: &mut QueryBuilder<DB>, condition: &str| {
+            qb.push(
+                " AND d.id IN (SELECT i.debtor_id FROM dunning_items x JOIN invoices i ON \
+                 i.organisation_id = x.organisation_id AND i.id = x.invoice_id \
+                 WHERE x.organisation_id = ",
+            )
+            .push_bind(org.0)
+            .push(" AND i.settled_on = '9999-12-31' AND ")
+            .push(condition.to_owned());
+        };
+        if filter.disputed {
+            flag(&mut qb, "x.disputed <> 0)");
+        }
+        if filter.in_payment_plan {
+            flag(&mut qb, "x.in_payment_plan <> 0)");
+        }
+        if let Some(day) = filter.promised_from {
+            flag(&mut qb, "x.promised_until >= ");
+            qb.push_bind(day.to_string()).push(")");
+        }
         qb.push(" ORDER BY d.id LIMIT ").push_bind(i64::from(page.limit));
         let rows = qb.build().fetch_all(self.conn()).await?;
         let mut out = rows.iter().map(decode_debtor).collect::<Result<Vec<_>, _>>()?;

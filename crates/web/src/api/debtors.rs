@@ -166,6 +166,15 @@ pub(crate) async fn list(
             .transpose()?,
         overdue_on: q.only_true("overdue")?.then(|| p.today(&st.app)),
         paused: q.bool("paused")?,
+        due_between: match (q.date("due_from")?, q.date("due_to")?) {
+            (None, None) => None,
+            (from, to) => {
+                Some((from.unwrap_or(jiff::civil::Date::MIN), to.unwrap_or(jiff::civil::Date::MAX)))
+            }
+        },
+        disputed: q.only_true("disputed")?,
+        in_payment_plan: q.only_true("in_payment_plan")?,
+        promised_from: q.only_true("promised")?.then(|| p.today(&st.app)),
     };
     let page = q.page("debtors")?;
     q.finish()?;

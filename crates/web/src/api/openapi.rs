@@ -162,6 +162,31 @@ fn paths() -> Value {
             "Only debtors whose dunning is paused (`true`) or not (`false`).",
             json!({ "type": "boolean" }),
         ),
+        query(
+            "due_from",
+            "Only debtors with an open invoice due on or after this date (with `due_to`: an ageing bucket).",
+            json!({ "type": "string", "format": "date" }),
+        ),
+        query(
+            "due_to",
+            "Only debtors with an open invoice due on or before this date.",
+            json!({ "type": "string", "format": "date" }),
+        ),
+        query(
+            "disputed",
+            "`true`: only debtors with an open invoice in dispute.",
+            json!({ "type": "string", "enum": ["true"] }),
+        ),
+        query(
+            "in_payment_plan",
+            "`true`: only debtors with an open invoice in a payment plan.",
+            json!({ "type": "string", "enum": ["true"] }),
+        ),
+        query(
+            "promised",
+            "`true`: only debtors with an open invoice promised for today or later.",
+            json!({ "type": "string", "enum": ["true"] }),
+        ),
     ];
     debtor_filters.extend(page_params());
     let mut payment_filters = vec![

@@ -42,8 +42,37 @@ pub(crate) struct ListQuery {
     /// `business`, `consumer` or empty (both).
     #[serde(default)]
     kind: String,
+    /// An ageing bucket of today: `1-30`, `31-60`, `61-90`, `91-180`, `181-` (days overdue).
+    #[serde(default)]
+    bucket: String,
+    /// `disputed`, `plan` or `promised`.
+    #[serde(default)]
+    state: String,
     #[serde(default)]
     after: Option<i64>,
+}
+
+/// The ageing buckets the debtor list filters by: (value, from days, to days overdue).
+const BUCKETS: [(&str, i64, Option<i64>); 5] = [
+    ("1-30", 1, Some(30)),
+    ("31-60", 31, Some(60)),
+    ("61-90", 61, Some(90)),
+    ("91-180", 91, Some(180)),
+    ("181-", 181, None),
+];
+
+/// The due dates of an ageing bucket on `today`: days overdue `[from, to]`.
+fn bucket_dates(
+    today: jiff::civil::Date,
+    bucket: &str,
+) -> Option<(jiff::civil::Date, jiff::civil::Date)> {
+    let (_, from, to) = BUCKETS.iter().find(|(v, _, _)| *v == bucket)?;
+    let latest = today.checked_sub(jiff::Span::new().days(*from)).ok()?;
+    let earliest = match to {
+        Some(t) => today.checked_sub(jiff::Span::new().days(*t)).ok()?,
+        None => jiff::civil::Date::MIN,
+    };
+    Some((earliest, latest))
 }
 
 /// `GET /debtors?q=&overdue=on&paused=on&segment=&owner=&kind=&after=`.
@@ -70,6 +99,10 @@ pub(crate) async fn list(
             "consumer" => Some(arflow_core::party::DebtorKind::Consumer),
             _ => None,
         },
+        due_between: bucket_dates(today, &query.bucket),
+        disputed: query.state == "disputed",
+        in_payment_plan: query.state == "plan",
+        promised_from: (query.state == "promised").then_some(today),
     };
     let rows = match query.after {
         Some(after) => Rows::after(after, ROWS),
@@ -114,6 +147,8 @@ pub(crate) async fn list(
             ("segment", query.segment.trim()),
             ("owner", query.owner.trim()),
             ("kind", query.kind.as_str()),
+            ("bucket", query.bucket.as_str()),
+            ("state", query.state.as_str()),
         ] {
             if !v.is_empty() {
                 params.push(format!("{k}={}", segment(v)));
@@ -146,6 +181,8 @@ pub(crate) async fn list(
          <label for=\"segment\">{segment_l}</label><input id=\"segment\" name=\"segment\" value=\"{segment_v}\">\
          <label for=\"owner\">{owner_l}</label><input id=\"owner\" name=\"owner\" value=\"{owner_v}\">\
          <label for=\"kind\">{kind_l}</label><select id=\"kind\" name=\"kind\">{kinds}</select>\
+         <label for=\"bucket\">{bucket_l}</label><select id=\"bucket\" name=\"bucket\">{buckets}</select>\
+         <label for=\"state\">{state_l}</label><select id=\"state\" name=\"state\">{states}</select>\
          <p><button type=\"submit\">{search}</button></p></form><section class=\"card\">{table}</section>",
         title = esc(lang.t("debtors")),
         search_label = esc(lang.t("search_label")),
@@ -160,6 +197,51 @@ pub(crate) async fn list(
         owner_l = esc(lang.t("owner")),
         owner_v = esc(query.owner.trim()),
         kind_l = esc(lang.pick("Soort", "Type", "Kind")),
+        bucket_l = esc(lang.pick(
+            "Dagen over de vervaldatum (een open factuur)",
+            "Jours après l'échéance (une facture ouverte)",
+            "Days past due (an open invoice)"
+        )),
+        buckets = std::iter::once(("", lang.pick("alle", "tous", "all").to_owned()))
+            .chain(BUCKETS.iter().map(|(v, _, _)| (*v, format!("{v} {}", lang.t("days")))))
+            .map(|(v, l)| format!(
+                "<option value=\"{v}\"{}>{}</option>",
+                if query.bucket == v { " selected" } else { "" },
+                esc(&l)
+            ))
+            .collect::<String>(),
+        state_l = esc(lang.pick(
+            "Met een open factuur",
+            "Avec une facture ouverte",
+            "With an open invoice"
+        )),
+        states = [
+            ("", lang.pick("alle", "tous", "all")),
+            ("disputed", lang.pick("in geschil", "contestée", "in dispute")),
+            (
+                "plan",
+                lang.pick(
+                    "in een betalingsregeling",
+                    "dans un plan de paiement",
+                    "in a payment plan"
+                )
+            ),
+            (
+                "promised",
+                lang.pick(
+                    "met een betaalbelofte",
+                    "avec une promesse de paiement",
+                    "with a promise to pay"
+                )
+            ),
+        ]
+        .iter()
+        .map(|(v, l)| format!(
+            "<option value=\"{v}\"{}>{}</option>",
+            if query.state == *v { " selected" } else { "" },
+            esc(l)
+        ))
+        .collect::<String>(),
         kinds = [
             ("", lang.pick("alle", "tous", "all")),
             ("business", lang.pick("bedrijven", "entreprises", "businesses")),
