@@ -388,6 +388,31 @@ impl App {
         Ok(list)
     }
 
+    /// The debtors owing the most today — by what is overdue (`overdue_only`) or by what is
+    /// open — largest first, a page of `limit` after skipping `offset`, each with its amount.
+    ///
+    /// # Errors
+    /// Organisation and store errors.
+    pub async fn debtors_owing_most(
+        &self,
+        org: OrganisationId,
+        overdue_only: bool,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<(StoredDebtor, Money)>, AppError> {
+        let mut tx = self.store.read().await?;
+        let o = self.org(&mut tx, org).await?;
+        let currency = o.organisation.currency;
+        let today = self.today(&o.organisation);
+        let rows = tx.debtors_by_amount(org, currency, today, overdue_only, offset, limit).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, minor) in rows {
+            out.push((tx.get_debtor(org, id).await?, Money::from_minor(minor, currency)));
+        }
+        tx.rollback().await?;
+        Ok(out)
+    }
+
     // ------------------------------------------------------------------ invoices
 
     /// Creates an invoice or credit note (a payment reference is generated when it has none).

@@ -442,6 +442,18 @@ conformance! {
         assert!(tx.list_debtors(a, &flagged(false, false, Some("2026-03-11")), Page::first(10)).await.unwrap().is_empty());
         assert!(tx.list_debtors(a, &flagged(true, true, None), Page::first(10)).await.unwrap().is_empty(), "both at once");
         tx.rollback().await.unwrap();
+        // Who owes the most: open (F1 100 + F2 250 for D1, F3 80 for D2; the credit note is not
+        // owed), and overdue on a date.
+        let mut tx = store.begin_read().await.unwrap();
+        let eur = Currency::EUR;
+        let by = |v: Vec<(DebtorId, i64)>| v;
+        assert_eq!(by(tx.debtors_by_amount(a, eur, d("2026-02-25"), false, 0, 10).await.unwrap()), vec![(ids[0], 350_00), (ids[1], 80_00)]);
+        assert_eq!(by(tx.debtors_by_amount(a, eur, d("2026-02-25"), true, 0, 10).await.unwrap()), vec![(ids[0], 100_00), (ids[1], 80_00)]);
+        assert_eq!(by(tx.debtors_by_amount(a, eur, d("2026-02-01"), true, 0, 10).await.unwrap()), vec![(ids[0], 100_00)]);
+        assert_eq!(by(tx.debtors_by_amount(a, eur, d("2026-02-25"), false, 1, 1).await.unwrap()), vec![(ids[1], 80_00)]);
+        let other = new_org(&store, "other").await;
+        assert!(tx.debtors_by_amount(other, eur, d("2026-02-25"), false, 0, 10).await.unwrap().is_empty());
+        tx.rollback().await.unwrap();
     };
 
     invoices_round_trip_filter_and_update => |store: Store| async move {

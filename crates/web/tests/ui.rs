@@ -939,6 +939,13 @@ async fn a_policy_is_edited_a_run_previewed_run_and_approved_and_its_message_rea
     assert!(old_debts.contains(">K1</a>") && !old_debts.contains(">C1</a>"), "{old_debts}");
     assert!(b.get("/debtors?bucket=1-30").await.html.contains("id=\"no-debtors\""));
     assert!(b.get("/debtors?state=disputed").await.html.contains("id=\"no-debtors\""));
+    // Who owes the most overdue: K1 with 131,00; C1 owes nothing.
+    let ranked = b.get("/debtors?sort=overdue").await.html;
+    assert!(
+        ranked.contains(">K1</a>") && ranked.contains("EUR 131,00") && !ranked.contains(">C1</a>"),
+        "{ranked}"
+    );
+    assert!(b.get("/debtors?sort=open&page=1").await.html.contains("id=\"no-debtors\""));
 
     // The policy editor: approval on every step of nl-business.
     let policies = b.get("/policies").await;

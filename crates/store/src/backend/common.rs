@@ -951,6 +951,40 @@ impl Tx {
         Ok(out)
     }
 
+    /// The debtors owing the most on `today` (see the trait's documentation).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn debtors_by_amount(
+        &mut self,
+        org: OrganisationId,
+        currency: Currency,
+        today: Date,
+        overdue_only: bool,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<(DebtorId, i64)>, StoreError> {
+        // Read from the report index (open amount included): no allocation is looked up.
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT debtor_id, CAST(SUM(open_minor) AS BIGINT) AS owed FROM invoices \
+             WHERE organisation_id = ",
+        );
+        qb.push_bind(org.0)
+            .push(" AND settled_on = '9999-12-31' AND kind = 'invoice' AND currency = ")
+            .push_bind(currency.code().to_owned());
+        if overdue_only {
+            qb.push(" AND due_date < ").push_bind(today.to_string());
+        }
+        qb.push(" GROUP BY debtor_id ORDER BY owed DESC, debtor_id LIMIT ")
+            .push_bind(i64::from(limit.clamp(1, 1000)))
+            .push(" OFFSET ")
+            .push_bind(i64::from(offset));
+        let rows = qb.build().fetch_all(self.conn()).await?;
+        rows.iter()
+            .map(|r| Ok((DebtorId(r.try_get("debtor_id")?), r.try_get::<i64, _>("owed")?)))
+            .collect()
+    }
+
     async fn insert_debtor_children(
         &mut self,
         org: OrganisationId,

@@ -48,6 +48,12 @@ pub(crate) struct ListQuery {
     /// `disputed`, `plan` or `promised`.
     #[serde(default)]
     state: String,
+    /// Empty (the order debtors were created in), `overdue` or `open`: who owes the most.
+    #[serde(default)]
+    sort: String,
+    /// The page of a list by amount, from 0.
+    #[serde(default)]
+    page: u32,
     #[serde(default)]
     after: Option<i64>,
 }
@@ -83,6 +89,9 @@ pub(crate) async fn list(
 ) -> Response {
     let lang = staff.lang;
     let org = staff.current.organisation_id;
+    if matches!(query.sort.as_str(), "overdue" | "open") {
+        return ranked(&app, &staff, query.sort == "overdue", query.page).await;
+    }
     let today = match app.today_of(org).await {
         Ok(d) => d,
         Err(e) => return failure(&e),
@@ -174,7 +183,8 @@ pub(crate) async fn list(
         )
     };
     let body = format!(
-        "<h1>{title}</h1><form class=\"card\" method=\"get\" action=\"/debtors\" role=\"search\">\
+        "<h1>{title}</h1><p><a href=\"/debtors?sort=overdue\" id=\"by-overdue\">{by_overdue}</a> · \
+         <a href=\"/debtors?sort=open\">{by_open}</a></p><form class=\"card\" method=\"get\" action=\"/debtors\" role=\"search\">\
          <label for=\"q\">{search_label}</label><input id=\"q\" name=\"q\" type=\"search\" value=\"{q}\">\
          <label><input type=\"checkbox\" name=\"overdue\"{overdue}> {only_overdue}</label>\
          <label><input type=\"checkbox\" name=\"paused\"{paused}> {only_paused}</label>\
@@ -197,6 +207,16 @@ pub(crate) async fn list(
         owner_l = esc(lang.t("owner")),
         owner_v = esc(query.owner.trim()),
         kind_l = esc(lang.pick("Soort", "Type", "Kind")),
+        by_overdue = esc(lang.pick(
+            "Wie het meest vervallen heeft",
+            "Qui a le plus d'échu",
+            "Who owes the most overdue"
+        )),
+        by_open = esc(lang.pick(
+            "Wie het meest open heeft",
+            "Qui a le plus d'ouvert",
+            "Who owes the most"
+        )),
         bucket_l = esc(lang.pick(
             "Dagen over de vervaldatum (een open factuur)",
             "Jours après l'échéance (une facture ouverte)",
@@ -257,6 +277,91 @@ pub(crate) async fn list(
     );
     Html(Page::layout(lang, lang.t("debtors"), &Page::header(lang, &staff.session), &body))
         .into_response()
+}
+
+/// `GET /debtors?sort=overdue|open&page=N`: who owes the most today — by what is overdue or by
+/// what is open — largest first, fifty a page.
+async fn ranked(app: &App, staff: &Staff, overdue: bool, page: u32) -> Response {
+    let lang = staff.lang;
+    let org = staff.current.organisation_id;
+    let rows = match app.debtors_owing_most(org, overdue, page.saturating_mul(ROWS), ROWS).await {
+        Ok(r) => r,
+        Err(e) => return failure(&e),
+    };
+    let start = u64::from(page) * u64::from(ROWS);
+    let trs: String = (start + 1..)
+        .zip(&rows)
+        .map(|(rank, (d, owed))| {
+            format!(
+                "<tr><td class=\"num\">{rank}</td><td><a href=\"/debtors/{href}\">{number}</a></td><td>{name}</td>\
+                 <td>{owner}</td><td class=\"num\">{currency} {owed}</td></tr>",
+                href = segment(&d.debtor.number),
+                number = esc(&d.debtor.number),
+                name = esc(&d.debtor.name),
+                owner = esc(d.debtor.owner.as_deref().unwrap_or("")),
+                currency = esc(owed.currency().code()),
+                owed = esc(&money(lang, &owed.to_string())),
+            )
+        })
+        .collect();
+    let sort = if overdue { "overdue" } else { "open" };
+    let mut pager = Vec::new();
+    if page > 0 {
+        pager.push(format!(
+            "<a rel=\"prev\" href=\"/debtors?sort={sort}&amp;page={}\">{}</a>",
+            page - 1,
+            esc(lang.pick("Vorige", "Précédent", "Previous"))
+        ));
+    }
+    if rows.len() == ROWS as usize {
+        pager.push(format!(
+            "<a rel=\"next\" href=\"/debtors?sort={sort}&amp;page={}\">{}</a>",
+            page + 1,
+            esc(lang.t("next"))
+        ));
+    }
+    let title = if overdue {
+        lang.pick(
+            "Wie het meest vervallen heeft",
+            "Qui a le plus d'échu",
+            "Who owes the most overdue",
+        )
+    } else {
+        lang.pick("Wie het meest open heeft", "Qui a le plus d'ouvert", "Who owes the most")
+    };
+    let table = if rows.is_empty() {
+        format!("<p id=\"no-debtors\">{}</p>", esc(lang.t("none_found")))
+    } else {
+        format!(
+            "<table id=\"debtors\"><thead><tr><th class=\"num\">#</th><th>{}</th><th>{}</th><th>{}</th>\
+             <th class=\"num\">{}</th></tr></thead><tbody>{trs}</tbody></table><p>{}</p>",
+            esc(lang.t("number")),
+            esc(lang.t("name")),
+            esc(lang.t("owner")),
+            esc(lang.t(if overdue { "overdue" } else { "open" })),
+            pager.join(" · "),
+        )
+    };
+    let body = format!(
+        "<h1>{}</h1><p><a href=\"/debtors\">{}</a> · <a href=\"/debtors?sort={}\">{}</a></p><section class=\"card\">{table}</section>",
+        esc(title),
+        esc(lang.pick(
+            "Alle debiteuren, met filters",
+            "Tous les débiteurs, avec filtres",
+            "All debtors, with filters"
+        )),
+        if overdue { "open" } else { "overdue" },
+        esc(if overdue {
+            lang.pick("Wie het meest open heeft", "Qui a le plus d'ouvert", "Who owes the most")
+        } else {
+            lang.pick(
+                "Wie het meest vervallen heeft",
+                "Qui a le plus d'échu",
+                "Who owes the most overdue",
+            )
+        }),
+    );
+    Html(Page::layout(lang, title, &Page::header(lang, &staff.session), &body)).into_response()
 }
 
 /// `GET /debtors/{number}`.
