@@ -1141,6 +1141,13 @@ async fn a_payment_is_split_over_two_invoices_from_the_review_queue() {
     b.sign_in("anna@example.nl", "correct horse battery").await;
     let queue = b.get("/matches").await;
     assert!(queue.html.contains(&format!("id=\"split-{entry}-invoice-1\"")), "{}", queue.html);
+    // Why, in Dutch; the matcher's own words follow, marked as English.
+    assert!(
+        queue.html.contains("De naam van de betaler lijkt op die van de debiteur."),
+        "{}",
+        queue.html
+    );
+    assert!(queue.html.contains("<small lang=\"en\">"), "{}", queue.html);
     let csrf = hidden(&queue.html, "csrf");
     let path = format!("/matches/{entry}/accept");
     let open = |n: &'static str| {

@@ -71,12 +71,25 @@ async fn matches_page(
                     } else {
                         String::new()
                     };
+                    // Why, in the person's language; the matcher's full reasoning (its amounts and
+                    // names) follows in English, marked as such for screen readers.
+                    let unapplied = if s.unapplied.trim_start_matches(['0', '.']).is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " {} {} {}.",
+                            lang.pick("Niet toegewezen blijft", "Reste non affecté :", "Left unapplied:"),
+                            esc(&e.currency),
+                            esc(&money(lang, &s.unapplied))
+                        )
+                    };
                     format!(
                         "<li class=\"suggestion\"><strong>{confidence}%</strong> · {debtor} · {invoices}<br>\
-                         <small>{explanation}</small>{accept}</li>",
+                         {why}{unapplied}<br><small lang=\"en\">{explanation}</small>{accept}</li>",
                         confidence = s.confidence,
                         debtor = esc(s.debtor_number.as_deref().unwrap_or("")),
                         invoices = esc(&invoices.join(", ")),
+                        why = esc(rule_reason(lang, s.rule)),
                         explanation = esc(&s.explanation),
                     )
                 })
@@ -138,6 +151,33 @@ async fn matches_page(
         format!("<h1>{}</h1>{}{cards}", esc(lang.t("matches")), notice_html(notice))
     };
     page(staff, status, "matches", &body)
+}
+
+/// Why a rule suggested a match, in the person's language.
+fn rule_reason(lang: Lang, rule: &str) -> &'static str {
+    match rule {
+        "reference" => lang.pick(
+            "De betaling noemt het betalingskenmerk van de factuur.",
+            "Le paiement mentionne la communication structurée de la facture.",
+            "The payment quotes the invoice's payment reference.",
+        ),
+        "invoice_number" => lang.pick(
+            "De omschrijving van de betaling noemt het factuurnummer.",
+            "Le libellé du paiement cite le numéro de facture.",
+            "The payment's remittance text names the invoice number.",
+        ),
+        "iban" => lang.pick(
+            "De betaling komt van een rekening die bij deze debiteur bekend is.",
+            "Le paiement vient d'un compte connu pour ce débiteur.",
+            "The payment comes from an account known for this debtor.",
+        ),
+        "name" => lang.pick(
+            "De naam van de betaler lijkt op die van de debiteur.",
+            "Le nom du payeur ressemble à celui du débiteur.",
+            "The payer's name resembles the debtor's.",
+        ),
+        _ => "",
+    }
 }
 
 /// Rows of the split form.
