@@ -1270,6 +1270,17 @@ async fn notes_are_written_on_the_timeline_and_a_debtor_gets_a_policy_of_its_own
         404
     );
 
+    // The rate tables charges are computed with: each with today's rate and its sources.
+    let rates = anna.get("/settings/rates").await;
+    assert_eq!(rates.status, 200);
+    for id in ["nl_statutory", "nl_commercial", "be_b2b", "be_legal", "ecb_mro"] {
+        assert!(rates.html.contains(&format!("id=\"rate-{id}\"")), "{id}: {}", rates.html);
+    }
+    assert!(
+        rates.html.contains("art. 6:119a/6:119b BW") && rates.html.contains(" %</td>"),
+        "{}",
+        rates.html
+    );
     // A policy of its own for K1, then back to the organisation's rules.
     let chosen =
         anna.post("/debtors/K1/policy", &[("csrf", &csrf), ("policy", "nl-consumer")]).await;

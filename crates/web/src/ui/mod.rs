@@ -12,6 +12,7 @@ mod dunning;
 mod invoices;
 mod page;
 mod policies;
+mod rates;
 mod settings;
 mod templates;
 mod work;
@@ -75,6 +76,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/settings/users/{id}/role", post(settings::change_role))
         .route("/settings/users/{id}/remove", post(settings::remove_user))
         .route("/audit", get(settings::audit))
+        .route("/settings/rates", get(rates::show))
         .with_state(app)
 }
 
@@ -126,6 +128,7 @@ pub(crate) fn routes() -> Vec<(axum::http::Method, &'static str)> {
         (Method::POST, "/settings/users/{id}/role"),
         (Method::POST, "/settings/users/{id}/remove"),
         (Method::GET, "/audit"),
+        (Method::GET, "/settings/rates"),
     ]
 }
 

@@ -363,6 +363,10 @@ fn settings_page(
     if admin || staff.role == Role::Accountant {
         links.push(format!("<li><a href=\"/audit\">{}</a></li>", esc(lang.t("audit"))));
     }
+    links.push(format!(
+        "<li><a href=\"/settings/rates\">{}</a></li>",
+        esc(lang.pick("Rentetabellen", "Tables de taux", "Rate tables"))
+    ));
     let links = if links.is_empty() {
         String::new()
     } else {
