@@ -167,7 +167,11 @@ try {
   await page.locator('a[href="/templates/reminder.fr"]').click();
   await page.waitForURL(`${base}/templates/reminder.fr`);
   await page.getByLabel('Onderwerp').fill('Petit rappel amical pour {{ debtor.name }}');
-  await page.getByRole('button', { name: 'Opslaan' }).click();
+  // First the draft, previewed without saving; then saved.
+  await page.getByRole('button', { name: 'Voorbeeld zonder opslaan' }).click();
+  await page.waitForSelector('#draft-preview');
+  assert.match(await page.locator('#preview-subject').innerText(), /^Petit rappel amical pour /);
+  await page.getByRole('button', { name: 'Opslaan', exact: true }).click();
   await page.waitForURL(/\/templates\/reminder\.fr/);
   assert.match(await page.locator('#preview-subject').innerText(), /^Petit rappel amical pour /);
   await page.getByRole('link', { name: 'un consommateur' }).or(page.getByRole('link', { name: 'een consument' })).click();
