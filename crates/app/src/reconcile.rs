@@ -205,6 +205,20 @@ struct Pending<'a> {
 }
 
 impl App {
+    /// The accounts the organisation's bank statements were for: entries, dates, what waits.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn bank_accounts(
+        &self,
+        org: arflow_core::id::OrganisationId,
+    ) -> Result<Vec<arflow_store::BankAccountSummary>, AppError> {
+        let mut tx = self.store.read().await?;
+        let out = tx.bank_accounts(org).await?;
+        tx.rollback().await?;
+        Ok(out)
+    }
+
     /// Reads a statement file (its format told from its content, or a CSV export with the
     /// mapping called `mapping`: the organisation's own, else a built-in one) and imports it.
     ///

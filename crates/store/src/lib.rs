@@ -299,6 +299,12 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Corrupt`].
     fn list_debtors(&mut self, org: OrganisationId, filter: &DebtorFilter, page: Page) -> Vec<StoredDebtor>;
+    /// The accounts the organisation's bank entries arrived on, with how many, when, and what
+    /// is waiting for a person; by account and currency.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn bank_accounts(&mut self, org: OrganisationId) -> Vec<BankAccountSummary>;
     /// The debtors owing the most on `today`: by what is overdue (`overdue_only`) or by what is
     /// open, largest first, then by id; `offset` rows skipped, at most `limit` (1..=1000) given.
     /// Each with its amount in minor units of the organisation's currency `currency`.

@@ -760,3 +760,18 @@ pub struct BookItemRow {
     pub currency: Currency,
     pub due_date: Date,
 }
+
+/// A bank account statements were imported for: what arrived on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BankAccountSummary {
+    /// The account as the statements name it (an IBAN, or a bank's own account id).
+    pub account: String,
+    pub currency: Currency,
+    pub entries: u64,
+    /// Entries waiting for a person (review or unmatched).
+    pub waiting: u64,
+    pub first_booking: Date,
+    pub last_booking: Date,
+    /// Credits minus debits, in minor units.
+    pub net_minor: i64,
+}

@@ -254,6 +254,18 @@ conformance! {
         assert_eq!(keys.len(), 2);
         assert_eq!(keys["k1"], (1, "sha-k1".to_owned()));
         assert!(tx.find_bank_entry_keys(other, &["k1"]).await.unwrap().is_empty());
+        // The account they arrived on: two entries, one waiting, net 88.00.
+        let accounts = tx.bank_accounts(o).await.unwrap();
+        assert_eq!(accounts, vec![BankAccountSummary {
+            account: "NL02ABNA0123456789".into(),
+            currency: Currency::EUR,
+            entries: 2,
+            waiting: 1,
+            first_booking: d("2026-03-01"),
+            last_booking: d("2026-03-01"),
+            net_minor: 88_00,
+        }]);
+        assert!(tx.bank_accounts(other).await.unwrap().is_empty());
         let review = tx.list_bank_entries(o, Some(BankEntryStatus::Review), Page::first(10)).await.unwrap();
         assert_eq!(review.len(), 1);
         assert_eq!(review[0].amount, eur(100_00));

@@ -504,6 +504,13 @@ async fn a_suggested_match_is_accepted_and_a_task_completed_from_the_queues() {
     let r = b.post(&format!("/matches/{id}/accept"), &[("csrf", &csrf), ("choice", "1")]).await;
     assert_eq!((r.status, r.location.as_deref()), (303, Some("/matches")), "{}", r.html);
     assert!(b.get("/matches").await.html.contains("id=\"no-matches\""));
+    // The account the statement was for, with its entry.
+    let accounts = b.get("/settings/bank-accounts").await.html;
+    assert!(accounts.contains("<td>NL02ABNA0123456789</td><td>EUR</td><td class=\"num\">1</td><td>2026-03-01 – 2026-03-01</td><td class=\"num\">121,00</td><td class=\"num\">0</td>"), "{accounts}");
+    assert!(
+        accounts.contains("er is nog geen iban") || accounts.contains("Er is nog geen IBAN"),
+        "{accounts}"
+    );
     // Decided once: a second decision is refused with the reason.
     let again = b.post(&format!("/matches/{id}/reject"), &[("csrf", &csrf)]).await;
     assert_eq!(again.status, 422, "{}", again.html);

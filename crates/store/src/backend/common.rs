@@ -951,6 +951,44 @@ impl Tx {
         Ok(out)
     }
 
+    /// The accounts the organisation's bank entries arrived on (see the trait's documentation).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn bank_accounts(
+        &mut self,
+        org: OrganisationId,
+    ) -> Result<Vec<BankAccountSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT account, currency, CAST(COUNT(*) AS BIGINT) AS entries, \
+             CAST(SUM(CASE WHEN status IN ('review', 'unmatched') THEN 1 ELSE 0 END) AS BIGINT) AS waiting, \
+             MIN(booking_date) AS first_booking, MAX(booking_date) AS last_booking, \
+             CAST(SUM(amount_minor) AS BIGINT) AS net_minor \
+             FROM bank_entries WHERE organisation_id = $1 GROUP BY account, currency \
+             ORDER BY account, currency",
+        )
+        .bind(org.0)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let count = |name: &'static str| -> Result<u64, StoreError> {
+                    let n: i64 = r.try_get(name)?;
+                    u64::try_from(n).map_err(|_| corrupt("bank_entries", name, n))
+                };
+                Ok(BankAccountSummary {
+                    account: r.try_get("account")?,
+                    currency: currency(r, "bank_entries", "currency")?,
+                    entries: count("entries")?,
+                    waiting: count("waiting")?,
+                    first_booking: date(r, "bank_entries", "first_booking")?,
+                    last_booking: date(r, "bank_entries", "last_booking")?,
+                    net_minor: r.try_get("net_minor")?,
+                })
+            })
+            .collect()
+    }
+
     /// The debtors owing the most on `today` (see the trait's documentation).
     ///
     /// # Errors

@@ -7,6 +7,7 @@
 //! other site can post into a session. Failed sign-ins are throttled per address
 //! (`arflow_app::users`).
 
+mod accounts;
 mod debtors;
 mod dunning;
 mod invoices;
@@ -77,6 +78,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/settings/users/{id}/remove", post(settings::remove_user))
         .route("/audit", get(settings::audit))
         .route("/settings/rates", get(rates::show))
+        .route("/settings/bank-accounts", get(accounts::show))
         .with_state(app)
 }
 
@@ -129,6 +131,7 @@ pub(crate) fn routes() -> Vec<(axum::http::Method, &'static str)> {
         (Method::POST, "/settings/users/{id}/remove"),
         (Method::GET, "/audit"),
         (Method::GET, "/settings/rates"),
+        (Method::GET, "/settings/bank-accounts"),
     ]
 }
 

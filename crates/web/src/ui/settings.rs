@@ -364,6 +364,10 @@ fn settings_page(
         links.push(format!("<li><a href=\"/audit\">{}</a></li>", esc(lang.t("audit"))));
     }
     links.push(format!(
+        "<li><a href=\"/settings/bank-accounts\">{}</a></li>",
+        esc(lang.pick("Bankrekeningen", "Comptes bancaires", "Bank accounts"))
+    ));
+    links.push(format!(
         "<li><a href=\"/settings/rates\">{}</a></li>",
         esc(lang.pick("Rentetabellen", "Tables de taux", "Rate tables"))
     ));
