@@ -51,6 +51,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_open_amount_in_report_index.sql"),
         postgres: include_str!("../migrations/postgres/0006_open_amount_in_report_index.sql"),
     },
+    Migration {
+        version: 8,
+        name: "ledger_days",
+        sqlite: include_str!("../migrations/sqlite/0008_ledger_days.sql"),
+        postgres: include_str!("../migrations/postgres/0008_ledger_days.sql"),
+    },
 ];
 
 /// A stable checksum of a migration's text (64-bit FNV-1a, hex).
