@@ -268,12 +268,11 @@ header{display:flex;gap:1rem;align-items:center;justify-content:space-between;pa
 header a{color:#fff}header button{color:#fff;background:transparent;border:1px solid #fffa;border-radius:4px;cursor:pointer}\
 header button:hover{background:#fff2}header select{max-width:16rem}main{max-width:64rem;margin:1.5rem auto;padding:0 1rem}\
 .card{background:#fff;border-radius:8px;padding:1.25rem;box-shadow:0 1px 3px #0002;margin-bottom:1rem}\
-.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:1rem}\
-.figure strong{display:block;font-size:1.6rem}.notice{background:#fde2e1;border-left:4px solid #c0392b;padding:.5rem 1rem}\
+.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:1rem}\
+.figure strong{display:block;font-size:1.4rem;overflow-wrap:anywhere}.notice{background:#fde2e1;border-left:4px solid #c0392b;padding:.5rem 1rem}\
 label{display:block;margin-top:.75rem}input,select,button{font:inherit;padding:.4rem .6rem}\
 table{border-collapse:collapse;width:100%}td,th{padding:.35rem .5rem;text-align:left;border-bottom:1px solid #e3e6ea}\
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\
-.pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem;align-items:start}\
 svg.chart{display:block;max-width:100%;height:auto;margin-bottom:.75rem}\
 :focus-visible{outline:3px solid #f4a261;outline-offset:2px}";
 
