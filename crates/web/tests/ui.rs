@@ -883,6 +883,8 @@ async fn the_dashboard_shows_every_figure_of_issue_5_with_its_charts() {
     assert_eq!(ageing.matches("<rect class=\"bar\"").count(), 6, "{ageing}");
     assert!(ageing.contains("role=\"img\"") && ageing.contains("viewBox=\"0 0 640 180\""));
     assert!(ageing.contains("width=\"100%\""));
+    let table = &html[html.find("<table id=\"ageing-table\">").unwrap()..];
+    assert_eq!(table[..table.find("</table>").unwrap()].matches("<tr><td>").count(), 6);
     assert!(ageing.contains(&format!("aria-label=\"Ouderdom op {today} (EUR): Niet vervallen ")));
 
     // DSO: 12 month ends and today, each labelled, and the same numbers in the table.

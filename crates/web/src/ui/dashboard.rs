@@ -100,7 +100,7 @@ fn ageing_card(lang: Lang, ageing: &AgeingReport) -> String {
         .collect();
     let title = format!("{} {} ({currency})", lang.t("ageing"), ageing.as_of);
     format!(
-        "<section class=\"card\"><h2>{h2}</h2>{chart}<table><thead><tr><th>{bucket}</th>\
+        "<section class=\"card\"><h2>{h2}</h2>{chart}<table id=\"ageing-table\"><thead><tr><th>{bucket}</th>\
          <th class=\"num\">{invoices}</th><th class=\"num\">{amount} ({currency})</th></tr></thead>\
          <tbody>{rows}</tbody></table></section>",
         h2 = esc(&format!("{} {}", lang.t("ageing"), ageing.as_of)),
