@@ -864,6 +864,27 @@ async fn the_dashboard_shows_every_figure_of_issue_5_with_its_charts() {
         run.actions.iter().map(|a| (a.debtor.as_str(), a.step.as_str())).collect();
     assert_eq!(planned, [("K1", "reminder")]);
     assert_eq!(tasks.len(), 1, "{tasks:?}");
+    // A crash while sending: a message of the run's action left `sending`, then found uncertain.
+    let mut tx = s.app.store.begin_write().await.unwrap();
+    let page = arflow_store::Page::first(10);
+    let action = tx.list_actions(org.id, None, None, page).await.unwrap().remove(0);
+    let id = tx.reserve_ids(org.id, "message", 1).await.unwrap();
+    let message = arflow_store::NewMessage {
+        action_id: action.id,
+        debtor_id: action.debtor_id,
+        channel: "email".into(),
+        recipient: "k1@example.nl".into(),
+        subject: "Herinnering".into(),
+        text_body: "Herinnering".into(),
+        html_body: String::new(),
+        language: "nl".into(),
+        message_id: "test-uncertain@arflow".into(),
+        attachments: Vec::new(),
+    };
+    let sending = arflow_store::MessageStatus::Sending;
+    tx.insert_message(org.id, id, &message, sending, 1).await.unwrap();
+    assert_eq!(tx.mark_sending_uncertain(org.id).await.unwrap(), 1);
+    tx.commit().await.unwrap();
 
     let mut b = Browser::new(&s);
     b.sign_in("anna@example.nl", "correct horse battery").await;
@@ -936,8 +957,8 @@ async fn the_dashboard_shows_every_figure_of_issue_5_with_its_charts() {
     );
     assert_eq!(by_id(html, "actions-awaiting-approval"), "0");
     assert!(html.contains("<a href=\"/dunning\">"));
-    // Nothing uncertain; one bank entry of 75.00 waiting.
-    assert_eq!(by_id(html, "uncertain-messages"), "0");
+    // One uncertain message; one bank entry of 75.00 waiting.
+    assert_eq!(by_id(html, "uncertain-messages"), "1");
     assert!(html.contains("<a href=\"/outbox\">"));
     assert_eq!(by_id(html, "entries-waiting"), "1");
     assert!(html.contains("id=\"entries-waiting-total\" data-amount=\"75.00\""));
