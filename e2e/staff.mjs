@@ -53,7 +53,9 @@ try {
   assert.match(outstanding, /^EUR \d{1,3}(\.\d{3})*,\d\d$/, 'written the Dutch way');
   assert.notEqual(await page.locator('#outstanding').getAttribute('data-amount'), '0.00',
     'the demo organisation has open items');
-  assert.equal(await page.locator('tbody tr').count(), 6, 'six ageing buckets');
+  assert.equal(await page.locator('#ageing-table tbody tr').count(), 6, 'six ageing buckets');
+  assert.equal(await page.locator('#ageing-chart rect.bar').count(), 6, 'a bar per bucket');
+  assert.equal(await page.locator('#dso-chart rect.bar').count(), 13, '12 month ends and today');
   await shot('dashboard');
   const demoName = await page.locator('#current-organisation').innerText();
 

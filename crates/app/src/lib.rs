@@ -6,6 +6,7 @@
 
 pub mod charges;
 mod compose;
+pub mod dashboard;
 pub mod deliver;
 pub mod demo;
 pub mod dossier;

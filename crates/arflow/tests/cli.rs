@@ -517,7 +517,8 @@ fn serve_with_demo_data_answers_the_api_and_stops_cleanly() {
         assert_eq!(dashboard.status().as_u16(), 200);
         let html = dashboard.text().await.unwrap();
         assert!(
-            html.contains("id=\"outstanding\"") && !html.contains("data-amount=\"0.00\""),
+            html.contains("id=\"outstanding\"")
+                && !html.contains("id=\"outstanding\" data-amount=\"0.00\""),
             "{html}"
         );
     });

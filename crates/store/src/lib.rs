@@ -458,6 +458,28 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Corrupt`].
     fn sales_by_day(&mut self, org: OrganisationId, cur: Currency, from: Date, to: Date) -> Vec<(Date, i64)>;
+    /// What was invoiced and paid per day in `cur`, on days up to and including `to`, oldest
+    /// first (kept by triggers on invoices and payments).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn ledger_days(&mut self, org: OrganisationId, cur: Currency, to: Date) -> Vec<LedgerDay>;
+    /// The work waiting for people: open tasks, actions to approve, uncertain messages, bank
+    /// entries to review or match (their sum in `cur`).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn work_counts(&mut self, org: OrganisationId, cur: Currency) -> WorkCounts;
+    /// The status of the dunning run of `run_date` (`running`, `done`), if it started.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn run_status(&mut self, org: OrganisationId, run_date: Date) -> Option<String>;
+    /// The actions of the run of `run_date`, counted by step, channels and status.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn run_step_counts(&mut self, org: OrganisationId, run_date: Date) -> Vec<RunStepCount>;
     /// Invoices settled in `[from, to]`, optionally of one debtor, in one currency.
     ///
     /// # Errors

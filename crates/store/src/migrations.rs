@@ -57,6 +57,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_api_token_creator.sql"),
         postgres: include_str!("../migrations/postgres/0007_api_token_creator.sql"),
     },
+    Migration {
+        version: 8,
+        name: "ledger_days",
+        sqlite: include_str!("../migrations/sqlite/0008_ledger_days.sql"),
+        postgres: include_str!("../migrations/postgres/0008_ledger_days.sql"),
+    },
 ];
 
 /// A stable checksum of a migration's text (64-bit FNV-1a, hex).

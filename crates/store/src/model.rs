@@ -775,3 +775,35 @@ pub struct BankAccountSummary {
     /// Credits minus debits, in minor units.
     pub net_minor: i64,
 }
+
+/// What was invoiced (credit notes netted) and paid on one day, in one currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerDay {
+    pub day: Date,
+    pub sales_minor: i64,
+    pub payments_minor: i64,
+}
+
+/// The counts of work waiting for people, for the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WorkCounts {
+    /// Open tasks.
+    pub open_tasks: u64,
+    /// Dunning actions waiting for a person's approval.
+    pub actions_awaiting_approval: u64,
+    /// Messages whose delivery is uncertain (a crash while sending).
+    pub uncertain_messages: u64,
+    /// Bank entries waiting for a person (status review or unmatched), in any currency.
+    pub entries_waiting: u64,
+    /// The sum of the waiting entries in the currency asked for.
+    pub entries_waiting_minor: i64,
+}
+
+/// How many actions a run date has of one step, with one set of channels and one status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunStepCount {
+    pub step_key: String,
+    pub channels: Vec<String>,
+    pub status: ActionStatus,
+    pub count: u64,
+}

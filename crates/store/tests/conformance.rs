@@ -184,6 +184,89 @@ async fn seed(store: &Store, org: OrganisationId) -> (Vec<DebtorId>, Vec<Invoice
 
 conformance! {
 
+    daily_sales_and_payments_follow_every_write_and_explain_the_receivables => |store: Store| async move {
+        let o = new_org(&store, "days").await;
+        let other = new_org(&store, "other").await;
+        let (debtors, invoices) = seed(&store, o).await;
+        seed(&store, other).await;
+        let mut tx = store.begin_write().await.unwrap();
+        let first = tx.reserve_ids(o, "payment", 3).await.unwrap();
+        let paid = payment("p-1", "2026-03-01", 50_00);
+        let returned = payment("p-2", "2026-03-02", -20_00);
+        let usd = Payment {
+            amount: Money::from_minor(7_00, Currency::parse("USD").unwrap()),
+            ..payment("p-3", "2026-03-01", 0)
+        };
+        tx.insert_payments(
+            o,
+            &[
+                NewPayment { id: PaymentId(first), payment: &paid, debtor_id: Some(debtors[0]) },
+                NewPayment { id: PaymentId(first + 1), payment: &returned, debtor_id: Some(debtors[0]) },
+                NewPayment { id: PaymentId(first + 2), payment: &usd, debtor_id: None },
+            ],
+            40,
+        )
+        .await
+        .unwrap();
+        // F2 corrected: 200.00 issued on 2026-02-05 instead of 250.00 on 2026-02-01.
+        let f2 = invoice("F2", "D1", "2026-02-05", "2026-03-07", 200_00);
+        tx.update_invoice(
+            o,
+            NewInvoice { id: invoices[1], debtor_id: debtors[0], invoice: &f2, credits_invoice_id: None },
+            50,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = store.begin_read().await.unwrap();
+        let days = tx.ledger_days(o, Currency::EUR, d("2026-12-31")).await.unwrap();
+        let seen: Vec<(String, i64, i64)> =
+            days.iter().map(|x| (x.day.to_string(), x.sales_minor, x.payments_minor)).collect();
+        let row = |day: &str, s: i64, p: i64| (day.to_owned(), s, p);
+        assert_eq!(
+            seen,
+            [
+                row("2026-01-01", 100_00, 0),
+                // What F2 was: moved away, the day stays with nothing on it.
+                row("2026-02-01", 0, 0),
+                row("2026-02-05", 200_00, 0),
+                row("2026-02-10", 80_00, 0),
+                row("2026-02-15", -30_00, 0),
+                row("2026-03-01", 0, 50_00),
+                row("2026-03-02", 0, -20_00),
+            ]
+        );
+        // Up to a day only; another currency apart; another organisation apart.
+        assert_eq!(tx.ledger_days(o, Currency::EUR, d("2026-02-05")).await.unwrap().len(), 3);
+        let usd_days = tx.ledger_days(o, Currency::parse("USD").unwrap(), d("2026-12-31")).await.unwrap();
+        assert_eq!(usd_days.iter().map(|x| x.payments_minor).collect::<Vec<_>>(), [7_00]);
+        let others = tx.ledger_days(other, Currency::EUR, d("2026-12-31")).await.unwrap();
+        assert_eq!(others.iter().map(|x| x.sales_minor).sum::<i64>(), 400_00);
+        // Receivables on any day are sales minus payments up to it: open items minus unapplied.
+        for day in ["2026-01-31", "2026-02-14", "2026-03-01", "2026-03-02"] {
+            let open: i64 = tx
+                .ageing_totals(o, Currency::EUR, d(day), &[], None)
+                .await
+                .unwrap()
+                .iter()
+                .map(|b| b.amount_minor)
+                .sum();
+            let unapplied = tx.unapplied_on(o, Currency::EUR, d(day)).await.unwrap();
+            let net: i64 = days
+                .iter()
+                .filter(|x| x.day <= d(day))
+                .map(|x| x.sales_minor - x.payments_minor)
+                .sum();
+            assert_eq!(open - unapplied, net, "on {day}");
+        }
+        // Nothing waits and no run happened.
+        assert_eq!(tx.work_counts(o, Currency::EUR).await.unwrap(), WorkCounts::default());
+        assert_eq!(tx.run_status(o, d("2026-03-02")).await.unwrap(), None);
+        assert!(tx.run_step_counts(o, d("2026-03-02")).await.unwrap().is_empty());
+        tx.rollback().await.unwrap();
+    };
+
     bank_entries_are_stored_once_decided_once_and_feed_the_matcher => |store: Store| async move {
         let o = new_org(&store, "bank").await;
         let other = new_org(&store, "other").await;

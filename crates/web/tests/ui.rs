@@ -2046,3 +2046,192 @@ async fn a_template_draft_is_sent_as_a_test_to_the_person_editing_it() {
     assert_eq!(r.status, 503, "{}", r.html);
     assert!(r.html.contains("geen SMTP-server"), "{}", r.html);
 }
+
+/// A camt.053 statement with one credit booked on `day`: (amount, payer name, remittance).
+fn camt_on(day: &str, amount: &str, payer: &str, text: &str) -> Vec<u8> {
+    String::from_utf8(camt(amount, payer, text)).unwrap().replace("2026-03-01", day).into_bytes()
+}
+
+/// The text of the element with `id` (up to the next tag).
+fn by_id<'h>(html: &'h str, id: &str) -> &'h str {
+    let marker = format!("id=\"{id}\"");
+    let at = html.find(&marker).unwrap_or_else(|| panic!("no {id} in {html}"));
+    let start = at + html[at..].find('>').unwrap() + 1;
+    &html[start..start + html[start..].find('<').unwrap()]
+}
+
+/// The `<svg id="…">…</svg>` element with `id`.
+fn svg<'h>(html: &'h str, id: &str) -> &'h str {
+    let start = html.find(&format!("<svg id=\"{id}\"")).unwrap_or_else(|| panic!("no {id}"));
+    &html[start..start + html[start..].find("</svg>").unwrap()]
+}
+
+/// Issue 5: the dashboard shows the ageing with its chart, the DSO at 12 month ends and today,
+/// the cash collected this month, today's tasks, today's run, the approval queue, uncertain
+/// messages and the bank entries waiting for review, each with its exact figure.
+#[tokio::test]
+async fn the_dashboard_shows_every_figure_of_issue_5_with_its_charts() {
+    use arflow_core::date::add_days;
+    let s = seeded().await;
+    let actor = Actor("test".into());
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let today = s.app.today_of(org.id).await.unwrap();
+    let first = today.first_of_month();
+    // The 10th of the month three months ago (T-3) and of last month (T-1).
+    let month_back = |n: i32| {
+        let mut m = first;
+        for _ in 0..n {
+            m = add_days(m, -1).first_of_month();
+        }
+        m
+    };
+    let (t3, t2, t1) = (month_back(3), month_back(2), month_back(1));
+    let (f1_issue, f2_issue) = (add_days(t3, 9), add_days(t1, 9));
+    let debtors = b"number,name,kind,country,language\nK1,Klant BV,business,NL,nl\nK2,Tweede BV,business,NL,nl\n";
+    s.app
+        .import_debtors_csv(Some("acme"), "d.csv", debtors, Default::default(), &actor)
+        .await
+        .unwrap();
+    let invoices = format!(
+        "number,debtor_number,issue_date,due_date,amount\nF1,K1,{f1_issue},{},1000.00\nF2,K2,{f2_issue},{},500.00\n",
+        add_days(f1_issue, 30),
+        add_days(f2_issue, 60),
+    );
+    let r = s
+        .app
+        .import_invoices_csv(Some("acme"), "i.csv", invoices.as_bytes(), Default::default(), &actor)
+        .await
+        .unwrap();
+    assert!(!r.rejected(), "{:?}", r.errors);
+    // 600.00 paid on F1 on the 1st of this month.
+    let payments = format!("date,amount,invoice_number,external_id\n{first},600.00,F1,P1\n");
+    let r = s
+        .app
+        .import_payments_csv(Some("acme"), "p.csv", payments.as_bytes(), &actor)
+        .await
+        .unwrap();
+    assert!(!r.rejected(), "{:?}", r.errors);
+    // 75.00 from nobody we know, today: waits in the review queue (and is cash received).
+    let report = s
+        .app
+        .import_statement_file(
+            &org,
+            "m.xml",
+            &camt_on(&today.to_string(), "75.00", "Onbekende Partij", "gift"),
+            None,
+            &Default::default(),
+            &actor,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.unmatched + report.to_review, 1, "{report:?}");
+    // Acme has no IBAN: the run's reminder becomes a task for a person.
+    let gate = arflow_core::dunning::LegalGate { creditor: OrgCountry::Nl };
+    let run = s.app.dunning_run(Some("acme"), None, false, &gate, &actor).await.unwrap();
+    let tasks =
+        s.app.tasks(Some("acme"), false, None, arflow_store::Page::first(50)).await.unwrap();
+    // F2 is not due yet: one reminder, to K1 by e-mail, which became one task.
+    let planned: Vec<_> =
+        run.actions.iter().map(|a| (a.debtor.as_str(), a.step.as_str())).collect();
+    assert_eq!(planned, [("K1", "reminder")]);
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    // A crash while sending: a message of the run's action left `sending`, then found uncertain.
+    let mut tx = s.app.store.begin_write().await.unwrap();
+    let page = arflow_store::Page::first(10);
+    let action = tx.list_actions(org.id, None, None, page).await.unwrap().remove(0);
+    let id = tx.reserve_ids(org.id, "message", 1).await.unwrap();
+    let message = arflow_store::NewMessage {
+        action_id: action.id,
+        debtor_id: action.debtor_id,
+        channel: "email".into(),
+        recipient: "k1@example.nl".into(),
+        subject: "Herinnering".into(),
+        text_body: "Herinnering".into(),
+        html_body: String::new(),
+        language: "nl".into(),
+        message_id: "test-uncertain@arflow".into(),
+        attachments: Vec::new(),
+    };
+    let sending = arflow_store::MessageStatus::Sending;
+    tx.insert_message(org.id, id, &message, sending, 1).await.unwrap();
+    assert_eq!(tx.mark_sending_uncertain(org.id).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+    let dash = b.get("/").await;
+    assert_eq!(dash.status, 200, "{}", dash.html);
+    let html = &dash.html;
+
+    // Outstanding 1,000 − 600 + 500 = 900.00; 75.00 unapplied.
+    assert!(html.contains("id=\"outstanding\" data-amount=\"900.00\""), "{html}");
+    assert!(html.contains("id=\"unapplied\" data-amount=\"75.00\""), "{html}");
+    // Cash collected this month: 600.00 on the 1st and 75.00 today.
+    assert!(html.contains("id=\"cash-this-month\" data-amount=\"675.00\""), "{html}");
+    assert_eq!(by_id(html, "cash-this-month"), "EUR 675,00");
+
+    // The ageing chart: a bar per bucket, its figures in its label, next to the table.
+    let ageing = svg(html, "ageing-chart");
+    assert_eq!(ageing.matches("<rect class=\"bar\"").count(), 6, "{ageing}");
+    assert!(ageing.contains("role=\"img\"") && ageing.contains("viewBox=\"0 0 640 180\""));
+    assert!(ageing.contains("width=\"100%\""));
+    let table = &html[html.find("<table id=\"ageing-table\">").unwrap()..];
+    assert_eq!(table[..table.find("</table>").unwrap()].matches("<tr><td>").count(), 6);
+    assert!(ageing.contains(&format!("aria-label=\"Ouderdom op {today} (EUR): Niet vervallen ")));
+
+    // DSO: 12 month ends and today, each labelled, and the same numbers in the table.
+    let dso = svg(html, "dso-chart");
+    assert_eq!(dso.matches("<rect class=\"bar\"").count(), 13, "{dso}");
+    assert!(dso.contains("role=\"img\"") && dso.contains("<title>DSO (countback, dagen)"));
+    let days = |d: arflow_core::date::Date| i64::from(d.days_in_month());
+    let end = |m: arflow_core::date::Date| m.last_of_month();
+    let tenths = |t: i64| format!("{},{}", t / 10, t % 10);
+    // Before F1 nothing was owed.
+    assert_eq!(by_id(html, &format!("dso-{}", end(month_back(4)))), "0,0");
+    // End of T-3: 1,000 open, all of it that month's sales: the whole month.
+    assert_eq!(by_id(html, &format!("dso-{}", end(t3))), tenths(days(t3) * 10));
+    // End of T-2: nothing sold in T-2, so its days too.
+    assert_eq!(by_id(html, &format!("dso-{}", end(t2))), tenths((days(t2) + days(t3)) * 10));
+    // End of T-1: 1,500 open = 500 of T-1 and 1,000 of T-3.
+    assert_eq!(
+        by_id(html, &format!("dso-{}", end(t1))),
+        tenths((days(t1) + days(t2) + days(t3)) * 10)
+    );
+    // Today: 1,500 − 600 − 75 = 825 open: this month's days so far, T-1 (500), T-2 (none) and
+    // 325 of T-3's 1,000 × its days, rounded half up to a tenth.
+    let today_tenths =
+        (i64::from(today.day()) + days(t1) + days(t2)) * 10 + (325 * days(t3) + 50) / 100;
+    assert_eq!(by_id(html, &format!("dso-{today}")), tenths(today_tenths));
+    assert!(html.contains(&format!(
+        "id=\"dso-today\" data-days=\"{}\"",
+        tenths(today_tenths).replace(',', ".")
+    )));
+    // The same figure as the DSO report, which reads open items and unapplied money instead.
+    let report = s.app.dso(Some("acme"), None, 90).await.unwrap();
+    assert_eq!(
+        report.countback_days.as_deref(),
+        Some(tenths(today_tenths).replace(',', ".").as_str())
+    );
+    assert_eq!(report.receivables, "825.00");
+    assert!(dso.contains(&format!("vandaag {}", tenths(today_tenths))), "{dso}");
+
+    // Today's tasks: the count and the first ones, linked.
+    assert_eq!(by_id(html, "open-tasks"), "1");
+    assert!(html.contains(&format!("id=\"dashboard-task-{}\"", tasks[0].id)));
+    assert!(html.contains("<a href=\"/tasks\">"));
+    // Today's run is done: its actions by step and channels, and the approval queue.
+    assert!(html.contains("id=\"run-today\" data-status=\"done\""), "{html}");
+    assert_eq!(by_id(html, "run-actions"), "1");
+    assert!(
+        html.contains("<tr><td>reminder</td><td>email</td><td class=\"num\">1</td><td class=\"num\">0</td></tr>"),
+        "{html}"
+    );
+    assert_eq!(by_id(html, "actions-awaiting-approval"), "0");
+    assert!(html.contains("<a href=\"/dunning\">"));
+    // One uncertain message; one bank entry of 75.00 waiting.
+    assert_eq!(by_id(html, "uncertain-messages"), "1");
+    assert!(html.contains("<a href=\"/outbox\">"));
+    assert_eq!(by_id(html, "entries-waiting"), "1");
+    assert!(html.contains("id=\"entries-waiting-total\" data-amount=\"75.00\""));
+    assert!(html.contains("<a href=\"/matches\">"));
+}

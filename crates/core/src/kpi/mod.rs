@@ -9,6 +9,8 @@
 //! - [`ageing`](ageing::ageing): open amounts per overdue bucket (`not_due`, `1-30`, …, `180+`).
 //! - [`dso`](dso::dso): DSO by the standard and the countback method.
 //! - [`payment_behaviour`]: days to pay and days late, simple and amount-weighted.
+//! - [`dso_trend`](trend::dso_trend): DSO on a series of dates from daily sales and payments;
+//!   [`payments_between`]: the cash received in a period.
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -17,6 +19,7 @@ use crate::money::{AmountError, Currency, Money};
 pub mod ageing;
 pub mod behaviour;
 pub mod dso;
+pub mod trend;
 
 pub use ageing::{
     AGEING_BOUNDS_DEFAULT, AGEING_BOUNDS_MAX, Ageing, AgeingAccumulator, AgeingBuckets, AgeingItem,
@@ -24,6 +27,10 @@ pub use ageing::{
 };
 pub use behaviour::{BehaviourAccumulator, PaymentBehaviour, SettledItem, payment_behaviour};
 pub use dso::{DSO_LOOKBACK_MONTHS_MAX, DSO_PERIOD_DAYS_DEFAULT, DSO_PERIOD_DAYS_MAX, Dso, dso};
+pub use trend::{
+    DayTotals, DsoPoint, TREND_POINTS_MAX, days_tenths, dso_trend, month_ends_before,
+    payments_between,
+};
 
 /// Day figures (DSO, averages) carry this many decimals.
 pub const DAYS_DECIMALS: u32 = 1;
@@ -55,6 +62,9 @@ pub enum KpiError {
     /// A DSO period outside `1..=DSO_PERIOD_DAYS_MAX`.
     #[error("the DSO period must be 1 to {max} days, got {period_days}")]
     PeriodDaysOutOfRange { period_days: u32, max: u32 },
+    /// More dates than [`TREND_POINTS_MAX`] in one trend.
+    #[error("at most {max} dates in one trend, got {count}")]
+    TooManyPoints { count: usize, max: usize },
     /// A sum or a figure does not fit its type.
     #[error("amounts too large to compute this key figure")]
     Overflow,

@@ -1268,3 +1268,140 @@ fn decode_charge(r: &DbRow) -> Result<StoredCharge, StoreError> {
         charged_on: date(r, "charges", "charged_on")?,
     })
 }
+
+impl Tx {
+    // ---------------------------------------------------------------- dashboard
+
+    /// What was invoiced and paid per day in `cur`, on days up to and including `to`, oldest
+    /// first (days without either are absent).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn ledger_days(
+        &mut self,
+        org: OrganisationId,
+        cur: Currency,
+        to: Date,
+    ) -> Result<Vec<LedgerDay>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT day, sales_minor, payments_minor FROM ledger_days \
+             WHERE organisation_id = $1 AND currency = $2 AND day <= $3 ORDER BY day",
+        )
+        .bind(org.0)
+        .bind(cur.code())
+        .bind(to.to_string())
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LedgerDay {
+                    day: date(r, "ledger_days", "day")?,
+                    sales_minor: r.try_get("sales_minor")?,
+                    payments_minor: r.try_get("payments_minor")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The work waiting for people: open tasks, actions to approve, uncertain messages, and
+    /// bank entries to review or match (their sum in `cur`). Each count reads one status index.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn work_counts(
+        &mut self,
+        org: OrganisationId,
+        cur: Currency,
+    ) -> Result<WorkCounts, StoreError> {
+        let open_tasks: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM tasks WHERE organisation_id = $1 AND status = 'open'",
+        )
+        .bind(org.0)
+        .fetch_one(self.conn())
+        .await?;
+        let awaiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM dunning_actions WHERE organisation_id = $1 AND status = $2",
+        )
+        .bind(org.0)
+        .bind(ActionStatus::AwaitingApproval.as_str())
+        .fetch_one(self.conn())
+        .await?;
+        let uncertain: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages WHERE organisation_id = $1 AND status = $2",
+        )
+        .bind(org.0)
+        .bind(MessageStatus::Uncertain.as_str())
+        .fetch_one(self.conn())
+        .await?;
+        let row = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(CASE WHEN currency = $4 \
+             THEN amount_minor ELSE 0 END), 0) AS BIGINT) AS amount FROM bank_entries \
+             WHERE organisation_id = $1 AND status IN ($2, $3)",
+        )
+        .bind(org.0)
+        .bind(BankEntryStatus::Review.as_str())
+        .bind(BankEntryStatus::Unmatched.as_str())
+        .bind(cur.code())
+        .fetch_one(self.conn())
+        .await?;
+        Ok(WorkCounts {
+            open_tasks: count(open_tasks),
+            actions_awaiting_approval: count(awaiting),
+            uncertain_messages: count(uncertain),
+            entries_waiting: count(row.try_get("n")?),
+            entries_waiting_minor: row.try_get("amount")?,
+        })
+    }
+
+    /// The status of the run of `run_date` (`running` or `done`), if it started.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn run_status(
+        &mut self,
+        org: OrganisationId,
+        run_date: Date,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT status FROM dunning_runs WHERE organisation_id = $1 AND run_date = $2",
+        )
+        .bind(org.0)
+        .bind(run_date.to_string())
+        .fetch_optional(self.conn())
+        .await?)
+    }
+
+    /// The actions of the run of `run_date` counted by step, channels and status.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn run_step_counts(
+        &mut self,
+        org: OrganisationId,
+        run_date: Date,
+    ) -> Result<Vec<RunStepCount>, StoreError> {
+        const T: &str = "dunning_actions";
+        let rows = sqlx::query(
+            "SELECT step_key, channels, status, CAST(COUNT(*) AS BIGINT) AS n \
+             FROM dunning_actions WHERE organisation_id = $1 AND run_date = $2 \
+             GROUP BY step_key, channels, status ORDER BY step_key, channels, status",
+        )
+        .bind(org.0)
+        .bind(run_date.to_string())
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                let channels: String = r.try_get("channels")?;
+                Ok(RunStepCount {
+                    step_key: r.try_get("step_key")?,
+                    channels: parse_list(T, "channels", &channels)?,
+                    status: ActionStatus::parse(&status)
+                        .ok_or_else(|| corrupt(T, "status", &status))?,
+                    count: count(r.try_get("n")?),
+                })
+            })
+            .collect()
+    }
+}

@@ -8,6 +8,8 @@
 //! (`arflow_app::users`).
 
 mod accounts;
+mod chart;
+mod dashboard;
 mod debtors;
 mod dunning;
 mod invoices;
@@ -20,7 +22,6 @@ mod work;
 
 use arflow_app::users::{Role, SessionView};
 use arflow_app::{App, AppError};
-use arflow_core::kpi::AgeingBuckets;
 use axum::Router;
 use axum::extract::{Form, State};
 use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
@@ -39,7 +40,7 @@ const LOGIN_CSRF_COOKIE: &str = "arflow_login_csrf";
 /// The UI's routes; `app` is what the handlers call.
 pub(crate) fn router(app: App) -> Router {
     Router::new()
-        .route("/", get(dashboard))
+        .route("/", get(dashboard::show))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/organisation", post(switch_organisation))
@@ -385,25 +386,6 @@ async fn switch_organisation(
     match app.switch_organisation(token, &form.organisation).await {
         Ok(_) => redirect("/"),
         Err(AppError::NotFound { .. }) => forbidden(&session),
-        Err(e) => failure(&e),
-    }
-}
-
-/// `GET /`: the dashboard.
-async fn dashboard(State(app): State<App>, headers: HeaderMap) -> Response {
-    let session = match session_of(&app, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return redirect("/login"),
-        Err(e) => return failure(&e),
-    };
-    let lang = Lang::parse(&session.user.language).unwrap_or(Lang::En);
-    let Some(current) = session.current.clone() else {
-        return Html(Page::no_organisation(lang, &session)).into_response();
-    };
-    let role: Option<Role> = session.role();
-    let ageing = app.ageing(Some(&current.slug), None, None, &AgeingBuckets::default(), None).await;
-    match ageing {
-        Ok(report) => Html(Page::dashboard(lang, &session, role, &report)).into_response(),
         Err(e) => failure(&e),
     }
 }

@@ -1,7 +1,6 @@
 //! The HTML of the staff pages: one layout, every text in Dutch, French and English, every value
 //! escaped where it is written.
 
-use arflow_app::reports::AgeingReport;
 use arflow_app::users::{Role, SessionView};
 
 /// The application's languages.
@@ -271,11 +270,12 @@ header{display:flex;gap:1rem;align-items:center;justify-content:space-between;pa
 header a{color:#fff}header button{color:#fff;background:transparent;border:1px solid #fffa;border-radius:4px;cursor:pointer}\
 header button:hover{background:#fff2}header select{max-width:16rem}main{max-width:64rem;margin:1.5rem auto;padding:0 1rem}\
 .card{background:#fff;border-radius:8px;padding:1.25rem;box-shadow:0 1px 3px #0002;margin-bottom:1rem}\
-.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:1rem}\
-.figure strong{display:block;font-size:1.6rem}.notice{background:#fde2e1;border-left:4px solid #c0392b;padding:.5rem 1rem}\
+.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:1rem}\
+.figure strong{display:block;font-size:1.4rem;overflow-wrap:anywhere}.notice{background:#fde2e1;border-left:4px solid #c0392b;padding:.5rem 1rem}\
 label{display:block;margin-top:.75rem}input,select,button{font:inherit;padding:.4rem .6rem}\
 table{border-collapse:collapse;width:100%}td,th{padding:.35rem .5rem;text-align:left;border-bottom:1px solid #e3e6ea}\
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\
+svg.chart{display:block;max-width:100%;height:auto;margin-bottom:.75rem}\
 :focus-visible{outline:3px solid #f4a261;outline-offset:2px}";
 
 pub(crate) struct Page;
@@ -373,58 +373,6 @@ impl Page {
             csrf = esc(&session.csrf),
             sign_out = esc(lang.t("sign_out")),
         )
-    }
-
-    pub(crate) fn dashboard(
-        lang: Lang,
-        session: &SessionView,
-        _role: Option<Role>,
-        ageing: &AgeingReport,
-    ) -> String {
-        let currency = ageing.currency.code();
-        let figure = |key: &str, id: &str, amount: &str| {
-            format!(
-                "<div class=\"card figure\"><span>{}</span><strong id=\"{id}\" data-amount=\"{}\">{} {}</strong></div>",
-                esc(lang.t(key)),
-                esc(amount),
-                esc(currency),
-                esc(&money(lang, amount))
-            )
-        };
-        let rows: String = ageing
-            .buckets
-            .iter()
-            .map(|b| {
-                let label = if b.label == "not_due" {
-                    lang.t("not_due").to_owned()
-                } else {
-                    format!("{} {}", b.label, lang.t("days"))
-                };
-                format!(
-                    "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                    esc(&label),
-                    b.count,
-                    esc(&money(lang, &b.amount))
-                )
-            })
-            .collect();
-        let body = format!(
-            "<h1>{title}</h1><section class=\"figures\" aria-label=\"{title}\">{outstanding}{overdue}{unapplied}</section>\
-             <section class=\"card\"><h2>{ageing_title} {as_of}</h2><table><thead><tr><th>{bucket}</th>\
-             <th class=\"num\">{invoices}</th><th class=\"num\">{amount} ({currency})</th></tr></thead>\
-             <tbody>{rows}</tbody></table></section>",
-            title = esc(lang.t("dashboard")),
-            outstanding = figure("outstanding", "outstanding", &ageing.total),
-            overdue = figure("overdue", "overdue", &ageing.overdue),
-            unapplied = figure("unapplied", "unapplied", &ageing.unapplied),
-            ageing_title = esc(lang.t("ageing")),
-            as_of = ageing.as_of,
-            bucket = esc(lang.t("bucket")),
-            invoices = esc(lang.t("invoices")),
-            amount = esc(lang.t("amount")),
-            currency = esc(currency),
-        );
-        Self::layout(lang, lang.t("dashboard"), &Self::header(lang, session), &body)
     }
 
     pub(crate) fn no_organisation(lang: Lang, session: &SessionView) -> String {
