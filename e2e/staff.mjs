@@ -60,7 +60,7 @@ try {
   const demoName = await page.locator('#current-organisation').innerText();
 
   // The payment only the payer's name pointed to: accept the suggestion.
-  await page.getByRole('link', { name: 'Te beoordelen betalingen' }).click();
+  await page.getByRole('navigation').getByRole('link', { name: 'Te beoordelen betalingen' }).click();
   await page.waitForURL(`${base}/matches`);
   const entry = page.locator('article.entry', { hasText: 'Zeldzaam Klantje B.V.' });
   assert.match(await entry.innerText(), /E2E-F1 \(123,45\)/);
@@ -77,7 +77,7 @@ try {
   await page.waitForURL(/\/$/);
   assert.equal(await page.locator('#current-organisation').innerText(), secondName);
   assert.equal(await page.locator('#outstanding').innerText(), 'EUR 280,00');
-  await page.getByRole('link', { name: 'Taken' }).click();
+  await page.getByRole('navigation').getByRole('link', { name: 'Taken' }).click();
   await page.waitForURL(`${base}/tasks`);
   const task = page.locator('article.task', { hasText: 'T1' });
   await shot('tasks');
@@ -143,7 +143,7 @@ try {
   assert.equal(await page.locator('#current-organisation').innerText(), demoName);
 
   // Find a debtor by name, open it, pause dunning with a reason, and resume.
-  await page.getByRole('link', { name: 'Debiteuren' }).click();
+  await page.getByRole('navigation').getByRole('link', { name: 'Debiteuren' }).click();
   await page.waitForURL(`${base}/debtors`);
   const firstName = await page.locator('#debtors tbody tr:first-child td:nth-child(2)').innerText();
   await shot('debtors');
@@ -164,7 +164,7 @@ try {
   assert.equal(await page.locator('#pause-state').count(), 0);
 
   // Edit the French reminder and preview it as a consumer would receive it; then undo.
-  await page.getByRole('link', { name: 'Sjablonen' }).click();
+  await page.getByRole('navigation').getByRole('link', { name: 'Sjablonen' }).click();
   await page.waitForURL(`${base}/templates`);
   await page.locator('a[href="/templates/reminder.fr"]').click();
   await page.waitForURL(`${base}/templates/reminder.fr`);
