@@ -56,6 +56,12 @@ try {
   assert.equal(await page.locator('#ageing-table tbody tr').count(), 6, 'six ageing buckets');
   assert.equal(await page.locator('#ageing-chart rect.bar').count(), 6, 'a bar per bucket');
   assert.equal(await page.locator('#dso-chart rect.bar').count(), 13, '12 month ends and today');
+  // The first Tab reaches the skip link; following it puts the focus on the page's content.
+  await page.locator('body').focus();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'skip');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'main');
   await shot('dashboard');
   const demoName = await page.locator('#current-organisation').innerText();
 

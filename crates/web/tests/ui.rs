@@ -956,6 +956,8 @@ async fn a_policy_is_edited_a_run_previewed_run_and_approved_and_its_message_rea
 
     // The policy editor: approval on every step of nl-business.
     let policies = b.get("/policies").await;
+    // Keyboard users skip the menu straight to the page's content.
+    assert!(policies.html.contains("<a class=\"skip\" href=\"#main\">Naar de inhoud</a>"));
     assert!(policies.html.contains("<a href=\"/policies/nl-business\">nl-business</a>"));
     let editor = b.get("/policies/nl-business").await;
     assert_eq!(editor.status, 200);

@@ -266,6 +266,8 @@ pub(crate) enum Notice {
 }
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}\
+.skip{position:absolute;left:-999px;top:0;background:#fff;color:#1d3557;padding:.5rem 1rem;z-index:9}.skip:focus{left:0}\
+@media (max-width:48rem){table{display:block;overflow-x:auto}header{padding:.5rem}main{margin:1rem auto}}\
 header{display:flex;gap:1rem;align-items:center;justify-content:space-between;padding:.75rem 1.5rem;background:#1d3557;color:#fff;flex-wrap:wrap}\
 header a{color:#fff}header button{color:#fff;background:transparent;border:1px solid #fffa;border-radius:4px;cursor:pointer}\
 header button:hover{background:#fff2}header select{max-width:16rem}main{max-width:64rem;margin:1.5rem auto;padding:0 1rem}\
@@ -285,10 +287,12 @@ impl Page {
         format!(
             "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-             <title>{} · arflow</title><style>{STYLE}</style></head><body>{header}\
-             <main id=\"main\">{body}</main></body></html>",
+             <title>{} · arflow</title><style>{STYLE}</style></head><body>\
+             <a class=\"skip\" href=\"#main\">{}</a>{header}\
+             <main id=\"main\" tabindex=\"-1\">{body}</main></body></html>",
             lang.code(),
             esc(title),
+            esc(lang.pick("Naar de inhoud", "Aller au contenu", "Skip to content")),
         )
     }
 
