@@ -31,14 +31,7 @@ impl App {
     ) -> Result<StoredMessage, AppError> {
         let mut tx = self.store.read().await?;
         let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
-        // Newest first below `id + 1`: the first row is this message when it exists.
-        let page = arflow_store::Page::after(id.saturating_add(1), 1);
-        let mut message = tx
-            .list_messages(org.id, None, None, page)
-            .await?
-            .into_iter()
-            .find(|m| m.id == id)
-            .ok_or_else(|| AppError::NotFound { entity: "message", key: id.to_string() })?;
+        let mut message = find_message(&mut tx, org.id, id).await?;
         message.message.attachments = tx.message_attachments(org.id, id).await?;
         tx.rollback().await?;
         Ok(message)
@@ -59,11 +52,7 @@ impl App {
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
-        let page = arflow_store::Page::after(id.saturating_add(1), 1);
-        let exists = tx.list_messages(org.id, None, None, page).await?.iter().any(|m| m.id == id);
-        if !exists {
-            return Err(AppError::NotFound { entity: "message", key: id.to_string() });
-        }
+        find_message(&mut tx, org.id, id).await?;
         let (to, action) = match decision {
             UncertainDecision::WentOut => (MessageStatus::Sent, "message.confirmed_sent"),
             UncertainDecision::SendAgain => (MessageStatus::Planned, "message.send_again"),
@@ -86,4 +75,19 @@ impl App {
         tx.commit().await?;
         Ok(to)
     }
+}
+
+/// The organisation's message `id` (without its attachments).
+async fn find_message(
+    tx: &mut arflow_store::StoreTx,
+    org: arflow_core::id::OrganisationId,
+    id: i64,
+) -> Result<StoredMessage, AppError> {
+    // Newest first below `id + 1`: the first row is this message when it exists.
+    let page = arflow_store::Page::after(id.saturating_add(1), 1);
+    tx.list_messages(org, None, None, page)
+        .await?
+        .into_iter()
+        .find(|m| m.id == id)
+        .ok_or_else(|| AppError::NotFound { entity: "message", key: id.to_string() })
 }

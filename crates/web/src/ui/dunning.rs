@@ -12,28 +12,17 @@ use arflow_core::money::{Currency, Money};
 use arflow_store::{MessageStatus, Page as Rows, StoredMessage};
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::debtors::segment;
-use super::page::{Lang, Page, esc, money};
-use super::{Staff, failure, redirect_to};
+use super::page::{Lang, esc, money};
+use super::{Staff, failure, notice_html, redirect_to};
 
 /// Actions listed on the preview page; the summary above it counts all of them.
 const PREVIEW_ROWS: usize = 200;
 /// Messages per outbox page.
 const OUTBOX_ROWS: u32 = 50;
-
-fn page(staff: &Staff, status: StatusCode, title: &str, body: &str) -> Response {
-    let lang = staff.lang;
-    (status, Html(Page::layout(lang, title, &Page::header(lang, &staff.session), body)))
-        .into_response()
-}
-
-fn notice_html(notice: Option<&str>) -> String {
-    notice
-        .map_or_else(String::new, |n| format!("<p class=\"notice\" role=\"alert\">{}</p>", esc(n)))
-}
 
 fn title(lang: Lang) -> &'static str {
     lang.pick("Aanmanen", "Relances", "Dunning")
@@ -136,7 +125,7 @@ async fn dunning_page(
         outbox = esc(outbox_title(lang)),
         policies = esc(policies_title(lang)),
     );
-    page(staff, status, title(lang), &body)
+    staff.page(status, title(lang), &body)
 }
 
 /// The summary (actions per step and channel, with their open amounts), then the first actions,
@@ -404,7 +393,7 @@ pub(crate) async fn run(
         back = esc(lang.pick("Terug naar aanmanen", "Retour aux relances", "Back to dunning")),
         outbox = esc(outbox_title(lang)),
     );
-    page(&staff, StatusCode::OK, title(lang), &body)
+    staff.page(StatusCode::OK, title(lang), &body)
 }
 
 /// `POST /dunning/approvals`: approves (or refuses) the ticked actions. Approved e-mails go to
@@ -589,7 +578,7 @@ pub(crate) async fn outbox(
         status_l = esc(lang.pick("Status", "Statut", "Status")),
         show = esc(lang.pick("Tonen", "Afficher", "Show")),
     );
-    page(&staff, StatusCode::OK, outbox_title(lang), &body)
+    staff.page(StatusCode::OK, outbox_title(lang), &body)
 }
 
 /// `GET /outbox/{id}`: one message exactly as it was (or will be) sent.
@@ -702,7 +691,7 @@ async fn message_page(
         },
         outbox = esc(outbox_title(lang)),
     );
-    page(staff, status, &m.message.subject, &body)
+    staff.page(status, &m.message.subject, &body)
 }
 
 /// `GET /outbox/{id}/attachments/{n}`.

@@ -206,6 +206,33 @@ fn same_secret(a: &str, b: &str) -> bool {
         && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Why a test message did not go out: 503 when `serve` has no SMTP server, else 502 with what
+/// the server (or the address) said.
+pub(crate) fn mail_failure(app: &App, lang: Lang, message: &str) -> (StatusCode, String) {
+    if app.has_mailer() {
+        let lead = lang.pick(
+            "Het bericht is niet verzonden:",
+            "Le message n'a pas été envoyé :",
+            "The message was not sent:",
+        );
+        (StatusCode::BAD_GATEWAY, format!("{lead} {message}"))
+    } else {
+        let none = lang.pick(
+            "Er is geen SMTP-server ingesteld (arflow serve --smtp HOST:PORT --smtp-from ADRES).",
+            "Aucun serveur SMTP n'est configuré (arflow serve --smtp HOTE:PORT --smtp-from ADRESSE).",
+            "No SMTP server is configured (arflow serve --smtp HOST:PORT --smtp-from ADDRESS).",
+        );
+        (StatusCode::SERVICE_UNAVAILABLE, none.to_owned())
+    }
+}
+
+/// A message above a page's content, read out as an alert; nothing when there is none.
+pub(crate) fn notice_html(notice: Option<&str>) -> String {
+    notice.map_or_else(String::new, |n| {
+        format!("<p class=\"notice\" role=\"alert\">{}</p>", page::esc(n))
+    })
+}
+
 pub(crate) fn failure(e: &AppError) -> Response {
     tracing::error!(error = %e, "ui request failed");
     (StatusCode::INTERNAL_SERVER_ERROR, Html(Page::error(Lang::En))).into_response()
@@ -238,6 +265,13 @@ impl Staff {
         let html =
             Page::layout(lang, lang.t("not_found"), &Page::header(lang, &self.session), &body);
         (StatusCode::NOT_FOUND, Html(html)).into_response()
+    }
+
+    /// A page in the layout with this person's menu.
+    pub(crate) fn page(&self, status: StatusCode, title: &str, body: &str) -> Response {
+        let lang = self.lang;
+        (status, Html(Page::layout(lang, title, &Page::header(lang, &self.session), body)))
+            .into_response()
     }
 
     /// 403 unless `csrf` is this session's token.

@@ -241,6 +241,19 @@ pub(crate) fn money(lang: Lang, amount: &str) -> String {
     }
 }
 
+/// An amount typed in a form: `12.50`, or `12,50` when it has no point; empty is `None`.
+pub(crate) fn form_amount(
+    text: &str,
+    currency: arflow_core::money::Currency,
+) -> Result<Option<arflow_core::money::Money>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let normal = if t.contains('.') { t.to_owned() } else { t.replacen(',', ".", 1) };
+    arflow_core::money::Money::parse(&normal, currency).map(Some).map_err(|e| format!("'{t}': {e}"))
+}
+
 /// Escapes text for HTML content and attribute values.
 pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -9,10 +9,10 @@ use arflow_core::dunning::{Channel, ChargeRule, Policy, Step, Template, Trigger}
 use arflow_core::money::{Currency, Money};
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 
 use super::debtors::segment;
-use super::page::{Lang, Page, esc};
+use super::page::{Lang, esc, form_amount};
 use super::{Staff, failure, redirect_to};
 
 const TEMPLATES: [Template; 8] = [
@@ -52,12 +52,6 @@ fn channel_label(lang: Lang, c: Channel) -> &'static str {
             lang.pick("overdracht (dossier)", "transfert (dossier)", "hand-over (dossier)")
         }
     }
-}
-
-fn page(staff: &Staff, status: StatusCode, title: &str, body: &str) -> Response {
-    let lang = staff.lang;
-    (status, Html(Page::layout(lang, title, &Page::header(lang, &staff.session), body)))
-        .into_response()
 }
 
 /// `GET /policies`: the policies in force and which applies to whom.
@@ -134,7 +128,7 @@ pub(crate) async fn list(State(app): State<App>, staff: Staff) -> Response {
             "Which policy for whom"
         )),
     );
-    page(&staff, StatusCode::OK, title(lang), &body)
+    staff.page(StatusCode::OK, title(lang), &body)
 }
 
 /// `GET /policies/{id}`: the editor.
@@ -245,7 +239,7 @@ fn editor(
         back = esc(title(lang)),
         dunning = esc(lang.pick("Wat zou een run doen?", "Que ferait une relance ?", "What would a run do?")),
     );
-    page(staff, status, &p.id, &body)
+    staff.page(status, &p.id, &body)
 }
 
 fn step_row(lang: Lang, i: usize, s: &Step, is_new: bool, disabled: &str) -> String {
@@ -354,16 +348,6 @@ fn step_row(lang: Lang, i: usize, s: &Step, is_new: bool, disabled: &str) -> Str
     )
 }
 
-/// A form amount: `12.50` or `12,50`; empty is `None`.
-fn parse_amount(text: &str, currency: Currency) -> Result<Option<Money>, String> {
-    let t = text.trim();
-    if t.is_empty() {
-        return Ok(None);
-    }
-    let normal = if t.contains('.') { t.to_owned() } else { t.replacen(',', ".", 1) };
-    Money::parse(&normal, currency).map(Some).map_err(|e| format!("'{t}': {e}"))
-}
-
 /// The policy a submitted form describes, or every problem in it (field: reason).
 fn policy_from_form(
     lang: Lang,
@@ -457,14 +441,14 @@ fn policy_from_form(
         if on(&name("interest")) {
             charges.push(ChargeRule::Interest);
         }
-        match parse_amount(field(&name("fee")).unwrap_or(""), currency) {
+        match form_amount(field(&name("fee")).unwrap_or(""), currency) {
             Ok(Some(amount)) => charges.push(ChargeRule::Fee { amount }),
             Ok(None) => {}
             Err(e) => {
                 problems.push(format!("{label}: {}: {e}", lang.pick("kosten", "frais", "fee")))
             }
         }
-        let min_open = match parse_amount(field(&name("min_open")).unwrap_or(""), currency) {
+        let min_open = match form_amount(field(&name("min_open")).unwrap_or(""), currency) {
             Ok(m) => m.unwrap_or(Money::zero(currency)),
             Err(e) => {
                 problems

@@ -18,32 +18,21 @@ use arflow_store::{
 use axum::extract::{Extension, Form, Path, Query, State};
 use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::debtors::segment;
-use super::page::{Lang, Page, esc};
-use super::{CsrfIn, Staff, failure, forbidden, redirect_to};
+use super::page::{Lang, esc};
+use super::{CsrfIn, Staff, failure, forbidden, notice_html, redirect_to};
 use crate::api::TokenCache;
 
 /// Audit entries per page.
 const AUDIT_ROWS: u32 = 50;
 
-fn page(staff: &Staff, status: StatusCode, title: &str, body: &str) -> Response {
-    let lang = staff.lang;
-    (status, Html(Page::layout(lang, title, &Page::header(lang, &staff.session), body)))
-        .into_response()
-}
-
 /// A page that shows a secret once: never stored by the browser or a proxy.
 fn no_store(mut response: Response) -> Response {
     response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-fn notice_html(notice: Option<&str>) -> String {
-    notice
-        .map_or_else(String::new, |n| format!("<p class=\"notice\" role=\"alert\">{}</p>", esc(n)))
 }
 
 /// 403 unless the person is an administrator of the organisation.
@@ -404,7 +393,7 @@ fn settings_page(
         title = esc(lang.t("settings")),
         csrf = esc(&staff.session.csrf),
     );
-    page(staff, status, lang.t("settings"), &body)
+    staff.page(status, lang.t("settings"), &body)
 }
 
 /// `POST /settings`: every field checked; with a problem nothing changes and each problem is
@@ -458,22 +447,7 @@ pub(crate) async fn smtp_test(
     let sent = app.send_test_email(Some(&slug), &staff.session.user.email, &staff.actor()).await;
     let (status, message) = match sent {
         Ok(_) => return redirect_to("/settings?mail=sent"),
-        Err(AppError::Invalid { .. }) if !app.has_mailer() => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            lang.pick(
-                "Er is geen SMTP-server ingesteld (arflow serve --smtp HOST:PORT --smtp-from ADRES).",
-                "Aucun serveur SMTP n'est configuré (arflow serve --smtp HOTE:PORT --smtp-from ADRESSE).",
-                "No SMTP server is configured (arflow serve --smtp HOST:PORT --smtp-from ADDRESS).",
-            )
-            .to_owned(),
-        ),
-        Err(AppError::Invalid { message, .. }) => (
-            StatusCode::BAD_GATEWAY,
-            format!(
-                "{} {message}",
-                lang.pick("Het bericht is niet verzonden:", "Le message n'a pas été envoyé :", "The message was not sent:")
-            ),
-        ),
+        Err(AppError::Invalid { message, .. }) => super::mail_failure(&app, lang, &message),
         Err(e) => return failure(&e),
     };
     let org = match app.resolve_organisation(Some(&slug)).await {
@@ -594,7 +568,7 @@ async fn tokens_page(
         name = esc(lang.t("name")),
         create = esc(lang.pick("Aanmaken", "Créer", "Create")),
     );
-    page(staff, status, title, &body)
+    staff.page(status, title, &body)
 }
 
 #[derive(Debug, Deserialize)]
@@ -754,7 +728,7 @@ async fn users_page(
         language_l = esc(lang.t("language")),
         roles = role_options(lang, Role::Sales.as_str()),
     );
-    page(staff, status, title, &body)
+    staff.page(status, title, &body)
 }
 
 #[derive(Debug, Deserialize)]
@@ -1027,5 +1001,5 @@ pub(crate) async fn audit(
         q = esc(query.q.trim()),
         search = esc(lang.t("search")),
     );
-    page(&staff, StatusCode::OK, lang.t("audit"), &body)
+    staff.page(StatusCode::OK, lang.t("audit"), &body)
 }

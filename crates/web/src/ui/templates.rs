@@ -320,26 +320,9 @@ async fn test_send(
                 )
             ),
         ),
-        Err(AppError::Invalid { field: Some(f), .. }) if f == "smtp" && !app.has_mailer() => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            lang.pick(
-                "Er is geen SMTP-server ingesteld (arflow serve --smtp HOST:PORT --smtp-from ADRES).",
-                "Aucun serveur SMTP n'est configuré (arflow serve --smtp HOTE:PORT --smtp-from ADRESSE).",
-                "No SMTP server is configured (arflow serve --smtp HOST:PORT --smtp-from ADDRESS).",
-            )
-            .to_owned(),
-        ),
-        Err(AppError::Invalid { field: Some(f), message }) if f == "smtp" => (
-            StatusCode::BAD_GATEWAY,
-            format!(
-                "{} {message}",
-                lang.pick(
-                    "Het bericht is niet verzonden:",
-                    "Le message n'a pas été envoyé :",
-                    "The message was not sent:"
-                )
-            ),
-        ),
+        Err(AppError::Invalid { field: Some(f), message }) if f == "smtp" => {
+            super::mail_failure(app, lang, &message)
+        }
         Err(AppError::Invalid { message, .. }) => (StatusCode::UNPROCESSABLE_ENTITY, message),
         Err(e) => return failure(&e),
     };

@@ -6,23 +6,12 @@ use arflow_app::{App, AppError};
 use arflow_store::Page as Rows;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::debtors::segment;
-use super::page::{Lang, Page, esc, money};
-use super::{Staff, failure, redirect_to};
-
-fn page(staff: &Staff, status: StatusCode, title_key: &str, body: &str) -> Response {
-    let lang = staff.lang;
-    (status, Html(Page::layout(lang, lang.t(title_key), &Page::header(lang, &staff.session), body)))
-        .into_response()
-}
-
-fn notice_html(notice: Option<&str>) -> String {
-    notice
-        .map_or_else(String::new, |n| format!("<p class=\"notice\" role=\"alert\">{}</p>", esc(n)))
-}
+use super::page::{Lang, esc, money};
+use super::{Staff, failure, notice_html, redirect_to};
 
 /// `GET /matches`: what the matcher was not sure about, with its suggestions and why.
 pub(crate) async fn matches(State(app): State<App>, staff: Staff) -> Response {
@@ -150,7 +139,7 @@ async fn matches_page(
     } else {
         format!("<h1>{}</h1>{}{cards}", esc(lang.t("matches")), notice_html(notice))
     };
-    page(staff, status, "matches", &body)
+    staff.page(status, staff.lang.t("matches"), &body)
 }
 
 /// Why a rule suggested a match, in the person's language.
@@ -210,17 +199,11 @@ pub(crate) async fn accept(
         let amount = field(&format!("amount_{n}")).unwrap_or("");
         match (invoice.is_empty(), amount.is_empty()) {
             (true, true) => {}
-            (false, false) => {
-                let normal = if amount.contains('.') {
-                    amount.to_owned()
-                } else {
-                    amount.replacen(',', ".", 1)
-                };
-                match arflow_core::money::Money::parse(&normal, currency) {
-                    Ok(m) => split.push((invoice.to_owned(), m)),
-                    Err(e) => problems.push(format!("{} {n}: '{amount}': {e}", lang.t("amount"))),
-                }
-            }
+            (false, false) => match super::page::form_amount(amount, currency) {
+                Ok(Some(m)) => split.push((invoice.to_owned(), m)),
+                Ok(None) => {}
+                Err(e) => problems.push(format!("{} {n}: {e}", lang.t("amount"))),
+            },
             _ => problems.push(format!(
                 "{} {n}: {}",
                 lang.t("invoice"),
@@ -367,7 +350,7 @@ async fn tasks_page(
     };
     let body =
         format!("<h1>{}</h1>{}{filter}{list_html}", esc(lang.t("tasks")), notice_html(notice));
-    page(staff, status, "tasks", &body)
+    staff.page(status, staff.lang.t("tasks"), &body)
 }
 
 fn outcome_label(lang: Lang, outcome: &str) -> &'static str {
