@@ -388,7 +388,7 @@ impl App {
         Ok(list)
     }
 
-    /// The debtors owing the most today — by what is overdue (`overdue_only`) or by what is
+    /// The debtors matching `filter` owing the most today — by what is overdue (`overdue_only`) or by what is
     /// open — largest first, a page of `limit` after skipping `offset`, each with its amount.
     ///
     /// # Errors
@@ -396,6 +396,7 @@ impl App {
     pub async fn debtors_owing_most(
         &self,
         org: OrganisationId,
+        filter: &DebtorFilter,
         overdue_only: bool,
         offset: u32,
         limit: u32,
@@ -404,7 +405,8 @@ impl App {
         let o = self.org(&mut tx, org).await?;
         let currency = o.organisation.currency;
         let today = self.today(&o.organisation);
-        let rows = tx.debtors_by_amount(org, currency, today, overdue_only, offset, limit).await?;
+        let rows =
+            tx.debtors_by_amount(org, currency, today, filter, overdue_only, offset, limit).await?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, minor) in rows {
             out.push((tx.get_debtor(org, id).await?, Money::from_minor(minor, currency)));

@@ -477,6 +477,10 @@ async fn pages_bench(db: &str, org: Option<&str>, json: bool, runs: u32) -> Resu
         ("debtors, 31-60 days", "/debtors?bucket=31-60".to_owned()),
         ("debtors, in dispute", "/debtors?state=disputed".to_owned()),
         ("who owes most overdue", "/debtors?sort=overdue".to_owned()),
+        (
+            "one segment, most open first",
+            "/debtors?sort=open&segment=retail&kind=business".to_owned(),
+        ),
         ("dunning", "/dunning".to_owned()),
         ("policies", "/policies".to_owned()),
         ("policy editor", format!("/policies/{}", seg(&policy))),

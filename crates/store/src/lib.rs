@@ -305,13 +305,13 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Corrupt`].
     fn bank_accounts(&mut self, org: OrganisationId) -> Vec<BankAccountSummary>;
-    /// The debtors owing the most on `today`: by what is overdue (`overdue_only`) or by what is
-    /// open, largest first, then by id; `offset` rows skipped, at most `limit` (1..=1000) given.
+    /// The debtors matching `filter` owing the most on `today`: by what is overdue
+    /// (`overdue_only`) or by what is open, largest first, then by id; `offset` rows skipped, at most `limit` (1..=1000) given.
     /// Each with its amount in minor units of the organisation's currency `currency`.
     ///
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Corrupt`].
-    fn debtors_by_amount(&mut self, org: OrganisationId, currency: Currency, today: Date, overdue_only: bool, offset: u32, limit: u32) -> Vec<(DebtorId, i64)>;
+    fn debtors_by_amount(&mut self, org: OrganisationId, currency: Currency, today: Date, filter: &DebtorFilter, overdue_only: bool, offset: u32, limit: u32) -> Vec<(DebtorId, i64)>;
     /// Inserts new debtors with the ids the caller reserved.
     ///
     /// # Errors

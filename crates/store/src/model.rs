@@ -171,6 +171,23 @@ pub struct DebtorFilter {
     pub promised_from: Option<Date>,
 }
 
+impl DebtorFilter {
+    /// No condition at all: every debtor.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.search.as_deref().is_none_or(|s| s.trim().is_empty())
+            && self.segment.is_none()
+            && self.owner.is_none()
+            && self.kind.is_none()
+            && self.overdue_on.is_none()
+            && self.paused.is_none()
+            && self.due_between.is_none()
+            && !self.disputed
+            && !self.in_payment_plan
+            && self.promised_from.is_none()
+    }
+}
+
 /// Filters of [`list_invoices`](crate::StoreTx::list_invoices). Empty means "all".
 #[derive(Debug, Clone, Default)]
 pub struct InvoiceFilter {

@@ -542,12 +542,22 @@ conformance! {
         let mut tx = store.begin_read().await.unwrap();
         let eur = Currency::EUR;
         let by = |v: Vec<(DebtorId, i64)>| v;
-        assert_eq!(by(tx.debtors_by_amount(a, eur, d("2026-02-25"), false, 0, 10).await.unwrap()), vec![(ids[0], 350_00), (ids[1], 80_00)]);
-        assert_eq!(by(tx.debtors_by_amount(a, eur, d("2026-02-25"), true, 0, 10).await.unwrap()), vec![(ids[0], 100_00), (ids[1], 80_00)]);
-        assert_eq!(by(tx.debtors_by_amount(a, eur, d("2026-02-01"), true, 0, 10).await.unwrap()), vec![(ids[0], 100_00)]);
-        assert_eq!(by(tx.debtors_by_amount(a, eur, d("2026-02-25"), false, 1, 1).await.unwrap()), vec![(ids[1], 80_00)]);
+        let all = DebtorFilter::default();
+        assert!(all.is_empty());
+        assert_eq!(by(tx.debtors_by_amount(a, eur, d("2026-02-25"), &all, false, 0, 10).await.unwrap()), vec![(ids[0], 350_00), (ids[1], 80_00)]);
+        assert_eq!(by(tx.debtors_by_amount(a, eur, d("2026-02-25"), &all, true, 0, 10).await.unwrap()), vec![(ids[0], 100_00), (ids[1], 80_00)]);
+        assert_eq!(by(tx.debtors_by_amount(a, eur, d("2026-02-01"), &all, true, 0, 10).await.unwrap()), vec![(ids[0], 100_00)]);
+        assert_eq!(by(tx.debtors_by_amount(a, eur, d("2026-02-25"), &all, false, 1, 1).await.unwrap()), vec![(ids[1], 80_00)]);
+        // With the list's filters: anna's debtors, and those with an item in an ageing bucket.
+        let anna = DebtorFilter { owner: Some("anna".into()), ..Default::default() };
+        assert!(!anna.is_empty());
+        assert_eq!(by(tx.debtors_by_amount(a, eur, d("2026-02-25"), &anna, false, 0, 10).await.unwrap()), vec![(ids[0], 350_00)]);
+        let bucket = DebtorFilter { due_between: Some((d("2026-02-20"), d("2026-02-28"))), ..Default::default() };
+        assert_eq!(by(tx.debtors_by_amount(a, eur, d("2026-02-25"), &bucket, true, 0, 10).await.unwrap()), vec![(ids[1], 80_00)]);
+        let nobody = DebtorFilter { search: Some("no such name".into()), ..Default::default() };
+        assert!(tx.debtors_by_amount(a, eur, d("2026-02-25"), &nobody, false, 0, 10).await.unwrap().is_empty());
         let other = new_org(&store, "other").await;
-        assert!(tx.debtors_by_amount(other, eur, d("2026-02-25"), false, 0, 10).await.unwrap().is_empty());
+        assert!(tx.debtors_by_amount(other, eur, d("2026-02-25"), &all, false, 0, 10).await.unwrap().is_empty());
         tx.rollback().await.unwrap();
     };
 

@@ -953,6 +953,14 @@ async fn a_policy_is_edited_a_run_previewed_run_and_approved_and_its_message_rea
         "{ranked}"
     );
     assert!(b.get("/debtors?sort=open&page=1").await.html.contains("id=\"no-debtors\""));
+    // The order applies to the filtered list, and the form keeps both.
+    let consumers_by_amount = b.get("/debtors?sort=overdue&kind=consumer").await.html;
+    assert!(consumers_by_amount.contains("id=\"no-debtors\""), "{consumers_by_amount}");
+    assert!(consumers_by_amount.contains("<option value=\"consumer\" selected>"));
+    assert!(consumers_by_amount.contains("<option value=\"overdue\" selected>"));
+    let retail_by_open = b.get("/debtors?sort=open&segment=retail").await.html;
+    assert!(retail_by_open.contains(">K1</a>") && retail_by_open.contains("EUR 131,00"));
+    assert!(b.get("/debtors?sort=open&q=Jansen").await.html.contains("id=\"no-debtors\""));
 
     // The policy editor: approval on every step of nl-business.
     let policies = b.get("/policies").await;

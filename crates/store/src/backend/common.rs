@@ -873,77 +873,7 @@ impl Tx {
         if let Some(after) = page.after {
             qb.push(" AND d.id > ").push_bind(after);
         }
-        if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
-            let needle = like_escape(&search.trim().to_lowercase());
-            qb.push(" AND (LOWER(d.name) LIKE ")
-                .push_bind(format!("%{needle}%"))
-                .push(" ESCAPE '\\' OR LOWER(d.number) LIKE ")
-                .push_bind(format!("{needle}%"))
-                .push(" ESCAPE '\\')");
-        }
-        if let Some(segment) = &filter.segment {
-            qb.push(
-                " AND EXISTS (SELECT 1 FROM debtor_segments s WHERE s.organisation_id = \
-                 d.organisation_id AND s.debtor_id = d.id AND s.segment = ",
-            )
-            .push_bind(segment.clone())
-            .push(")");
-        }
-        if let Some(owner) = &filter.owner {
-            qb.push(" AND d.owner = ").push_bind(owner.clone());
-        }
-        if let Some(kind) = filter.kind {
-            qb.push(" AND d.kind = ").push_bind(kind.as_str());
-        }
-        if let Some(day) = filter.overdue_on {
-            qb.push(
-                " AND EXISTS (SELECT 1 FROM invoices i WHERE i.organisation_id = \
-                 d.organisation_id AND i.debtor_id = d.id AND i.kind = 'invoice' AND \
-                 i.settled_on = '9999-12-31' AND i.due_date < ",
-            )
-            .push_bind(day.to_string())
-            .push(")");
-        }
-        if let Some(paused) = filter.paused {
-            if paused {
-                qb.push(" AND d.pause_reason IS NOT NULL");
-            } else {
-                qb.push(" AND d.pause_reason IS NULL");
-            }
-        }
-        if let Some((from, to)) = filter.due_between {
-            qb.push(
-                " AND EXISTS (SELECT 1 FROM invoices i WHERE i.organisation_id = \
-                 d.organisation_id AND i.debtor_id = d.id AND i.kind = 'invoice' AND \
-                 i.settled_on = '9999-12-31' AND i.due_date >= ",
-            )
-            .push_bind(from.to_string())
-            .push(" AND i.due_date <= ")
-            .push_bind(to.to_string())
-            .push(")");
-        }
-        // The dunning state of a debtor's open items: disputes, plans, promises. Read from the
-        // organisation's dunning items (few carry a flag), not debtor by debtor.
-        let flag = |qb: &mut QueryBuilder<DB>, condition: &str| {
-            qb.push(
-                " AND d.id IN (SELECT i.debtor_id FROM dunning_items x JOIN invoices i ON \
-                 i.organisation_id = x.organisation_id AND i.id = x.invoice_id \
-                 WHERE x.organisation_id = ",
-            )
-            .push_bind(org.0)
-            .push(" AND i.settled_on = '9999-12-31' AND ")
-            .push(condition.to_owned());
-        };
-        if filter.disputed {
-            flag(&mut qb, "x.disputed <> 0)");
-        }
-        if filter.in_payment_plan {
-            flag(&mut qb, "x.in_payment_plan <> 0)");
-        }
-        if let Some(day) = filter.promised_from {
-            flag(&mut qb, "x.promised_until >= ");
-            qb.push_bind(day.to_string()).push(")");
-        }
+        push_debtor_conditions(&mut qb, org, filter);
         qb.push(" ORDER BY d.id LIMIT ").push_bind(i64::from(page.limit));
         let rows = qb.build().fetch_all(self.conn()).await?;
         let mut out = rows.iter().map(decode_debtor).collect::<Result<Vec<_>, _>>()?;
@@ -998,22 +928,31 @@ impl Tx {
         org: OrganisationId,
         currency: Currency,
         today: Date,
+        filter: &DebtorFilter,
         overdue_only: bool,
         offset: u32,
         limit: u32,
     ) -> Result<Vec<(DebtorId, i64)>, StoreError> {
-        // Read from the report index (open amount included): no allocation is looked up.
+        // Read from the report index (open amount included): no allocation is looked up. The
+        // debtors are joined only when the filter needs them.
+        let filtered = !filter.is_empty();
         let mut qb = QueryBuilder::<DB>::new(
-            "SELECT debtor_id, CAST(SUM(open_minor) AS BIGINT) AS owed FROM invoices \
-             WHERE organisation_id = ",
+            "SELECT v.debtor_id, CAST(SUM(v.open_minor) AS BIGINT) AS owed FROM invoices v ",
         );
-        qb.push_bind(org.0)
-            .push(" AND settled_on = '9999-12-31' AND kind = 'invoice' AND currency = ")
+        if filtered {
+            qb.push("JOIN debtors d ON d.organisation_id = v.organisation_id AND d.id = v.debtor_id ");
+        }
+        qb.push("WHERE v.organisation_id = ")
+            .push_bind(org.0)
+            .push(" AND v.settled_on = '9999-12-31' AND v.kind = 'invoice' AND v.currency = ")
             .push_bind(currency.code().to_owned());
         if overdue_only {
-            qb.push(" AND due_date < ").push_bind(today.to_string());
+            qb.push(" AND v.due_date < ").push_bind(today.to_string());
         }
-        qb.push(" GROUP BY debtor_id ORDER BY owed DESC, debtor_id LIMIT ")
+        if filtered {
+            push_debtor_conditions(&mut qb, org, filter);
+        }
+        qb.push(" GROUP BY v.debtor_id ORDER BY owed DESC, v.debtor_id LIMIT ")
             .push_bind(i64::from(limit.clamp(1, 1000)))
             .push(" OFFSET ")
             .push_bind(i64::from(offset));
@@ -2334,5 +2273,80 @@ impl Tx {
             done.push(m.version);
         }
         Ok(done)
+    }
+}
+
+/// The conditions of `filter` on the debtor aliased `d`, each as ` AND …`.
+fn push_debtor_conditions(qb: &mut QueryBuilder<DB>, org: OrganisationId, filter: &DebtorFilter) {
+    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
+        let needle = like_escape(&search.trim().to_lowercase());
+        qb.push(" AND (LOWER(d.name) LIKE ")
+            .push_bind(format!("%{needle}%"))
+            .push(" ESCAPE '\\' OR LOWER(d.number) LIKE ")
+            .push_bind(format!("{needle}%"))
+            .push(" ESCAPE '\\')");
+    }
+    if let Some(segment) = &filter.segment {
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM debtor_segments s WHERE s.organisation_id = \
+             d.organisation_id AND s.debtor_id = d.id AND s.segment = ",
+        )
+        .push_bind(segment.clone())
+        .push(")");
+    }
+    if let Some(owner) = &filter.owner {
+        qb.push(" AND d.owner = ").push_bind(owner.clone());
+    }
+    if let Some(kind) = filter.kind {
+        qb.push(" AND d.kind = ").push_bind(kind.as_str());
+    }
+    if let Some(day) = filter.overdue_on {
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM invoices i WHERE i.organisation_id = \
+             d.organisation_id AND i.debtor_id = d.id AND i.kind = 'invoice' AND \
+             i.settled_on = '9999-12-31' AND i.due_date < ",
+        )
+        .push_bind(day.to_string())
+        .push(")");
+    }
+    if let Some(paused) = filter.paused {
+        if paused {
+            qb.push(" AND d.pause_reason IS NOT NULL");
+        } else {
+            qb.push(" AND d.pause_reason IS NULL");
+        }
+    }
+    if let Some((from, to)) = filter.due_between {
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM invoices i WHERE i.organisation_id = \
+             d.organisation_id AND i.debtor_id = d.id AND i.kind = 'invoice' AND \
+             i.settled_on = '9999-12-31' AND i.due_date >= ",
+        )
+        .push_bind(from.to_string())
+        .push(" AND i.due_date <= ")
+        .push_bind(to.to_string())
+        .push(")");
+    }
+    // The dunning state of a debtor's open items: disputes, plans, promises. Read from the
+    // organisation's dunning items (few carry a flag), not debtor by debtor.
+    let flag = |qb: &mut QueryBuilder<DB>, condition: &str| {
+        qb.push(
+            " AND d.id IN (SELECT i.debtor_id FROM dunning_items x JOIN invoices i ON \
+             i.organisation_id = x.organisation_id AND i.id = x.invoice_id \
+             WHERE x.organisation_id = ",
+        )
+        .push_bind(org.0)
+        .push(" AND i.settled_on = '9999-12-31' AND ")
+        .push(condition.to_owned());
+    };
+    if filter.disputed {
+        flag(qb, "x.disputed <> 0)");
+    }
+    if filter.in_payment_plan {
+        flag(qb, "x.in_payment_plan <> 0)");
+    }
+    if let Some(day) = filter.promised_from {
+        flag(qb, "x.promised_until >= ");
+        qb.push_bind(day.to_string()).push(")");
     }
 }

@@ -2,13 +2,14 @@
 //! items, contacts, timeline, and pausing and resuming dunning.
 
 use arflow_app::{App, AppError};
+use arflow_core::id::OrganisationId;
 use arflow_store::{DebtorFilter, InvoiceFilter, ItemStatus, Page as Rows};
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
-use super::page::{Page, esc, money};
+use super::page::{Lang, Page, esc, money};
 use super::{Staff, failure, redirect_to};
 
 /// Rows per page of the list.
@@ -81,7 +82,9 @@ fn bucket_dates(
     Some((earliest, latest))
 }
 
-/// `GET /debtors?q=&overdue=on&paused=on&segment=&owner=&kind=&after=`.
+/// `GET /debtors?q=&overdue=on&paused=on&segment=&owner=&kind=&bucket=&state=&sort=&after=&page=`:
+/// the debtors matching the filters, in the order they were created (paged by `after`) or by
+/// who owes the most — overdue or open — largest first (paged by `page`).
 pub(crate) async fn list(
     State(app): State<App>,
     staff: Staff,
@@ -89,9 +92,6 @@ pub(crate) async fn list(
 ) -> Response {
     let lang = staff.lang;
     let org = staff.current.organisation_id;
-    if matches!(query.sort.as_str(), "overdue" | "open") {
-        return ranked(&app, &staff, query.sort == "overdue", query.page).await;
-    }
     let today = match app.today_of(org).await {
         Ok(d) => d,
         Err(e) => return failure(&e),
@@ -113,14 +113,78 @@ pub(crate) async fn list(
         in_payment_plan: query.state == "plan",
         promised_from: (query.state == "promised").then_some(today),
     };
+    let by_amount = match query.sort.as_str() {
+        "overdue" => Some(true),
+        "open" => Some(false),
+        _ => None,
+    };
+    let (table, title) = match by_amount {
+        Some(overdue) => match ranked(&app, org, lang, &query, &filter, overdue).await {
+            Ok(t) => t,
+            Err(e) => return failure(&e),
+        },
+        None => match by_creation(&app, org, lang, &query, &filter, today).await {
+            Ok(t) => (t, lang.t("debtors")),
+            Err(e) => return failure(&e),
+        },
+    };
+    let body = format!(
+        "<h1>{title_e}</h1><p><a href=\"/debtors?sort=overdue\" id=\"by-overdue\">{by_overdue}</a> · \
+         <a href=\"/debtors?sort=open\">{by_open}</a></p>{form}<section class=\"card\">{table}</section>",
+        title_e = esc(title),
+        by_overdue = esc(lang.pick(
+            "Wie het meest vervallen heeft",
+            "Qui a le plus d'échu",
+            "Who owes the most overdue"
+        )),
+        by_open = esc(lang.pick(
+            "Wie het meest open heeft",
+            "Qui a le plus d'ouvert",
+            "Who owes the most"
+        )),
+        form = filter_form(lang, &query),
+    );
+    Html(Page::layout(lang, title, &Page::header(lang, &staff.session), &body)).into_response()
+}
+
+/// The list's filters as query parameters (sort and paging left out), each encoded.
+fn filter_params(query: &ListQuery) -> Vec<String> {
+    let mut params = Vec::new();
+    if query.overdue.is_some() {
+        params.push("overdue=on".to_owned());
+    }
+    if query.paused.is_some() {
+        params.push("paused=on".to_owned());
+    }
+    for (k, v) in [
+        ("q", query.q.trim()),
+        ("segment", query.segment.trim()),
+        ("owner", query.owner.trim()),
+        ("kind", query.kind.as_str()),
+        ("bucket", query.bucket.as_str()),
+        ("state", query.state.as_str()),
+    ] {
+        if !v.is_empty() {
+            params.push(format!("{k}={}", segment(v)));
+        }
+    }
+    params
+}
+
+/// The debtors matching `filter` in the order they were created, one page after `query.after`.
+async fn by_creation(
+    app: &App,
+    org: OrganisationId,
+    lang: Lang,
+    query: &ListQuery,
+    filter: &DebtorFilter,
+    today: jiff::civil::Date,
+) -> Result<String, AppError> {
     let rows = match query.after {
         Some(after) => Rows::after(after, ROWS),
         None => Rows::first(ROWS),
     };
-    let debtors = match app.list_debtors(org, &filter, rows).await {
-        Ok(d) => d,
-        Err(e) => return failure(&e),
-    };
+    let debtors = app.list_debtors(org, filter, rows).await?;
     let body_rows: String = debtors
         .iter()
         .map(|d| {
@@ -137,157 +201,45 @@ pub(crate) async fn list(
             )
         })
         .collect();
-    let checked = |on: bool| if on { " checked" } else { "" };
+    if debtors.is_empty() {
+        return Ok(format!("<p id=\"no-debtors\">{}</p>", esc(lang.t("none_found"))));
+    }
     let mut next = String::new();
     if debtors.len() == ROWS as usize
         && let Some(last) = debtors.last()
     {
         let mut params = vec![format!("after={}", last.id.0)];
-        if !search.is_empty() {
-            params.push(format!("q={}", segment(search)));
-        }
-        if query.overdue.is_some() {
-            params.push("overdue=on".into());
-        }
-        if query.paused.is_some() {
-            params.push("paused=on".into());
-        }
-        for (k, v) in [
-            ("segment", query.segment.trim()),
-            ("owner", query.owner.trim()),
-            ("kind", query.kind.as_str()),
-            ("bucket", query.bucket.as_str()),
-            ("state", query.state.as_str()),
-        ] {
-            if !v.is_empty() {
-                params.push(format!("{k}={}", segment(v)));
-            }
-        }
+        params.extend(filter_params(query));
         next = format!(
             "<p><a rel=\"next\" href=\"/debtors?{}\">{}</a></p>",
             esc(&params.join("&")),
             esc(lang.t("next"))
         );
     }
-    let table = if debtors.is_empty() {
-        format!("<p id=\"no-debtors\">{}</p>", esc(lang.t("none_found")))
-    } else {
-        format!(
-            "<table id=\"debtors\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>\
-             <tbody>{body_rows}</tbody></table>{next}",
-            esc(lang.t("number")),
-            esc(lang.t("name")),
-            esc(lang.t("segments")),
-            esc(lang.t("owner")),
-            esc(lang.t("status")),
-        )
-    };
-    let body = format!(
-        "<h1>{title}</h1><p><a href=\"/debtors?sort=overdue\" id=\"by-overdue\">{by_overdue}</a> · \
-         <a href=\"/debtors?sort=open\">{by_open}</a></p><form class=\"card\" method=\"get\" action=\"/debtors\" role=\"search\">\
-         <label for=\"q\">{search_label}</label><input id=\"q\" name=\"q\" type=\"search\" value=\"{q}\">\
-         <label><input type=\"checkbox\" name=\"overdue\"{overdue}> {only_overdue}</label>\
-         <label><input type=\"checkbox\" name=\"paused\"{paused}> {only_paused}</label>\
-         <label for=\"segment\">{segment_l}</label><input id=\"segment\" name=\"segment\" value=\"{segment_v}\">\
-         <label for=\"owner\">{owner_l}</label><input id=\"owner\" name=\"owner\" value=\"{owner_v}\">\
-         <label for=\"kind\">{kind_l}</label><select id=\"kind\" name=\"kind\">{kinds}</select>\
-         <label for=\"bucket\">{bucket_l}</label><select id=\"bucket\" name=\"bucket\">{buckets}</select>\
-         <label for=\"state\">{state_l}</label><select id=\"state\" name=\"state\">{states}</select>\
-         <p><button type=\"submit\">{search}</button></p></form><section class=\"card\">{table}</section>",
-        title = esc(lang.t("debtors")),
-        search_label = esc(lang.t("search_label")),
-        q = esc(search),
-        overdue = checked(query.overdue.is_some()),
-        only_overdue = esc(lang.t("only_overdue")),
-        paused = checked(query.paused.is_some()),
-        only_paused = esc(lang.t("only_paused")),
-        search = esc(lang.t("search")),
-        segment_l = esc(lang.pick("Segment", "Segment", "Segment")),
-        segment_v = esc(query.segment.trim()),
-        owner_l = esc(lang.t("owner")),
-        owner_v = esc(query.owner.trim()),
-        kind_l = esc(lang.pick("Soort", "Type", "Kind")),
-        by_overdue = esc(lang.pick(
-            "Wie het meest vervallen heeft",
-            "Qui a le plus d'échu",
-            "Who owes the most overdue"
-        )),
-        by_open = esc(lang.pick(
-            "Wie het meest open heeft",
-            "Qui a le plus d'ouvert",
-            "Who owes the most"
-        )),
-        bucket_l = esc(lang.pick(
-            "Dagen over de vervaldatum (een open factuur)",
-            "Jours après l'échéance (une facture ouverte)",
-            "Days past due (an open invoice)"
-        )),
-        buckets = std::iter::once(("", lang.pick("alle", "tous", "all").to_owned()))
-            .chain(BUCKETS.iter().map(|(v, _, _)| (*v, format!("{v} {}", lang.t("days")))))
-            .map(|(v, l)| format!(
-                "<option value=\"{v}\"{}>{}</option>",
-                if query.bucket == v { " selected" } else { "" },
-                esc(&l)
-            ))
-            .collect::<String>(),
-        state_l = esc(lang.pick(
-            "Met een open factuur",
-            "Avec une facture ouverte",
-            "With an open invoice"
-        )),
-        states = [
-            ("", lang.pick("alle", "tous", "all")),
-            ("disputed", lang.pick("in geschil", "contestée", "in dispute")),
-            (
-                "plan",
-                lang.pick(
-                    "in een betalingsregeling",
-                    "dans un plan de paiement",
-                    "in a payment plan"
-                )
-            ),
-            (
-                "promised",
-                lang.pick(
-                    "met een betaalbelofte",
-                    "avec une promesse de paiement",
-                    "with a promise to pay"
-                )
-            ),
-        ]
-        .iter()
-        .map(|(v, l)| format!(
-            "<option value=\"{v}\"{}>{}</option>",
-            if query.state == *v { " selected" } else { "" },
-            esc(l)
-        ))
-        .collect::<String>(),
-        kinds = [
-            ("", lang.pick("alle", "tous", "all")),
-            ("business", lang.pick("bedrijven", "entreprises", "businesses")),
-            ("consumer", lang.pick("consumenten", "consommateurs", "consumers")),
-        ]
-        .iter()
-        .map(|(v, l)| format!(
-            "<option value=\"{v}\"{}>{}</option>",
-            if query.kind == *v { " selected" } else { "" },
-            esc(l)
-        ))
-        .collect::<String>(),
-    );
-    Html(Page::layout(lang, lang.t("debtors"), &Page::header(lang, &staff.session), &body))
-        .into_response()
+    Ok(format!(
+        "<table id=\"debtors\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>\
+         <tbody>{body_rows}</tbody></table>{next}",
+        esc(lang.t("number")),
+        esc(lang.t("name")),
+        esc(lang.t("segments")),
+        esc(lang.t("owner")),
+        esc(lang.t("status")),
+    ))
 }
 
-/// `GET /debtors?sort=overdue|open&page=N`: who owes the most today — by what is overdue or by
-/// what is open — largest first, fifty a page.
-async fn ranked(app: &App, staff: &Staff, overdue: bool, page: u32) -> Response {
-    let lang = staff.lang;
-    let org = staff.current.organisation_id;
-    let rows = match app.debtors_owing_most(org, overdue, page.saturating_mul(ROWS), ROWS).await {
-        Ok(r) => r,
-        Err(e) => return failure(&e),
-    };
+/// Who of the debtors matching `filter` owes the most today — by what is overdue or by what is
+/// open — largest first, fifty a page (`query.page`). The table and the page's title.
+async fn ranked(
+    app: &App,
+    org: OrganisationId,
+    lang: Lang,
+    query: &ListQuery,
+    filter: &DebtorFilter,
+    overdue: bool,
+) -> Result<(String, &'static str), AppError> {
+    let page = query.page;
+    let rows =
+        app.debtors_owing_most(org, filter, overdue, page.saturating_mul(ROWS), ROWS).await?;
     let start = u64::from(page) * u64::from(ROWS);
     let trs: String = (start + 1..)
         .zip(&rows)
@@ -305,18 +257,21 @@ async fn ranked(app: &App, staff: &Staff, overdue: bool, page: u32) -> Response 
         })
         .collect();
     let sort = if overdue { "overdue" } else { "open" };
+    let mut base = vec![format!("sort={sort}")];
+    base.extend(filter_params(query));
+    let base = base.join("&");
     let mut pager = Vec::new();
     if page > 0 {
         pager.push(format!(
-            "<a rel=\"prev\" href=\"/debtors?sort={sort}&amp;page={}\">{}</a>",
-            page - 1,
+            "<a rel=\"prev\" href=\"/debtors?{}\">{}</a>",
+            esc(&format!("{base}&page={}", page - 1)),
             esc(lang.pick("Vorige", "Précédent", "Previous"))
         ));
     }
     if rows.len() == ROWS as usize {
         pager.push(format!(
-            "<a rel=\"next\" href=\"/debtors?sort={sort}&amp;page={}\">{}</a>",
-            page + 1,
+            "<a rel=\"next\" href=\"/debtors?{}\">{}</a>",
+            esc(&format!("{base}&page={}", page + 1)),
             esc(lang.t("next"))
         ));
     }
@@ -342,26 +297,115 @@ async fn ranked(app: &App, staff: &Staff, overdue: bool, page: u32) -> Response 
             pager.join(" · "),
         )
     };
-    let body = format!(
-        "<h1>{}</h1><p><a href=\"/debtors\">{}</a> · <a href=\"/debtors?sort={}\">{}</a></p><section class=\"card\">{table}</section>",
-        esc(title),
-        esc(lang.pick(
-            "Alle debiteuren, met filters",
-            "Tous les débiteurs, avec filtres",
-            "All debtors, with filters"
+    Ok((table, title))
+}
+
+/// The search and filter form of the list; it keeps the chosen order.
+fn filter_form(lang: Lang, query: &ListQuery) -> String {
+    let checked = |on: bool| if on { " checked" } else { "" };
+    let options = |choices: &[(&str, &str)], current: &str| -> String {
+        choices
+            .iter()
+            .map(|(v, l)| {
+                format!(
+                    "<option value=\"{v}\"{}>{}</option>",
+                    if current == *v { " selected" } else { "" },
+                    esc(l)
+                )
+            })
+            .collect()
+    };
+    let buckets: Vec<(&str, String)> =
+        std::iter::once(("", lang.pick("alle", "tous", "all").to_owned()))
+            .chain(BUCKETS.iter().map(|(v, _, _)| (*v, format!("{v} {}", lang.t("days")))))
+            .collect();
+    let buckets: Vec<(&str, &str)> = buckets.iter().map(|(v, l)| (*v, l.as_str())).collect();
+    format!(
+        "<form class=\"card\" method=\"get\" action=\"/debtors\" role=\"search\">\
+         <label for=\"q\">{search_label}</label><input id=\"q\" name=\"q\" type=\"search\" value=\"{q}\">\
+         <label><input type=\"checkbox\" name=\"overdue\"{overdue}> {only_overdue}</label>\
+         <label><input type=\"checkbox\" name=\"paused\"{paused}> {only_paused}</label>\
+         <label for=\"segment\">{segment_l}</label><input id=\"segment\" name=\"segment\" value=\"{segment_v}\">\
+         <label for=\"owner\">{owner_l}</label><input id=\"owner\" name=\"owner\" value=\"{owner_v}\">\
+         <label for=\"kind\">{kind_l}</label><select id=\"kind\" name=\"kind\">{kinds}</select>\
+         <label for=\"bucket\">{bucket_l}</label><select id=\"bucket\" name=\"bucket\">{buckets}</select>\
+         <label for=\"state\">{state_l}</label><select id=\"state\" name=\"state\">{states}</select>\
+         <label for=\"sort\">{sort_l}</label><select id=\"sort\" name=\"sort\">{sorts}</select>\
+         <p><button type=\"submit\">{search}</button></p></form>",
+        search_label = esc(lang.t("search_label")),
+        q = esc(query.q.trim()),
+        overdue = checked(query.overdue.is_some()),
+        only_overdue = esc(lang.t("only_overdue")),
+        paused = checked(query.paused.is_some()),
+        only_paused = esc(lang.t("only_paused")),
+        search = esc(lang.t("search")),
+        segment_l = esc(lang.pick("Segment", "Segment", "Segment")),
+        segment_v = esc(query.segment.trim()),
+        owner_l = esc(lang.t("owner")),
+        owner_v = esc(query.owner.trim()),
+        kind_l = esc(lang.pick("Soort", "Type", "Kind")),
+        kinds = options(
+            &[
+                ("", lang.pick("alle", "tous", "all")),
+                ("business", lang.pick("bedrijven", "entreprises", "businesses")),
+                ("consumer", lang.pick("consumenten", "consommateurs", "consumers")),
+            ],
+            &query.kind
+        ),
+        bucket_l = esc(lang.pick(
+            "Dagen over de vervaldatum (een open factuur)",
+            "Jours après l'échéance (une facture ouverte)",
+            "Days past due (an open invoice)"
         )),
-        if overdue { "open" } else { "overdue" },
-        esc(if overdue {
-            lang.pick("Wie het meest open heeft", "Qui a le plus d'ouvert", "Who owes the most")
-        } else {
-            lang.pick(
-                "Wie het meest vervallen heeft",
-                "Qui a le plus d'échu",
-                "Who owes the most overdue",
-            )
-        }),
-    );
-    Html(Page::layout(lang, title, &Page::header(lang, &staff.session), &body)).into_response()
+        buckets = options(&buckets, &query.bucket),
+        state_l = esc(lang.pick(
+            "Met een open factuur",
+            "Avec une facture ouverte",
+            "With an open invoice"
+        )),
+        states = options(
+            &[
+                ("", lang.pick("alle", "tous", "all")),
+                ("disputed", lang.pick("in geschil", "contestée", "in dispute")),
+                (
+                    "plan",
+                    lang.pick(
+                        "in een betalingsregeling",
+                        "dans un plan de paiement",
+                        "in a payment plan"
+                    )
+                ),
+                (
+                    "promised",
+                    lang.pick(
+                        "met een betaalbelofte",
+                        "avec une promesse de paiement",
+                        "with a promise to pay"
+                    )
+                ),
+            ],
+            &query.state
+        ),
+        sort_l = esc(lang.pick("Volgorde", "Ordre", "Order")),
+        sorts = options(
+            &[
+                ("", lang.pick("zoals aangemaakt", "par création", "as created")),
+                (
+                    "overdue",
+                    lang.pick(
+                        "meest vervallen eerst",
+                        "le plus d'échu d'abord",
+                        "most overdue first"
+                    )
+                ),
+                (
+                    "open",
+                    lang.pick("meest open eerst", "le plus d'ouvert d'abord", "most open first")
+                ),
+            ],
+            &query.sort
+        ),
+    )
 }
 
 /// `GET /debtors/{number}`.
