@@ -22,8 +22,16 @@ use arflow_formats::statement::{
 };
 
 /// The fuzz targets, by name.
-pub const TARGETS: &[&str] =
-    &["camt", "mt940", "coda", "csv_statement", "einvoice", "csv_import", "detect_any"];
+pub const TARGETS: &[&str] = &[
+    "camt",
+    "mt940",
+    "coda",
+    "csv_statement",
+    "einvoice",
+    "csv_import",
+    "detect_any",
+    "multipart",
+];
 
 /// Runs `data` through the target called `target`; `false` for an unknown target name.
 pub fn run(target: &str, data: &[u8]) -> bool {
@@ -35,6 +43,7 @@ pub fn run(target: &str, data: &[u8]) -> bool {
         "einvoice" => einvoice(data),
         "csv_import" => csv_import(data),
         "detect_any" => detect_any(data),
+        "multipart" => multipart(data),
         _ => return false,
     }
     true
@@ -239,5 +248,16 @@ pub fn check_reading<T>(reading: &Reading<T>) {
     for error in &reading.errors {
         assert!(error.line >= 1, "a CSV error at line 0: {error}");
         let _ = error.with_file("fuzz");
+    }
+}
+
+/// Form data: the first byte picks the boundary's length (1–8 bytes of `b`); every part read
+/// lies within the body.
+pub fn multipart(data: &[u8]) {
+    let Some((&n, body)) = data.split_first() else { return };
+    let boundary = "b".repeat(usize::from(n % 8) + 1);
+    if let Ok(parts) = arflow_formats::multipart::parse(body, &boundary) {
+        assert!(parts.len() <= arflow_formats::multipart::PARTS_MAX);
+        assert!(parts.iter().map(|p| p.data.len()).sum::<usize>() <= body.len());
     }
 }

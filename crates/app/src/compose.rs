@@ -39,6 +39,7 @@ pub(crate) struct ComposeInput<'a> {
     pub action: &'a PlannedAction,
     pub action_id: i64,
     pub as_of: Date,
+    pub branding: &'a arflow_core::brand::Branding,
 }
 
 /// Wording of a charge kind per language.
@@ -183,6 +184,7 @@ pub(crate) fn context(input: &ComposeInput<'_>) -> Result<(StepKey, RenderContex
         term_date,
         portal_url: None,
         collector: None,
+        branding: input.branding.clone(),
     };
     Ok((step, ctx))
 }

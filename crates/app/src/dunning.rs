@@ -869,8 +869,10 @@ impl App {
             rows.iter().map(|r| (r.number.as_str(), r)).collect();
         let mut tx = self.store.read().await?;
         let own_templates = crate::templates::templates_of(&mut tx, org.id).await?;
+        let branding = Arc::new(tx.branding(org.id).await?);
         tx.rollback().await?;
         let templates = own_templates.map(Arc::new).unwrap_or_else(|| self.templates());
+        let writing = Writing { templates, branding };
         // Messages (PDF letters above all) are made ahead, on every core, while the actions
         // are stored one by one in plan order.
         let jobs: Vec<(&PlannedAction, &DunningDebtorRow)> = plan
@@ -883,7 +885,7 @@ impl App {
         let chunks: Vec<&[(&PlannedAction, &DunningDebtorRow)]> = jobs.chunks(ahead).collect();
         // A pipeline: while one chunk's actions are stored, the next chunk is rendered.
         let mut made = self
-            .prepare_all(&org, chunks.first().copied().unwrap_or_default(), as_of, &templates)
+            .prepare_all(&org, chunks.first().copied().unwrap_or_default(), as_of, &writing)
             .await;
         for k in 0..chunks.len() {
             let chunk = chunks[k];
@@ -903,7 +905,7 @@ impl App {
             };
             let next_chunk = chunks.get(k + 1).copied().unwrap_or_default();
             let (stored, next) =
-                tokio::join!(store, self.prepare_all(&org, next_chunk, as_of, &templates));
+                tokio::join!(store, self.prepare_all(&org, next_chunk, as_of, &writing));
             stored?;
             made = next;
         }
@@ -1059,6 +1061,12 @@ impl App {
     }
 }
 
+/// What a run writes its messages with: the organisation's templates and look.
+pub(crate) struct Writing {
+    templates: Arc<arflow_notify::templates::Templates>,
+    branding: Arc<arflow_core::brand::Branding>,
+}
+
 /// What an action stores besides itself, made before its write transaction.
 pub(crate) struct Prepared {
     invoices: Vec<arflow_store::StoredInvoice>,
@@ -1074,10 +1082,10 @@ impl App {
         org: &StoredOrganisation,
         chunk: &[(&PlannedAction, &DunningDebtorRow)],
         as_of: Date,
-        templates: &Arc<arflow_notify::templates::Templates>,
+        writing: &Writing,
     ) -> Vec<Result<Prepared, AppError>> {
         let futures =
-            chunk.iter().map(|(action, row)| self.prepare(org, row, action, as_of, templates));
+            chunk.iter().map(|(action, row)| self.prepare(org, row, action, as_of, writing));
         futures_util::future::join_all(futures).await
     }
 
@@ -1089,7 +1097,7 @@ impl App {
         row: &DunningDebtorRow,
         action: &PlannedAction,
         as_of: Date,
-        templates: &Arc<arflow_notify::templates::Templates>,
+        writing: &Writing,
     ) -> Result<Prepared, AppError> {
         let mut tx = self.store.read().await?;
         let invoices = action_invoices(&mut tx, org, action).await?;
@@ -1115,8 +1123,13 @@ impl App {
             None
         };
         tx.rollback().await?;
-        let (app, org, action, templates) =
-            (self.clone(), org.clone(), action.clone(), Arc::clone(templates));
+        let (app, org, action, templates, branding) = (
+            self.clone(),
+            org.clone(),
+            action.clone(),
+            Arc::clone(&writing.templates),
+            Arc::clone(&writing.branding),
+        );
         let (invoices, charges, messages, problems) = tokio::task::spawn_blocking(move || {
             let input = ComposeInput {
                 org: &org,
@@ -1127,6 +1140,7 @@ impl App {
                 // Set when the action is stored.
                 action_id: 0,
                 as_of,
+                branding: &branding,
             };
             let (mut messages, mut problems) = compose(&input, &templates, app.letters());
             if let Some((allocations, history, claimable)) = &handover {

@@ -4,6 +4,7 @@
 //! The clock comes in here (the core never reads it); ids come from the store's per-organisation
 //! counters; randomness (tokens, demo data seeds) is explicit.
 
+pub mod brand;
 pub mod charges;
 mod compose;
 pub mod dashboard;

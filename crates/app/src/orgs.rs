@@ -68,6 +68,28 @@ impl App {
                 return Err(AppError::invalid(field, message));
             }
         };
+        // The account reminders name is one of the organisation's own, and an open one.
+        if let Some(iban) = org.iban.as_deref() {
+            let own = tx.own_accounts(stored.id).await?;
+            match own.iter().find(|a| a.iban == iban) {
+                Some(a) if !a.active => {
+                    return Err(AppError::invalid(
+                        "iban",
+                        "this account is closed (Settings, Bank accounts): reopen it first",
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    let account = arflow_core::brand::OwnAccount {
+                        iban: iban.to_owned(),
+                        bic: org.bic.clone(),
+                        label: String::new(),
+                        active: true,
+                    };
+                    tx.put_own_account(stored.id, &account, now).await?;
+                }
+            }
+        }
         tx.update_organisation(stored.id, &org, now).await?;
         tx.insert_audit(
             stored.id,

@@ -296,6 +296,33 @@ impl App {
             }
         }
         report.entries = pending.len() as u64;
+        // A closed account's statements are refused whole: its money no longer arrives there,
+        // so the file is most likely the wrong one.
+        {
+            let mut tx = self.store.read().await?;
+            let closed = crate::brand::closed_accounts(&mut tx, org.id).await?;
+            tx.rollback().await?;
+            let refused: Vec<String> = parsed
+                .statements
+                .iter()
+                .filter(|st| {
+                    let spelled: String =
+                        st.account.chars().filter(|c| !c.is_whitespace()).collect();
+                    closed.iter().any(|c| c.eq_ignore_ascii_case(&spelled))
+                })
+                .map(|st| {
+                    format!(
+                        "{file}: statement {} is for account {}, which is closed in the settings \
+                         (Bank accounts); reopen it to import its statements",
+                        st.id.as_deref().unwrap_or("?"),
+                        st.account
+                    )
+                })
+                .collect();
+            if !refused.is_empty() {
+                return Err(AppError::Rejected(refused));
+            }
+        }
 
         tracing::debug!(
             phase = "identities",

@@ -12,5 +12,6 @@
 
 pub mod csv;
 pub mod einvoice;
+pub mod multipart;
 pub mod statement;
 mod text;

@@ -101,8 +101,14 @@ pub fn letter(ctx: &RenderContext, rendered: &Rendered) -> Result<Letter, Letter
             iban: Some(view.payment.iban.clone()),
             bic: view.payment.bic.clone(),
             registration_lines,
-            accent_colour: None,
-            logo: None,
+            accent_colour: Some(ctx.branding.accent().to_owned()),
+            logo: ctx.branding.logo.as_ref().map(|l| arflow_pdf::Logo {
+                format: match l.kind {
+                    arflow_core::brand::LogoKind::Png => arflow_pdf::LogoFormat::Png,
+                    arflow_core::brand::LogoKind::Svg => arflow_pdf::LogoFormat::Svg,
+                },
+                bytes: l.bytes.clone(),
+            }),
         },
         debtor: Party {
             name: ctx.debtor.name.clone(),

@@ -305,6 +305,26 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Corrupt`].
     fn bank_accounts(&mut self, org: OrganisationId) -> Vec<BankAccountSummary>;
+    /// The organisation's accent colour and logo; the default when it set none.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn branding(&mut self, org: OrganisationId) -> arflow_core::brand::Branding;
+    /// Replaces the organisation's accent colour and logo.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn set_branding(&mut self, org: OrganisationId, branding: &arflow_core::brand::Branding, at: i64) -> ();
+    /// The organisation's own bank accounts, by IBAN, closed ones included.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn own_accounts(&mut self, org: OrganisationId) -> Vec<arflow_core::brand::OwnAccount>;
+    /// Adds an own account (by IBAN), or updates its BIC, label and whether it is open.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn put_own_account(&mut self, org: OrganisationId, account: &arflow_core::brand::OwnAccount, at: i64) -> ();
     /// The debtors matching `filter` owing the most on `today`: by what is overdue
     /// (`overdue_only`) or by what is open, largest first, then by id; `offset` rows skipped, at most `limit` (1..=1000) given.
     /// Each with its amount in minor units of the organisation's currency `currency`.

@@ -63,6 +63,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_ledger_days.sql"),
         postgres: include_str!("../migrations/postgres/0008_ledger_days.sql"),
     },
+    Migration {
+        version: 9,
+        name: "branding_and_bank_accounts",
+        sqlite: include_str!("../migrations/sqlite/0009_branding_and_bank_accounts.sql"),
+        postgres: include_str!("../migrations/postgres/0009_branding_and_bank_accounts.sql"),
+    },
 ];
 
 /// A stable checksum of a migration's text (64-bit FNV-1a, hex).

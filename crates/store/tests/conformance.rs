@@ -412,6 +412,33 @@ conformance! {
         tx.commit().await.unwrap();
     };
 
+    branding_and_own_accounts_are_kept_per_organisation => |store: Store| async move {
+        use arflow_core::brand::{Branding, Logo, LogoKind, OwnAccount};
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        let mut tx = store.begin_write().await.unwrap();
+        assert_eq!(tx.branding(a).await.unwrap(), Branding::default());
+        // Every byte value survives (BLOB / BYTEA), and a second write replaces the first.
+        let bytes: Vec<u8> = (0..=255u8).chain(b"\x89PNG".iter().copied()).collect();
+        let branded = Branding { accent_colour: Some("#aa0033".into()), logo: Some(Logo { kind: LogoKind::Png, bytes }) };
+        tx.set_branding(a, &Branding { accent_colour: Some("#000000".into()), logo: None }, 1).await.unwrap();
+        tx.set_branding(a, &branded, 2).await.unwrap();
+        assert_eq!(tx.branding(a).await.unwrap(), branded);
+        assert_eq!(tx.branding(b).await.unwrap(), Branding::default(), "another organisation's");
+        tx.set_branding(a, &Branding::default(), 3).await.unwrap();
+        assert_eq!(tx.branding(a).await.unwrap(), Branding::default(), "removed again");
+
+        let ing = OwnAccount { iban: "NL69INGB0123456789".into(), bic: Some("INGBNL2A".into()), label: "ING".into(), active: true };
+        let abn = OwnAccount { iban: "NL91ABNA0417164300".into(), bic: None, label: String::new(), active: true };
+        tx.put_own_account(a, &ing, 4).await.unwrap();
+        tx.put_own_account(a, &abn, 4).await.unwrap();
+        let closed = OwnAccount { active: false, label: "ING (closed)".into(), ..ing.clone() };
+        tx.put_own_account(a, &closed, 5).await.unwrap();
+        assert_eq!(tx.own_accounts(a).await.unwrap(), vec![closed, abn]);
+        assert!(tx.own_accounts(b).await.unwrap().is_empty());
+        tx.commit().await.unwrap();
+    };
+
     id_counters_hand_out_disjoint_blocks_per_organisation => |store: Store| async move {
         let a = new_org(&store, "acme").await;
         let b = new_org(&store, "bravo").await;

@@ -44,6 +44,9 @@ pub struct RenderContext {
     pub portal_url: Option<String>,
     /// The bailiff or collection agency, for `pre_legal` (optional) and `handover` (required).
     pub collector: Option<Collector>,
+    /// The organisation's look: its accent colour on e-mails and letters, its logo on letters.
+    #[serde(skip)]
+    pub branding: arflow_core::brand::Branding,
 }
 
 /// The organisation that is owed the money.
@@ -139,6 +142,8 @@ pub struct View {
     pub term_date: String,
     pub portal_url: Option<String>,
     pub collector: Option<CollectorView>,
+    /// `#rrggbb`: the organisation's accent colour, or arflow's own.
+    pub accent_colour: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -383,6 +388,7 @@ impl RenderContext {
                 website: c.website.clone(),
                 reference: c.reference.clone(),
             }),
+            accent_colour: self.branding.accent().to_owned(),
         })
     }
 
@@ -540,6 +546,7 @@ impl RenderContext {
                 website: None,
                 reference: Some("D-2026-4711".into()),
             }),
+            branding: arflow_core::brand::Branding::default(),
         }
     }
 }

@@ -29,6 +29,7 @@ include!("common.rs");
 include!("dunning.rs");
 include!("reconcile.rs");
 include!("users.rs");
+include!("brand.rs");
 
 impl Tx {
     /// Refreshes the planner's statistics. Inside the transaction, so that rows it wrote and has

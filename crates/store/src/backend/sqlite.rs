@@ -35,6 +35,7 @@ include!("common.rs");
 include!("dunning.rs");
 include!("reconcile.rs");
 include!("users.rs");
+include!("brand.rs");
 
 impl Tx {
     /// Refreshes the planner's statistics (cheaply: a sample of each index).
