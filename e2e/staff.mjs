@@ -191,6 +191,22 @@ try {
   await page.waitForURL(`${base}/templates/reminder.fr`);
   assert.doesNotMatch(await page.locator('#preview-subject').innerText(), /amical/);
 
+  // Branding: a colour and a logo chosen with the browser's own form (a real file upload).
+  await page.goto(`${base}/settings/branding`);
+  await page.getByLabel('De kleur van arflow').uncheck();
+  await page.locator('#accent_colour').fill('#aa0033');
+  await page.setInputFiles('#logo', {
+    name: 'logo.svg',
+    mimeType: 'image/svg+xml',
+    buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="80" height="20"><rect width="80" height="20" fill="#aa0033"/></svg>'),
+  });
+  await page.getByRole('button', { name: 'Opslaan', exact: true }).click();
+  await page.waitForURL(/\/settings\/branding\?saved=1$/);
+  assert.equal(await page.locator('#accent_colour').inputValue(), '#aa0033');
+  assert.equal(await page.locator('#current-logo').evaluate((img) => img.complete && img.naturalWidth), 80,
+    'the uploaded logo is shown');
+  await shot('branding');
+
   // Sign out: the dashboard is closed again.
   await page.getByRole('button', { name: 'Uitloggen' }).click();
   await page.waitForURL(`${base}/login`);

@@ -27,6 +27,7 @@ pub mod smtp;
 pub mod templates;
 pub mod timeline;
 pub mod tokens;
+pub mod uploads;
 pub mod users;
 
 use std::sync::Arc;

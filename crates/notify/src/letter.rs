@@ -193,3 +193,50 @@ pub fn render_pdf(
 ) -> Result<Vec<u8>, LetterError> {
     Ok(renderer.render(&letter(ctx, rendered)?)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use arflow_core::brand::{Branding, Logo, LogoKind};
+    use arflow_core::party::{DebtorKind, Language, OrgCountry};
+
+    use super::*;
+    use crate::templates::{StepKey, Templates};
+
+    /// A valid 2 × 1 PNG (two coloured pixels).
+    const PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x02\x00\x00\x00\x01\x08\x02\x00\x00\x00\x7b\x40\xe8\xdd\x00\x00\x00\x0f\x49\x44\x41\x54\x78\x9c\x63\x58\xc5\x60\x2c\xef\x57\x09\x00\x06\x41\x01\xc4\x9e\x31\x30\x48\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82";
+
+    #[test]
+    fn the_organisations_colour_and_logo_go_on_the_letter_and_the_colour_on_the_email() {
+        let templates = Templates::builtin();
+        let mut ctx = RenderContext::sample(Language::Nl, OrgCountry::Nl, DebtorKind::Business);
+        let plain = templates.render(StepKey::Reminder, Language::Nl, &ctx).unwrap();
+        let plain_letter = letter(&ctx, &plain).unwrap();
+        assert_eq!(plain_letter.creditor.accent_colour.as_deref(), Some("#1f4e79"));
+        assert!(plain_letter.creditor.logo.is_none());
+        assert!(plain.html.contains("border-top:6px solid #1f4e79"));
+
+        ctx.branding = Branding {
+            accent_colour: Some("#aa0033".into()),
+            logo: Some(Logo { kind: LogoKind::Png, bytes: PNG.to_vec() }),
+        };
+        let rendered = templates.render(StepKey::Reminder, Language::Nl, &ctx).unwrap();
+        assert!(rendered.html.contains("border-top:6px solid #aa0033"));
+        let branded = letter(&ctx, &rendered).unwrap();
+        assert_eq!(branded.creditor.accent_colour.as_deref(), Some("#aa0033"));
+        let logo = branded.creditor.logo.as_ref().unwrap();
+        assert_eq!((logo.format, logo.bytes.as_slice()), (arflow_pdf::LogoFormat::Png, PNG));
+        // Both lay out: the logo adds an image to the PDF.
+        let renderer = Renderer::new();
+        let without = render_pdf(
+            &renderer,
+            &RenderContext { branding: Branding::default(), ..ctx.clone() },
+            &rendered,
+        )
+        .unwrap();
+        let with = render_pdf(&renderer, &ctx, &rendered).unwrap();
+        let images = |pdf: &[u8]| {
+            pdf.windows(13).filter(|w| w == b"/Subtype /Ima" || w == b"/Subtype/Imag").count()
+        };
+        assert!(images(&with) > images(&without), "{} vs {}", images(&with), images(&without));
+    }
+}

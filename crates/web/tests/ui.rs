@@ -111,6 +111,56 @@ impl<'a> Browser<'a> {
         self.send(req).await
     }
 
+    /// A form with files, as a browser sends it (`multipart/form-data`): each field with its
+    /// file name when it is a file.
+    async fn post_multipart(&mut self, path: &str, fields: &[(&str, Option<&str>, &[u8])]) -> Page {
+        let boundary = "----arflowTestBoundary7MA4YWxk";
+        let mut body = Vec::new();
+        for (name, file, data) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"")
+                    .as_bytes(),
+            );
+            if let Some(f) = file {
+                body.extend_from_slice(
+                    format!("; filename=\"{f}\"\r\nContent-Type: application/octet-stream")
+                        .as_bytes(),
+                );
+            }
+            body.extend_from_slice(b"\r\n\r\n");
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let req = self
+            .s
+            .client
+            .post(format!("{}{path}", self.s.base))
+            .header("accept-language", "nl")
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body);
+        self.send(req).await
+    }
+
+    /// The raw response to a GET: status, content type, the security policy and the bytes.
+    async fn get_bytes(&mut self, path: &str) -> (u16, String, String, Vec<u8>) {
+        let cookie: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let r = self
+            .s
+            .client
+            .get(format!("{}{path}", self.s.base))
+            .header("cookie", cookie.join("; "))
+            .send()
+            .await
+            .unwrap();
+        let header = |name: &str| {
+            r.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+        };
+        let (status, ctype, csp) =
+            (r.status().as_u16(), header("content-type"), header("content-security-policy"));
+        (status, ctype, csp, r.bytes().await.unwrap().to_vec())
+    }
+
     async fn sign_in(&mut self, email: &str, password: &str) -> Page {
         let form = self.get("/login").await;
         let csrf = hidden(&form.html, "csrf");
@@ -507,10 +557,7 @@ async fn a_suggested_match_is_accepted_and_a_task_completed_from_the_queues() {
     // The account the statement was for, with its entry.
     let accounts = b.get("/settings/bank-accounts").await.html;
     assert!(accounts.contains("<td>NL02ABNA0123456789</td><td>EUR</td><td class=\"num\">1</td><td>2026-03-01 – 2026-03-01</td><td class=\"num\">121,00</td><td class=\"num\">0</td>"), "{accounts}");
-    assert!(
-        accounts.contains("er is nog geen iban") || accounts.contains("Er is nog geen IBAN"),
-        "{accounts}"
-    );
+    assert!(accounts.contains("id=\"no-payment-account\""), "{accounts}");
     // Decided once: a second decision is refused with the reason.
     let again = b.post(&format!("/matches/{id}/reject"), &[("csrf", &csrf)]).await;
     assert_eq!(again.status, 422, "{}", again.html);
@@ -616,6 +663,7 @@ async fn every_route_keeps_to_the_persons_organisation_and_role() {
         .await
         .unwrap();
     give_iban(&s, "bravo", "BE68539007547034").await;
+    s.app.set_branding(bravo.id, None, Some(b"<svg/>"), &actor).await.unwrap();
     let gate = arflow_core::dunning::LegalGate { creditor: OrgCountry::Be };
     s.app.dunning_run(Some("bravo"), None, false, &gate, &actor).await.unwrap();
     let secret = "Bravo Secret Client";
@@ -654,8 +702,13 @@ async fn every_route_keeps_to_the_persons_organisation_and_role() {
                 assert_eq!(other.sign_in("sam@example.nl", "sales person 123").await.status, 303);
             }
             ("GET", "/debtors/{number}") => assert_eq!(sam.get(&path).await.status, 404),
-            // Tokens and people are an administrator's; the audit log also an accountant's.
-            ("GET", "/settings/tokens" | "/settings/users" | "/audit") => {
+            // Bravo's logo is Bravo's: Acme has none.
+            ("GET", "/settings/branding/logo") => {
+                assert_eq!(sam.get(&path).await.status, 404, "{path}");
+            }
+            // Tokens, people and branding are an administrator's; the audit log also an
+            // accountant's.
+            ("GET", "/settings/tokens" | "/settings/users" | "/settings/branding" | "/audit") => {
                 assert_eq!(sam.get(&path).await.status, 403, "{path}");
             }
             ("POST", "/debtors/{number}/notes") => {
@@ -2244,4 +2297,244 @@ async fn the_dashboard_shows_every_figure_of_issue_5_with_its_charts() {
     assert_eq!(by_id(html, "entries-waiting"), "1");
     assert!(html.contains("id=\"entries-waiting-total\" data-amount=\"75.00\""));
     assert!(html.contains("<a href=\"/matches\">"));
+}
+
+/// Branding: an accent colour and a logo uploaded as a browser does, served back so that an
+/// SVG cannot run, refused when it is not an image or carries a script; the organisation's own
+/// bank accounts: add one, have reminders name it, close the old one (never the one named),
+/// and a closed account's statements are refused.
+#[tokio::test]
+async fn branding_is_uploaded_and_bank_accounts_are_chosen_and_closed() {
+    let s = seeded().await;
+    let actor = Actor("test".into());
+    give_iban(&s, "acme", "NL91ABNA0417164300").await;
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+
+    let page = b.get("/settings/branding").await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("id=\"no-logo\"") && page.html.contains("value=\"#1f4e79\""));
+    let csrf = hidden(&page.html, "csrf");
+    let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" width="80" height="20"><rect width="80" height="20" fill="#aa0033"/></svg>"##;
+    let saved = b
+        .post_multipart(
+            "/settings/branding",
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("accent_colour", None, b"#AA0033"),
+                ("logo", Some("logo.svg"), svg),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (saved.status, saved.location.as_deref()),
+        (303, Some("/settings/branding?saved=1"))
+    );
+    let page = b.get("/settings/branding?saved=1").await.html;
+    assert!(page.contains("id=\"current-logo\"") && page.contains("value=\"#aa0033\""), "{page}");
+    let (status, ctype, csp, bytes) = b.get_bytes("/settings/branding/logo").await;
+    assert_eq!((status, ctype.as_str(), bytes.as_slice()), (200, "image/svg+xml", &svg[..]));
+    assert!(csp.contains("sandbox") && csp.contains("default-src 'none'"), "{csp}");
+    let stored =
+        s.app.branding(s.app.resolve_organisation(Some("acme")).await.unwrap().id).await.unwrap();
+    assert_eq!(stored.accent_colour.as_deref(), Some("#aa0033"));
+
+    // Refused, and nothing changes: a script in the SVG, a file that is no image, a bad colour,
+    // a form without the session's token.
+    let scripted = b"<svg onload=\"alert(1)\"></svg>";
+    for (fields, why) in [
+        (
+            vec![
+                ("csrf", None, csrf.as_bytes()),
+                ("accent_colour", None, &b"#aa0033"[..]),
+                ("logo", Some("x.svg"), &scripted[..]),
+            ],
+            "scripts",
+        ),
+        (
+            vec![
+                ("csrf", None, csrf.as_bytes()),
+                ("accent_colour", None, &b"#aa0033"[..]),
+                ("logo", Some("x.gif"), &b"GIF89a"[..]),
+            ],
+            "PNG",
+        ),
+        (vec![("csrf", None, csrf.as_bytes()), ("accent_colour", None, &b"purple"[..])], "#rrggbb"),
+    ] {
+        let refused = b.post_multipart("/settings/branding", &fields).await;
+        assert_eq!(refused.status, 422, "{why}");
+        assert!(
+            refused.html.contains("id=\"problem\"") && refused.html.contains(why),
+            "{why}: {}",
+            refused.html
+        );
+    }
+    let forged = b
+        .post_multipart(
+            "/settings/branding",
+            &[("csrf", None, b"forged"), ("default_colour", None, b"on")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let bad_body = b.post("/settings/branding", &[("csrf", &csrf)]).await;
+    assert_eq!(bad_body.status, 400, "a form that is not multipart");
+    assert_eq!(
+        s.app.branding(s.app.resolve_organisation(Some("acme")).await.unwrap().id).await.unwrap(),
+        stored
+    );
+    // Back to arflow's colour, the logo removed.
+    let reset = b
+        .post_multipart(
+            "/settings/branding",
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("default_colour", None, b"on"),
+                ("accent_colour", None, b"#aa0033"),
+                ("remove_logo", None, b"on"),
+                ("logo", Some(""), b""),
+            ],
+        )
+        .await;
+    assert_eq!(reset.status, 303);
+    assert_eq!(b.get_bytes("/settings/branding/logo").await.0, 404);
+    assert!(b.get("/settings/branding").await.html.contains("id=\"no-logo\""));
+
+    // Bank accounts: the one in the settings is named; add another.
+    let page = b.get("/settings/bank-accounts").await.html;
+    assert!(row_of(&page, "payment-account").contains("NL91ABNA0417164300"), "{page}");
+    let added = b
+        .post(
+            "/settings/bank-accounts",
+            &[
+                ("csrf", &csrf),
+                ("iban", "nl02 abna 0123 4567 89"),
+                ("bic", "abnanl2a"),
+                ("label", "Ontvangsten"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 303);
+    let bad = b
+        .post(
+            "/settings/bank-accounts",
+            &[("csrf", &csrf), ("iban", "NL02ABNA0123456788"), ("bic", "")],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    // The named account cannot be closed; choose the new one, then close the old one.
+    assert_eq!(
+        b.post("/settings/bank-accounts/NL91ABNA0417164300/close", &[("csrf", &csrf)]).await.status,
+        422
+    );
+    assert_eq!(
+        b.post("/settings/bank-accounts/NL02ABNA0123456789/pay-to", &[("csrf", &csrf)])
+            .await
+            .status,
+        303
+    );
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap().organisation;
+    assert_eq!(
+        (org.iban.as_deref(), org.bic.as_deref()),
+        (Some("NL02ABNA0123456789"), Some("ABNANL2A"))
+    );
+    assert_eq!(
+        b.post("/settings/bank-accounts/NL91ABNA0417164300/close", &[("csrf", &csrf)]).await.status,
+        303
+    );
+    let page = b.get("/settings/bank-accounts").await.html;
+    assert!(row_of(&page, "payment-account").contains("NL02ABNA0123456789"), "{page}");
+    assert!(page.contains("/settings/bank-accounts/NL91ABNA0417164300/reopen"), "{page}");
+    // A closed account cannot be named; one that is not the organisation's is not found.
+    assert_eq!(
+        b.post("/settings/bank-accounts/NL91ABNA0417164300/pay-to", &[("csrf", &csrf)])
+            .await
+            .status,
+        422
+    );
+    assert_eq!(
+        b.post("/settings/bank-accounts/BE68539007547034/pay-to", &[("csrf", &csrf)]).await.status,
+        404
+    );
+    assert_eq!(
+        b.post("/settings/bank-accounts/NL02ABNA0123456789/close", &[("csrf", "forged")])
+            .await
+            .status,
+        403
+    );
+
+    // The camt statements of these tests arrive on NL02ABNA0123456789: close it (after naming
+    // the old one again) and its statements are refused whole.
+    assert_eq!(
+        b.post("/settings/bank-accounts/NL91ABNA0417164300/reopen", &[("csrf", &csrf)])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        b.post("/settings/bank-accounts/NL91ABNA0417164300/pay-to", &[("csrf", &csrf)])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        b.post("/settings/bank-accounts/NL02ABNA0123456789/close", &[("csrf", &csrf)]).await.status,
+        303
+    );
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let refused = s
+        .app
+        .import_statement_file(
+            &org,
+            "m.xml",
+            &camt("121.00", "Klant B.V.", "betaling"),
+            None,
+            &Default::default(),
+            &actor,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("m.xml: statement S1 is for account NL02ABNA0123456789, which is closed"),
+        "{refused}"
+    );
+    assert!(s.app.bank_accounts(org.id).await.unwrap().is_empty(), "nothing was stored");
+    // Reopened, the same file is taken.
+    assert_eq!(
+        b.post("/settings/bank-accounts/NL02ABNA0123456789/reopen", &[("csrf", &csrf)])
+            .await
+            .status,
+        303
+    );
+    s.app
+        .import_statement_file(
+            &org,
+            "m.xml",
+            &camt("121.00", "Klant B.V.", "betaling"),
+            None,
+            &Default::default(),
+            &actor,
+        )
+        .await
+        .unwrap();
+    // The settings name who did what.
+    let audit = b.get("/audit").await.html;
+    for action in [
+        "organisation.branding",
+        "bank_account.save",
+        "bank_account.pay_to",
+        "bank_account.close",
+        "bank_account.reopen",
+    ] {
+        assert!(audit.contains(action), "{action}");
+    }
+}
+
+/// The table row with `id`, up to its end.
+fn row_of<'h>(html: &'h str, id: &str) -> &'h str {
+    let marker = format!("<tr id=\"{id}\"");
+    let at = html.find(&marker).unwrap_or_else(|| panic!("no row {id} in {html}"));
+    let rest = &html[at..];
+    &rest[..rest.find("</tr>").unwrap_or(rest.len())]
 }

@@ -8,6 +8,7 @@
 //! (`arflow_app::users`).
 
 mod accounts;
+mod branding;
 mod chart;
 mod dashboard;
 mod debtors;
@@ -79,7 +80,17 @@ pub(crate) fn router(app: App) -> Router {
         .route("/settings/users/{id}/remove", post(settings::remove_user))
         .route("/audit", get(settings::audit))
         .route("/settings/rates", get(rates::show))
-        .route("/settings/bank-accounts", get(accounts::show))
+        .route("/settings/bank-accounts", get(accounts::show).post(accounts::save))
+        .route("/settings/bank-accounts/{iban}/pay-to", post(accounts::pay_to))
+        .route("/settings/bank-accounts/{iban}/close", post(accounts::close))
+        .route("/settings/bank-accounts/{iban}/reopen", post(accounts::reopen))
+        .route(
+            "/settings/branding",
+            get(branding::show)
+                .post(branding::save)
+                .layer(axum::extract::DefaultBodyLimit::max(branding::BODY_BYTES_MAX)),
+        )
+        .route("/settings/branding/logo", get(branding::logo))
         .with_state(app)
 }
 
@@ -133,6 +144,13 @@ pub(crate) fn routes() -> Vec<(axum::http::Method, &'static str)> {
         (Method::GET, "/audit"),
         (Method::GET, "/settings/rates"),
         (Method::GET, "/settings/bank-accounts"),
+        (Method::POST, "/settings/bank-accounts"),
+        (Method::POST, "/settings/bank-accounts/{iban}/pay-to"),
+        (Method::POST, "/settings/bank-accounts/{iban}/close"),
+        (Method::POST, "/settings/bank-accounts/{iban}/reopen"),
+        (Method::GET, "/settings/branding"),
+        (Method::POST, "/settings/branding"),
+        (Method::GET, "/settings/branding/logo"),
     ]
 }
 

@@ -349,6 +349,12 @@ fn settings_page(
             esc(lang.pick("Personen en rollen", "Personnes et rôles", "People and roles"))
         ));
     }
+    if admin {
+        links.push(format!(
+            "<li><a href=\"/settings/branding\">{}</a></li>",
+            esc(lang.pick("Huisstijl", "Identité visuelle", "Branding"))
+        ));
+    }
     if admin || staff.role == Role::Accountant {
         links.push(format!("<li><a href=\"/audit\">{}</a></li>", esc(lang.t("audit"))));
     }
