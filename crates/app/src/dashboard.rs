@@ -8,9 +8,10 @@
 //! the approval queue, and links to the preview.
 
 use arflow_core::date::Date;
+use arflow_core::id::OrganisationId;
 use arflow_core::kpi::{self, DSO_PERIOD_DAYS_DEFAULT, DayTotals};
 use arflow_core::money::{Currency, format_minor};
-use arflow_store::{ActionStatus, StoredTask};
+use arflow_store::{ActionStatus, StoredOrganisation, StoredTask};
 use serde::Serialize;
 
 use crate::{App, AppError};
@@ -189,5 +190,138 @@ mod tests {
         assert_eq!((rows[0].actions, rows[0].awaiting_approval), (5, 2));
         assert_eq!((rows[1].actions, rows[1].awaiting_approval), (7, 0));
         assert_eq!(rows[2].channels, ["email", "sms"]);
+    }
+}
+
+/// What the next run would do today, planned in the background for the dashboard (planning
+/// reads every open item: on a large book it takes longer than a page may).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NextRun {
+    pub as_of: Date,
+    /// When it was planned (microseconds since the epoch).
+    pub planned_at: i64,
+    pub steps: Vec<RunStep>,
+    pub actions: u64,
+    pub awaiting_approval: u64,
+    /// The open amount the actions are about, in the organisation's currency.
+    pub open: String,
+    /// Steps the legal rules refused, and debtors skipped (paused, on hold, too small).
+    pub refused: u64,
+    pub skipped: u64,
+}
+
+/// The dashboard's view of the next run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NextRunState {
+    /// Planned (possibly some minutes ago; a new plan is on its way when it is old).
+    Ready(NextRun),
+    /// Being planned; ask again in a moment.
+    Planning,
+}
+
+/// A plan older than this is planned again (shown meanwhile).
+const NEXT_RUN_FRESH_MICROS: i64 = 10 * 60 * 1_000_000;
+
+#[derive(Debug, Default)]
+pub(crate) struct NextRunSlot {
+    ready: Option<NextRun>,
+    planning: bool,
+}
+
+/// The next runs per organisation, shared by the clones of an [`App`].
+pub(crate) type NextRuns =
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<OrganisationId, NextRunSlot>>>;
+
+impl App {
+    /// What today's run would do in `org`, from the plan made in the background: the plan when
+    /// there is one of today (planned again when older than ten minutes or after data changed
+    /// by a run), else [`NextRunState::Planning`] while it is made.
+    pub fn next_run(&self, org: &StoredOrganisation) -> NextRunState {
+        let today = self.today(&org.organisation);
+        let now = self.now();
+        let (state, start) = {
+            let mut slots =
+                self.next_runs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let slot = slots.entry(org.id).or_default();
+            let current = slot.ready.as_ref().filter(|r| r.as_of == today);
+            let stale = current.is_none_or(|r| now - r.planned_at > NEXT_RUN_FRESH_MICROS);
+            let start = stale && !slot.planning;
+            if start {
+                slot.planning = true;
+            }
+            let state = match current {
+                Some(r) => NextRunState::Ready(r.clone()),
+                None => NextRunState::Planning,
+            };
+            (state, start)
+        };
+        if start {
+            let (app, org) = (self.clone(), org.clone());
+            tokio::spawn(async move {
+                let planned = app.plan_next_run(&org, today).await;
+                let mut slots =
+                    app.next_runs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let slot = slots.entry(org.id).or_default();
+                slot.planning = false;
+                match planned {
+                    Ok(next) => slot.ready = Some(next),
+                    Err(e) => tracing::warn!(error = %e, "planning the next run failed"),
+                }
+            });
+        }
+        state
+    }
+
+    /// Forgets the planned next run of `org` (a run changed what it would do).
+    pub(crate) fn forget_next_run(&self, org: OrganisationId) {
+        let mut slots = self.next_runs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(slot) = slots.get_mut(&org) {
+            slot.ready = None;
+        }
+    }
+
+    async fn plan_next_run(
+        &self,
+        org: &StoredOrganisation,
+        as_of: Date,
+    ) -> Result<NextRun, AppError> {
+        let planned_at = self.now();
+        let gate = arflow_core::dunning::LegalGate { creditor: org.organisation.country };
+        let mut tx = self.store.begin_read().await?;
+        let (plan, _) = crate::dunning::plan_for(&mut tx, org, as_of, &gate).await?;
+        tx.rollback().await?;
+        let mut steps: Vec<RunStep> = Vec::new();
+        let mut open = arflow_core::money::Money::zero(org.organisation.currency);
+        for a in &plan.actions {
+            let channels: Vec<String> = a.channels.iter().map(|c| c.as_str().to_owned()).collect();
+            let awaiting = u64::from(a.approval);
+            match steps.iter_mut().find(|r| r.step == a.step && r.channels == channels) {
+                Some(r) => {
+                    r.actions += 1;
+                    r.awaiting_approval += awaiting;
+                }
+                None => steps.push(RunStep {
+                    step: a.step.clone(),
+                    channels,
+                    actions: 1,
+                    awaiting_approval: awaiting,
+                }),
+            }
+            if a.open.currency() == open.currency() {
+                open = open
+                    .checked_add(a.open)
+                    .map_err(|e| AppError::invalid("open", e.to_string()))?;
+            }
+        }
+        Ok(NextRun {
+            as_of,
+            planned_at,
+            actions: plan.actions.len() as u64,
+            awaiting_approval: steps.iter().map(|s| s.awaiting_approval).sum(),
+            steps,
+            open: open.to_string(),
+            refused: plan.refused.len() as u64,
+            skipped: plan.skipped.len() as u64,
+        })
     }
 }

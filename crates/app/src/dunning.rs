@@ -838,6 +838,8 @@ impl App {
         let now = self.now();
         let org = self.resolve_organisation(org_slug).await?;
         let as_of = as_of.unwrap_or_else(|| self.today(&org.organisation));
+        // The dashboard's plan of this run is about to be outdated.
+        self.forget_next_run(org.id);
 
         // Claim the date and recover what a crash left behind.
         let mut tx = self.store.begin_write().await?;
@@ -1252,7 +1254,7 @@ fn tasks_for(
 }
 
 /// Reads the open items and plans.
-async fn plan_for(
+pub(crate) async fn plan_for(
     tx: &mut StoreTx,
     org: &StoredOrganisation,
     as_of: Date,

@@ -90,6 +90,8 @@ pub struct App {
     /// The SMTP server `serve` was configured with (`--smtp`), for a test message from the
     /// settings page; `None` when e-mail stays in the outbox.
     mailer: Option<arflow_notify::email::Mailer>,
+    /// What today's run would do, planned in the background for the dashboard.
+    next_runs: dashboard::NextRuns,
 }
 
 impl App {
@@ -108,6 +110,7 @@ impl App {
             letters: Arc::default(),
             templates: Arc::default(),
             mailer: None,
+            next_runs: Arc::default(),
         }
     }
 

@@ -2538,3 +2538,63 @@ fn row_of<'h>(html: &'h str, id: &str) -> &'h str {
     let rest = &html[at..];
     &rest[..rest.find("</tr>").unwrap_or(rest.len())]
 }
+
+/// Before today's run the dashboard says what the run would do: planned in the background (a
+/// page may not wait for it), the same actions as the dunning preview, and when it was worked
+/// out. After the run, the run's own actions.
+#[tokio::test]
+async fn the_dashboard_shows_what_todays_run_would_do_before_it_runs() {
+    let s = seeded().await;
+    let actor = Actor("test".into());
+    let debtors = b"number,name,kind,country,language,email\nK1,Klant BV,business,NL,nl,boekhouding@klant.nl\nK2,Tweede BV,business,NL,nl,info@tweede.nl\n";
+    s.app
+        .import_debtors_csv(Some("acme"), "d.csv", debtors, Default::default(), &actor)
+        .await
+        .unwrap();
+    let invoices = b"number,debtor_number,issue_date,due_date,amount\nF1,K1,2026-01-01,2026-01-31,121.00\nF2,K2,2026-01-05,2026-02-04,50.00\n";
+    s.app
+        .import_invoices_csv(Some("acme"), "i.csv", invoices, Default::default(), &actor)
+        .await
+        .unwrap();
+    give_iban(&s, "acme", "NL91ABNA0417164300").await;
+    let mut b = Browser::new(&s);
+    b.sign_in("anna@example.nl", "correct horse battery").await;
+
+    let first = b.get("/").await.html;
+    assert!(
+        first.contains("data-status=\"planning\"") || first.contains("data-status=\"planned\""),
+        "{first}"
+    );
+    let mut html = first;
+    for _ in 0..100 {
+        if html.contains("data-status=\"planned\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        html = b.get("/").await.html;
+    }
+    assert!(html.contains("id=\"run-today\" data-status=\"planned\""), "{html}");
+    // The same as the preview: one reminder by e-mail to each debtor, 171.00 open together.
+    let gate = arflow_core::dunning::LegalGate { creditor: OrgCountry::Nl };
+    let preview = s.app.dunning_preview(Some("acme"), None, &gate).await.unwrap();
+    assert_eq!(preview.actions.len(), 2);
+    assert_eq!(by_id(&html, "run-actions"), "2");
+    assert!(
+        html.contains("<tr><td>reminder</td><td>email</td><td class=\"num\">2</td><td class=\"num\">0</td></tr>"),
+        "{html}"
+    );
+    let note = &html[html.find("id=\"next-run\"").unwrap()..];
+    assert!(note.contains("data-awaiting=\"0\"") && note.contains("EUR 171,00"), "{note}");
+    assert!(note.contains("0 stappen geweigerd") && note.contains("Berekend om <time>"), "{note}");
+    // Nothing was run or written by planning.
+    assert!(
+        s.app.outbox(Some("acme"), None, arflow_store::Page::first(5)).await.unwrap().is_empty()
+    );
+
+    // The run: the dashboard shows what it did.
+    s.app.dunning_run(Some("acme"), None, false, &gate, &actor).await.unwrap();
+    let after = b.get("/").await.html;
+    assert!(after.contains("id=\"run-today\" data-status=\"done\""), "{after}");
+    assert_eq!(by_id(&after, "run-actions"), "2");
+    assert!(!after.contains("id=\"next-run\""));
+}

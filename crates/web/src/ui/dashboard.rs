@@ -6,7 +6,7 @@
 //! or a script reads it without parsing the text.
 
 use arflow_app::App;
-use arflow_app::dashboard::DashboardReport;
+use arflow_app::dashboard::{DashboardReport, NextRunState};
 use arflow_app::reports::AgeingReport;
 use arflow_app::users::SessionView;
 use arflow_core::kpi::AgeingBuckets;
@@ -37,10 +37,20 @@ pub(crate) async fn show(State(app): State<App>, headers: HeaderMap) -> Response
         Err(e) => return failure(&e),
     };
     // The same day as the ageing, even when midnight passes between the two.
-    match app.dashboard(slug, Some(ageing.as_of)).await {
-        Ok(figures) => Html(render(lang, &session, &ageing, &figures)).into_response(),
-        Err(e) => failure(&e),
-    }
+    let figures = match app.dashboard(slug, Some(ageing.as_of)).await {
+        Ok(f) => f,
+        Err(e) => return failure(&e),
+    };
+    // Before today's run: what it would do, as planned in the background.
+    let next = if figures.run_today.is_none() {
+        match app.resolve_organisation(slug).await {
+            Ok(org) => Some((app.next_run(&org), org.organisation.time_zone)),
+            Err(e) => return failure(&e),
+        }
+    } else {
+        None
+    };
+    Html(render(lang, &session, &ageing, &figures, next.as_ref())).into_response()
 }
 
 /// A day figure as `lang` writes decimals: `41.3` (en), `41,3` (nl, fr).
@@ -205,16 +215,26 @@ fn tasks_card(lang: Lang, d: &DashboardReport) -> String {
     )
 }
 
-fn run_card(lang: Lang, d: &DashboardReport) -> String {
+fn run_card(lang: Lang, d: &DashboardReport, next: Option<&(NextRunState, String)>) -> String {
     let (status, text) = match d.run_today.as_deref() {
-        None => (
-            "not_started",
-            lang.pick(
-                "De aanmaanrun van vandaag heeft nog niet gedraaid. Wat hij zal doen staat in het voorbeeld op de pagina Aanmanen (het plannen leest alle openstaande posten en is te zwaar voor dit overzicht).",
-                "Le cycle de relance du jour n'a pas encore tourné. Ce qu'il fera figure dans l'aperçu de la page Rappels (le planifier lit tous les postes ouverts, trop lourd pour ce tableau de bord).",
-                "Today's dunning run has not run yet. What it will do is in the preview on the Dunning page (planning it reads every open item, too heavy for this dashboard).",
+        None => match next {
+            Some((NextRunState::Ready(_), _)) => (
+                "planned",
+                lang.pick(
+                    "De aanmaanrun van vandaag heeft nog niet gedraaid. Zo zou hij nu lopen:",
+                    "Le cycle de relance du jour n'a pas encore tourné. Voici ce qu'il ferait maintenant :",
+                    "Today's dunning run has not run yet. This is what it would do now:",
+                ),
             ),
-        ),
+            _ => (
+                "planning",
+                lang.pick(
+                    "De aanmaanrun van vandaag heeft nog niet gedraaid. Wat hij zal doen wordt nu op de achtergrond berekend: vernieuw de pagina zo meteen.",
+                    "Le cycle de relance du jour n'a pas encore tourné. Ce qu'il fera est calculé en arrière-plan : rechargez la page dans un instant.",
+                    "Today's dunning run has not run yet. What it will do is being worked out in the background: reload the page in a moment.",
+                ),
+            ),
+        },
         Some("done") => (
             "done",
             lang.pick(
@@ -232,12 +252,40 @@ fn run_card(lang: Lang, d: &DashboardReport) -> String {
             ),
         ),
     };
-    let total: u64 = d.run_steps.iter().map(|s| s.actions).sum();
-    let table = if d.run_today.is_none() {
+    let planned = match (d.run_today.as_deref(), next) {
+        (None, Some((NextRunState::Ready(n), tz))) => Some((n, tz)),
+        _ => None,
+    };
+    let (steps, total) = match planned {
+        Some((n, _)) => (n.steps.as_slice(), n.actions),
+        None => (d.run_steps.as_slice(), d.run_steps.iter().map(|s| s.actions).sum()),
+    };
+    let plan_note = match planned {
+        Some((n, tz)) => format!(
+            "<p id=\"next-run\" data-awaiting=\"{awaiting}\">{open_l} <strong>{currency} {open}</strong>; \
+             {refused} {refused_l}, {skipped} {skipped_l}. {planned_l} <time>{at}</time>.</p>",
+            awaiting = n.awaiting_approval,
+            open_l = esc(lang.pick("Samen open:", "Ouvert en tout :", "Open in all:")),
+            currency = esc(d.currency.code()),
+            open = esc(&money(lang, &n.open)),
+            refused = n.refused,
+            refused_l = esc(lang.pick(
+                "stappen geweigerd door de wettelijke regels",
+                "étapes refusées par les règles légales",
+                "steps refused by the legal rules"
+            )),
+            skipped = n.skipped,
+            skipped_l =
+                esc(lang.pick("debiteuren overgeslagen", "débiteurs ignorés", "debtors skipped")),
+            planned_l = esc(lang.pick("Berekend om", "Calculé à", "Worked out at")),
+            at = esc(&arflow_app::local_time_in(n.planned_at, tz)),
+        ),
+        None => String::new(),
+    };
+    let table = if d.run_today.is_none() && planned.is_none() {
         String::new()
     } else {
-        let rows: String = d
-            .run_steps
+        let rows: String = steps
             .iter()
             .map(|s| {
                 format!(
@@ -252,7 +300,7 @@ fn run_card(lang: Lang, d: &DashboardReport) -> String {
         format!(
             "<p><strong id=\"run-actions\">{total}</strong> {actions}</p><table id=\"run-steps\"><thead><tr>\
              <th>{step}</th><th>{channels}</th><th class=\"num\">{count}</th><th class=\"num\">{waiting}</th></tr></thead>\
-             <tbody>{rows}</tbody></table>",
+             <tbody>{rows}</tbody></table>{plan_note}",
             actions = esc(lang.pick("acties", "actions", "actions")),
             step = esc(lang.t("step")),
             channels = esc(lang.pick("Kanalen", "Canaux", "Channels")),
@@ -315,7 +363,13 @@ fn attention_cards(lang: Lang, d: &DashboardReport) -> String {
     )
 }
 
-fn render(lang: Lang, session: &SessionView, ageing: &AgeingReport, d: &DashboardReport) -> String {
+fn render(
+    lang: Lang,
+    session: &SessionView,
+    ageing: &AgeingReport,
+    d: &DashboardReport,
+    next: Option<&(NextRunState, String)>,
+) -> String {
     let currency = ageing.currency.code();
     let dso_today = d.dso_trend.last();
     let dso_value = dso_today.and_then(|p| p.countback_days.as_deref()).unwrap_or("");
@@ -343,7 +397,7 @@ fn render(lang: Lang, session: &SessionView, ageing: &AgeingReport, d: &Dashboar
         ageing = ageing_card(lang, ageing),
         dso_card = dso_card(lang, d),
         tasks = tasks_card(lang, d),
-        run = run_card(lang, d),
+        run = run_card(lang, d, next),
         attention = attention_cards(lang, d),
     );
     Page::layout(lang, lang.t("dashboard"), &Page::header(lang, session), &body)
