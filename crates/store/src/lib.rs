@@ -305,6 +305,86 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Corrupt`].
     fn bank_accounts(&mut self, org: OrganisationId) -> Vec<BankAccountSummary>;
+    /// The installation's key `name`, made from `fresh` on first use (see the migration 0010).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn server_key(&mut self, name: &str, fresh: &[u8], at: i64) -> Vec<u8>;
+    /// The organisation's portal settings, when it saved any.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn portal_settings(&mut self, org: OrganisationId) -> Option<PortalSettingsRow>;
+    /// Replaces the organisation's portal settings.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn set_portal_settings(&mut self, org: OrganisationId, s: &PortalSettingsRow, at: i64) -> ();
+    /// Stores a personal link with the id the caller reserved.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn insert_portal_link(&mut self, org: OrganisationId, id: i64, debtor: DebtorId, nonce: &str, expires_on: Date, at: i64) -> ();
+    /// The link with `nonce`, of whichever organisation, with that organisation.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn find_portal_link(&mut self, nonce: &str) -> Option<(OrganisationId, StoredPortalLink)>;
+    /// A debtor's links, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn portal_links_of(&mut self, org: OrganisationId, debtor: DebtorId) -> Vec<StoredPortalLink>;
+    /// Revokes a link; false when it was revoked already or is not the organisation's.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn revoke_portal_link(&mut self, org: OrganisationId, id: i64, by: &str, at: i64) -> bool;
+    /// Notes that a link was used.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn touch_portal_link(&mut self, org: OrganisationId, id: i64, at: i64) -> ();
+    /// Stores a debtor's answer with the id the caller reserved.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn insert_portal_response(&mut self, org: OrganisationId, id: i64, r: &NewPortalResponse, at: i64) -> ();
+    /// A debtor's answers, newest first, at most `limit`.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn portal_responses_of(&mut self, org: OrganisationId, debtor: DebtorId, limit: u32) -> Vec<StoredPortalResponse>;
+    /// The file uploaded with an answer.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn portal_response_file(&mut self, org: OrganisationId, id: i64) -> Option<Upload>;
+    /// Opens a dispute with the id the caller reserved.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] (`dispute`) when the invoice has an open one.
+    fn insert_dispute(&mut self, org: OrganisationId, id: i64, d: &NewDispute, at: i64) -> ();
+    /// A debtor's disputes, open ones first, then newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn disputes_of(&mut self, org: OrganisationId, debtor: DebtorId) -> Vec<StoredDispute>;
+    /// One dispute.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when it is not the organisation's.
+    fn get_dispute(&mut self, org: OrganisationId, id: i64) -> StoredDispute;
+    /// Resolves an open dispute (`credit_note`, `upheld`, `rejected`); false when it was not open.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn resolve_dispute(&mut self, org: OrganisationId, id: i64, resolution: &str, note: Option<&str>, by: &str, at: i64) -> bool;
+    /// Sets or lifts the dispute hold of one invoice, keeping its other holds.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn set_item_disputed(&mut self, org: OrganisationId, invoice: InvoiceId, disputed: bool, at: i64) -> ();
     /// The organisation's accent colour and logo; the default when it set none.
     ///
     /// # Errors

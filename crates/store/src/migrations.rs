@@ -69,6 +69,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_branding_and_bank_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0009_branding_and_bank_accounts.sql"),
     },
+    Migration {
+        version: 10,
+        name: "portal",
+        sqlite: include_str!("../migrations/sqlite/0010_portal.sql"),
+        postgres: include_str!("../migrations/postgres/0010_portal.sql"),
+    },
 ];
 
 /// A stable checksum of a migration's text (64-bit FNV-1a, hex).

@@ -824,3 +824,98 @@ pub struct RunStepCount {
     pub status: ActionStatus,
     pub count: u64,
 }
+
+/// An organisation's portal settings as stored (the app gives them meaning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalSettingsRow {
+    /// `none`, `postal_code` or `customer_number`.
+    pub second_check: String,
+    pub link_days: u32,
+    /// Promise and plan limits, JSON.
+    pub rules: String,
+}
+
+/// A debtor's personal link to the portal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredPortalLink {
+    pub id: i64,
+    pub debtor_id: DebtorId,
+    /// Hex of 16 random bytes; the token is made from it and the installation's key.
+    #[serde(skip)]
+    pub nonce: String,
+    pub created_at: i64,
+    /// The last day the link opens the portal.
+    pub expires_on: Date,
+    pub revoked_at: Option<i64>,
+    pub revoked_by: Option<String>,
+    pub last_used_at: Option<i64>,
+}
+
+/// A file a debtor uploaded with an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub file_name: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+/// A debtor's answer through the portal, to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPortalResponse {
+    pub debtor_id: DebtorId,
+    pub link_id: i64,
+    /// `paid`, `dispute`, `promise`, `plan`, `question` or `contact`.
+    pub kind: String,
+    pub invoice_id: Option<InvoiceId>,
+    pub details: serde_json::Value,
+    pub attachment: Option<Upload>,
+    pub task_id: Option<i64>,
+}
+
+/// A stored answer (its file, if any, is read on its own).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredPortalResponse {
+    pub id: i64,
+    pub debtor_id: DebtorId,
+    pub link_id: i64,
+    pub kind: String,
+    pub invoice_id: Option<InvoiceId>,
+    pub details: serde_json::Value,
+    /// The uploaded file's name and type, when there is one.
+    pub attachment: Option<(String, String)>,
+    pub task_id: Option<i64>,
+    pub created_at: i64,
+}
+
+/// A dispute to open on an invoice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDispute {
+    pub invoice_id: InvoiceId,
+    pub debtor_id: DebtorId,
+    pub reason: String,
+    pub text: String,
+    pub response_id: Option<i64>,
+    /// `portal` or the person's audit actor.
+    pub opened_by: String,
+}
+
+/// A dispute on an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredDispute {
+    pub id: i64,
+    pub invoice_id: InvoiceId,
+    pub invoice_number: String,
+    pub debtor_id: DebtorId,
+    pub reason: String,
+    pub text: String,
+    /// `open` or `resolved`.
+    pub status: String,
+    /// `credit_note`, `upheld` or `rejected`, once resolved.
+    pub resolution: Option<String>,
+    pub resolution_note: Option<String>,
+    pub response_id: Option<i64>,
+    pub opened_at: i64,
+    pub opened_by: String,
+    pub resolved_at: Option<i64>,
+    pub resolved_by: Option<String>,
+}

@@ -439,6 +439,89 @@ conformance! {
         tx.commit().await.unwrap();
     };
 
+    portal_links_answers_and_disputes_stay_with_their_organisation => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        let (ids, iids) = seed(&store, a).await;
+        let (bids, _) = seed(&store, b).await;
+        let mut tx = store.begin_write().await.unwrap();
+        // The installation key is made once: a second first use gets the first one.
+        assert_eq!(tx.server_key("portal", &[1, 2, 3], 1).await.unwrap(), vec![1, 2, 3]);
+        assert_eq!(tx.server_key("portal", &[9, 9, 9], 2).await.unwrap(), vec![1, 2, 3]);
+        assert!(tx.portal_settings(a).await.unwrap().is_none());
+        let settings = PortalSettingsRow { second_check: "postal_code".into(), link_days: 60, rules: "{}".into() };
+        tx.set_portal_settings(a, &settings, 3).await.unwrap();
+        assert_eq!(tx.portal_settings(a).await.unwrap(), Some(settings));
+        assert!(tx.portal_settings(b).await.unwrap().is_none());
+
+        tx.insert_portal_link(a, 1, ids[0], "00ff", d("2026-05-01"), 4).await.unwrap();
+        tx.insert_portal_link(a, 2, ids[0], "11ee", d("2026-06-01"), 5).await.unwrap();
+        tx.insert_portal_link(b, 1, bids[0], "22dd", d("2026-06-01"), 5).await.unwrap();
+        let (org, link) = tx.find_portal_link("11ee").await.unwrap().unwrap();
+        assert_eq!((org, link.id, link.debtor_id, link.expires_on), (a, 2, ids[0], d("2026-06-01")));
+        assert_eq!(tx.find_portal_link("22dd").await.unwrap().unwrap().0, b);
+        assert!(tx.find_portal_link("nope").await.unwrap().is_none());
+        let links: Vec<i64> = tx.portal_links_of(a, ids[0]).await.unwrap().iter().map(|l| l.id).collect();
+        assert_eq!(links, vec![2, 1]);
+        assert!(tx.portal_links_of(a, ids[1]).await.unwrap().is_empty());
+        assert!(tx.revoke_portal_link(a, 1, "user:anna", 6).await.unwrap());
+        assert!(!tx.revoke_portal_link(a, 1, "user:anna", 7).await.unwrap(), "once");
+        assert!(!tx.revoke_portal_link(b, 2, "user:x", 7).await.unwrap(), "not Bravo's link");
+        tx.touch_portal_link(a, 2, 8).await.unwrap();
+        let l = tx.find_portal_link("11ee").await.unwrap().unwrap().1;
+        assert_eq!((l.revoked_at, l.last_used_at), (None, Some(8)));
+        let l = tx.find_portal_link("00ff").await.unwrap().unwrap().1;
+        assert_eq!((l.revoked_at, l.revoked_by.as_deref()), (Some(6), Some("user:anna")));
+
+        // Answers, one with a file of every byte value.
+        let file = Upload { file_name: "bewijs.pdf".into(), content_type: "application/pdf".into(), content: (0..=255u8).collect() };
+        let answer = NewPortalResponse {
+            debtor_id: ids[0],
+            link_id: 2,
+            kind: "paid".into(),
+            invoice_id: Some(iids[0]),
+            details: serde_json::json!({"paid_on": "2026-03-01"}),
+            attachment: Some(file.clone()),
+            task_id: Some(77),
+        };
+        tx.insert_portal_response(a, 1, &answer, 9).await.unwrap();
+        tx.insert_portal_response(a, 2, &NewPortalResponse { kind: "question".into(), invoice_id: None, attachment: None, task_id: None, details: serde_json::json!({"text": "?"}), ..answer.clone() }, 10).await.unwrap();
+        let got = tx.portal_responses_of(a, ids[0], 10).await.unwrap();
+        assert_eq!(got.iter().map(|r| r.id).collect::<Vec<_>>(), vec![2, 1]);
+        assert_eq!(got[1].attachment, Some(("bewijs.pdf".into(), "application/pdf".into())));
+        assert_eq!((got[1].invoice_id, got[1].task_id, &got[1].details), (Some(iids[0]), Some(77), &serde_json::json!({"paid_on": "2026-03-01"})));
+        assert_eq!(tx.portal_response_file(a, 1).await.unwrap(), Some(file));
+        assert_eq!(tx.portal_response_file(a, 2).await.unwrap(), None);
+        assert_eq!(tx.portal_response_file(b, 1).await.unwrap(), None, "not Bravo's");
+        assert!(tx.portal_responses_of(b, ids[0], 10).await.unwrap().is_empty());
+
+        // One open dispute per invoice; resolved once; another may follow.
+        let dispute = NewDispute { invoice_id: iids[1], debtor_id: ids[0], reason: "quality".into(), text: "kapot".into(), response_id: Some(1), opened_by: "portal".into() };
+        tx.insert_dispute(a, 1, &dispute, 11).await.unwrap();
+        let twice = tx.insert_dispute(a, 2, &dispute, 12).await.unwrap_err();
+        assert!(matches!(twice, StoreError::Conflict { entity: "dispute", .. }), "{twice}");
+        tx.rollback().await.unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_dispute(a, 1, &dispute, 11).await.unwrap();
+        let open = tx.get_dispute(a, 1).await.unwrap();
+        assert_eq!((open.status.as_str(), open.invoice_number.as_str(), open.reason.as_str()), ("open", "F2", "quality"));
+        assert!(matches!(tx.get_dispute(b, 1).await, Err(StoreError::NotFound { .. })));
+        assert!(!tx.resolve_dispute(b, 1, "upheld", None, "user:x", 12).await.unwrap());
+        assert!(tx.resolve_dispute(a, 1, "credit_note", Some("C9"), "user:anna", 13).await.unwrap());
+        assert!(!tx.resolve_dispute(a, 1, "rejected", None, "user:anna", 14).await.unwrap(), "once");
+        tx.insert_dispute(a, 2, &NewDispute { reason: "price".into(), ..dispute.clone() }, 15).await.unwrap();
+        let all = tx.disputes_of(a, ids[0]).await.unwrap();
+        assert_eq!(all.iter().map(|x| (x.id, x.status.as_str())).collect::<Vec<_>>(), vec![(2, "open"), (1, "resolved")]);
+        assert_eq!((all[1].resolution.as_deref(), all[1].resolution_note.as_deref(), all[1].resolved_by.as_deref()), (Some("credit_note"), Some("C9"), Some("user:anna")));
+        // The dispute hold on the invoice, set and lifted.
+        tx.set_item_disputed(a, iids[1], true, 16).await.unwrap();
+        let f = DebtorFilter { disputed: true, ..Default::default() };
+        assert_eq!(tx.list_debtors(a, &f, Page::first(10)).await.unwrap().len(), 1);
+        tx.set_item_disputed(a, iids[1], false, 17).await.unwrap();
+        assert!(tx.list_debtors(a, &f, Page::first(10)).await.unwrap().is_empty());
+        tx.commit().await.unwrap();
+    };
+
     id_counters_hand_out_disjoint_blocks_per_organisation => |store: Store| async move {
         let a = new_org(&store, "acme").await;
         let b = new_org(&store, "bravo").await;

@@ -30,6 +30,7 @@ include!("dunning.rs");
 include!("reconcile.rs");
 include!("users.rs");
 include!("brand.rs");
+include!("portal.rs");
 
 impl Tx {
     /// Refreshes the planner's statistics. Inside the transaction, so that rows it wrote and has

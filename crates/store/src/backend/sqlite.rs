@@ -36,6 +36,7 @@ include!("dunning.rs");
 include!("reconcile.rs");
 include!("users.rs");
 include!("brand.rs");
+include!("portal.rs");
 
 impl Tx {
     /// Refreshes the planner's statistics (cheaply: a sample of each index).
