@@ -9,6 +9,7 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)
 )]
 
+pub mod arrangement;
 pub mod brand;
 pub mod calendar;
 pub mod date;

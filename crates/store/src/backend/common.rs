@@ -933,26 +933,27 @@ impl Tx {
         offset: u32,
         limit: u32,
     ) -> Result<Vec<(DebtorId, i64)>, StoreError> {
-        // Read from the report index (open amount included): no allocation is looked up. The
-        // debtors are joined only when the filter needs them.
-        let filtered = !filter.is_empty();
+        // Read from the report index (open amount included): no allocation is looked up. With a
+        // filter, each debtor's sum is made first and the debtors are then looked up once per
+        // debtor (not once per open item).
         let mut qb = QueryBuilder::<DB>::new(
-            "SELECT v.debtor_id, CAST(SUM(v.open_minor) AS BIGINT) AS owed FROM invoices v ",
+            "SELECT v.debtor_id, v.owed FROM (SELECT debtor_id, CAST(SUM(open_minor) AS BIGINT) \
+             AS owed FROM invoices WHERE organisation_id = ",
         );
-        if filtered {
-            qb.push("JOIN debtors d ON d.organisation_id = v.organisation_id AND d.id = v.debtor_id ");
-        }
-        qb.push("WHERE v.organisation_id = ")
-            .push_bind(org.0)
-            .push(" AND v.settled_on = '9999-12-31' AND v.kind = 'invoice' AND v.currency = ")
+        qb.push_bind(org.0)
+            .push(" AND settled_on = '9999-12-31' AND kind = 'invoice' AND currency = ")
             .push_bind(currency.code().to_owned());
         if overdue_only {
-            qb.push(" AND v.due_date < ").push_bind(today.to_string());
+            qb.push(" AND due_date < ").push_bind(today.to_string());
         }
-        if filtered {
+        qb.push(" GROUP BY debtor_id) v");
+        if !filter.is_empty() {
+            qb.push(" JOIN debtors d ON d.organisation_id = ")
+                .push_bind(org.0)
+                .push(" AND d.id = v.debtor_id WHERE 1 = 1");
             push_debtor_conditions(&mut qb, org, filter);
         }
-        qb.push(" GROUP BY v.debtor_id ORDER BY owed DESC, v.debtor_id LIMIT ")
+        qb.push(" ORDER BY v.owed DESC, v.debtor_id LIMIT ")
             .push_bind(i64::from(limit.clamp(1, 1000)))
             .push(" OFFSET ")
             .push_bind(i64::from(offset));
