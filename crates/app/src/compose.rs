@@ -40,6 +40,8 @@ pub(crate) struct ComposeInput<'a> {
     pub action_id: i64,
     pub as_of: Date,
     pub branding: &'a arflow_core::brand::Branding,
+    /// The debtor's personal portal link, when the portal is reachable.
+    pub portal_url: Option<&'a str>,
 }
 
 /// Wording of a charge kind per language.
@@ -182,7 +184,7 @@ pub(crate) fn context(input: &ComposeInput<'_>) -> Result<(StepKey, RenderContex
         announced_charges: announced,
         payment: Payment { iban, bic, beneficiary: None, reference, amount: None },
         term_date,
-        portal_url: None,
+        portal_url: input.portal_url.map(str::to_owned),
         collector: None,
         branding: input.branding.clone(),
     };

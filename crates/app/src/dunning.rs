@@ -986,7 +986,12 @@ impl App {
             return Ok(());
         }
         report.action_id = Some(id);
-        let Prepared { invoices, charges, messages, problems } = prepared;
+        let Prepared { invoices, charges, messages, problems, link } = prepared;
+        if let Some(link) = &link
+            && !messages.is_empty()
+        {
+            self.store_planned_link(tx, org.id, row.debtor_id, link).await?;
+        }
         if !charges.is_empty() {
             let first = tx.reserve_ids(org.id, "charge", charges.len() as u64).await?;
             tx.insert_charges(org.id, &stored_charges(first, id, &invoices, &charges, as_of), now)
@@ -1075,6 +1080,8 @@ pub(crate) struct Prepared {
     charges: Vec<(usize, arflow_core::legal::Charge)>,
     messages: Vec<crate::compose::Composed>,
     problems: Vec<String>,
+    /// The portal link the messages carry, stored with them when it is new.
+    link: Option<crate::portal::PlannedLink>,
 }
 
 impl App {
@@ -1111,6 +1118,19 @@ impl App {
             step_charges(self, org, row.kind, &items, action, as_of, &facts)?
         };
         let debtor = tx.get_debtor(org.id, row.debtor_id).await?;
+        // Messages carry the debtor's personal portal link when arflow knows its public address
+        // (an action without a message needs none).
+        let link = match self.public_url.as_deref() {
+            Some(_) if wants_message(action) => {
+                Some(self.plan_link(&mut tx, org.id, row.debtor_id, as_of).await?)
+            }
+            _ => None,
+        };
+        let portal_url = link.as_ref().and_then(|l| {
+            self.public_url
+                .as_deref()
+                .map(|base| format!("{}/p/{}", base.trim_end_matches('/'), l.token))
+        });
         // A hand-over carries the collection dossier: the items' settlements and the letters.
         let handover = if action.channels.contains(&Channel::Handover) {
             let ids: Vec<InvoiceId> = invoices.iter().map(|i| i.id).collect();
@@ -1143,6 +1163,7 @@ impl App {
                 action_id: 0,
                 as_of,
                 branding: &branding,
+                portal_url: portal_url.as_deref(),
             };
             let (mut messages, mut problems) = compose(&input, &templates, app.letters());
             if let Some((allocations, history, claimable)) = &handover {
@@ -1170,8 +1191,15 @@ impl App {
             field: None,
             message: format!("rendering failed: {e}"),
         })?;
-        Ok(Prepared { invoices, charges, messages, problems })
+        Ok(Prepared { invoices, charges, messages, problems, link })
     }
+}
+
+/// Whether an action sends a message (and so carries a portal link).
+fn wants_message(action: &PlannedAction) -> bool {
+    action.channels.iter().any(|c| {
+        matches!(c, Channel::Email | Channel::LetterAttached | Channel::LetterPost | Channel::Sms)
+    })
 }
 
 /// The policy of one invoice: `policy` overrides its debtor's when set.

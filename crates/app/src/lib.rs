@@ -21,6 +21,7 @@ pub mod ledger;
 pub mod mappings;
 pub mod orgs;
 pub mod outbox;
+pub mod portal;
 pub mod reconcile;
 pub mod reports;
 pub mod smtp;
@@ -92,6 +93,11 @@ pub struct App {
     mailer: Option<arflow_notify::email::Mailer>,
     /// What today's run would do, planned in the background for the dashboard.
     next_runs: dashboard::NextRuns,
+    /// The installation's key for portal links, read once.
+    portal_key: Arc<std::sync::OnceLock<Vec<u8>>>,
+    /// The address debtors reach this server at (`https://pay.example.nl`), for the portal
+    /// links in messages; `None`: messages carry no link.
+    pub(crate) public_url: Option<String>,
 }
 
 impl App {
@@ -111,6 +117,8 @@ impl App {
             templates: Arc::default(),
             mailer: None,
             next_runs: Arc::default(),
+            portal_key: Arc::default(),
+            public_url: None,
         }
     }
 
@@ -122,6 +130,13 @@ impl App {
     /// The same use cases with the SMTP server `serve` sends with (`None`: none configured).
     pub fn with_mailer(mut self, mailer: Option<arflow_notify::email::Mailer>) -> App {
         self.mailer = mailer;
+        self
+    }
+
+    /// The address debtors reach this server at: messages then carry each debtor's personal
+    /// portal link (`{public_url}/p/{token}`).
+    pub fn with_public_url(mut self, url: Option<String>) -> App {
+        self.public_url = url.map(|u| u.trim_end_matches('/').to_owned()).filter(|u| !u.is_empty());
         self
     }
 

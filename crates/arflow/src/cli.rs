@@ -25,6 +25,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// The address debtors reach arflow at (https://pay.example.nl): reminders then carry each
+    /// debtor's personal portal link. `serve` defaults to the address it listens on.
+    #[arg(long, global = true, env = "ARFLOW_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Configuration file [default: ./arflow.toml when it exists].
     #[arg(long, global = true, env = "ARFLOW_CONFIG")]
     pub config: Option<PathBuf>,

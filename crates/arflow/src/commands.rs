@@ -23,11 +23,12 @@ struct Ctx {
     org: Option<String>,
     json: bool,
     config: Config,
+    public_url: Option<String>,
 }
 
 impl Ctx {
     async fn app(&self) -> Result<App, Failure> {
-        open_app(&self.db).await
+        Ok(open_app(&self.db).await?.with_public_url(self.public_url.clone()))
     }
 
     fn org(&self) -> Option<&str> {
@@ -63,6 +64,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         org: cli.org.clone().or_else(|| config.org.clone()),
         json: cli.json,
         config,
+        public_url: cli.public_url.clone(),
     };
     match cli.command {
         Command::Serve(args) => serve(&ctx, args).await,
@@ -239,9 +241,15 @@ async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<u8, Failure> {
     let addr = args.addr.or(ctx.config.addr).unwrap_or_else(|| {
         ADDR_DEFAULT.parse().unwrap_or(std::net::SocketAddr::from(([127, 0, 0, 1], 8080)))
     });
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::new(exit::FAILURE, format!("cannot listen on {addr}: {e}")))?;
+    let addr = listener.local_addr().unwrap_or(addr);
     // The SMTP server sends the scheduler's messages and the settings page's test message.
     let mail = mailer(&args.smtp)?;
-    let app = ctx.app().await?.with_mailer(mail.clone());
+    // Portal links in messages point here unless another public address is given.
+    let public_url = ctx.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let app = ctx.app().await?.with_mailer(mail.clone()).with_public_url(Some(public_url));
     if args.demo {
         let orgs = app.list_organisations().await?;
         let slug = if orgs.is_empty() {
@@ -287,9 +295,6 @@ async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<u8, Failure> {
         );
         eprintln!();
     }
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| Failure::new(exit::FAILURE, format!("cannot listen on {addr}: {e}")))?;
     tracing::info!(%addr, db = %ctx.db, "serving");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scheduler = if args.no_scheduler {

@@ -6,7 +6,7 @@ use arflow_core::epc::{EpcRequest, epc_payload};
 use arflow_core::money::Currency;
 use arflow_core::reference::ReferenceScheme;
 use arflow_pdf::{Letter, LetterCharge, LetterItem, Party, PaymentBlock};
-pub use arflow_pdf::{PdfError, Renderer};
+pub use arflow_pdf::{PdfError, Renderer, qr_svg};
 
 use crate::templates::{RenderContext, Rendered, TemplateError};
 

@@ -318,7 +318,7 @@ fn text_colour_on([r, g, b]: [u8; 3]) -> &'static str {
 }
 
 /// The EPC QR code as SVG: error correction level M, at most version 13, with its quiet zone.
-fn qr_svg(payload: &str) -> Result<String, PdfError> {
+pub fn qr_svg(payload: &str) -> Result<String, PdfError> {
     let code = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)
         .map_err(|e| PdfError::Qr(e.to_string()))?;
     match code.version() {

@@ -936,24 +936,30 @@ impl Tx {
         // Read from the report index (open amount included): no allocation is looked up. With a
         // filter, each debtor's sum is made first and the debtors are then looked up once per
         // debtor (not once per open item).
-        let mut qb = QueryBuilder::<DB>::new(
+        let filtered = !filter.is_empty();
+        let mut qb = QueryBuilder::<DB>::new(if filtered {
             "SELECT v.debtor_id, v.owed FROM (SELECT debtor_id, CAST(SUM(open_minor) AS BIGINT) \
-             AS owed FROM invoices WHERE organisation_id = ",
-        );
+             AS owed FROM invoices WHERE organisation_id = "
+        } else {
+            "SELECT debtor_id, CAST(SUM(open_minor) AS BIGINT) AS owed FROM invoices \
+             WHERE organisation_id = "
+        });
         qb.push_bind(org.0)
             .push(" AND settled_on = '9999-12-31' AND kind = 'invoice' AND currency = ")
             .push_bind(currency.code().to_owned());
         if overdue_only {
             qb.push(" AND due_date < ").push_bind(today.to_string());
         }
-        qb.push(" GROUP BY debtor_id) v");
-        if !filter.is_empty() {
-            qb.push(" JOIN debtors d ON d.organisation_id = ")
+        if filtered {
+            qb.push(" GROUP BY debtor_id) v JOIN debtors d ON d.organisation_id = ")
                 .push_bind(org.0)
                 .push(" AND d.id = v.debtor_id WHERE 1 = 1");
             push_debtor_conditions(&mut qb, org, filter);
+            qb.push(" ORDER BY v.owed DESC, v.debtor_id LIMIT ");
+        } else {
+            qb.push(" GROUP BY debtor_id ORDER BY owed DESC, debtor_id LIMIT ");
         }
-        qb.push(" ORDER BY v.owed DESC, v.debtor_id LIMIT ")
+        qb
             .push_bind(i64::from(limit.clamp(1, 1000)))
             .push(" OFFSET ")
             .push_bind(i64::from(offset));
