@@ -22,6 +22,8 @@ pub mod mappings;
 pub mod orgs;
 pub mod outbox;
 pub mod portal;
+
+pub use arflow_notify::letter::qr_svg;
 pub mod reconcile;
 pub mod reports;
 pub mod smtp;

@@ -16,6 +16,7 @@
 #![recursion_limit = "512"]
 
 mod api;
+mod portal;
 mod ui;
 
 use std::future::Future;
@@ -37,7 +38,15 @@ pub fn router(app: App) -> axum::Router {
         .layer(axum::extract::DefaultBodyLimit::max(UI_FORM_BYTES_MAX))
         .layer(axum::middleware::from_fn(api::layers::timeout))
         .layer(axum::middleware::from_fn(api::layers::trace));
-    api::router(app, tokens).merge(ui)
+    let portal = portal::router(app.clone())
+        .layer(axum::middleware::from_fn(api::layers::timeout))
+        .layer(axum::middleware::from_fn(api::layers::trace));
+    api::router(app, tokens).merge(ui).merge(portal)
+}
+
+/// Every (method, path) of the debtor portal.
+pub fn portal_routes() -> Vec<(Method, &'static str)> {
+    portal::routes()
 }
 
 /// The largest form body the pages accept.
@@ -67,5 +76,8 @@ pub async fn serve(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "serving the REST API");
     }
-    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
+    // The client's address reaches the handlers (the portal limits requests per address).
+    axum::serve(listener, router(app).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

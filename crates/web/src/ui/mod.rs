@@ -9,6 +9,13 @@
 
 mod accounts;
 mod branding;
+pub(crate) use debtors::segment;
+
+/// The organisation's logo as the portal serves it (the same protective headers).
+pub(crate) fn logo_response(b: &arflow_core::brand::Branding) -> Response {
+    branding::logo_response(b, page::Lang::En)
+}
+
 mod chart;
 mod dashboard;
 mod debtors;
