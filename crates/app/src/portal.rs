@@ -363,11 +363,9 @@ impl App {
         if !(1..=366).contains(&settings.link_days) {
             return Err(AppError::invalid("link_days", "a link lives 1 to 366 days"));
         }
-        let rules = serde_json::to_string(&StoredRules {
-            promise: settings.promise,
-            plan: settings.plan,
-        })
-        .map_err(|e| AppError::invalid("rules", e.to_string()))?;
+        let rules =
+            serde_json::to_string(&StoredRules { promise: settings.promise, plan: settings.plan })
+                .map_err(|e| AppError::invalid("rules", e.to_string()))?;
         let now = self.now();
         let mut tx = self.store.begin_write().await?;
         let o = tx.get_organisation(org).await?;
@@ -1176,6 +1174,22 @@ impl App {
         let mut tx = self.store.read().await?;
         let debtor = find_debtor(&mut tx, org, number).await?;
         let list = tx.disputes_of(org, debtor.id).await?;
+        tx.rollback().await?;
+        Ok(list)
+    }
+
+    /// Debtor `number`'s answers through the portal, newest first.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for an unknown debtor.
+    pub async fn portal_responses(
+        &self,
+        org: OrganisationId,
+        number: &str,
+    ) -> Result<Vec<arflow_store::StoredPortalResponse>, AppError> {
+        let mut tx = self.store.read().await?;
+        let debtor = find_debtor(&mut tx, org, number).await?;
+        let list = tx.portal_responses_of(org, debtor.id, 200).await?;
         tx.rollback().await?;
         Ok(list)
     }

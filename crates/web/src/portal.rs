@@ -37,10 +37,13 @@ const ANSWER_BYTES_MAX: usize = arflow_app::portal::UPLOAD_BYTES_MAX + 64 * 1024
 
 // ---------------------------------------------------------------------------- rate limits
 
+/// When a client's window of one kind started, and how many it counted since.
+type Windows = HashMap<(IpAddr, &'static str), (Instant, u32)>;
+
 /// Fixed-window counters per client address.
 #[derive(Debug, Default)]
 pub(crate) struct Limiter {
-    windows: Mutex<HashMap<(IpAddr, &'static str), (Instant, u32)>>,
+    windows: Mutex<Windows>,
 }
 
 /// (name, allowed per window, window).
@@ -95,11 +98,7 @@ fn too_many(retry: u64) -> Response {
 
 /// Every portal request: counted per client address, and answered with headers that keep the
 /// page out of caches and its address out of other sites' logs.
-async fn guard(
-    State(limiter): State<Arc<Limiter>>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+async fn guard(State(limiter): State<Arc<Limiter>>, mut req: Request, next: Next) -> Response {
     let ip = client_ip(&req);
     req.extensions_mut().insert(ClientIp(ip));
     if let Some(retry) = limiter.hit(ip, REQUESTS).or_else(|| limiter.over(ip, NOT_VALID)) {
@@ -197,7 +196,13 @@ impl L {
         }
     }
 
-    fn pick(self, nl: &'static str, fr: &'static str, en: &'static str, de: &'static str) -> &'static str {
+    fn pick(
+        self,
+        nl: &'static str,
+        fr: &'static str,
+        en: &'static str,
+        de: &'static str,
+    ) -> &'static str {
         match self {
             L::Nl => nl,
             L::Fr => fr,
@@ -335,10 +340,20 @@ async fn access(
             Err(message_page(
                 StatusCode::GONE,
                 l,
-                l.pick("Deze link is verlopen", "Ce lien a expiré", "This link has expired", "Dieser Link ist abgelaufen"),
+                l.pick(
+                    "Deze link is verlopen",
+                    "Ce lien a expiré",
+                    "This link has expired",
+                    "Dieser Link ist abgelaufen",
+                ),
                 &format!(
                     "{} {expired_on}. {} {organisation}.",
-                    l.pick("Hij was geldig tot en met", "Il était valable jusqu'au", "It was valid until", "Er war gültig bis"),
+                    l.pick(
+                        "Hij was geldig tot en met",
+                        "Il était valable jusqu'au",
+                        "It was valid until",
+                        "Er war gültig bis"
+                    ),
                     l.pick(
                         "Vraag een nieuwe link aan bij",
                         "Demandez un nouveau lien à",
@@ -360,18 +375,34 @@ fn invalid(field: &str, message: &str) -> AppError {
 
 fn failure(e: &AppError) -> Response {
     tracing::error!(error = %e, "portal request failed");
-    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong. Please try again later.").into_response()
+    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong. Please try again later.")
+        .into_response()
 }
 
 fn check_form(token: &str, lang: L, kind: SecondCheck, wrong: bool) -> Response {
     let question = match kind {
-        SecondCheck::CustomerNumber => lang.pick("Uw klantnummer", "Votre numéro de client", "Your customer number", "Ihre Kundennummer"),
-        _ => lang.pick("De postcode van uw adres", "Le code postal de votre adresse", "The postal code of your address", "Die Postleitzahl Ihrer Adresse"),
+        SecondCheck::CustomerNumber => lang.pick(
+            "Uw klantnummer",
+            "Votre numéro de client",
+            "Your customer number",
+            "Ihre Kundennummer",
+        ),
+        _ => lang.pick(
+            "De postcode van uw adres",
+            "Le code postal de votre adresse",
+            "The postal code of your address",
+            "Die Postleitzahl Ihrer Adresse",
+        ),
     };
     let problem = if wrong {
         format!(
             "<p class=\"problem\" role=\"alert\" id=\"wrong-check\">{}</p>",
-            esc(lang.pick("Dat klopt niet. Probeer het opnieuw.", "Ce n'est pas correct. Réessayez.", "That is not right. Please try again.", "Das stimmt nicht. Bitte versuchen Sie es erneut."))
+            esc(lang.pick(
+                "Dat klopt niet. Probeer het opnieuw.",
+                "Ce n'est pas correct. Réessayez.",
+                "That is not right. Please try again.",
+                "Das stimmt nicht. Bitte versuchen Sie es erneut."
+            ))
         )
     } else {
         String::new()
@@ -394,7 +425,8 @@ fn check_form(token: &str, lang: L, kind: SecondCheck, wrong: bool) -> Response 
         go = esc(lang.pick("Verder", "Continuer", "Continue", "Weiter")),
     );
     let status = if wrong { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
-    (status, Html(layout(lang, "arflow", arflow_core::brand::DEFAULT_ACCENT, &body))).into_response()
+    (status, Html(layout(lang, "arflow", arflow_core::brand::DEFAULT_ACCENT, &body)))
+        .into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -417,10 +449,14 @@ async fn check(
     if let Some(retry) = limiter.over(ip, WRONG_CHECK) {
         return too_many(retry);
     }
-    let answer: String = form.answer.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(40).collect();
+    let answer: String =
+        form.answer.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(40).collect();
     match app.open_portal(&token, Some(&answer)).await {
         Ok(Ok(_)) => {
-            let to = format!("/p/{token}{}", lang.map(|l| format!("?lang={}", l.code())).unwrap_or_default());
+            let to = format!(
+                "/p/{token}{}",
+                lang.map(|l| format!("?lang={}", l.code())).unwrap_or_default()
+            );
             let cookie = format!(
                 "{}={answer}; Path=/p/{token}; HttpOnly; SameSite=Strict; Max-Age=86400",
                 cookie_name(&token)
@@ -436,7 +472,10 @@ async fn check(
             check_form(&token, lang.unwrap_or(L::Nl), kind, true)
         }
         Ok(Err(Denied::NotValid)) => not_valid(lang.unwrap_or(L::Nl)),
-        Ok(Err(_)) => access(&app, &token, &HeaderMap::new(), lang).await.err().unwrap_or_else(|| not_valid(L::Nl)),
+        Ok(Err(_)) => access(&app, &token, &HeaderMap::new(), lang)
+            .await
+            .err()
+            .unwrap_or_else(|| not_valid(L::Nl)),
         Err(e) => failure(&e),
     }
 }
@@ -511,7 +550,11 @@ fn qr(payload: &str, label: &str, id: &str) -> String {
     match arflow_app::qr_svg(payload) {
         Ok(svg) => {
             let svg = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]).to_owned();
-            let svg = svg.replacen("<svg", &format!("<svg role=\"img\" aria-label=\"{}\"", esc(label)), 1);
+            let svg = svg.replacen(
+                "<svg",
+                &format!("<svg role=\"img\" aria-label=\"{}\"", esc(label)),
+                1,
+            );
             format!("<div class=\"qr\" id=\"{id}\" data-epc=\"{}\">{svg}</div>", esc(payload))
         }
         Err(_) => String::new(),
@@ -587,7 +630,15 @@ fn render(lang: L, token: &str, p: &PortalPage, notice: &str, problem: &str) -> 
         })
         .collect();
     let items = if p.items.is_empty() {
-        format!("<p id=\"nothing-open\">{}</p>", esc(lang.pick("U hebt niets openstaan. Dank u!", "Vous n'avez rien d'ouvert. Merci !", "You have nothing open. Thank you!", "Bei Ihnen ist nichts offen. Vielen Dank!")))
+        format!(
+            "<p id=\"nothing-open\">{}</p>",
+            esc(lang.pick(
+                "U hebt niets openstaan. Dank u!",
+                "Vous n'avez rien d'ouvert. Merci !",
+                "You have nothing open. Thank you!",
+                "Bei Ihnen ist nichts offen. Vielen Dank!"
+            ))
+        )
     } else {
         items
     };
@@ -619,20 +670,27 @@ fn render(lang: L, token: &str, p: &PortalPage, notice: &str, problem: &str) -> 
         .items
         .iter()
         .filter(|i| !i.disputed)
-        .map(|i| format!("<option value=\"{0}\">{0} ({1})</option>", esc(&i.number), esc(&lang.money(i.open))))
+        .map(|i| {
+            format!(
+                "<option value=\"{0}\">{0} ({1})</option>",
+                esc(&i.number),
+                esc(&lang.money(i.open))
+            )
+        })
         .collect();
-    let forms = if p.items.is_empty() {
-        String::new()
-    } else {
-        answer_forms(lang, &t, code, p, &options)
-    };
+    let forms =
+        if p.items.is_empty() { String::new() } else { answer_forms(lang, &t, code, p, &options) };
     let langs: String = [L::Nl, L::Fr, L::En, L::De]
         .iter()
         .map(|l| {
             if *l == lang {
                 format!("<strong>{}</strong> ", l.code().to_uppercase())
             } else {
-                format!("<a href=\"/p/{t}?lang={0}\" hreflang=\"{0}\" lang=\"{0}\">{1}</a> ", l.code(), l.code().to_uppercase())
+                format!(
+                    "<a href=\"/p/{t}?lang={0}\" hreflang=\"{0}\" lang=\"{0}\">{1}</a> ",
+                    l.code(),
+                    l.code().to_uppercase()
+                )
             }
         })
         .collect();
@@ -650,15 +708,34 @@ fn render(lang: L, token: &str, p: &PortalPage, notice: &str, problem: &str) -> 
         lang_l = esc(lang.pick("Taal", "Langue", "Language", "Sprache")),
         hello = esc(lang.pick("Beste", "Bonjour", "Dear", "Guten Tag,")),
         debtor = esc(&p.debtor_name),
-        open_l = esc(lang.pick("Openstaand, kosten inbegrepen:", "Montant ouvert, frais compris :", "Open, costs included:", "Offen, Kosten inbegriffen:")),
+        open_l = esc(lang.pick(
+            "Openstaand, kosten inbegrepen:",
+            "Montant ouvert, frais compris :",
+            "Open, costs included:",
+            "Offen, Kosten inbegriffen:"
+        )),
         total_raw = esc(&p.total.to_string()),
         total = esc(&lang.money(p.total)),
         charges_note = if p.charges_total.is_positive() {
-            format!("<p><small>{} {}</small></p>", esc(lang.pick("Waarvan kosten en rente:", "Dont frais et intérêts :", "Of which costs and interest:", "Davon Kosten und Zinsen:")), esc(&lang.money(p.charges_total)))
+            format!(
+                "<p><small>{} {}</small></p>",
+                esc(lang.pick(
+                    "Waarvan kosten en rente:",
+                    "Dont frais et intérêts :",
+                    "Of which costs and interest:",
+                    "Davon Kosten und Zinsen:"
+                )),
+                esc(&lang.money(p.charges_total))
+            )
         } else {
             String::new()
         },
-        items_h = esc(lang.pick("Openstaande facturen", "Factures ouvertes", "Open invoices", "Offene Rechnungen")),
+        items_h = esc(lang.pick(
+            "Openstaande facturen",
+            "Factures ouvertes",
+            "Open invoices",
+            "Offene Rechnungen"
+        )),
     );
     layout(lang, &p.organisation, &p.accent_colour, &body)
 }
@@ -666,7 +743,9 @@ fn render(lang: L, token: &str, p: &PortalPage, notice: &str, problem: &str) -> 
 fn charge_label(lang: L, kind: &str) -> String {
     match kind {
         "interest" => lang.pick("Rente", "Intérêts", "Interest", "Zinsen"),
-        "collection_costs" => lang.pick("Incassokosten", "Frais de recouvrement", "Collection costs", "Inkassokosten"),
+        "collection_costs" => {
+            lang.pick("Incassokosten", "Frais de recouvrement", "Collection costs", "Inkassokosten")
+        }
         _ => lang.pick("Kosten", "Frais", "Fee", "Gebühr"),
     }
     .to_owned()
@@ -683,10 +762,22 @@ fn answer_forms(lang: L, t: &str, code: &str, p: &PortalPage, options: &str) -> 
             send = esc(lang.pick("Versturen", "Envoyer", "Send", "Senden")),
         )
     };
-    let field = |id: &str, label: &str, input: String| format!("<label for=\"{id}\">{}</label>{input}", esc(label));
+    let field = |id: &str, label: &str, input: String| {
+        format!("<label for=\"{id}\">{}</label>{input}", esc(label))
+    };
     let note = |id: &str| {
-        field(id, lang.pick("Toelichting (niet verplicht)", "Précisions (facultatif)", "Note (optional)", "Anmerkung (optional)"),
-            format!("<textarea id=\"{id}\" name=\"note\" rows=\"3\" maxlength=\"4000\"></textarea>"))
+        field(
+            id,
+            lang.pick(
+                "Toelichting (niet verplicht)",
+                "Précisions (facultatif)",
+                "Note (optional)",
+                "Anmerkung (optional)",
+            ),
+            format!(
+                "<textarea id=\"{id}\" name=\"note\" rows=\"3\" maxlength=\"4000\"></textarea>"
+            ),
+        )
     };
     let paid = form(
         "paid",
@@ -728,13 +819,29 @@ fn answer_forms(lang: L, t: &str, code: &str, p: &PortalPage, options: &str) -> 
     };
     let promise = form(
         "promise",
-        lang.pick("Ik betaal op een latere datum", "Je paierai à une date ultérieure", "I will pay on a later date", "Ich zahle zu einem späteren Datum"),
+        lang.pick(
+            "Ik betaal op een latere datum",
+            "Je paierai à une date ultérieure",
+            "I will pay on a later date",
+            "Ich zahle zu einem späteren Datum",
+        ),
         format!(
             "<p><small>{} {}</small></p>{}{}",
-            esc(lang.pick("Kies een datum tot en met", "Choisissez une date jusqu'au", "Choose a date up to", "Wählen Sie ein Datum bis")),
+            esc(lang.pick(
+                "Kies een datum tot en met",
+                "Choisissez une date jusqu'au",
+                "Choose a date up to",
+                "Wählen Sie ein Datum bis"
+            )),
             p.promise_latest,
-            field("promise_date", lang.pick("Ik betaal op", "Je paierai le", "I will pay on", "Ich zahle am"),
-                format!("<input type=\"date\" id=\"promise_date\" name=\"date\" min=\"{}\" max=\"{}\" required>", p.today, p.promise_latest)),
+            field(
+                "promise_date",
+                lang.pick("Ik betaal op", "Je paierai le", "I will pay on", "Ich zahle am"),
+                format!(
+                    "<input type=\"date\" id=\"promise_date\" name=\"date\" min=\"{}\" max=\"{}\" required>",
+                    p.today, p.promise_latest
+                )
+            ),
             note("promise_note"),
         ),
     );
@@ -746,12 +853,37 @@ fn answer_forms(lang: L, t: &str, code: &str, p: &PortalPage, options: &str) -> 
     );
     let contact = form(
         "contact",
-        lang.pick("Mijn contactgegevens zijn gewijzigd", "Mes coordonnées ont changé", "My contact details changed", "Meine Kontaktdaten haben sich geändert"),
+        lang.pick(
+            "Mijn contactgegevens zijn gewijzigd",
+            "Mes coordonnées ont changé",
+            "My contact details changed",
+            "Meine Kontaktdaten haben sich geändert",
+        ),
         format!(
             "{}{}{}{}",
-            field("contact_name", lang.pick("Contactpersoon", "Personne de contact", "Contact person", "Ansprechpartner"), "<input type=\"text\" id=\"contact_name\" name=\"name\" maxlength=\"200\">".to_owned()),
-            field("contact_email", lang.pick("E-mailadres", "Adresse e-mail", "E-mail address", "E-Mail-Adresse"), "<input type=\"email\" id=\"contact_email\" name=\"email\" maxlength=\"200\">".to_owned()),
-            field("contact_phone", lang.pick("Telefoon", "Téléphone", "Phone", "Telefon"), "<input type=\"tel\" id=\"contact_phone\" name=\"phone\" maxlength=\"50\">".to_owned()),
+            field(
+                "contact_name",
+                lang.pick(
+                    "Contactpersoon",
+                    "Personne de contact",
+                    "Contact person",
+                    "Ansprechpartner"
+                ),
+                "<input type=\"text\" id=\"contact_name\" name=\"name\" maxlength=\"200\">"
+                    .to_owned()
+            ),
+            field(
+                "contact_email",
+                lang.pick("E-mailadres", "Adresse e-mail", "E-mail address", "E-Mail-Adresse"),
+                "<input type=\"email\" id=\"contact_email\" name=\"email\" maxlength=\"200\">"
+                    .to_owned()
+            ),
+            field(
+                "contact_phone",
+                lang.pick("Telefoon", "Téléphone", "Phone", "Telefon"),
+                "<input type=\"tel\" id=\"contact_phone\" name=\"phone\" maxlength=\"50\">"
+                    .to_owned()
+            ),
             note("contact_note"),
         ),
     );
@@ -801,7 +933,12 @@ async fn answer(
     };
     let parsed: Result<Answer, AppError> = match kind.as_str() {
         "question" => Ok(Answer::Question { text: text("text") }),
-        "contact" => Ok(Answer::Contact { name: text("name"), email: text("email"), phone: text("phone"), note: text("note") }),
+        "contact" => Ok(Answer::Contact {
+            name: text("name"),
+            email: text("email"),
+            phone: text("phone"),
+            note: text("note"),
+        }),
         "promise" => date("date").map(|date| Answer::Promise { date, note: text("note") }),
         "paid" => date("paid_on").and_then(|paid_on| {
             let amount = match text("amount").trim() {
@@ -811,10 +948,21 @@ async fn answer(
                         .map_err(|_| invalid("amount", "give an amount like 125.50"))?,
                 ),
             };
-            Ok(Answer::Paid { paid_on, amount, invoices: Vec::new(), note: text("note"), proof: file.clone() })
+            Ok(Answer::Paid {
+                paid_on,
+                amount,
+                invoices: Vec::new(),
+                note: text("note"),
+                proof: file.clone(),
+            })
         }),
         "dispute" => match DisputeReason::parse(&text("reason")) {
-            Some(reason) => Ok(Answer::Dispute { invoice: text("invoice"), reason, text: text("text"), attachment: file.clone() }),
+            Some(reason) => Ok(Answer::Dispute {
+                invoice: text("invoice"),
+                reason,
+                text: text("text"),
+                attachment: file.clone(),
+            }),
             None => Err(invalid("reason", "choose a reason")),
         },
         _ => Err(invalid("kind", "unknown answer")),
@@ -828,9 +976,14 @@ async fn answer(
             let to = format!("/p/{token}?lang={}&done={}", lang.code(), receipt.kind);
             (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response()
         }
-        Err(AppError::Invalid { message, .. }) | Err(AppError::Conflict { detail: Some(message), .. }) => {
+        Err(AppError::Invalid { message, .. })
+        | Err(AppError::Conflict { detail: Some(message), .. }) => {
             match app.portal_page(&a).await {
-                Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, Html(render(lang, &token, &page, "", &message))).into_response(),
+                Ok(page) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Html(render(lang, &token, &page, "", &message)),
+                )
+                    .into_response(),
                 Err(e) => failure(&e),
             }
         }
@@ -852,7 +1005,10 @@ async fn pdf(
     };
     match app.portal_pdf(&a, &number).await {
         Ok(bytes) => {
-            let name: String = number.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect();
+            let name: String = number
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                .collect();
             (
                 [
                     (CONTENT_TYPE, HeaderValue::from_static("application/pdf")),

@@ -2598,3 +2598,392 @@ async fn the_dashboard_shows_what_todays_run_would_do_before_it_runs() {
     assert_eq!(by_id(&after, "run-actions"), "2");
     assert!(!after.contains("id=\"next-run\""));
 }
+
+// ------------------------------------------------------------------------------- the portal
+
+/// The portal link in the newest message to `debtor` (`/p/<64 hex>`).
+async fn portal_path(s: &Server, org: &str, debtor: &str) -> String {
+    let messages = s.app.outbox(Some(org), None, arflow_store::Page::first(50)).await.unwrap();
+    let m = messages.iter().find(|m| m.debtor_number == debtor).expect("a message to the debtor");
+    let at = m.message.text_body.find("/p/").expect("a portal link in the message");
+    let token: String =
+        m.message.text_body[at + 3..].chars().take_while(char::is_ascii_hexdigit).collect();
+    assert_eq!(token.len(), 64, "{}", m.message.text_body);
+    format!("/p/{token}")
+}
+
+/// A portal seeded with two debtors of Acme with overdue invoices, after a run that sent each a
+/// reminder carrying its personal link.
+async fn portal_seeded() -> (Server, App) {
+    let s = seeded().await;
+    let actor = Actor("test".into());
+    let debtors = b"number,name,kind,country,language,email,postal_code\nK1,Klant BV,business,NL,nl,boekhouding@klant.nl,3511 AB\nK2,Tweede BV,business,NL,fr,info@tweede.nl,1000\n";
+    s.app
+        .import_debtors_csv(Some("acme"), "d.csv", debtors, Default::default(), &actor)
+        .await
+        .unwrap();
+    let invoices = b"number,debtor_number,issue_date,due_date,amount,payment_reference\nF1,K1,2026-01-01,2026-01-31,121.00,\nF2,K2,2026-01-05,2026-02-04,50.00,\n";
+    s.app
+        .import_invoices_csv(Some("acme"), "i.csv", invoices, Default::default(), &actor)
+        .await
+        .unwrap();
+    give_iban(&s, "acme", "NL91ABNA0417164300").await;
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    s.app.put_invoice_pdf(org.id, "F2", b"%PDF-1.4 K2's own invoice", &actor).await.unwrap();
+    let app = s.app.clone().with_public_url(Some(s.base.clone()));
+    let gate = arflow_core::dunning::LegalGate { creditor: OrgCountry::Nl };
+    app.dunning_run(Some("acme"), None, false, &gate, &actor).await.unwrap();
+    (s, app)
+}
+
+/// A reminder carries the debtor's own link; it opens that debtor's page only, with its items,
+/// the amount to pay and the EPC QR code; forged, unknown and revoked links open nothing and all
+/// look alike; another debtor's PDF is not found; the page is kept out of caches and referrers.
+#[tokio::test]
+async fn a_reminders_link_opens_the_debtors_own_page_and_nothing_else() {
+    let (s, app) = portal_seeded().await;
+    let k1 = portal_path(&s, "acme", "K1").await;
+    let k2 = portal_path(&s, "acme", "K2").await;
+    assert_ne!(k1, k2);
+    let mut b = Browser::new(&s);
+    let r = s.client.get(format!("{}{k1}", s.base)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    assert!(
+        r.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'")
+    );
+    let page = r.text().await.unwrap();
+    assert!(page.contains("<html lang=\"nl\"") && page.contains("Beste Klant BV"), "{page}");
+    assert!(page.contains("id=\"item-F1\" data-open=\"121.00\""), "{page}");
+    assert!(page.contains("id=\"total\" data-amount=\"121.00\">EUR 121,00<"), "{page}");
+    assert!(!page.contains("F2") && !page.contains("Tweede"), "another debtor's data");
+    assert!(page.contains("<dd id=\"iban\">NL91ABNA0417164300</dd>"));
+    // The EPC QR code: its payload names the IBAN, the amount and the items, and it is drawn.
+    let qr = &page[page.find("id=\"qr-total\"").unwrap()..];
+    assert!(qr.contains("data-epc=\"BCD\n002\n1\nSCT\n"), "{qr}");
+    assert!(qr.contains("NL91ABNA0417164300\nEUR121.00\n") && qr.contains("K1 F1"), "{qr}");
+    assert!(qr.contains("<svg role=\"img\""));
+    // The debtor's language, switchable to each of the four.
+    let k2_page = b.get(&k2).await.html;
+    assert!(k2_page.contains("<html lang=\"fr\"") && k2_page.contains("EUR 50,00"), "{k2_page}");
+    for (lang, word) in
+        [("de", "Offene Rechnungen"), ("en", "Open invoices"), ("nl", "Openstaande facturen")]
+    {
+        assert!(b.get(&format!("{k2}?lang={lang}")).await.html.contains(word), "{lang}");
+    }
+    // K2's PDF through K2's link; not through K1's.
+    let pdf = s.client.get(format!("{}{k2}/invoices/F2/pdf", s.base)).send().await.unwrap();
+    assert_eq!(pdf.status().as_u16(), 200);
+    assert_eq!(pdf.bytes().await.unwrap().as_ref(), b"%PDF-1.4 K2's own invoice");
+    assert_eq!(b.get(&format!("{k1}/invoices/F2/pdf")).await.status, 404);
+    assert_eq!(b.get(&format!("{k1}/invoices/F1/pdf")).await.status, 404, "F1 has no PDF");
+    // Forged (one character changed), unknown and malformed links: the same answer.
+    let mut forged: Vec<char> = k1.chars().collect();
+    let last = forged.len() - 1;
+    forged[last] = if forged[last] == '0' { '1' } else { '0' };
+    let forged: String = forged.into_iter().collect();
+    let not_valid = b.get(&forged).await;
+    assert_eq!(not_valid.status, 404);
+    for other in [format!("/p/{}", "0".repeat(64)), "/p/short".to_owned(), format!("{k1}x")] {
+        let p = b.get(&other).await;
+        assert_eq!((p.status, p.html.as_str()), (404, not_valid.html.as_str()), "{other}");
+    }
+    // Revoked by staff: it opens nothing from then on; the debtor's other data stays.
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let links = s.app.portal_links(org.id, "K1").await.unwrap();
+    assert_eq!(links.len(), 1);
+    assert!(links[0].last_used_at.is_some(), "the visit is noted");
+    s.app
+        .revoke_portal_link(org.id, "K1", links[0].id, &Actor("user:anna@example.nl".into()))
+        .await
+        .unwrap();
+    assert_eq!(b.get(&k1).await.html, not_valid.html);
+    assert_eq!(b.get(&k2).await.status, 200, "K2's link still works");
+    // A new link for K1 works; the old one stays revoked.
+    let (token, _) =
+        s.app.issue_portal_link(org.id, "K1", &Actor("user:anna@example.nl".into())).await.unwrap();
+    assert_eq!(b.get(&format!("/p/{token}")).await.status, 200);
+    assert_eq!(b.get(&k1).await.status, 404);
+    // A second run the next day reuses each debtor's open link.
+    drop(app);
+}
+
+/// Each answer: recorded on the debtor's timeline, a task for its owner, its effect on dunning
+/// and a confirmation in the outbox; a bad answer is refused with the reason and changes nothing.
+#[tokio::test]
+async fn a_debtor_answers_through_the_portal_and_dunning_follows() {
+    let (s, _app) = portal_seeded().await;
+    let k1 = portal_path(&s, "acme", "K1").await;
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let today = s.app.today_of(org.id).await.unwrap();
+    let mut b = Browser::new(&s);
+    let messages_before =
+        s.app.outbox(Some("acme"), None, arflow_store::Page::first(100)).await.unwrap().len();
+
+    // A question.
+    let r = b
+        .post_multipart(
+            &format!("{k1}/answer?lang=nl"),
+            &[("kind", None, b"question"), ("text", None, b"Klopt het btw-bedrag op F1?")],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location.as_deref()),
+        (303, Some(format!("{k1}?lang=nl&done=question").as_str())),
+        "{}",
+        r.html
+    );
+    assert!(
+        b.get(&format!("{k1}?lang=nl&done=question"))
+            .await
+            .html
+            .contains("id=\"done\" data-kind=\"question\"")
+    );
+    // A promise within the limits holds dunning until the date plus the grace days.
+    let promised = arflow_core::date::add_days(today, 10);
+    let r = b
+        .post_multipart(
+            &format!("{k1}/answer"),
+            &[("kind", None, b"promise"), ("date", None, promised.to_string().as_bytes())],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let hold_until = arflow_core::date::add_days(promised, 3);
+    let filter =
+        arflow_store::DebtorFilter { promised_from: Some(hold_until), ..Default::default() };
+    let held = s.app.list_debtors(org.id, &filter, arflow_store::Page::first(5)).await.unwrap();
+    assert_eq!(held.iter().map(|d| d.debtor.number.as_str()).collect::<Vec<_>>(), vec!["K1"]);
+    // Too far ahead: refused with the limit, nothing stored.
+    let far = arflow_core::date::add_days(today, 60);
+    let r = b
+        .post_multipart(
+            &format!("{k1}/answer"),
+            &[("kind", None, b"promise"), ("date", None, far.to_string().as_bytes())],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.html.contains("id=\"problem\"") && r.html.contains("at most 30 days"), "{}", r.html);
+    // A dispute with a photo: the invoice is held until it is resolved; a second one is refused.
+    let jpeg = b"\xff\xd8\xff\xe0 a photo of the broken delivery";
+    let r = b
+        .post_multipart(
+            &format!("{k1}/answer"),
+            &[
+                ("kind", None, b"dispute"),
+                ("invoice", None, b"F1"),
+                ("reason", None, b"quality"),
+                ("text", None, b"De levering was beschadigd."),
+                ("file", Some("foto.jpg"), jpeg),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let disputes = s.app.disputes(org.id, "K1").await.unwrap();
+    assert_eq!(
+        (disputes.len(), disputes[0].status.as_str(), disputes[0].reason.as_str()),
+        (1, "open", "quality")
+    );
+    let filter = arflow_store::DebtorFilter { disputed: true, ..Default::default() };
+    assert_eq!(
+        s.app.list_debtors(org.id, &filter, arflow_store::Page::first(5)).await.unwrap().len(),
+        1
+    );
+    let page = b.get(&k1).await.html;
+    assert!(page.contains("in onderzoek"), "the page shows the dispute");
+    let again = b
+        .post_multipart(
+            &format!("{k1}/answer"),
+            &[
+                ("kind", None, b"dispute"),
+                ("invoice", None, b"F1"),
+                ("reason", None, b"price"),
+                ("text", None, b"x"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 422, "{}", again.html);
+    // Another debtor's invoice is not one of K1's.
+    let cross = b
+        .post_multipart(
+            &format!("{k1}/answer"),
+            &[
+                ("kind", None, b"dispute"),
+                ("invoice", None, b"F2"),
+                ("reason", None, b"price"),
+                ("text", None, b"x"),
+            ],
+        )
+        .await;
+    assert_eq!(cross.status, 422);
+    assert!(cross.html.contains("F2 is not one of your open invoices"));
+    // Already paid, with a PDF as proof; a script as "proof" is refused.
+    let r = b
+        .post_multipart(
+            &format!("{k1}/answer"),
+            &[
+                ("kind", None, b"paid"),
+                ("paid_on", None, today.to_string().as_bytes()),
+                ("amount", None, b"121,00"),
+                ("file", Some("bank.pdf"), b"%PDF-1.7 afschrift"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let bad = b
+        .post_multipart(
+            &format!("{k1}/answer"),
+            &[
+                ("kind", None, b"paid"),
+                ("paid_on", None, today.to_string().as_bytes()),
+                ("file", Some("x.html"), b"<script>alert(1)</script>"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    let tomorrow = arflow_core::date::add_days(today, 1);
+    let future = b
+        .post_multipart(
+            &format!("{k1}/answer"),
+            &[("kind", None, b"paid"), ("paid_on", None, tomorrow.to_string().as_bytes())],
+        )
+        .await;
+    assert_eq!(future.status, 422);
+    // New contact details: a task to check them (never applied by themselves); a bad address is
+    // refused.
+    let r = b
+        .post_multipart(
+            &format!("{k1}/answer"),
+            &[("kind", None, b"contact"), ("email", None, b"nieuw@klant.nl")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let bad = b
+        .post_multipart(
+            &format!("{k1}/answer"),
+            &[("kind", None, b"contact"), ("email", None, b"not an address")],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    let k1_debtor = s.app.debtor_view(org.id, "K1").await.unwrap();
+    assert_eq!(k1_debtor.debtor.debtor.emails[0].value, "boekhouding@klant.nl");
+
+    // Five answers: five tasks, five confirmations in Dutch, on the timeline.
+    let tasks = s.app.tasks(Some("acme"), true, None, arflow_store::Page::first(50)).await.unwrap();
+    let kinds: Vec<&str> =
+        tasks.iter().filter(|t| t.kind.starts_with("portal_")).map(|t| t.kind.as_str()).collect();
+    assert_eq!(kinds.len(), 5, "{kinds:?}");
+    for k in
+        ["portal_question", "portal_promise", "portal_dispute", "portal_paid", "portal_contact"]
+    {
+        assert!(kinds.contains(&k), "{k}");
+    }
+    let messages = s.app.outbox(Some("acme"), None, arflow_store::Page::first(100)).await.unwrap();
+    let confirmations: Vec<_> =
+        messages.iter().filter(|m| m.message.message_id.starts_with("<portal-")).collect();
+    assert_eq!(confirmations.len(), 5);
+    assert_eq!(messages.len(), messages_before + 5);
+    assert!(confirmations.iter().all(|m| m.message.recipient == "boekhouding@klant.nl"
+        && m.message.subject == "Uw bericht aan Acme BV is ontvangen"));
+    let timeline =
+        serde_json::to_string(&s.app.timeline(Some("acme"), "K1").await.unwrap()).unwrap();
+    for action in
+        ["portal.question", "portal.promise", "portal.dispute", "portal.paid", "portal.contact"]
+    {
+        assert!(timeline.contains(action), "{action}");
+    }
+    // The proof is kept as uploaded.
+    let responses = s.app.portal_responses(org.id, "K1").await.unwrap();
+    let paid = responses.iter().find(|r| r.kind == "paid").unwrap();
+    let proof = s.app.portal_upload(org.id, paid.id).await.unwrap();
+    assert_eq!(
+        (proof.content_type.as_str(), proof.content.as_slice()),
+        ("application/pdf", &b"%PDF-1.7 afschrift"[..])
+    );
+    // Resolved by staff: the hold is lifted.
+    let actor = Actor("user:anna@example.nl".into());
+    s.app
+        .resolve_dispute(org.id, disputes[0].id, "upheld", "De levering was in orde.", &actor)
+        .await
+        .unwrap();
+    let filter = arflow_store::DebtorFilter { disputed: true, ..Default::default() };
+    assert!(
+        s.app.list_debtors(org.id, &filter, arflow_store::Page::first(5)).await.unwrap().is_empty()
+    );
+    assert!(
+        s.app.resolve_dispute(org.id, disputes[0].id, "rejected", "", &actor).await.is_err(),
+        "once"
+    );
+    let other = s.app.resolve_organisation(Some("other")).await.unwrap();
+    assert!(
+        s.app.resolve_dispute(other.id, disputes[0].id, "upheld", "", &actor).await.is_err(),
+        "not Other's"
+    );
+}
+
+/// The organisation's second question: asked before the page opens, answered once per browser
+/// (a cookie for that link only), wrong answers limited; an expired link says so.
+#[tokio::test]
+async fn a_second_check_guards_the_page_and_expired_links_say_so() {
+    let (s, _app) = portal_seeded().await;
+    let k1 = portal_path(&s, "acme", "K1").await;
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let actor = Actor("user:anna@example.nl".into());
+    let mut settings = s.app.portal_settings(org.id).await.unwrap();
+    settings.second_check = arflow_app::portal::SecondCheck::PostalCode;
+    s.app.set_portal_settings(org.id, &settings, &actor).await.unwrap();
+    let mut b = Browser::new(&s);
+    let asked = b.get(&k1).await;
+    assert_eq!(asked.status, 200);
+    assert!(asked.html.contains("name=\"answer\"") && !asked.html.contains("F1"), "{}", asked.html);
+    let wrong = b.post(&format!("{k1}/check"), &[("answer", "9999 ZZ")]).await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.html.contains("id=\"wrong-check\""));
+    // Spaces and case do not matter.
+    let right = b.post(&format!("{k1}/check"), &[("answer", "3511ab")]).await;
+    assert_eq!(right.status, 303);
+    let page = b.get(&k1).await;
+    assert!(page.status == 200 && page.html.contains("id=\"item-F1\""), "{}", page.html);
+    // Another browser must answer too.
+    let mut other = Browser::new(&s);
+    assert!(!other.get(&k1).await.html.contains("id=\"item-F1\""));
+    // Wrong answers are limited per address: after five, even the right one waits.
+    for _ in 0..5 {
+        other.post(&format!("{k1}/check"), &[("answer", "0000")]).await;
+    }
+    assert_eq!(other.post(&format!("{k1}/check"), &[("answer", "3511 AB")]).await.status, 429);
+
+    // A link from a run long ago has expired: the page says so and by whom to ask.
+    settings.second_check = arflow_app::portal::SecondCheck::None;
+    s.app.set_portal_settings(org.id, &settings, &actor).await.unwrap();
+    let today = s.app.today_of(org.id).await.unwrap();
+    let app = s.app.clone().with_public_url(Some(s.base.clone()));
+    let debtors =
+        b"number,name,kind,country,language,email\nK3,Oud BV,business,NL,nl,oud@example.nl\n";
+    s.app
+        .import_debtors_csv(Some("acme"), "d3.csv", debtors, Default::default(), &actor)
+        .await
+        .unwrap();
+    let long_ago = arflow_core::date::add_days(today, -300);
+    let invoices = format!(
+        "number,debtor_number,issue_date,due_date,amount\nF3,K3,{},{},10.00\n",
+        arflow_core::date::add_days(long_ago, -40),
+        arflow_core::date::add_days(long_ago, -10)
+    );
+    s.app
+        .import_invoices_csv(
+            Some("acme"),
+            "i3.csv",
+            invoices.as_bytes(),
+            Default::default(),
+            &actor,
+        )
+        .await
+        .unwrap();
+    let gate = arflow_core::dunning::LegalGate { creditor: OrgCountry::Nl };
+    app.dunning_run(Some("acme"), Some(long_ago), false, &gate, &actor).await.unwrap();
+    let k3 = portal_path(&s, "acme", "K3").await;
+    let expired = b.get(&k3).await;
+    assert_eq!(expired.status, 410, "{}", expired.html);
+    assert!(expired.html.contains("Acme BV"), "{}", expired.html);
+}
