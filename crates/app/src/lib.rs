@@ -142,6 +142,11 @@ impl App {
         self
     }
 
+    /// The address debtors reach this server at, when it is known.
+    pub fn public_url(&self) -> Option<&str> {
+        self.public_url.as_deref()
+    }
+
     /// The PDF letter renderer (shared by every clone of this app).
     pub fn letters(&self) -> &arflow_notify::letter::Renderer {
         self.letters.get_or_init(arflow_notify::letter::Renderer::new)

@@ -1178,6 +1178,21 @@ impl App {
         Ok(list)
     }
 
+    /// The number of debtor `id`.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] for another organisation's debtor.
+    pub async fn debtor_number(
+        &self,
+        org: OrganisationId,
+        id: DebtorId,
+    ) -> Result<String, AppError> {
+        let mut tx = self.store.read().await?;
+        let d = tx.get_debtor(org, id).await?;
+        tx.rollback().await?;
+        Ok(d.debtor.number)
+    }
+
     /// Debtor `number`'s answers through the portal, newest first.
     ///
     /// # Errors

@@ -702,8 +702,8 @@ async fn every_route_keeps_to_the_persons_organisation_and_role() {
                 assert_eq!(other.sign_in("sam@example.nl", "sales person 123").await.status, 303);
             }
             ("GET", "/debtors/{number}") => assert_eq!(sam.get(&path).await.status, 404),
-            // Bravo's logo is Bravo's: Acme has none.
-            ("GET", "/settings/branding/logo") => {
+            // Bravo's logo is Bravo's: Acme has none; nor has it Bravo's uploaded files.
+            ("GET", "/settings/branding/logo" | "/portal-files/{id}") => {
                 assert_eq!(sam.get(&path).await.status, 404, "{path}");
             }
             // Tokens, people and branding are an administrator's; the audit log also an
@@ -2694,16 +2694,26 @@ async fn a_reminders_link_opens_the_debtors_own_page_and_nothing_else() {
     let links = s.app.portal_links(org.id, "K1").await.unwrap();
     assert_eq!(links.len(), 1);
     assert!(links[0].last_used_at.is_some(), "the visit is noted");
-    s.app
-        .revoke_portal_link(org.id, "K1", links[0].id, &Actor("user:anna@example.nl".into()))
-        .await
-        .unwrap();
+    // Staff see the link on the debtor's page and revoke it there.
+    let mut anna = Browser::new(&s);
+    anna.sign_in("anna@example.nl", "correct horse battery").await;
+    let debtor = anna.get("/debtors/K1").await.html;
+    assert!(debtor.contains(&format!("id=\"portal-link-{}\"", links[0].id)), "{debtor}");
+    let csrf = hidden(&debtor, "csrf");
+    let revoke = format!("/debtors/K1/portal-links/{}/revoke", links[0].id);
+    assert_eq!(anna.post(&revoke, &[("csrf", &csrf)]).await.status, 303);
+    assert_eq!(anna.post(&revoke, &[("csrf", &csrf)]).await.status, 404, "revoked already");
+    let k2_revoke = format!("/debtors/K2/portal-links/{}/revoke", links[0].id);
+    assert_eq!(anna.post(&k2_revoke, &[("csrf", &csrf)]).await.status, 404, "not K2's link");
     assert_eq!(b.get(&k1).await.html, not_valid.html);
     assert_eq!(b.get(&k2).await.status, 200, "K2's link still works");
-    // A new link for K1 works; the old one stays revoked.
-    let (token, _) =
-        s.app.issue_portal_link(org.id, "K1", &Actor("user:anna@example.nl".into())).await.unwrap();
-    assert_eq!(b.get(&format!("/p/{token}")).await.status, 200);
+    // A new link for K1, made on its page, works; the old one stays revoked.
+    let made = anna.post("/debtors/K1/portal-links", &[("csrf", &csrf)]).await;
+    assert_eq!(made.status, 201);
+    // Without a public address configured the page gives the link's path.
+    let at = made.html.find("persoonlijke link: /p/").expect("the new link") + 19;
+    let new_link: String = made.html[at..].chars().take(3 + 64).collect();
+    assert_eq!(b.get(&new_link).await.status, 200);
     assert_eq!(b.get(&k1).await.status, 404);
     // A second run the next day reuses each debtor's open link.
     drop(app);
@@ -2900,12 +2910,24 @@ async fn a_debtor_answers_through_the_portal_and_dunning_follows() {
         (proof.content_type.as_str(), proof.content.as_slice()),
         ("application/pdf", &b"%PDF-1.7 afschrift"[..])
     );
-    // Resolved by staff: the hold is lifted.
+    // Staff see the dispute and the uploaded files on the debtor's page, and resolve it there:
+    // the hold is lifted.
     let actor = Actor("user:anna@example.nl".into());
-    s.app
-        .resolve_dispute(org.id, disputes[0].id, "upheld", "De levering was in orde.", &actor)
-        .await
-        .unwrap();
+    let mut anna = Browser::new(&s);
+    anna.sign_in("anna@example.nl", "correct horse battery").await;
+    let debtor = anna.get("/debtors/K1").await.html;
+    let open_row = format!("id=\"dispute-{}\" data-status=\"open\"", disputes[0].id);
+    assert!(debtor.contains(&open_row), "{debtor}");
+    let file_link = format!("<a href=\"/portal-files/{}\">bank.pdf</a>", paid.id);
+    assert!(debtor.contains(&file_link), "{debtor}");
+    let (status, ctype, csp, bytes) = anna.get_bytes(&format!("/portal-files/{}", paid.id)).await;
+    assert_eq!((status, ctype.as_str(), csp.as_str()), (200, "application/pdf", "sandbox"));
+    assert_eq!(bytes, b"%PDF-1.7 afschrift");
+    let csrf = hidden(&debtor, "csrf");
+    let resolve = format!("/disputes/{}/resolve", disputes[0].id);
+    let form = [("csrf", csrf.as_str()), ("resolution", "upheld"), ("note", "In orde.")];
+    let r = anna.post(&resolve, &form).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/debtors/K1")));
     let filter = arflow_store::DebtorFilter { disputed: true, ..Default::default() };
     assert!(
         s.app.list_debtors(org.id, &filter, arflow_store::Page::first(5)).await.unwrap().is_empty()

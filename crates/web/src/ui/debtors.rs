@@ -417,7 +417,7 @@ pub(crate) async fn show(
     debtor_page(&app, &staff, &number, StatusCode::OK, None).await
 }
 
-async fn debtor_page(
+pub(crate) async fn debtor_page(
     app: &App,
     staff: &Staff,
     number: &str,
@@ -626,6 +626,11 @@ async fn debtor_page(
     };
     let notice = notice
         .map_or_else(String::new, |n| format!("<p class=\"notice\" role=\"alert\">{}</p>", esc(n)));
+    let portal =
+        match super::portal_staff::card(app, staff, &d.number, &organisation.time_zone).await {
+            Ok(p) => p,
+            Err(e) => return failure(&e),
+        };
     let body = format!(
         "<h1><span id=\"debtor-number\">{number}</span> · {name}</h1>{notice}\
          <section class=\"figures\">{figures}</section>\
@@ -633,7 +638,7 @@ async fn debtor_page(
          <section class=\"card\"><h2>{open_items}</h2><table id=\"open-items\"><thead><tr><th>{number_h}</th>\
          <th>{issue}</th><th>{due}</th><th>{reference}</th><th class=\"num\">{open} ({currency})</th></tr></thead>\
          <tbody>{rows}</tbody></table></section>\
-         <section class=\"card\"><h2>{contacts_h}</h2><ul>{contacts}</ul></section>\
+         <section class=\"card\"><h2>{contacts_h}</h2><ul>{contacts}</ul></section>{portal}\
          <section class=\"card\"><h2>{timeline_h}</h2>{note_form}<ol id=\"timeline\">{entries}</ol></section>",
         number = esc(&d.number),
         name = esc(&d.name),

@@ -23,6 +23,7 @@ mod dunning;
 mod invoices;
 mod page;
 mod policies;
+mod portal_staff;
 mod rates;
 mod settings;
 mod templates;
@@ -98,6 +99,10 @@ pub(crate) fn router(app: App) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::max(branding::BODY_BYTES_MAX)),
         )
         .route("/settings/branding/logo", get(branding::logo))
+        .route("/debtors/{number}/portal-links", post(portal_staff::new_link))
+        .route("/debtors/{number}/portal-links/{id}/revoke", post(portal_staff::revoke))
+        .route("/disputes/{id}/resolve", post(portal_staff::resolve))
+        .route("/portal-files/{id}", get(portal_staff::file))
         .with_state(app)
 }
 
@@ -158,6 +163,10 @@ pub(crate) fn routes() -> Vec<(axum::http::Method, &'static str)> {
         (Method::GET, "/settings/branding"),
         (Method::POST, "/settings/branding"),
         (Method::GET, "/settings/branding/logo"),
+        (Method::POST, "/debtors/{number}/portal-links"),
+        (Method::POST, "/debtors/{number}/portal-links/{id}/revoke"),
+        (Method::POST, "/disputes/{id}/resolve"),
+        (Method::GET, "/portal-files/{id}"),
     ]
 }
 
