@@ -986,6 +986,40 @@ impl App {
             return Ok(());
         }
         report.action_id = Some(id);
+        // A promise that passed with the items still open is broken: this step resumes dunning
+        // (the planner took it at once), the promise is cleared and someone is told.
+        let broken: Vec<&arflow_store::DunningItemRow> = row
+            .items
+            .iter()
+            .filter(|i| action.invoices.contains(&i.number))
+            .filter(|i| i.promised_until.is_some_and(|u| u < as_of))
+            .collect();
+        if let Some(until) = broken.iter().filter_map(|i| i.promised_until).max() {
+            for item in &broken {
+                tx.clear_item_promise(org.id, item.invoice_id, now).await?;
+            }
+            let task_id = tx.reserve_ids(org.id, "task", 1).await?;
+            let numbers: Vec<&str> = broken.iter().map(|i| i.number.as_str()).collect();
+            tx.insert_task(
+                org.id,
+                task_id,
+                &NewTask {
+                    debtor_id: row.debtor_id,
+                    action_id: Some(id),
+                    kind: "promise_broken".into(),
+                    title: format!(
+                        "{} promised to pay {} (held until {until}) and did not; dunning resumed with {}",
+                        row.number,
+                        numbers.join(", "),
+                        action.step
+                    ),
+                    owner: row.owner.clone(),
+                    due_on: as_of,
+                },
+                now,
+            )
+            .await?;
+        }
         let Prepared { invoices, charges, messages, problems, link } = prepared;
         if let Some(link) = &link
             && !messages.is_empty()

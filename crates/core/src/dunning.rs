@@ -695,6 +695,11 @@ fn next_step<'p>(policy: &'p Policy, item: &ItemState, as_of: Date) -> Option<(u
         }
     }
     let s = policy.step(index)?;
+    // A promise that passed with the item still open is broken: dunning resumes at once with the
+    // next step, whatever its timing.
+    if item.promised_until.is_some_and(|u| u < as_of) {
+        return Some((index, s));
+    }
     let due = match s.trigger {
         Trigger::DueDate { days } => add_days(item.due_date, days) <= as_of,
         Trigger::PreviousStep { days } => item
@@ -972,6 +977,29 @@ mod tests {
         paused.paused = Some("holiday".into());
         let p = plan(&[paused], &policies(), date(2026, 3, 10), &NoGate);
         assert_eq!(p.skipped[0].reason, "paused: holiday");
+    }
+
+    #[test]
+    fn a_broken_promise_takes_the_next_step_at_once() {
+        // The reminder went out on 03-01; the next step waits 10 days after it (03-11). The
+        // debtor promised to pay by 03-05 and did not.
+        let mut it = item("F1", date(2026, 1, 1), 100_00);
+        it.last_step = Some(0);
+        it.last_step_on = Some(date(2026, 3, 1));
+        it.promised_until = Some(date(2026, 3, 5));
+        // Still held on the last day of the promise.
+        let p = plan(&[debtor(vec![it.clone()])], &policies(), date(2026, 3, 5), &NoGate);
+        assert!(p.actions.is_empty());
+        // The day after: the next step, though its own timing would wait until 03-11.
+        let p = plan(&[debtor(vec![it.clone()])], &policies(), date(2026, 3, 6), &NoGate);
+        assert_eq!((p.actions.len(), p.actions[0].step_index), (1, 1), "{p:?}");
+        // One step only, never two.
+        let p = plan(&[debtor(vec![it.clone()])], &policies(), date(2026, 6, 1), &NoGate);
+        assert_eq!(p.actions[0].step_index, 1);
+        // Without the promise the same day takes nothing.
+        it.promised_until = None;
+        let p = plan(&[debtor(vec![it])], &policies(), date(2026, 3, 6), &NoGate);
+        assert!(p.actions.is_empty());
     }
 
     #[test]

@@ -385,6 +385,11 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`].
     fn set_item_disputed(&mut self, org: OrganisationId, invoice: InvoiceId, disputed: bool, at: i64) -> ();
+    /// Lifts the promise hold of one invoice (a broken promise), keeping its other holds.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn clear_item_promise(&mut self, org: OrganisationId, invoice: InvoiceId, at: i64) -> ();
     /// The organisation's accent colour and logo; the default when it set none.
     ///
     /// # Errors

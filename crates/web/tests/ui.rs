@@ -3009,3 +3009,50 @@ async fn a_second_check_guards_the_page_and_expired_links_say_so() {
     assert_eq!(expired.status, 410, "{}", expired.html);
     assert!(expired.html.contains("Acme BV"), "{}", expired.html);
 }
+
+/// A promise made in the portal holds dunning until its date plus the grace days; broken, the
+/// next run takes the next step at once and tells the owner.
+#[tokio::test]
+async fn a_broken_promise_resumes_dunning_one_step_further_with_a_task() {
+    let (s, app) = portal_seeded().await;
+    let k1 = portal_path(&s, "acme", "K1").await;
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let today = s.app.today_of(org.id).await.unwrap();
+    let day = |n| arflow_core::date::add_days(today, n);
+    let mut b = Browser::new(&s);
+    let r = b
+        .post_multipart(
+            &format!("{k1}/answer"),
+            &[("kind", None, b"promise"), ("date", None, day(5).to_string().as_bytes())],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let actor = Actor("test".into());
+    let gate = arflow_core::dunning::LegalGate { creditor: OrgCountry::Nl };
+    let steps_of = |report: &arflow_app::dunning::RunReport| -> Vec<(String, String)> {
+        report.actions.iter().map(|a| (a.debtor.clone(), a.step.clone())).collect()
+    };
+    // The last day of the grace: K1 is held (K2, without a promise, is not due yet either).
+    let held = app.dunning_run(Some("acme"), Some(day(8)), false, &gate, &actor).await.unwrap();
+    assert!(!steps_of(&held).iter().any(|(d, _)| d == "K1"), "{:?}", steps_of(&held));
+    // The day after: the next step for K1, though its own timing would wait.
+    let resumed = app.dunning_run(Some("acme"), Some(day(9)), false, &gate, &actor).await.unwrap();
+    let k1_steps: Vec<String> =
+        steps_of(&resumed).into_iter().filter(|(d, _)| d == "K1").map(|(_, s)| s).collect();
+    assert_eq!(k1_steps, vec!["second_reminder"], "{:?}", steps_of(&resumed));
+    let tasks = s.app.tasks(Some("acme"), true, None, arflow_store::Page::first(50)).await.unwrap();
+    let broken: Vec<_> = tasks.iter().filter(|t| t.kind == "promise_broken").collect();
+    assert_eq!(broken.len(), 1);
+    assert!(
+        broken[0].title.contains(&format!("K1 promised to pay F1 (held until {})", day(8))),
+        "{}",
+        broken[0].title
+    );
+    // The promise is gone: the next run follows the policy's own timing again.
+    let filter = arflow_store::DebtorFilter { promised_from: Some(today), ..Default::default() };
+    assert!(
+        s.app.list_debtors(org.id, &filter, arflow_store::Page::first(5)).await.unwrap().is_empty()
+    );
+    let next = app.dunning_run(Some("acme"), Some(day(10)), false, &gate, &actor).await.unwrap();
+    assert!(!steps_of(&next).iter().any(|(d, _)| d == "K1"), "{:?}", steps_of(&next));
+}

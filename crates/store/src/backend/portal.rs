@@ -462,4 +462,26 @@ impl Tx {
         .await?;
         Ok(())
     }
+
+    /// Lifts the promise hold of one invoice, keeping its other holds.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn clear_item_promise(
+        &mut self,
+        org: OrganisationId,
+        invoice: InvoiceId,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE dunning_items SET promised_until = NULL, updated_at = $3 \
+             WHERE organisation_id = $1 AND invoice_id = $2",
+        )
+        .bind(org.0)
+        .bind(invoice.0)
+        .bind(at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
 }
