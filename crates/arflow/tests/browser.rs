@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod support;
+
 struct Server {
     child: Child,
     dir: PathBuf,
@@ -190,5 +192,144 @@ fn a_person_signs_in_finds_a_debtor_pauses_accepts_a_match_and_completes_a_task_
     ] {
         assert!(artifacts.join(format!("{page}.png")).is_file(), "no screenshot of {page}");
     }
+    drop(server);
+}
+
+/// The debtor's side, end to end: a run sends a reminder through the loopback SMTP server; the
+/// link is read from the e-mail as received and opened in headless Chromium (`e2e/portal.mjs`),
+/// which checks the item, the total and the four languages, answers (a question, a promise, a
+/// dispute with a photo, "paid already" with the bank's PDF) and sees a forged link refused. The
+/// QR code on the page is decoded from its screenshot. The next run sends the confirmations and
+/// holds the debtor's invoice; the staff's task list has one task per answer.
+#[test]
+fn a_debtor_opens_the_reminders_link_and_answers_in_chromium() {
+    let chromium = std::env::var("ARFLOW_TEST_CHROMIUM").expect(
+        "ARFLOW_TEST_CHROMIUM is not set: the browser tests need Chromium (scripts/test installs it)",
+    );
+    let smtp = support::smtp_server("ARFLOW_TEST_SMTP");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = std::env::temp_dir().join(format!("arflow-portal-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("arflow.db").display());
+    let addr = format!("127.0.0.1:{}", free_port());
+    let url = format!("http://{addr}");
+    arflow(&db, &["org", "create", "--slug", "portaal", "--name", "Portaal BV", "--country", "NL"]);
+    arflow(
+        &db,
+        &["--org", "portaal", "org", "update", "--iban", "NL91ABNA0417164300", "--bic", "ABNANL2A"],
+    );
+    let debtor_mail = format!("portal-{}@debtor.example", std::process::id());
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let debtors = write(
+        "d.csv",
+        &format!(
+            "number,name,kind,country,language,email\nP1,Bakkerij Portaal BV,business,NL,nl,{debtor_mail}\n"
+        ),
+    );
+    let invoices = write(
+        "i.csv",
+        "number,debtor_number,issue_date,due_date,amount\nE2E-P1,P1,2026-01-02,2026-02-01,150.00\n",
+    );
+    arflow(&db, &["--org", "portaal", "import", "debtors", &debtors]);
+    arflow(&db, &["--org", "portaal", "import", "invoices", &invoices]);
+    let child = Command::new(env!("CARGO_BIN_EXE_arflow"))
+        .args(["serve", "--no-scheduler", "--addr", &addr])
+        .env("ARFLOW_DB", &db)
+        .env("ARFLOW_LOG", "warn")
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server { child, dir: dir.clone() };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(Instant::now() < deadline, "the server never listened");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Today's run, its reminder sent through the loopback SMTP server with the server's address
+    // in the link.
+    let from = format!("Portaal BV <ar-portal-{}@portaal.example>", std::process::id());
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--org", "portaal", "--public-url", &url, "dunning", "run"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&[
+            "--smtp",
+            &smtp,
+            "--smtp-security",
+            "plain",
+            "--smtp-from",
+            &from,
+        ]);
+        arflow(&db, &args);
+    };
+    run(&[]);
+    let mails = support::mails_where("To", &debtor_mail, &dir);
+    assert_eq!(mails.len(), 1, "one reminder to the debtor: {mails:?}");
+    let text = mails[0]["text"].as_str().unwrap();
+    let at =
+        text.find(&format!("{url}/p/")).unwrap_or_else(|| panic!("no portal link in:\n{text}"));
+    let link: String = text[at..].chars().take(url.len() + 3 + 64).collect();
+    assert!(link[url.len() + 3..].chars().all(|c| c.is_ascii_hexdigit()), "{link}");
+
+    let artifacts = root.join("artifacts/browser");
+    let out = Command::new("node")
+        .arg(root.join("e2e/portal.mjs"))
+        .env("ARFLOW_PORTAL_LINK", &link)
+        .env("ARFLOW_PORTAL_INVOICE", "E2E-P1")
+        .env("ARFLOW_PORTAL_TOTAL", "150.00")
+        .env("ARFLOW_ARTIFACTS", &artifacts)
+        .env("ARFLOW_TEST_CHROMIUM", &chromium)
+        .stdin(Stdio::null())
+        .output()
+        .expect("node is needed for the browser tests (scripts/test installs it)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "e2e/portal.mjs failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("portal: ok"), "{stdout}");
+    // The QR code as the browser drew it, read by zbarimg: an EPC credit transfer of the total.
+    let qr = support::qr_of_png(artifacts.join("portal-qr.png").to_str().unwrap())
+        .expect("zbarimg reads the QR code on the page");
+    let lines: Vec<&str> = qr.lines().collect();
+    assert_eq!(&lines[..4], &["BCD", "002", "1", "SCT"], "{qr}");
+    assert_eq!(
+        (lines[4], lines[6], lines[7]),
+        ("ABNANL2A", "NL91ABNA0417164300", "EUR150.00"),
+        "{qr}"
+    );
+    assert!(qr.contains("P1 E2E-P1"), "{qr}");
+
+    // One task per answer for the staff.
+    let tasks = Command::new(env!("CARGO_BIN_EXE_arflow"))
+        .args(["--org", "portaal", "--json", "task", "list"])
+        .env("ARFLOW_DB", &db)
+        .output()
+        .unwrap();
+    let tasks = String::from_utf8_lossy(&tasks.stdout);
+    for kind in ["portal_question", "portal_promise", "portal_dispute", "portal_paid"] {
+        assert!(tasks.contains(kind), "{kind} in {tasks}");
+    }
+    // The next run a week later: it sends the four confirmations, and the debtor's invoice is
+    // held (disputed, promised), so no reminder goes out.
+    let week = jiff::Timestamp::now().as_microsecond() + 7 * 86_400 * 1_000_000;
+    let later = arflow_app::today_in(week, "Europe/Amsterdam").to_string();
+    run(&["--as-of", &later]);
+    let mails = support::mails_where("To", &debtor_mail, &dir);
+    let subjects: Vec<&str> = mails.iter().map(|m| m["subject"].as_str().unwrap()).collect();
+    assert_eq!(
+        subjects.iter().filter(|s| **s == "Uw bericht aan Portaal BV is ontvangen").count(),
+        4,
+        "{subjects:?}"
+    );
+    assert_eq!(mails.len(), 5, "the reminder and four confirmations, nothing else: {subjects:?}");
+    assert!(
+        artifacts.join("portal.png").is_file() && artifacts.join("portal-answered.png").is_file()
+    );
     drop(server);
 }

@@ -10,6 +10,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::Value;
 
+mod support;
+use support::{mails_from, qr_of_png, smtp_server};
+
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
 fn examples() -> PathBuf {
@@ -715,52 +718,6 @@ fn tasks_from_a_phone_step_are_listed_and_completed_with_an_outcome() {
 
 // ---------------------------------------------------------------- messages over real SMTP
 
-/// `HOST:PORT` of one of the aiosmtpd servers scripts/test starts (fails, never skips, without).
-fn smtp_server(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: the SMTP tests need the aiosmtpd servers scripts/test starts")
-    })
-}
-
-/// The messages in the test Maildir sent from `from`, parsed by Python's `email` package (a
-/// reader we did not write): headers, both bodies, attachments saved under `out`.
-fn mails_from(from: &str, out: &Path) -> Vec<Value> {
-    let maildir = std::env::var("ARFLOW_TEST_MAILDIR").expect("ARFLOW_TEST_MAILDIR is not set");
-    const SCRIPT: &str = r#"
-import email, email.policy, json, os, sys
-maildir, sender, out = sys.argv[1], sys.argv[2], sys.argv[3]
-found = []
-for name in sorted(os.listdir(os.path.join(maildir, "new"))):
-    with open(os.path.join(maildir, "new", name), "rb") as f:
-        msg = email.message_from_binary_file(f, policy=email.policy.default)
-    if sender not in str(msg["From"]):
-        continue
-    m = {k.lower(): str(v) for k, v in msg.items()}
-    m["content_type"] = msg.get_content_type()
-    m["attachments"] = []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
-        if part.get_filename():
-            path = os.path.join(out, "%d-%s" % (len(found), part.get_filename()))
-            with open(path, "wb") as f:
-                f.write(part.get_payload(decode=True))
-            m["attachments"].append({"name": part.get_filename(), "type": part.get_content_type(), "path": path})
-        elif part.get_content_type() == "text/plain":
-            m["text"] = part.get_content()
-        elif part.get_content_type() == "text/html":
-            m["html"] = part.get_content()
-    found.append(m)
-print(json.dumps(found))
-"#;
-    let output = Command::new("python3")
-        .args(["-c", SCRIPT, &maildir, from, out.to_str().unwrap()])
-        .output()
-        .expect("python3 is needed to read the Maildir");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 /// The QR code of a PDF (it is on the page with the payment block), decoded by zbarimg (Debian
 /// zbar-tools) from a 200 dpi rendering by pdftoppm (poppler-utils); scripts/test installs both.
 fn qr_of_pdf(pdf: &str) -> String {
@@ -780,19 +737,10 @@ fn qr_of_pdf(pdf: &str) -> String {
         .collect();
     pages.sort();
     assert!(!pages.is_empty(), "pdftoppm wrote no pages for {pdf}");
-    // zbarimg exits with 4 for a page without a code: the payment block is on one page.
-    let decoded: Vec<String> = pages
-        .iter()
-        .filter_map(|page| {
-            let out = Command::new("zbarimg")
-                .args(["--quiet", "--raw", "-Sbinary", page])
-                .output()
-                .expect("zbarimg (zbar-tools) is needed");
-            out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
-        })
-        .collect();
+    // The payment block is on one page.
+    let decoded: Vec<String> = pages.iter().filter_map(|page| qr_of_png(page)).collect();
     assert_eq!(decoded.len(), 1, "one page of {pdf} must carry the QR code: {decoded:?}");
-    decoded[0].trim_end_matches('\n').to_owned()
+    decoded[0].clone()
 }
 
 #[test]
