@@ -390,6 +390,31 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`].
     fn clear_item_promise(&mut self, org: OrganisationId, invoice: InvoiceId, at: i64) -> ();
+    /// Stores a new online payment with the id the caller reserved.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn insert_online_payment(&mut self, org: OrganisationId, p: &OnlinePayment) -> ();
+    /// Records the provider's id of an online payment that has none yet; false otherwise.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when another payment has that provider id.
+    fn set_online_provider_id(&mut self, org: OrganisationId, id: i64, provider_id: &str, at: i64) -> bool;
+    /// The online payment the provider knows as `provider_id`, with its organisation.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn find_online_payment(&mut self, provider: &str, provider_id: &str) -> Option<(OrganisationId, OnlinePayment)>;
+    /// One online payment of the organisation.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when it is not the organisation's.
+    fn get_online_payment(&mut self, org: OrganisationId, id: i64) -> OnlinePayment;
+    /// Sets an online payment's status (and method), and once the ledger payment it became.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn set_online_status(&mut self, org: OrganisationId, id: i64, status: &str, method: Option<&str>, payment: Option<PaymentId>, at: i64) -> ();
     /// The organisation's accent colour and logo; the default when it set none.
     ///
     /// # Errors

@@ -75,6 +75,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_portal.sql"),
         postgres: include_str!("../migrations/postgres/0010_portal.sql"),
     },
+    Migration {
+        version: 11,
+        name: "online_payments",
+        sqlite: include_str!("../migrations/sqlite/0011_online_payments.sql"),
+        postgres: include_str!("../migrations/postgres/0011_online_payments.sql"),
+    },
 ];
 
 /// A stable checksum of a migration's text (64-bit FNV-1a, hex).

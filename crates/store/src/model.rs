@@ -919,3 +919,23 @@ pub struct StoredDispute {
     pub resolved_at: Option<i64>,
     pub resolved_by: Option<String>,
 }
+
+/// A payment a debtor started online, through a payment provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OnlinePayment {
+    pub id: i64,
+    pub debtor_id: DebtorId,
+    pub link_id: i64,
+    pub provider: String,
+    pub provider_id: Option<String>,
+    pub method: Option<String>,
+    pub amount: Money,
+    /// The invoices it pays, oldest due first.
+    pub invoices: Vec<InvoiceId>,
+    /// `open`, `pending`, `authorized`, `paid`, `canceled`, `expired` or `failed`.
+    pub status: String,
+    /// The ledger payment it became once paid.
+    pub payment_id: Option<PaymentId>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}

@@ -522,6 +522,47 @@ conformance! {
         tx.commit().await.unwrap();
     };
 
+    online_payments_are_found_by_the_providers_id_and_paid_once => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        let (ids, iids) = seed(&store, a).await;
+        let mut tx = store.begin_write().await.unwrap();
+        let p = OnlinePayment {
+            id: 1,
+            debtor_id: ids[0],
+            link_id: 7,
+            provider: "mollie".into(),
+            provider_id: None,
+            method: None,
+            amount: eur(350_00),
+            invoices: vec![iids[0], iids[1]],
+            status: "open".into(),
+            payment_id: None,
+            created_at: 1,
+            updated_at: 1,
+        };
+        tx.insert_online_payment(a, &p).await.unwrap();
+        tx.insert_online_payment(a, &OnlinePayment { id: 2, ..p.clone() }).await.unwrap();
+        assert!(tx.find_online_payment("mollie", "tr_1").await.unwrap().is_none());
+        assert!(tx.set_online_provider_id(a, 1, "tr_1", 2).await.unwrap());
+        assert!(!tx.set_online_provider_id(a, 1, "tr_9", 3).await.unwrap(), "set once");
+        assert!(!tx.set_online_provider_id(b, 2, "tr_8", 3).await.unwrap(), "not Bravo's");
+        let (org, found) = tx.find_online_payment("mollie", "tr_1").await.unwrap().unwrap();
+        assert_eq!((org, found.id, found.invoices.clone(), found.amount), (a, 1, vec![iids[0], iids[1]], eur(350_00)));
+        assert!(tx.find_online_payment("other", "tr_1").await.unwrap().is_none());
+        tx.set_online_status(a, 1, "paid", Some("ideal"), Some(PaymentId(5)), 4).await.unwrap();
+        tx.set_online_status(a, 1, "paid", None, Some(PaymentId(6)), 5).await.unwrap();
+        let got = tx.get_online_payment(a, 1).await.unwrap();
+        assert_eq!((got.status.as_str(), got.method.as_deref(), got.payment_id), ("paid", Some("ideal"), Some(PaymentId(5))));
+        assert!(matches!(tx.get_online_payment(b, 1).await, Err(StoreError::NotFound { .. })));
+        tx.commit().await.unwrap();
+        // Another payment with a provider id taken already is refused.
+        let mut tx = store.begin_write().await.unwrap();
+        let taken = tx.set_online_provider_id(a, 2, "tr_1", 6).await.unwrap_err();
+        assert!(matches!(taken, StoreError::Conflict { entity: "online_payment", .. }), "{taken}");
+        tx.rollback().await.unwrap();
+    };
+
     id_counters_hand_out_disjoint_blocks_per_organisation => |store: Store| async move {
         let a = new_org(&store, "acme").await;
         let b = new_org(&store, "bravo").await;
