@@ -21,6 +21,7 @@ pub mod ledger;
 pub mod mappings;
 pub mod orgs;
 pub mod outbox;
+pub mod payments;
 pub mod portal;
 
 pub use arflow_notify::letter::qr_svg;
@@ -100,11 +101,14 @@ pub struct App {
     /// The address debtors reach this server at (`https://pay.example.nl`), for the portal
     /// links in messages; `None`: messages carry no link.
     pub(crate) public_url: Option<String>,
+    /// The payment provider the portal pays through, when set up.
+    pub(crate) payments: Option<Arc<dyn payments::PaymentProvider>>,
 }
 
 impl App {
     /// The use cases with the rate tables shipped in this build.
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> App {
+        payments::install_tls();
         // The shipped tables are parsed by a test of the core; should one ever fail here, the
         // legal rules would refuse every claim with the reason rather than guess.
         let rates = RateTables::builtin().unwrap_or_else(|e| {
@@ -121,6 +125,7 @@ impl App {
             next_runs: Arc::default(),
             portal_key: Arc::default(),
             public_url: None,
+            payments: None,
         }
     }
 

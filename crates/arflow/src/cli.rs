@@ -131,6 +131,12 @@ pub struct ServeArgs {
     pub no_scheduler: bool,
     #[command(flatten)]
     pub smtp: SmtpArgs,
+    /// Mollie API key (`live_…` or `test_…`): debtors can then pay online from the portal.
+    #[arg(long, env = "ARFLOW_MOLLIE_KEY", hide_env_values = true)]
+    pub mollie_key: Option<String>,
+    /// Mollie's API address (a local stand-in for tests).
+    #[arg(long, env = "ARFLOW_MOLLIE_API", default_value = "https://api.mollie.com")]
+    pub mollie_api: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -249,7 +249,23 @@ async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<u8, Failure> {
     let mail = mailer(&args.smtp)?;
     // Portal links in messages point here unless another public address is given.
     let public_url = ctx.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-    let app = ctx.app().await?.with_mailer(mail.clone()).with_public_url(Some(public_url));
+    // Online payment in the portal, when a Mollie key is given.
+    let payments = match args.mollie_key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        Some(key) => {
+            let mollie = arflow_app::payments::Mollie::new(&args.mollie_api, key)
+                .map_err(|e| Failure::new(exit::USAGE, e.to_string()))?;
+            let provider: std::sync::Arc<dyn arflow_app::payments::PaymentProvider> =
+                std::sync::Arc::new(mollie);
+            Some(provider)
+        }
+        None => None,
+    };
+    let app = ctx
+        .app()
+        .await?
+        .with_mailer(mail.clone())
+        .with_public_url(Some(public_url))
+        .with_payments(payments);
     if args.demo {
         let orgs = app.list_organisations().await?;
         let slug = if orgs.is_empty() {

@@ -459,6 +459,7 @@ fn serve_with_demo_data_answers_the_api_and_stops_cleanly() {
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
+        arflow_app::payments::install_tls();
         let client = reqwest::Client::new();
         let ageing: Value = client
             .get(format!("{url}/api/v1/reports/ageing"))
@@ -491,8 +492,10 @@ fn serve_with_demo_data_answers_the_api_and_stops_cleanly() {
             .unwrap_or_else(|| panic!("serve --demo prints a login:\n{}", printed.join("\n")));
         let parts: Vec<&str> = login.split_whitespace().collect();
         let (email, password) = (parts[1], parts[3]);
-        let browser =
-            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let browser = {
+            arflow_app::payments::install_tls();
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        };
         let form = browser.get(format!("{url}/login")).send().await.unwrap();
         let csrf_cookie =
             form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();

@@ -41,7 +41,10 @@ pub fn router(app: App) -> axum::Router {
     let portal = portal::router(app.clone())
         .layer(axum::middleware::from_fn(api::layers::timeout))
         .layer(axum::middleware::from_fn(api::layers::trace));
-    api::router(app, tokens).merge(ui).merge(portal)
+    let webhooks = portal::webhooks(app.clone())
+        .layer(axum::middleware::from_fn(api::layers::timeout))
+        .layer(axum::middleware::from_fn(api::layers::trace));
+    api::router(app, tokens).merge(ui).merge(portal).merge(webhooks)
 }
 
 /// Every (method, path) of the debtor portal.

@@ -137,11 +137,40 @@ pub(crate) fn router(app: App) -> Router {
             "/p/{token}/answer",
             post(answer).layer(axum::extract::DefaultBodyLimit::max(ANSWER_BYTES_MAX)),
         )
+        .route("/p/{token}/pay", post(pay))
         .route("/p/{token}/invoices/{number}/pdf", get(pdf))
         .route("/p/{token}/logo", get(logo))
         .layer(axum::Extension(limiter.clone()))
         .with_state(app)
         .layer(axum::middleware::from_fn_with_state(limiter, guard))
+}
+
+/// The payment providers' webhooks: not limited per address (the provider calls often), never
+/// telling anything (an unknown id is answered like a known one).
+pub(crate) fn webhooks(app: App) -> Router {
+    Router::new().route("/webhooks/{provider}", post(webhook)).with_state(app)
+}
+
+#[derive(Debug, Deserialize)]
+struct WebhookIn {
+    #[serde(default)]
+    id: String,
+}
+
+/// `POST /webhooks/{provider}` with `id=…`: the provider says a payment changed.
+async fn webhook(
+    State(app): State<App>,
+    Path(provider): Path<String>,
+    axum::Form(form): axum::Form<WebhookIn>,
+) -> Response {
+    match app.payment_webhook(&provider, form.id.trim()).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        // The provider retries later.
+        Err(e) => {
+            tracing::warn!(error = %e, "payment webhook not processed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
 }
 
 /// Every (method, path) of the portal.
@@ -151,6 +180,8 @@ pub(crate) fn routes() -> Vec<(axum::http::Method, &'static str)> {
         (Method::GET, "/p/{token}"),
         (Method::POST, "/p/{token}/check"),
         (Method::POST, "/p/{token}/answer"),
+        (Method::POST, "/p/{token}/pay"),
+        (Method::POST, "/webhooks/{provider}"),
         (Method::GET, "/p/{token}/invoices/{number}/pdf"),
         (Method::GET, "/p/{token}/logo"),
     ]
@@ -308,6 +339,9 @@ struct PageQuery {
     lang: Option<String>,
     #[serde(default)]
     done: Option<String>,
+    /// Back from the payment provider: arflow's id of the online payment.
+    #[serde(default)]
+    paid: Option<i64>,
 }
 
 fn cookie_name(token: &str) -> String {
@@ -502,8 +536,15 @@ async fn show(
     if let Err(e) = app.touch_portal(&a).await {
         return failure(&e);
     }
-    let notice = q.done.as_deref().map(|kind| done_notice(lang, kind)).unwrap_or_default();
-    Html(render(lang, &token, &page, &notice, "")).into_response()
+    let mut notice = q.done.as_deref().map(|kind| done_notice(lang, kind)).unwrap_or_default();
+    if let Some(id) = q.paid {
+        match app.online_payment(&a, id).await {
+            Ok(p) => notice = paid_notice(lang, &p),
+            Err(AppError::NotFound { .. }) => {}
+            Err(e) => return failure(&e),
+        }
+    }
+    Html(render(lang, &token, &page, &notice, "", app.pays_online())).into_response()
 }
 
 fn done_notice(lang: L, kind: &str) -> String {
@@ -561,7 +602,14 @@ fn qr(payload: &str, label: &str, id: &str) -> String {
     }
 }
 
-fn render(lang: L, token: &str, p: &PortalPage, notice: &str, problem: &str) -> String {
+fn render(
+    lang: L,
+    token: &str,
+    p: &PortalPage,
+    notice: &str,
+    problem: &str,
+    online: bool,
+) -> String {
     let t = esc(token);
     let code = lang.code();
     let logo = if p.has_logo {
@@ -666,6 +714,40 @@ fn render(lang: L, token: &str, p: &PortalPage, notice: &str, problem: &str) -> 
         ),
         _ => String::new(),
     };
+    let online = if online && p.total.is_positive() {
+        let item_options: String = p
+            .items
+            .iter()
+            .map(|i| {
+                format!(
+                    "<option value=\"{0}\">{0} ({1})</option>",
+                    esc(&i.number),
+                    esc(&lang.money(i.open))
+                )
+            })
+            .collect();
+        format!(
+            "<section class=\"card\" id=\"pay-online\"><h2>{h}</h2><form method=\"post\" action=\"/p/{t}/pay?lang={code}\">\
+             <label for=\"pay_invoice\">{what}</label><select id=\"pay_invoice\" name=\"invoice\"><option value=\"\">{all}</option>{item_options}</select>\
+             <label for=\"pay_method\">{how}</label><select id=\"pay_method\" name=\"method\">\
+             <option value=\"ideal\">iDEAL</option><option value=\"bancontact\">Bancontact</option><option value=\"creditcard\">{card}</option></select>\
+             <button type=\"submit\">{go}</button></form><p><small>{note}</small></p></section>",
+            h = esc(lang.pick("Nu online betalen", "Payer en ligne maintenant", "Pay online now", "Jetzt online bezahlen")),
+            what = esc(lang.pick("Wat betaalt u?", "Que payez-vous ?", "What are you paying?", "Was bezahlen Sie?")),
+            all = esc(&format!("{} ({})", lang.pick("Alle openstaande facturen", "Toutes les factures ouvertes", "All open invoices", "Alle offenen Rechnungen"), lang.money(p.items.iter().fold(Money::zero(p.currency), |a, i| a.checked_add(i.open).unwrap_or(a))))),
+            how = esc(lang.pick("Betaalwijze", "Moyen de paiement", "Payment method", "Zahlungsart")),
+            card = esc(lang.pick("Creditcard", "Carte de crédit", "Credit card", "Kreditkarte")),
+            go = esc(lang.pick("Naar betalen", "Payer", "Pay", "Bezahlen")),
+            note = esc(lang.pick(
+                "U betaalt het openstaande factuurbedrag; eventuele kosten en rente volgen apart.",
+                "Vous payez le montant ouvert des factures ; les frais et intérêts éventuels suivent séparément.",
+                "You pay the invoices' open amount; any costs and interest follow separately.",
+                "Sie bezahlen den offenen Rechnungsbetrag; etwaige Kosten und Zinsen folgen gesondert.",
+            )),
+        )
+    } else {
+        String::new()
+    };
     let options: String = p
         .items
         .iter()
@@ -703,7 +785,7 @@ fn render(lang: L, token: &str, p: &PortalPage, notice: &str, problem: &str) -> 
         "<header>{logo}<strong id=\"organisation\">{org}</strong><nav class=\"lang\" aria-label=\"{lang_l}\">{langs}</nav></header>\
          <main id=\"main\"><h1>{hello} {debtor}</h1>{notice}{problem}\
          <section class=\"card\" id=\"summary\"><p>{open_l}</p><p class=\"total\" id=\"total\" data-amount=\"{total_raw}\">{total}</p>{charges_note}</section>\
-         <section class=\"card\" id=\"items\"><h2>{items_h}</h2>{items}</section>{pay}{forms}</main>",
+         <section class=\"card\" id=\"items\"><h2>{items_h}</h2>{items}</section>{online}{pay}{forms}</main>",
         org = esc(&p.organisation),
         lang_l = esc(lang.pick("Taal", "Langue", "Language", "Sprache")),
         hello = esc(lang.pick("Beste", "Bonjour", "Dear", "Guten Tag,")),
@@ -981,12 +1063,79 @@ async fn answer(
             match app.portal_page(&a).await {
                 Ok(page) => (
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    Html(render(lang, &token, &page, "", &message)),
+                    Html(render(lang, &token, &page, "", &message, app.pays_online())),
                 )
                     .into_response(),
                 Err(e) => failure(&e),
             }
         }
+        Err(e) => failure(&e),
+    }
+}
+
+fn paid_notice(lang: L, p: &arflow_store::OnlinePayment) -> String {
+    let text = match p.status.as_str() {
+        "paid" => lang.pick(
+            "Dank u: uw betaling is ontvangen.",
+            "Merci : votre paiement a été reçu.",
+            "Thank you: your payment has been received.",
+            "Vielen Dank: Ihre Zahlung ist eingegangen.",
+        ),
+        "canceled" | "expired" | "failed" => lang.pick(
+            "De betaling is niet gelukt. U kunt het opnieuw proberen.",
+            "Le paiement n'a pas abouti. Vous pouvez réessayer.",
+            "The payment did not go through. You can try again.",
+            "Die Zahlung ist nicht zustande gekommen. Sie können es erneut versuchen.",
+        ),
+        _ => lang.pick(
+            "Uw betaling wordt verwerkt; zodra ze binnen is, ziet u het hier.",
+            "Votre paiement est en cours de traitement ; vous le verrez ici dès sa réception.",
+            "Your payment is being processed; you will see it here once it has arrived.",
+            "Ihre Zahlung wird verarbeitet; sobald sie eingegangen ist, sehen Sie es hier.",
+        ),
+    };
+    format!(
+        "<p class=\"notice\" role=\"status\" id=\"online-payment\" data-status=\"{}\">{} ({})</p>",
+        esc(&p.status),
+        esc(text),
+        esc(&lang.money(p.amount))
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct PayIn {
+    #[serde(default)]
+    invoice: String,
+    #[serde(default)]
+    method: String,
+}
+
+/// `POST /p/{token}/pay`: to the payment provider's checkout for one open invoice or all.
+async fn pay(
+    State(app): State<App>,
+    Path(token): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<PayIn>,
+) -> Response {
+    let asked = q.lang.as_deref().and_then(L::parse);
+    let a = match access(&app, &token, &headers, asked).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let lang = asked.unwrap_or_else(|| L::of(a.debtor.debtor.language));
+    let number = Some(form.invoice.trim()).filter(|n| !n.is_empty());
+    let method = Some(form.method.trim()).filter(|m| !m.is_empty());
+    match app.start_online_payment(&a, number, method, &token).await {
+        Ok(checkout) => (StatusCode::SEE_OTHER, [(LOCATION, checkout)]).into_response(),
+        Err(AppError::Invalid { message, .. }) => match app.portal_page(&a).await {
+            Ok(page) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Html(render(lang, &token, &page, "", &message, app.pays_online())),
+            )
+                .into_response(),
+            Err(e) => failure(&e),
+        },
         Err(e) => failure(&e),
     }
 }

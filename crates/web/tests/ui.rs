@@ -11,6 +11,9 @@ use arflow_app::{Actor, App, SystemClock};
 use arflow_core::party::OrgCountry;
 use arflow_store::Store;
 
+#[path = "support/mollie_fake.rs"]
+mod mollie_fake;
+
 static DB_COUNTER: AtomicU32 = AtomicU32::new(0);
 
 struct Server {
@@ -22,15 +25,16 @@ struct Server {
 }
 
 impl Server {
-    async fn start() -> Server {
+    /// A server whose app is set up by `configure` (given the server's base URL).
+    async fn start_with(configure: impl FnOnce(App, &str) -> App) -> Server {
         let n = DB_COUNTER.fetch_add(1, Ordering::Relaxed);
         let db_path = std::env::temp_dir().join(format!("arflow-ui-{}-{n}.db", std::process::id()));
         let _ = std::fs::remove_file(&db_path);
         let store = Store::connect(&format!("sqlite://{}", db_path.display())).await.unwrap();
         store.migrate(0).await.unwrap();
-        let app = App::new(store, Arc::new(SystemClock));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let app = configure(App::new(store, Arc::new(SystemClock)), &format!("http://{addr}"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(arflow_web::serve(app.clone(), listener, async move {
             let _ = stopped.await;
@@ -183,7 +187,11 @@ async fn give_iban(s: &Server, org: &str, iban: &str) {
 }
 
 async fn seeded() -> Server {
-    let s = Server::start().await;
+    seeded_with(|app, _| app).await
+}
+
+async fn seeded_with(configure: impl FnOnce(App, &str) -> App) -> Server {
+    let s = Server::start_with(configure).await;
     let actor = Actor("test".into());
     s.app.create_organisation("acme", "Acme BV", OrgCountry::Nl, &actor).await.unwrap();
     s.app.create_organisation("bravo", "Bravo NV", OrgCountry::Be, &actor).await.unwrap();
@@ -3055,4 +3063,111 @@ async fn a_broken_promise_resumes_dunning_one_step_further_with_a_task() {
     );
     let next = app.dunning_run(Some("acme"), Some(day(10)), false, &gate, &actor).await.unwrap();
     assert!(!steps_of(&next).iter().any(|(d, _)| d == "K1"), "{:?}", steps_of(&next));
+}
+
+/// Paying online: the portal sends the debtor to the provider's checkout (a local fake of
+/// Mollie's API) for one invoice or all; the provider's webhook, read back from the provider,
+/// records the payment once and allocates it; a repeated or unknown webhook changes nothing; a
+/// cancelled payment leaves the invoice open.
+#[tokio::test]
+async fn a_debtor_pays_online_and_the_webhook_records_it_once() {
+    let (fake_base, fake) = mollie_fake::start().await;
+    let s = seeded_with(|app, base| {
+        let mollie = arflow_app::payments::Mollie::new(&fake_base, mollie_fake::KEY).unwrap();
+        app.with_public_url(Some(base.to_owned())).with_payments(Some(Arc::new(mollie)))
+    })
+    .await;
+    let actor = Actor("test".into());
+    let debtors = b"number,name,kind,country,language,email\nK1,Klant BV,business,NL,nl,boekhouding@klant.nl\n";
+    s.app
+        .import_debtors_csv(Some("acme"), "d.csv", debtors, Default::default(), &actor)
+        .await
+        .unwrap();
+    let invoices = b"number,debtor_number,issue_date,due_date,amount\nF1,K1,2026-01-01,2026-01-31,121.00\nF2,K1,2026-02-01,2026-03-03,10.00\n";
+    s.app
+        .import_invoices_csv(Some("acme"), "i.csv", invoices, Default::default(), &actor)
+        .await
+        .unwrap();
+    give_iban(&s, "acme", "NL91ABNA0417164300").await;
+    let gate = arflow_core::dunning::LegalGate { creditor: OrgCountry::Nl };
+    s.app.dunning_run(Some("acme"), None, false, &gate, &actor).await.unwrap();
+    let k1 = portal_path(&s, "acme", "K1").await;
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let mut b = Browser::new(&s);
+    let page = b.get(&k1).await.html;
+    assert!(page.contains("id=\"pay-online\""), "{page}");
+
+    // F2 alone, cancelled at the checkout: nothing is recorded.
+    let r = b.post(&format!("{k1}/pay"), &[("invoice", "F2"), ("method", "bancontact")]).await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let checkout = r.location.unwrap();
+    assert!(checkout.starts_with(&format!("{fake_base}/checkout/tr_fake")), "{checkout}");
+    let first_id = checkout.rsplit('/').next().unwrap().to_owned();
+    {
+        let f = fake.lock().unwrap();
+        let p = &f.payments[&first_id];
+        assert_eq!(
+            (p["amount"]["value"].as_str(), p["amount"]["currency"].as_str(), p["method"].as_str()),
+            (Some("10.00"), Some("EUR"), Some("bancontact"))
+        );
+        assert!(p["webhookUrl"].as_str().unwrap().ends_with("/webhooks/mollie"));
+        assert!(p["redirectUrl"].as_str().unwrap().starts_with(&format!("{}{k1}?paid=", s.base)));
+    }
+    let back = s.client.post(&checkout).form(&[("status", "canceled")]).send().await.unwrap();
+    assert_eq!(back.status().as_u16(), 303);
+    let returned = back.headers()["location"].to_str().unwrap().to_owned();
+    let page = b.get(returned.strip_prefix(&s.base).unwrap()).await.html;
+    assert!(page.contains("id=\"online-payment\" data-status=\"canceled\""), "{page}");
+    let paid_f = |n: &str| {
+        let app = s.app.clone();
+        let n = n.to_owned();
+        async move { app.invoice_view(org.id, &n).await.unwrap().invoice.open.to_string() }
+    };
+    assert_eq!(paid_f("F2").await, "10.00");
+
+    // Everything open, paid: the webhook records one payment of 131.00 and allocates it.
+    let r = b.post(&format!("{k1}/pay"), &[("invoice", ""), ("method", "ideal")]).await;
+    let checkout = r.location.unwrap();
+    let id = checkout.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(fake.lock().unwrap().payments[&id]["amount"]["value"], "131.00");
+    let back = s.client.post(&checkout).form(&[("status", "paid")]).send().await.unwrap();
+    let returned = back.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(fake.lock().unwrap().webhook_calls.last().unwrap(), &(id.clone(), 200));
+    let page = b.get(returned.strip_prefix(&s.base).unwrap()).await.html;
+    assert!(page.contains("id=\"online-payment\" data-status=\"paid\""), "{page}");
+    assert!(page.contains("id=\"nothing-open\""), "{page}");
+    assert_eq!((paid_f("F1").await, paid_f("F2").await), ("0.00".to_owned(), "0.00".to_owned()));
+    let payments = s
+        .app
+        .list_payments(org.id, &Default::default(), arflow_store::Page::first(10))
+        .await
+        .unwrap();
+    assert_eq!(payments.len(), 1);
+    assert_eq!(
+        (payments[0].payment.amount.to_string(), payments[0].payment.external_id.as_str()),
+        ("131.00".to_owned(), format!("mollie:{id}").as_str())
+    );
+    // The provider calls again (it does, until it gets a 200), and someone posts a made-up id:
+    // nothing changes.
+    for made_up in [id.as_str(), "tr_nonexistent", "../../etc"] {
+        let r = s
+            .client
+            .post(format!("{}/webhooks/mollie", s.base))
+            .form(&[("id", made_up)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{made_up}");
+    }
+    assert_eq!(
+        s.app
+            .list_payments(org.id, &Default::default(), arflow_store::Page::first(10))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Nothing open: nothing to pay.
+    let r = b.post(&format!("{k1}/pay"), &[("invoice", "")]).await;
+    assert_eq!(r.status, 422);
 }
