@@ -94,6 +94,19 @@ try {
   assert.match(await page.locator('#problem').innerText(), /e-mail address/);
   await shot('portal-answered');
 
+  // Paying everything online: to the provider's checkout (a local fake of Mollie), paid there,
+  // and back on the page, which now has nothing open.
+  await page.getByLabel('Wat betaalt u?').selectOption('');
+  await page.getByLabel('Betaalwijze').selectOption('ideal');
+  await page.getByRole('button', { name: 'Naar betalen' }).click();
+  await page.waitForURL(/\/checkout\/tr_/);
+  assert.match(await page.locator('h1').innerText(), new RegExp(`EUR ${total.replace('.', '\\.')}`));
+  await page.getByRole('button', { name: 'Paid' }).click();
+  await page.waitForURL(/[?&]paid=\d+/);
+  assert.equal(await page.locator('#online-payment').getAttribute('data-status'), 'paid');
+  assert.equal(await page.locator('#nothing-open').count(), 1);
+  await shot('portal-paid');
+
   // Another link (one character changed) opens nothing.
   const forged = link.slice(0, -1) + (link.endsWith('0') ? '1' : '0');
   const response = await page.goto(forged);

@@ -70,6 +70,9 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
     fn create<'a>(&'a self, request: &'a CheckoutRequest) -> ProviderFuture<'a, ProviderPayment>;
     /// Reads a payment back.
     fn fetch<'a>(&'a self, id: &'a str) -> ProviderFuture<'a, ProviderPayment>;
+    /// The origin of its checkout pages (`https://www.mollie.com`): the portal's forms may lead
+    /// there and nowhere else.
+    fn checkout_origin(&self) -> String;
 }
 
 /// The methods the portal offers.
@@ -188,6 +191,16 @@ struct MolliePayment {
 impl PaymentProvider for Mollie {
     fn name(&self) -> &'static str {
         "mollie"
+    }
+
+    fn checkout_origin(&self) -> String {
+        if self.api == "https://api.mollie.com" {
+            return "https://www.mollie.com".to_owned();
+        }
+        // Another address (a stand-in): its checkout is on the same origin.
+        let after_scheme = self.api.find("://").map_or(0, |i| i + 3);
+        let end = self.api[after_scheme..].find('/').map_or(self.api.len(), |i| i + after_scheme);
+        self.api[..end].to_owned()
     }
 
     fn create<'a>(&'a self, r: &'a CheckoutRequest) -> ProviderFuture<'a, ProviderPayment> {
@@ -442,6 +455,12 @@ impl App {
             return Err(AppError::NotFound { entity: "online_payment", key: id.to_string() });
         }
         Ok(p)
+    }
+
+    /// The origin of the payment provider's checkout, when online payment is set up.
+    #[must_use]
+    pub fn checkout_origin(&self) -> Option<String> {
+        self.payments.as_ref().map(|p| p.checkout_origin())
     }
 
     /// Whether online payment is set up.

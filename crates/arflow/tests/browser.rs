@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "../../web/tests/support/mollie_fake.rs"]
+mod mollie_fake;
 mod support;
 
 struct Server {
@@ -237,8 +239,13 @@ fn a_debtor_opens_the_reminders_link_and_answers_in_chromium() {
     );
     arflow(&db, &["--org", "portaal", "import", "debtors", &debtors]);
     arflow(&db, &["--org", "portaal", "import", "invoices", &invoices]);
+    // The payment provider: a local fake of Mollie's API, on a runtime of its own.
+    arflow_app::payments::install_tls();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (mollie_api, mollie) = runtime.block_on(mollie_fake::start());
     let child = Command::new(env!("CARGO_BIN_EXE_arflow"))
-        .args(["serve", "--no-scheduler", "--addr", &addr])
+        .args(["serve", "--no-scheduler", "--addr", &addr, "--mollie-api", &mollie_api])
+        .env("ARFLOW_MOLLIE_KEY", mollie_fake::KEY)
         .env("ARFLOW_DB", &db)
         .env("ARFLOW_LOG", "warn")
         .current_dir(&dir)
@@ -305,6 +312,15 @@ fn a_debtor_opens_the_reminders_link_and_answers_in_chromium() {
     );
     assert!(qr.contains("P1 E2E-P1"), "{qr}");
 
+    // Paid online through the provider's checkout: the provider called the webhook once, and
+    // the ledger has the payment.
+    let calls = mollie.lock().unwrap().webhook_calls.clone();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].1, 200);
+    let exported = dir.join("payments.csv").display().to_string();
+    arflow(&db, &["--org", "portaal", "export", "payments", &exported]);
+    let payments = std::fs::read_to_string(&exported).unwrap();
+    assert!(payments.contains("150.00") && payments.contains(&calls[0].0), "{payments}");
     // One task per answer for the staff.
     let tasks = Command::new(env!("CARGO_BIN_EXE_arflow"))
         .args(["--org", "portaal", "--json", "task", "list"])
@@ -315,8 +331,8 @@ fn a_debtor_opens_the_reminders_link_and_answers_in_chromium() {
     for kind in ["portal_question", "portal_promise", "portal_dispute", "portal_paid"] {
         assert!(tasks.contains(kind), "{kind} in {tasks}");
     }
-    // The next run a week later: it sends the four confirmations, and the debtor's invoice is
-    // held (disputed, promised), so no reminder goes out.
+    // The next run a week later: it sends the four confirmations; the invoice is paid, so no
+    // reminder goes out.
     let week = jiff::Timestamp::now().as_microsecond() + 7 * 86_400 * 1_000_000;
     let later = arflow_app::today_in(week, "Europe/Amsterdam").to_string();
     run(&["--as-of", &later]);

@@ -98,7 +98,18 @@ fn too_many(retry: u64) -> Response {
 
 /// Every portal request: counted per client address, and answered with headers that keep the
 /// page out of caches and its address out of other sites' logs.
-async fn guard(State(limiter): State<Arc<Limiter>>, mut req: Request, next: Next) -> Response {
+/// What [`guard`] needs: the limits and the page's content security policy.
+#[derive(Clone)]
+struct Guard {
+    limiter: Arc<Limiter>,
+    csp: HeaderValue,
+}
+
+async fn guard(
+    State(Guard { limiter, csp }): State<Guard>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let ip = client_ip(&req);
     req.extensions_mut().insert(ClientIp(ip));
     if let Some(retry) = limiter.hit(ip, REQUESTS).or_else(|| limiter.over(ip, NOT_VALID)) {
@@ -112,13 +123,7 @@ async fn guard(State(limiter): State<Arc<Limiter>>, mut req: Request, next: Next
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     if !h.contains_key(CONTENT_SECURITY_POLICY) {
-        h.insert(
-            CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; \
-                 form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            ),
-        );
+        h.insert(CONTENT_SECURITY_POLICY, csp);
     }
     // A link that opens nothing counts towards the stricter limit.
     if response.status() == StatusCode::NOT_FOUND {
@@ -130,6 +135,20 @@ async fn guard(State(limiter): State<Arc<Limiter>>, mut req: Request, next: Next
 /// The portal's routes.
 pub(crate) fn router(app: App) -> Router {
     let limiter = Arc::new(Limiter::default());
+    // Forms post to the portal itself; the payment form is then sent on to the provider's
+    // checkout, which the policy must allow too (browsers check a form's redirects).
+    let form_action = match app.checkout_origin() {
+        Some(origin) if origin.bytes().all(|b| b.is_ascii_graphic() && b != b';' && b != b',') => {
+            format!("'self' {origin}")
+        }
+        _ => "'self'".to_owned(),
+    };
+    let csp = HeaderValue::from_str(&format!(
+        "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; \
+         form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+    ))
+    .unwrap_or(HeaderValue::from_static("default-src 'none'; form-action 'self'"));
+    let guard_state = Guard { limiter: limiter.clone(), csp };
     Router::new()
         .route("/p/{token}", get(show))
         .route("/p/{token}/check", post(check))
@@ -142,7 +161,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/p/{token}/logo", get(logo))
         .layer(axum::Extension(limiter.clone()))
         .with_state(app)
-        .layer(axum::middleware::from_fn_with_state(limiter, guard))
+        .layer(axum::middleware::from_fn_with_state(guard_state, guard))
 }
 
 /// The payment providers' webhooks: not limited per address (the provider calls often), never
