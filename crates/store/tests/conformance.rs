@@ -705,6 +705,10 @@ conformance! {
         assert_eq!(by(tx.debtors_by_amount(a, eur, d("2026-02-25"), &anna, false, 0, 10).await.unwrap()), vec![(ids[0], 350_00)]);
         let bucket = DebtorFilter { due_between: Some((d("2026-02-20"), d("2026-02-28"))), ..Default::default() };
         assert_eq!(by(tx.debtors_by_amount(a, eur, d("2026-02-25"), &bucket, true, 0, 10).await.unwrap()), vec![(ids[1], 80_00)]);
+        let garage = DebtorFilter { segment: Some("garage".into()), ..Default::default() };
+        assert_eq!(by(tx.debtors_by_amount(a, eur, d("2026-02-25"), &garage, false, 0, 10).await.unwrap()), vec![(ids[1], 80_00)]);
+        let garage_of_anna = DebtorFilter { owner: Some("anna".into()), ..garage.clone() };
+        assert!(tx.debtors_by_amount(a, eur, d("2026-02-25"), &garage_of_anna, false, 0, 10).await.unwrap().is_empty());
         let nobody = DebtorFilter { search: Some("no such name".into()), ..Default::default() };
         assert!(tx.debtors_by_amount(a, eur, d("2026-02-25"), &nobody, false, 0, 10).await.unwrap().is_empty());
         let other = new_org(&store, "other").await;

@@ -951,11 +951,28 @@ impl Tx {
             qb.push(" AND due_date < ").push_bind(today.to_string());
         }
         if filtered {
-            qb.push(" GROUP BY debtor_id) v JOIN debtors d ON d.organisation_id = ")
-                .push_bind(org.0)
-                .push(" AND d.id = v.debtor_id WHERE 1 = 1");
-            push_debtor_conditions(&mut qb, org, filter);
-            qb.push(" ORDER BY v.owed DESC, v.debtor_id LIMIT ");
+            // The matching debtors as one set, read from the segment's index when there is a
+            // segment (the most selective start), else from the debtors.
+            qb.push(" GROUP BY debtor_id) v WHERE v.debtor_id IN (");
+            let rest = match &filter.segment {
+                Some(segment) => {
+                    qb.push(
+                        "SELECT d.id FROM debtor_segments sg JOIN debtors d ON \
+                         d.organisation_id = sg.organisation_id AND d.id = sg.debtor_id \
+                         WHERE sg.organisation_id = ",
+                    )
+                    .push_bind(org.0)
+                    .push(" AND sg.segment = ")
+                    .push_bind(segment.clone());
+                    DebtorFilter { segment: None, ..filter.clone() }
+                }
+                None => {
+                    qb.push("SELECT d.id FROM debtors d WHERE d.organisation_id = ").push_bind(org.0);
+                    filter.clone()
+                }
+            };
+            push_debtor_conditions(&mut qb, org, &rest);
+            qb.push(") ORDER BY v.owed DESC, v.debtor_id LIMIT ");
         } else {
             qb.push(" GROUP BY debtor_id ORDER BY owed DESC, debtor_id LIMIT ");
         }
