@@ -91,7 +91,7 @@ try {
   await page.locator('#contact_email').fill('geen adres');
   await page.locator('#answer-contact button[type=submit]').click();
   await page.waitForSelector('#problem');
-  assert.match(await page.locator('#problem').innerText(), /e-mail address/);
+  assert.match(await page.locator('#problem').innerText(), /geen geldig e-mailadres/);
   await shot('portal-answered');
 
   // Paying everything online: to the provider's checkout (a local fake of Mollie), paid there,

@@ -1077,18 +1077,130 @@ async fn answer(
             let to = format!("/p/{token}?lang={}&done={}", lang.code(), receipt.kind);
             (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response()
         }
-        Err(AppError::Invalid { message, .. })
-        | Err(AppError::Conflict { detail: Some(message), .. }) => {
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             match app.portal_page(&a).await {
-                Ok(page) => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Html(render(lang, &token, &page, "", &message, app.pays_online())),
-                )
-                    .into_response(),
+                Ok(page) => {
+                    let message = problem_text(lang, &e, &page);
+                    (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        Html(render(lang, &token, &page, "", &message, app.pays_online())),
+                    )
+                        .into_response()
+                }
                 Err(e) => failure(&e),
             }
         }
         Err(e) => failure(&e),
+    }
+}
+
+/// Why an answer was refused, in the debtor's language.
+fn problem_text(lang: L, e: &AppError, page: &PortalPage) -> String {
+    if let AppError::Conflict { .. } = e {
+        return lang
+            .pick(
+                "Over deze factuur loopt al een bezwaar; we kijken ernaar.",
+                "Cette facture fait déjà l'objet d'une contestation ; nous l'examinons.",
+                "This invoice is disputed already; we are looking into it.",
+                "Gegen diese Rechnung läuft bereits ein Einwand; wir prüfen ihn.",
+            )
+            .to_owned();
+    }
+    let AppError::Invalid { field, message } = e else { return String::new() };
+    match field.as_deref() {
+        Some("date") => format!(
+            "{} {} {} {}.",
+            lang.pick(
+                "Kies een datum van",
+                "Choisissez une date du",
+                "Choose a date from",
+                "Wählen Sie ein Datum vom"
+            ),
+            page.today,
+            lang.pick("tot en met", "au", "up to", "bis"),
+            page.promise_latest
+        ),
+        Some("paid_on") => lang
+            .pick(
+                "De datum van betaling kan niet in de toekomst liggen en hoogstens een jaar terug.",
+                "La date du paiement ne peut pas être future ni remonter à plus d'un an.",
+                "The date of payment cannot be in the future or more than a year ago.",
+                "Das Zahlungsdatum darf nicht in der Zukunft und höchstens ein Jahr zurück liegen.",
+            )
+            .to_owned(),
+        Some("amount") => lang
+            .pick(
+                "Geef een bedrag zoals 125,50.",
+                "Indiquez un montant comme 125,50.",
+                "Give an amount like 125.50.",
+                "Geben Sie einen Betrag wie 125,50 an.",
+            )
+            .to_owned(),
+        Some("proof" | "attachment") if message.contains("MiB") => lang
+            .pick(
+                "Het bestand is te groot (hoogstens 5 MiB).",
+                "Le fichier est trop volumineux (5 Mio au plus).",
+                "The file is too large (at most 5 MiB).",
+                "Die Datei ist zu groß (höchstens 5 MiB).",
+            )
+            .to_owned(),
+        Some("proof" | "attachment") => lang
+            .pick(
+                "Alleen PDF-, PNG- of JPEG-bestanden.",
+                "Uniquement des fichiers PDF, PNG ou JPEG.",
+                "Only PDF, PNG or JPEG files.",
+                "Nur PDF-, PNG- oder JPEG-Dateien.",
+            )
+            .to_owned(),
+        Some("invoice") => lang
+            .pick(
+                "Kies een van uw openstaande facturen.",
+                "Choisissez l'une de vos factures ouvertes.",
+                "Choose one of your open invoices.",
+                "Wählen Sie eine Ihrer offenen Rechnungen.",
+            )
+            .to_owned(),
+        Some("email") if message.contains("at least one") => lang
+            .pick(
+                "Vul minstens één nieuw gegeven in.",
+                "Indiquez au moins une nouvelle coordonnée.",
+                "Give at least one new detail.",
+                "Geben Sie mindestens eine neue Angabe an.",
+            )
+            .to_owned(),
+        Some("email") => lang
+            .pick(
+                "Dat is geen geldig e-mailadres.",
+                "Ce n'est pas une adresse e-mail valable.",
+                "That is not a valid e-mail address.",
+                "Das ist keine gültige E-Mail-Adresse.",
+            )
+            .to_owned(),
+        Some("text" | "name" | "phone" | "note") if message.contains("empty") => lang
+            .pick(
+                "Vul dit veld in.",
+                "Remplissez ce champ.",
+                "Please fill in this field.",
+                "Bitte füllen Sie dieses Feld aus.",
+            )
+            .to_owned(),
+        Some("text" | "name" | "phone" | "note") => lang
+            .pick(
+                "De tekst is te lang (hoogstens 4000 tekens).",
+                "Le texte est trop long (4000 caractères au plus).",
+                "The text is too long (at most 4000 characters).",
+                "Der Text ist zu lang (höchstens 4000 Zeichen).",
+            )
+            .to_owned(),
+        Some("reason") => lang
+            .pick(
+                "Kies een reden.",
+                "Choisissez un motif.",
+                "Choose a reason.",
+                "Wählen Sie einen Grund.",
+            )
+            .to_owned(),
+        _ => message.clone(),
     }
 }
 

@@ -2781,7 +2781,15 @@ async fn a_debtor_answers_through_the_portal_and_dunning_follows() {
         )
         .await;
     assert_eq!(r.status, 422);
-    assert!(r.html.contains("id=\"problem\"") && r.html.contains("at most 30 days"), "{}", r.html);
+    assert!(
+        r.html.contains("id=\"problem\"")
+            && r.html.contains(&format!(
+                "Kies een datum van {today} tot en met {}",
+                arflow_core::date::add_days(today, 30)
+            )),
+        "{}",
+        r.html
+    );
     // A dispute with a photo: the invoice is held until it is resolved; a second one is refused.
     let jpeg = b"\xff\xd8\xff\xe0 a photo of the broken delivery";
     let r = b
@@ -2834,7 +2842,7 @@ async fn a_debtor_answers_through_the_portal_and_dunning_follows() {
         )
         .await;
     assert_eq!(cross.status, 422);
-    assert!(cross.html.contains("F2 is not one of your open invoices"));
+    assert!(cross.html.contains("Kies een van uw openstaande facturen."));
     // Already paid, with a PDF as proof; a script as "proof" is refused.
     let r = b
         .post_multipart(
