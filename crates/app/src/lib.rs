@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod payments;
 pub mod portal;
 
+pub use arflow_notify::format::date as written_date;
 pub use arflow_notify::letter::qr_svg;
 pub mod reconcile;
 pub mod reports;

@@ -237,6 +237,17 @@ impl L {
         }
     }
 
+    /// A date as the language writes it (`1 februari 2026`, `1er février 2026`).
+    fn date(self, d: arflow_core::date::Date) -> String {
+        let language = match self {
+            L::Nl => Language::Nl,
+            L::Fr => Language::Fr,
+            L::En => Language::En,
+            L::De => Language::De,
+        };
+        arflow_app::written_date(d, language)
+    }
+
     fn code(self) -> &'static str {
         match self {
             L::Nl => "nl",
@@ -400,13 +411,14 @@ async fn access(
                     "Dieser Link ist abgelaufen",
                 ),
                 &format!(
-                    "{} {expired_on}. {} {organisation}.",
+                    "{} {}. {} {organisation}.",
                     l.pick(
                         "Hij was geldig tot en met",
                         "Il était valable jusqu'au",
                         "It was valid until",
                         "Er war gültig bis"
                     ),
+                    l.date(expired_on),
                     l.pick(
                         "Vraag een nieuwe link aan bij",
                         "Demandez un nouveau lien à",
@@ -692,7 +704,7 @@ fn render(
                 desc = i.description.as_deref().map(|d| format!(" · {}", esc(d))).unwrap_or_default(),
                 open = esc(&lang.money(i.open)),
                 due_l = esc(lang.pick("vervaldag", "échéance", "due", "fällig am")),
-                due = i.due_date,
+                due = esc(&lang.date(i.due_date)),
             )
         })
         .collect();
@@ -934,7 +946,7 @@ fn answer_forms(lang: L, t: &str, code: &str, p: &PortalPage, options: &str) -> 
                 "Choose a date up to",
                 "Wählen Sie ein Datum bis"
             )),
-            p.promise_latest,
+            esc(&lang.date(p.promise_latest)),
             field(
                 "promise_date",
                 lang.pick("Ik betaal op", "Je paierai le", "I will pay on", "Ich zahle am"),
@@ -1116,9 +1128,9 @@ fn problem_text(lang: L, e: &AppError, page: &PortalPage) -> String {
                 "Choose a date from",
                 "Wählen Sie ein Datum vom"
             ),
-            page.today,
+            lang.date(page.today),
             lang.pick("tot en met", "au", "up to", "bis"),
-            page.promise_latest
+            lang.date(page.promise_latest)
         ),
         Some("paid_on") => lang
             .pick(

@@ -2784,8 +2784,12 @@ async fn a_debtor_answers_through_the_portal_and_dunning_follows() {
     assert!(
         r.html.contains("id=\"problem\"")
             && r.html.contains(&format!(
-                "Kies een datum van {today} tot en met {}",
-                arflow_core::date::add_days(today, 30)
+                "Kies een datum van {} tot en met {}",
+                arflow_app::written_date(today, arflow_core::party::Language::Nl),
+                arflow_app::written_date(
+                    arflow_core::date::add_days(today, 30),
+                    arflow_core::party::Language::Nl
+                )
             )),
         "{}",
         r.html
