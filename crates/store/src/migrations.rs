@@ -75,6 +75,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_portal.sql"),
         postgres: include_str!("../migrations/postgres/0010_portal.sql"),
     },
+    Migration {
+        version: 11,
+        name: "payment_plans",
+        sqlite: include_str!("../migrations/sqlite/0011_payment_plans.sql"),
+        postgres: include_str!("../migrations/postgres/0011_payment_plans.sql"),
+    },
 ];
 
 /// A stable checksum of a migration's text (64-bit FNV-1a, hex).

@@ -31,6 +31,7 @@ include!("reconcile.rs");
 include!("users.rs");
 include!("brand.rs");
 include!("portal.rs");
+include!("plans.rs");
 
 impl Tx {
     /// Refreshes the planner's statistics. Inside the transaction, so that rows it wrote and has

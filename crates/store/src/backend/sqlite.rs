@@ -37,6 +37,7 @@ include!("reconcile.rs");
 include!("users.rs");
 include!("brand.rs");
 include!("portal.rs");
+include!("plans.rs");
 
 impl Tx {
     /// Refreshes the planner's statistics (cheaply: a sample of each index).
