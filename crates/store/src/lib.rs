@@ -413,6 +413,12 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Corrupt`].
     fn payment_plans_in_state(&mut self, org: OrganisationId, state: PlanState) -> Vec<StoredPaymentPlan>;
+    /// The organisation's payment plans that ended on `on` (completed, broken, rejected or
+    /// cancelled that day), by id, each complete.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn payment_plans_ended_on(&mut self, org: OrganisationId, on: Date) -> Vec<StoredPaymentPlan>;
     /// Moves a plan from `from` to `to` with who, when and the day it ended (the first
     /// decision on a plan is kept); false when it was not in `from` or not the organisation's.
     ///

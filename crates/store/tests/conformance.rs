@@ -615,6 +615,10 @@ conformance! {
             "the decision is kept, the end is added"
         );
         assert_eq!(tx.get_payment_plan(b, 1).await.unwrap().state, PlanState::Active, "Bravo's plan 1 unchanged");
+        let ended = |v: Vec<StoredPaymentPlan>| v.iter().map(|p| (p.id, p.state)).collect::<Vec<_>>();
+        assert_eq!(ended(tx.payment_plans_ended_on(a, d("2026-06-10")).await.unwrap()), [(1, PlanState::Completed)]);
+        assert!(tx.payment_plans_ended_on(a, d("2026-06-11")).await.unwrap().is_empty());
+        assert!(tx.payment_plans_ended_on(b, d("2026-06-10")).await.unwrap().is_empty(), "not in Bravo");
 
         // An instalment by its reference, with the plan's items still open.
         let m = tx.find_plan_instalment(a, "RF47201").await.unwrap().unwrap();

@@ -25,6 +25,7 @@ CREATE TABLE payment_plans (
 );
 CREATE INDEX payment_plans_debtor ON payment_plans (organisation_id, debtor_id, id);
 CREATE INDEX payment_plans_status ON payment_plans (organisation_id, status, id);
+CREATE INDEX payment_plans_ended ON payment_plans (organisation_id, ended_on);
 
 -- The instalments of a plan, in due-date order from position 0. Each has its own structured
 -- payment reference in the organisation's scheme, so that a bank line paying it is recognised.

@@ -222,6 +222,20 @@ impl Tx {
         self.plans_where(org, "p.status = $2", PlanArg::Text(state.as_str())).await
     }
 
+    /// The organisation's plans that ended on `on` (completed, broken, rejected or cancelled
+    /// that day), by id, each complete.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn payment_plans_ended_on(
+        &mut self,
+        org: OrganisationId,
+        on: Date,
+    ) -> Result<Vec<StoredPaymentPlan>, StoreError> {
+        let day = on.to_string();
+        self.plans_where(org, "p.ended_on = $2", PlanArg::Text(&day)).await
+    }
+
     /// Moves a plan from `from` to `to`, recording who and when (the first decision on a plan
     /// is kept: a later change leaves `decided_*` as they are) and the day it ended; false when
     /// the plan was not in `from` or is not the organisation's.
