@@ -242,7 +242,6 @@ impl Tx {
     ///
     /// # Errors
     /// [`StoreError::Database`].
-    #[allow(clippy::too_many_arguments)]
     pub async fn set_payment_plan_state(
         &mut self,
         org: OrganisationId,
