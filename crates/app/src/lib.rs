@@ -21,6 +21,7 @@ pub mod ledger;
 pub mod mappings;
 pub mod orgs;
 pub mod outbox;
+pub mod plans;
 pub mod portal;
 
 pub use arflow_notify::letter::qr_svg;
