@@ -22,6 +22,7 @@ pub mod mappings;
 pub mod orgs;
 pub mod outbox;
 pub mod payments;
+pub mod plans;
 pub mod portal;
 
 pub use arflow_notify::format::date as written_date;

@@ -99,7 +99,10 @@ struct StoredRules {
     plan: PlanRules,
 }
 
-async fn settings_in(tx: &mut StoreTx, org: OrganisationId) -> Result<PortalSettings, AppError> {
+pub(crate) async fn settings_in(
+    tx: &mut StoreTx,
+    org: OrganisationId,
+) -> Result<PortalSettings, AppError> {
     let Some(row) = tx.portal_settings(org).await? else { return Ok(PortalSettings::default()) };
     let rules: StoredRules = serde_json::from_str(&row.rules)
         .map_err(|e| AppError::invalid("rules", format!("stored portal rules: {e}")))?;
@@ -392,7 +395,7 @@ impl App {
     }
 }
 
-async fn find_debtor(
+pub(crate) async fn find_debtor(
     tx: &mut StoreTx,
     org: OrganisationId,
     number: &str,
@@ -402,7 +405,7 @@ async fn find_debtor(
         .ok_or_else(|| AppError::NotFound { entity: "debtor", key: number.to_owned() })
 }
 
-fn debtor_audit(
+pub(crate) fn debtor_audit(
     at: i64,
     actor: &Actor,
     action: &str,

@@ -415,6 +415,53 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`].
     fn set_online_status(&mut self, org: OrganisationId, id: i64, status: &str, method: Option<&str>, payment: Option<PaymentId>, at: i64) -> ();
+    /// Stores a payment plan with its instalments and invoices, with the id the caller
+    /// reserved.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] (`plan_reference`) when an instalment's reference is taken in
+    /// the organisation.
+    fn insert_payment_plan(&mut self, org: OrganisationId, plan: &NewPaymentPlan, at: i64) -> ();
+    /// One payment plan with its instalments and invoices (with what is open on them now).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] (`payment_plan`) when it is not the organisation's.
+    fn get_payment_plan(&mut self, org: OrganisationId, id: i64) -> StoredPaymentPlan;
+    /// A debtor's payment plans, oldest first, each complete.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn payment_plans_of(&mut self, org: OrganisationId, debtor: DebtorId) -> Vec<StoredPaymentPlan>;
+    /// The organisation's payment plans in one state (the daily run follows the active ones),
+    /// by id, each complete.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn payment_plans_in_state(&mut self, org: OrganisationId, state: PlanState) -> Vec<StoredPaymentPlan>;
+    /// The organisation's payment plans that ended on `on` (completed, broken, rejected or
+    /// cancelled that day), by id, each complete.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn payment_plans_ended_on(&mut self, org: OrganisationId, on: Date) -> Vec<StoredPaymentPlan>;
+    /// Moves a plan from `from` to `to` with who, when and the day it ended (the first
+    /// decision on a plan is kept); false when it was not in `from` or not the organisation's.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn set_payment_plan_state(&mut self, org: OrganisationId, id: i64, from: PlanState, to: PlanState, by: &str, at: i64, ended_on: Option<Date>) -> bool;
+    /// The plan instalment a (normalized) payment reference belongs to, with its plan's
+    /// invoices that still have money open (reconciliation).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn find_plan_instalment(&mut self, org: OrganisationId, reference: &str) -> Option<PlanReferenceMatch>;
+    /// Sets or lifts the payment-plan hold of every invoice of a plan, keeping their other
+    /// holds; returns how many invoices it touched.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn set_plan_items_held(&mut self, org: OrganisationId, plan: i64, held: bool, at: i64) -> u64;
     /// The organisation's accent colour and logo; the default when it set none.
     ///
     /// # Errors

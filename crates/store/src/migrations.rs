@@ -81,6 +81,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_online_payments.sql"),
         postgres: include_str!("../migrations/postgres/0011_online_payments.sql"),
     },
+    Migration {
+        version: 12,
+        name: "payment_plans",
+        sqlite: include_str!("../migrations/sqlite/0012_payment_plans.sql"),
+        postgres: include_str!("../migrations/postgres/0012_payment_plans.sql"),
+    },
 ];
 
 /// A stable checksum of a migration's text (64-bit FNV-1a, hex).

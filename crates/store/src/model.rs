@@ -939,3 +939,127 @@ pub struct OnlinePayment {
     pub created_at: i64,
     pub updated_at: i64,
 }
+
+/// Where a payment plan stands in its life (how it is followed day by day is the core's
+/// [`PlanStatus`](arflow_core::arrangement::PlanStatus)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanState {
+    /// Waiting for a person to accept or reject it.
+    Proposed,
+    /// Accepted: its invoices are held from dunning while it is followed.
+    Active,
+    /// Paid in full.
+    Completed,
+    /// An instalment stayed unpaid past its grace days: dunning resumed.
+    Broken,
+    /// Declined by a person.
+    Rejected,
+    /// Withdrawn before it ended.
+    Cancelled,
+}
+
+impl PlanState {
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            PlanState::Proposed => "proposed",
+            PlanState::Active => "active",
+            PlanState::Completed => "completed",
+            PlanState::Broken => "broken",
+            PlanState::Rejected => "rejected",
+            PlanState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PlanState> {
+        [
+            PlanState::Proposed,
+            PlanState::Active,
+            PlanState::Completed,
+            PlanState::Broken,
+            PlanState::Rejected,
+            PlanState::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    /// Proposed or active: the plan still has a say over its invoices.
+    #[must_use]
+    pub const fn is_live(&self) -> bool {
+        matches!(self, PlanState::Proposed | PlanState::Active)
+    }
+}
+
+/// One instalment of a plan, to store or as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanInstalmentRow {
+    /// 0-based, in due-date order.
+    pub position: u32,
+    pub due_date: Date,
+    pub amount: Money,
+    /// The instalment's own structured payment reference (normalized).
+    pub reference: String,
+}
+
+/// A payment plan to store, with the id the caller reserved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPaymentPlan {
+    pub id: i64,
+    pub debtor_id: DebtorId,
+    pub state: PlanState,
+    /// What the plan pays, in its currency; the instalments add up to it.
+    pub total: Money,
+    pub interval: arflow_core::arrangement::Interval,
+    /// `portal` or the person's audit actor.
+    pub created_by: String,
+    /// The portal answer that proposed it, if any.
+    pub response_id: Option<i64>,
+    /// Who decided and when, for a plan stored as decided already (started automatically).
+    pub decided: Option<(String, i64)>,
+    pub instalments: Vec<PlanInstalmentRow>,
+    /// The invoices it pays.
+    pub items: Vec<InvoiceId>,
+}
+
+/// An invoice a plan pays, with what is open on it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanItemRow {
+    pub invoice_id: InvoiceId,
+    pub number: String,
+    pub open: Money,
+}
+
+/// A stored payment plan with its instalments and invoices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredPaymentPlan {
+    pub id: i64,
+    pub debtor_id: DebtorId,
+    pub state: PlanState,
+    pub total: Money,
+    pub interval: arflow_core::arrangement::Interval,
+    pub created_at: i64,
+    pub created_by: String,
+    pub response_id: Option<i64>,
+    pub decided_at: Option<i64>,
+    pub decided_by: Option<String>,
+    pub ended_on: Option<Date>,
+    /// In position order.
+    pub instalments: Vec<PlanInstalmentRow>,
+    /// By invoice id.
+    pub items: Vec<PlanItemRow>,
+}
+
+/// The plan instalment a payment reference belongs to (reconciliation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanReferenceMatch {
+    pub plan_id: i64,
+    pub debtor_id: DebtorId,
+    pub state: PlanState,
+    /// 0-based position of the instalment.
+    pub position: u32,
+    pub due_date: Date,
+    pub amount: Money,
+    /// The plan's invoices with money still open, by invoice id.
+    pub open_items: Vec<PlanItemRow>,
+}

@@ -5,6 +5,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use arflow_core::arrangement::Interval;
 use arflow_core::date::{Date, parse_iso_date};
 use arflow_core::id::*;
 use arflow_core::ledger::{Invoice, InvoiceKind, Payment, PaymentSource};
@@ -180,6 +181,42 @@ async fn seed(store: &Store, org: OrganisationId) -> (Vec<DebtorId>, Vec<Invoice
     tx.insert_invoices(org, &rows, 30).await.unwrap();
     tx.commit().await.unwrap();
     (debtor_ids, ids)
+}
+
+/// A plan of three monthly instalments from 2026-04-10 for `total`, with the references
+/// `{prefix}0`, `{prefix}1`, `{prefix}2`, proposed on the portal by answer 5.
+fn plan_for(
+    id: i64,
+    debtor: DebtorId,
+    state: PlanState,
+    items: &[InvoiceId],
+    total: i64,
+    prefix: &str,
+) -> NewPaymentPlan {
+    let schedule =
+        arflow_core::arrangement::schedule(eur(total), d("2026-04-10"), 3, Interval::Monthly)
+            .unwrap();
+    NewPaymentPlan {
+        id,
+        debtor_id: debtor,
+        state,
+        total: eur(total),
+        interval: Interval::Monthly,
+        created_by: "portal".into(),
+        response_id: Some(5),
+        decided: None,
+        instalments: schedule
+            .iter()
+            .enumerate()
+            .map(|(k, i)| PlanInstalmentRow {
+                position: k as u32,
+                due_date: i.due,
+                amount: i.amount,
+                reference: format!("{prefix}{k}"),
+            })
+            .collect(),
+        items: items.to_vec(),
+    }
 }
 
 conformance! {
@@ -560,6 +597,115 @@ conformance! {
         let mut tx = store.begin_write().await.unwrap();
         let taken = tx.set_online_provider_id(a, 2, "tr_1", 6).await.unwrap_err();
         assert!(matches!(taken, StoreError::Conflict { entity: "online_payment", .. }), "{taken}");
+        tx.rollback().await.unwrap();
+    };
+
+    payment_plans_are_stored_followed_and_stay_with_their_organisation => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        let (ids, iids) = seed(&store, a).await;
+        let (bids, biids) = seed(&store, b).await;
+        let mut tx = store.begin_write().await.unwrap();
+        // Acme: a proposed plan for D1 (F1 + F2) and an active one for D2 (F3).
+        let proposed = plan_for(1, ids[0], PlanState::Proposed, &[iids[0], iids[1]], 350_00, "RF4710");
+        tx.insert_payment_plan(a, &proposed, 40).await.unwrap();
+        let active = NewPaymentPlan {
+            decided: Some(("automatic".into(), 41)),
+            ..plan_for(2, ids[1], PlanState::Active, &[iids[2]], 80_00, "RF4720")
+        };
+        tx.insert_payment_plan(a, &active, 41).await.unwrap();
+        // Bravo's plan has the same id and the same references: each organisation has its own.
+        let bravo = plan_for(1, bids[0], PlanState::Active, &[biids[0]], 100_00, "RF4710");
+        tx.insert_payment_plan(b, &bravo, 42).await.unwrap();
+
+        let got = tx.get_payment_plan(a, 1).await.unwrap();
+        assert_eq!((got.id, got.debtor_id, got.state, got.total), (1, ids[0], PlanState::Proposed, eur(350_00)));
+        assert_eq!((got.interval, got.created_at, got.created_by.as_str(), got.response_id), (Interval::Monthly, 40, "portal", Some(5)));
+        assert_eq!((got.decided_at, got.decided_by.as_deref(), got.ended_on), (None, None, None));
+        assert_eq!(got.instalments, proposed.instalments);
+        let items: Vec<(InvoiceId, &str, Money)> = got.items.iter().map(|i| (i.invoice_id, i.number.as_str(), i.open)).collect();
+        assert_eq!(items, [(iids[0], "F1", eur(100_00)), (iids[1], "F2", eur(250_00))]);
+        let got = tx.get_payment_plan(a, 2).await.unwrap();
+        assert_eq!((got.state, got.decided_by.as_deref(), got.decided_at), (PlanState::Active, Some("automatic"), Some(41)));
+        assert_eq!(tx.get_payment_plan(b, 1).await.unwrap().total, eur(100_00), "Bravo's own plan 1");
+        assert!(matches!(tx.get_payment_plan(b, 2).await, Err(StoreError::NotFound { entity: "payment_plan", .. })));
+        assert!(matches!(tx.get_payment_plan(a, 99).await, Err(StoreError::NotFound { .. })));
+
+        let plan_ids = |v: Vec<StoredPaymentPlan>| v.iter().map(|p| (p.id, p.total.minor())).collect::<Vec<_>>();
+        assert_eq!(plan_ids(tx.payment_plans_of(a, ids[0]).await.unwrap()), [(1, 350_00)]);
+        assert_eq!(plan_ids(tx.payment_plans_of(a, ids[1]).await.unwrap()), [(2, 80_00)]);
+        assert_eq!(plan_ids(tx.payment_plans_of(b, bids[0]).await.unwrap()), [(1, 100_00)]);
+        assert!(tx.payment_plans_of(b, bids[1]).await.unwrap().is_empty());
+        assert_eq!(plan_ids(tx.payment_plans_in_state(a, PlanState::Active).await.unwrap()), [(2, 80_00)]);
+        assert_eq!(plan_ids(tx.payment_plans_in_state(a, PlanState::Proposed).await.unwrap()), [(1, 350_00)]);
+        assert_eq!(plan_ids(tx.payment_plans_in_state(b, PlanState::Active).await.unwrap()), [(1, 100_00)]);
+        assert!(tx.payment_plans_in_state(b, PlanState::Proposed).await.unwrap().is_empty());
+        let active = tx.payment_plans_in_state(a, PlanState::Active).await.unwrap();
+        assert_eq!((active[0].instalments.len(), active[0].items.len()), (3, 1), "complete");
+
+        // State changes: only from the state named, only in the organisation.
+        assert!(!tx.set_payment_plan_state(a, 1, PlanState::Active, PlanState::Broken, "x", 50, None).await.unwrap());
+        assert!(!tx.set_payment_plan_state(b, 2, PlanState::Active, PlanState::Broken, "x", 50, None).await.unwrap(), "not Bravo's");
+        assert!(tx.set_payment_plan_state(a, 1, PlanState::Proposed, PlanState::Active, "user:anna", 51, None).await.unwrap());
+        assert!(!tx.set_payment_plan_state(a, 1, PlanState::Proposed, PlanState::Active, "user:anna", 52, None).await.unwrap(), "once");
+        assert!(tx.set_payment_plan_state(a, 1, PlanState::Active, PlanState::Completed, "scheduler", 53, Some(d("2026-06-10"))).await.unwrap());
+        let got = tx.get_payment_plan(a, 1).await.unwrap();
+        assert_eq!(
+            (got.state, got.decided_by.as_deref(), got.decided_at, got.ended_on),
+            (PlanState::Completed, Some("user:anna"), Some(51), Some(d("2026-06-10"))),
+            "the decision is kept, the end is added"
+        );
+        assert_eq!(tx.get_payment_plan(b, 1).await.unwrap().state, PlanState::Active, "Bravo's plan 1 unchanged");
+        let ended = |v: Vec<StoredPaymentPlan>| v.iter().map(|p| (p.id, p.state)).collect::<Vec<_>>();
+        assert_eq!(ended(tx.payment_plans_ended_on(a, d("2026-06-10")).await.unwrap()), [(1, PlanState::Completed)]);
+        assert!(tx.payment_plans_ended_on(a, d("2026-06-11")).await.unwrap().is_empty());
+        assert!(tx.payment_plans_ended_on(b, d("2026-06-10")).await.unwrap().is_empty(), "not in Bravo");
+
+        // An instalment by its reference, with the plan's items still open.
+        let m = tx.find_plan_instalment(a, "RF47201").await.unwrap().unwrap();
+        assert_eq!((m.plan_id, m.debtor_id, m.state, m.position), (2, ids[1], PlanState::Active, 1));
+        assert_eq!((m.due_date, m.amount), (d("2026-05-10"), eur(26_67)));
+        assert_eq!(m.open_items.iter().map(|i| (i.number.as_str(), i.open)).collect::<Vec<_>>(), [("F3", eur(80_00))]);
+        assert!(tx.find_plan_instalment(a, "RF47999").await.unwrap().is_none());
+        assert!(tx.find_plan_instalment(b, "RF47201").await.unwrap().is_none(), "not Bravo's");
+        assert_eq!(tx.find_plan_instalment(b, "RF47100").await.unwrap().unwrap().open_items[0].invoice_id, biids[0]);
+        // Paid items drop out of the open ones.
+        let p = payment("bank:1", "2026-04-01", 80_00);
+        tx.insert_payments(a, &[NewPayment { id: PaymentId(1), payment: &p, debtor_id: Some(ids[1]) }], 60).await.unwrap();
+        tx.insert_allocations(a, &[NewAllocation { id: AllocationId(1), invoice_id: iids[2], source: AllocationSource::Payment(PaymentId(1)), amount_minor: 80_00, currency: Currency::EUR, source_date: d("2026-04-01"), effective_date: d("2026-04-01"), created_by: "t".into() }], 61).await.unwrap();
+        tx.refresh_balances(a, &[iids[2]], &[PaymentId(1)]).await.unwrap();
+        assert!(tx.find_plan_instalment(a, "RF47200").await.unwrap().unwrap().open_items.is_empty());
+        assert_eq!(tx.get_payment_plan(a, 2).await.unwrap().items[0].open, eur(0));
+
+        // The plan hold on the invoices, set and lifted, keeping a dispute.
+        let in_plan = DebtorFilter { in_payment_plan: true, ..Default::default() };
+        let disputed = DebtorFilter { disputed: true, ..Default::default() };
+        let numbers = |v: Vec<StoredDebtor>| v.into_iter().map(|d| d.debtor.number).collect::<Vec<_>>();
+        tx.set_item_disputed(a, iids[1], true, 70).await.unwrap();
+        assert_eq!(tx.set_plan_items_held(a, 1, true, 71).await.unwrap(), 2);
+        assert_eq!(numbers(tx.list_debtors(a, &in_plan, Page::first(10)).await.unwrap()), ["D1"]);
+        assert!(tx.list_debtors(b, &in_plan, Page::first(10)).await.unwrap().is_empty(), "not in Bravo");
+        assert_eq!(tx.set_plan_items_held(b, 2, true, 72).await.unwrap(), 0, "no plan 2 in Bravo");
+        assert!(tx.list_debtors(b, &in_plan, Page::first(10)).await.unwrap().is_empty());
+        assert_eq!(tx.set_plan_items_held(a, 1, false, 73).await.unwrap(), 2);
+        assert!(tx.list_debtors(a, &in_plan, Page::first(10)).await.unwrap().is_empty());
+        assert_eq!(numbers(tx.list_debtors(a, &disputed, Page::first(10)).await.unwrap()), ["D1"], "the dispute stays");
+        tx.commit().await.unwrap();
+    };
+
+    a_plan_instalment_reference_is_unique_in_its_organisation => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let (ids, iids) = seed(&store, a).await;
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_payment_plan(a, &plan_for(1, ids[0], PlanState::Active, &[iids[0]], 100_00, "RF4710"), 40).await.unwrap();
+        let again = plan_for(2, ids[1], PlanState::Proposed, &[iids[2]], 80_00, "RF4710");
+        let err = tx.insert_payment_plan(a, &again, 41).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict { entity: "plan_reference", .. }), "{err}");
+        tx.rollback().await.unwrap();
+        // Nothing of the refused plan was kept; the first plan was rolled back with it.
+        let mut tx = store.begin_read().await.unwrap();
+        assert!(tx.payment_plans_of(a, ids[1]).await.unwrap().is_empty());
+        assert!(tx.find_plan_instalment(a, "RF47100").await.unwrap().is_none());
         tx.rollback().await.unwrap();
     };
 

@@ -32,6 +32,7 @@ include!("users.rs");
 include!("brand.rs");
 include!("portal.rs");
 include!("online.rs");
+include!("plans.rs");
 
 impl Tx {
     /// Refreshes the planner's statistics. Inside the transaction, so that rows it wrote and has

@@ -38,6 +38,7 @@ include!("users.rs");
 include!("brand.rs");
 include!("portal.rs");
 include!("online.rs");
+include!("plans.rs");
 
 impl Tx {
     /// Refreshes the planner's statistics (cheaply: a sample of each index).

@@ -1,0 +1,582 @@
+//! Payment plans on a real SQLite store: a plan within the rules starts at once and holds
+//! dunning, one beyond them waits for a person (accept, reject); each instalment has its own
+//! valid reference; payments move the plan forward until it is completed; a missed instalment
+//! is reported and then breaks the plan, which gives dunning back; the daily look is idempotent
+//! and every organisation sees only its own plans.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use arflow_app::ledger::AllocateFrom;
+use arflow_app::plans::{AUTOMATIC, BROKEN_TASK, FollowReport, REVIEW_TASK};
+use arflow_app::{Actor, App, AppError, FixedClock};
+use arflow_core::arrangement::{Decision, Interval, PlanStatus, ProposalInput};
+use arflow_core::date::{Date, parse_iso_date};
+use arflow_core::id::OrganisationId;
+use arflow_core::ledger::{Invoice, InvoiceKind, Payment, PaymentSource};
+use arflow_core::money::{Currency, Money};
+use arflow_core::party::{Address, CountryCode, Debtor, DebtorKind, Language, OrgCountry};
+use arflow_core::reference::{self, ReferenceScheme};
+use arflow_store::{DebtorFilter, Page, PlanState, Store, StoredOrganisation, StoredTask};
+
+fn d(text: &str) -> Date {
+    parse_iso_date(text).unwrap()
+}
+
+fn eur(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::EUR)
+}
+
+fn staff() -> Actor {
+    Actor("user:anna@example.nl".into())
+}
+
+/// Noon UTC on `day`: the same civil date in Amsterdam and Brussels.
+fn noon(day: &str) -> i64 {
+    d(day)
+        .at(12, 0, 0, 0)
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .unwrap()
+        .timestamp()
+        .as_microsecond()
+}
+
+/// The same store seen on another day.
+fn on(app: &App, day: &str) -> App {
+    App::new(app.store.clone(), Arc::new(FixedClock(noon(day))))
+}
+
+/// A fresh database, on 2026-03-02.
+async fn app() -> (App, TempDir) {
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}", dir.0.join("plans.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    store.migrate(1).await.unwrap();
+    (App::new(store, Arc::new(FixedClock(noon("2026-03-02")))), dir)
+}
+
+/// A temporary directory, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let p = std::env::temp_dir().join(format!("arflow-plans-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn debtor(number: &str) -> Debtor {
+    Debtor {
+        number: number.into(),
+        name: format!("Klant {number}"),
+        kind: DebtorKind::Business,
+        country: CountryCode::NL,
+        language: Language::Nl,
+        emails: Vec::new(),
+        phones: Vec::new(),
+        address: Address { street: None, postal_code: None, city: None, country: None },
+        vat_number: None,
+        enterprise_number: None,
+        ibans: Vec::new(),
+        segments: Vec::new(),
+        owner: Some("anna".into()),
+        credit_limit: None,
+        pause: None,
+    }
+}
+
+/// An organisation with debtors `numbers`, each owing two overdue invoices: `{n}-1` of 100.00
+/// and `{n}-2` of 200.00.
+async fn org_with(
+    app: &App,
+    slug: &str,
+    country: OrgCountry,
+    numbers: &[&str],
+) -> StoredOrganisation {
+    let org =
+        app.create_organisation(slug, &format!("{slug} BV"), country, &staff()).await.unwrap();
+    for n in numbers {
+        app.create_debtor(org.id, debtor(n), &staff()).await.unwrap();
+        for (k, minor) in [(1, 100_00), (2, 200_00)] {
+            let invoice = Invoice {
+                number: format!("{n}-{k}"),
+                debtor_number: (*n).into(),
+                kind: InvoiceKind::Invoice,
+                issue_date: d("2026-01-01"),
+                due_date: d("2026-01-31"),
+                amount: eur(minor),
+                amount_excl_vat: None,
+                payment_reference: None,
+                description: None,
+                external_id: None,
+                credits_invoice: None,
+            };
+            app.create_invoice(org.id, invoice, &staff()).await.unwrap();
+        }
+    }
+    org
+}
+
+fn monthly(first: &str, count: u32) -> ProposalInput {
+    ProposalInput { first_due: d(first), count, interval: Interval::Monthly }
+}
+
+/// Pays `minor` to invoice `number` (a payment recorded, then allocated by a person).
+async fn pay(app: &App, org: OrganisationId, number: &str, minor: i64) {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let payment = Payment {
+        date: d("2026-03-01"),
+        amount: eur(minor),
+        reference: None,
+        counterparty_iban: None,
+        counterparty_name: None,
+        source: PaymentSource::Api,
+        invoice_number: None,
+        external_id: format!("pay-{n}"),
+    };
+    let (p, _) = app.create_payment(org, payment, &staff()).await.unwrap();
+    app.allocate(org, number, AllocateFrom::Payment(p.payment.id), Some(eur(minor)), &staff())
+        .await
+        .unwrap();
+}
+
+async fn tasks(app: &App, org: OrganisationId, open_only: bool) -> Vec<StoredTask> {
+    let mut tx = app.store.read().await.unwrap();
+    tx.list_tasks(org, open_only, None, None, Page::first(1000)).await.unwrap()
+}
+
+/// The actions on debtor `number`'s timeline, oldest first.
+async fn audit_of(app: &App, org: OrganisationId, number: &str) -> Vec<String> {
+    let mut tx = app.store.read().await.unwrap();
+    let mut out: Vec<String> = tx
+        .list_audit(org, Some(("debtor", number)), Page::first(1000))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, e)| e.action)
+        .collect();
+    out.reverse();
+    out
+}
+
+async fn in_plan(app: &App, org: OrganisationId) -> Vec<String> {
+    let f = DebtorFilter { in_payment_plan: true, ..DebtorFilter::default() };
+    let list = app.list_debtors(org, &f, Page::first(100)).await.unwrap();
+    list.into_iter().map(|d| d.debtor.number).collect()
+}
+
+fn ids(report: &FollowReport) -> [Vec<i64>; 4] {
+    let f = |v: &[arflow_app::plans::FollowedPlan]| v.iter().map(|p| p.plan_id).collect();
+    [f(&report.completed), f(&report.broken), f(&report.reminders_due), f(&report.missed)]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_within_the_rules_starts_at_once_and_holds_dunning() {
+    let (app, _dir) = app().await;
+    let org = org_with(&app, "acme", OrgCountry::Nl, &["D1", "D2"]).await;
+    let portal = Actor("portal".into());
+    let proposed =
+        app.propose_plan(org.id, "D1", &monthly("2026-03-10", 3), &portal, Some(7)).await.unwrap();
+    assert_eq!(proposed.decision, Decision::AutoAccept);
+    assert_eq!(proposed.task_id, None);
+    assert!(proposed.explanation.contains("accepted automatically"), "{}", proposed.explanation);
+    let plan = &proposed.plan;
+    assert_eq!(
+        (plan.state, plan.total, plan.interval),
+        (PlanState::Active, eur(300_00), Interval::Monthly)
+    );
+    assert_eq!((plan.created_by.as_str(), plan.response_id), ("portal", Some(7)));
+    assert_eq!(plan.decided_by.as_deref(), Some(AUTOMATIC));
+    let schedule: Vec<(Date, i64)> =
+        plan.instalments.iter().map(|i| (i.due, i.amount.minor())).collect();
+    assert_eq!(
+        schedule,
+        [(d("2026-03-10"), 100_00), (d("2026-04-10"), 100_00), (d("2026-05-10"), 100_00)]
+    );
+    let invoices: Vec<&str> = plan.invoices.iter().map(|i| i.number.as_str()).collect();
+    assert_eq!(invoices, ["D1-1", "D1-2"], "every open invoice of the debtor, no other");
+    assert_eq!((plan.open, plan.paid), (eur(300_00), eur(0)));
+    assert_eq!(
+        plan.status,
+        PlanStatus::OnTrack { next: 0, due: d("2026-03-10"), remaining_of_next: eur(100_00) }
+    );
+    // Dunning holds D1's invoices; nobody has work; the timeline says what happened.
+    assert_eq!(in_plan(&app, org.id).await, ["D1"]);
+    assert!(tasks(&app, org.id, false).await.is_empty());
+    assert_eq!(audit_of(&app, org.id, "D1").await.last().map(String::as_str), Some("plan.propose"));
+    assert_eq!(app.plan_view(org.id, plan.id).await.unwrap(), *plan);
+    assert_eq!(app.plans_of(org.id, "D1").await.unwrap(), std::slice::from_ref(plan));
+    // One live plan per debtor.
+    let again = app.propose_plan(org.id, "D1", &monthly("2026-03-10", 2), &portal, None).await;
+    assert!(matches!(again, Err(AppError::Conflict { entity: "payment_plan", .. })), "{again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_beyond_the_rules_waits_for_a_person_who_sees_the_reasons() {
+    let (app, _dir) = app().await;
+    let org = org_with(&app, "acme", OrgCountry::Nl, &["D1"]).await;
+    // Hard problems refuse the proposal, all at once, and store nothing.
+    let bad = ProposalInput { first_due: d("2026-03-01"), count: 0, interval: Interval::Weekly };
+    let err = app.propose_plan(org.id, "D1", &bad, &staff(), None).await.unwrap_err();
+    assert_eq!(err.field(), Some("plan"));
+    assert_eq!(
+        err.to_string(),
+        "A plan needs at least one instalment. The first instalment date 2026-03-01 is before \
+         today, 2026-03-02."
+    );
+    assert!(app.plans_of(org.id, "D1").await.unwrap().is_empty());
+    let unknown = app.propose_plan(org.id, "D9", &monthly("2026-03-10", 3), &staff(), None).await;
+    assert!(matches!(unknown, Err(AppError::NotFound { entity: "debtor", .. })), "{unknown:?}");
+
+    // 8 instalments (more than 6) of 37.50 starting in 40 days: a person decides.
+    let proposed =
+        app.propose_plan(org.id, "D1", &monthly("2026-04-11", 8), &staff(), None).await.unwrap();
+    let Decision::NeedsPerson(reasons) = &proposed.decision else { panic!("{proposed:?}") };
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert_eq!(
+        (proposed.plan.state, proposed.plan.decided_by.as_deref()),
+        (PlanState::Proposed, None)
+    );
+    assert_eq!(proposed.plan.created_by, staff().0);
+    assert!(in_plan(&app, org.id).await.is_empty(), "dunning goes on until someone accepts");
+    let open = tasks(&app, org.id, true).await;
+    assert_eq!(open.len(), 1);
+    let task = &open[0];
+    assert_eq!(
+        (Some(task.id), task.kind.as_str(), task.owner.as_deref()),
+        (proposed.task_id, REVIEW_TASK, Some("anna"))
+    );
+    for reason in reasons {
+        assert!(task.title.contains(reason.as_str()), "{} lacks {reason}", task.title);
+    }
+    assert!(
+        task.title.contains("The plan has 8 instalments; more than 6 need a person's approval."),
+        "{}",
+        task.title
+    );
+    assert!(task.title.contains("40 days from today; the limit is 30 days."), "{}", task.title);
+    assert!(
+        task.title.contains("The plan runs 214 days from the first to the last instalment"),
+        "{}",
+        task.title
+    );
+    assert_eq!(audit_of(&app, org.id, "D1").await.last().map(String::as_str), Some("plan.propose"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_accepts_or_rejects_a_proposed_plan_once() {
+    let (app, _dir) = app().await;
+    let org = org_with(&app, "acme", OrgCountry::Nl, &["D1", "D2"]).await;
+    let one = app
+        .propose_plan(org.id, "D1", &monthly("2026-03-10", 8), &staff(), None)
+        .await
+        .unwrap()
+        .plan;
+    let two = app
+        .propose_plan(org.id, "D2", &monthly("2026-03-10", 8), &staff(), None)
+        .await
+        .unwrap()
+        .plan;
+    assert_eq!(tasks(&app, org.id, true).await.len(), 2);
+
+    let bram = Actor("user:bram@example.nl".into());
+    let accepted = app.accept_plan(org.id, one.id, &bram).await.unwrap();
+    assert_eq!(
+        (accepted.state, accepted.decided_by.as_deref(), accepted.ended_on),
+        (PlanState::Active, Some(bram.0.as_str()), None)
+    );
+    assert_eq!(in_plan(&app, org.id).await, ["D1"]);
+    let rejected = app.reject_plan(org.id, two.id, &bram).await.unwrap();
+    assert_eq!((rejected.state, rejected.ended_on), (PlanState::Rejected, Some(d("2026-03-02"))));
+    assert_eq!(in_plan(&app, org.id).await, ["D1"], "a rejected plan leaves dunning as it was");
+    // Both decisions closed their tasks and are on the timelines.
+    assert!(tasks(&app, org.id, true).await.is_empty());
+    let done: Vec<Option<String>> =
+        tasks(&app, org.id, false).await.into_iter().map(|t| t.outcome).collect();
+    assert_eq!(done, [Some("approved".to_owned()), Some("rejected".to_owned())]);
+    assert_eq!(audit_of(&app, org.id, "D1").await.last().map(String::as_str), Some("plan.accept"));
+    assert_eq!(audit_of(&app, org.id, "D2").await.last().map(String::as_str), Some("plan.reject"));
+
+    // Only a proposed plan is decided, once.
+    for (id, accept) in [(one.id, true), (one.id, false), (two.id, true), (two.id, false)] {
+        let r = if accept {
+            app.accept_plan(org.id, id, &bram).await
+        } else {
+            app.reject_plan(org.id, id, &bram).await
+        };
+        assert!(matches!(r, Err(AppError::Invalid { .. })), "{r:?}");
+    }
+    assert!(matches!(
+        app.accept_plan(org.id, 99, &bram).await,
+        Err(AppError::NotFound { entity: "payment_plan", .. })
+    ));
+    // After a rejection the debtor may propose again.
+    let next =
+        app.propose_plan(org.id, "D2", &monthly("2026-03-10", 2), &staff(), None).await.unwrap();
+    assert_eq!(next.plan.state, PlanState::Active);
+    let states: Vec<PlanState> =
+        app.plans_of(org.id, "D2").await.unwrap().iter().map(|p| p.state).collect();
+    assert_eq!(states, [PlanState::Active, PlanState::Rejected], "newest first");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_instalment_has_its_own_valid_reference_in_the_organisations_scheme() {
+    let (app, _dir) = app().await;
+    for (slug, country, scheme) in
+        [("nl", OrgCountry::Nl, ReferenceScheme::Nl), ("be", OrgCountry::Be, ReferenceScheme::Ogm)]
+    {
+        let org = org_with(&app, slug, country, &["D1", "D2"]).await;
+        assert_eq!(org.organisation.reference_scheme, scheme);
+        let mut seen = HashSet::new();
+        for n in ["D1", "D2"] {
+            let plan = app
+                .propose_plan(org.id, n, &monthly("2026-03-10", 6), &staff(), None)
+                .await
+                .unwrap()
+                .plan;
+            for i in &plan.instalments {
+                let checked = reference::check(&i.reference).unwrap();
+                assert_eq!(
+                    (checked.scheme, checked.normalized.as_str()),
+                    (scheme, i.reference.as_str())
+                );
+                assert_eq!(i.reference_display, checked.display());
+                assert!(seen.insert(i.reference.clone()), "{} twice", i.reference);
+                // Reconciliation finds the instalment by its reference.
+                let mut tx = app.store.read().await.unwrap();
+                let m = tx.find_plan_instalment(org.id, &i.reference).await.unwrap().unwrap();
+                assert_eq!((m.plan_id, m.position, m.amount), (plan.id, i.position, i.amount));
+                assert_eq!(m.open_items.len(), 2);
+            }
+        }
+        assert_eq!(seen.len(), 12);
+        // None equals an invoice's reference.
+        let invoices = app
+            .list_invoices(org.id, &arflow_store::InvoiceFilter::default(), Page::first(100))
+            .await
+            .unwrap();
+        assert_eq!(invoices.len(), 4);
+        for inv in invoices {
+            let r = inv.invoice.payment_reference.unwrap();
+            assert!(!seen.contains(&r), "{r}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payments_move_the_plan_forward_until_it_is_completed() {
+    let (app, _dir) = app().await;
+    let org = org_with(&app, "acme", OrgCountry::Nl, &["D1"]).await;
+    let id = app
+        .propose_plan(org.id, "D1", &monthly("2026-03-10", 3), &staff(), None)
+        .await
+        .unwrap()
+        .plan
+        .id;
+    pay(&app, org.id, "D1-1", 60_00).await;
+    let v = app.plan_view(org.id, id).await.unwrap();
+    assert_eq!((v.open, v.paid), (eur(240_00), eur(60_00)));
+    assert_eq!(
+        v.status,
+        PlanStatus::OnTrack { next: 0, due: d("2026-03-10"), remaining_of_next: eur(40_00) }
+    );
+    // More than the first instalment counts towards the second.
+    pay(&app, org.id, "D1-1", 40_00).await;
+    pay(&app, org.id, "D1-2", 60_00).await;
+    let v = app.plan_view(org.id, id).await.unwrap();
+    assert_eq!(v.paid, eur(160_00));
+    assert_eq!(
+        v.status,
+        PlanStatus::OnTrack { next: 1, due: d("2026-04-10"), remaining_of_next: eur(40_00) }
+    );
+    let v = on(&app, "2026-04-08").plan_view(org.id, id).await.unwrap();
+    assert_eq!(
+        v.status,
+        PlanStatus::ReminderDue { index: 1, due: d("2026-04-10"), remaining: eur(40_00) }
+    );
+    assert_eq!(v.today, d("2026-04-08"));
+    // The rest: paid in full, the next look completes the plan and gives the items back.
+    pay(&app, org.id, "D1-2", 140_00).await;
+    let v = app.plan_view(org.id, id).await.unwrap();
+    assert_eq!(
+        (v.open, v.paid, v.status, v.state),
+        (eur(0), eur(300_00), PlanStatus::Completed, PlanState::Active)
+    );
+    let report = app.follow_plans(org.id, d("2026-03-20"), &staff()).await.unwrap();
+    assert_eq!(ids(&report), [vec![id], vec![], vec![], vec![]]);
+    assert_eq!(report.completed[0].debtor_number, "D1");
+    let v = app.plan_view(org.id, id).await.unwrap();
+    assert_eq!((v.state, v.ended_on), (PlanState::Completed, Some(d("2026-03-20"))));
+    assert!(in_plan(&app, org.id).await.is_empty());
+    assert!(tasks(&app, org.id, false).await.is_empty(), "a completed plan needs nobody");
+    assert_eq!(
+        audit_of(&app, org.id, "D1").await.last().map(String::as_str),
+        Some("plan.complete")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missed_instalment_is_reported_then_breaks_the_plan_and_dunning_resumes() {
+    let (app, _dir) = app().await;
+    let org = org_with(&app, "acme", OrgCountry::Nl, &["D1"]).await;
+    let id = app
+        .propose_plan(org.id, "D1", &monthly("2026-03-10", 3), &staff(), None)
+        .await
+        .unwrap()
+        .plan
+        .id;
+    pay(&app, org.id, "D1-1", 30_00).await;
+    let scheduler = Actor("scheduler".into());
+    // On track, then a reminder is due (from 3 days before the due date).
+    let r = app.follow_plans(org.id, d("2026-03-06"), &scheduler).await.unwrap();
+    assert_eq!((ids(&r), r.followed), ([vec![], vec![], vec![], vec![]], 1));
+    let r = app.follow_plans(org.id, d("2026-03-07"), &scheduler).await.unwrap();
+    assert_eq!(ids(&r), [vec![], vec![], vec![id], vec![]]);
+    assert_eq!(
+        r.reminders_due[0].status,
+        PlanStatus::ReminderDue { index: 0, due: d("2026-03-10"), remaining: eur(70_00) }
+    );
+    // Missed the day after, up to the last day of grace (14 days).
+    let r = app.follow_plans(org.id, d("2026-03-11"), &scheduler).await.unwrap();
+    assert_eq!(ids(&r), [vec![], vec![], vec![], vec![id]]);
+    let missed = PlanStatus::Missed {
+        index: 0,
+        due: d("2026-03-10"),
+        remaining: eur(70_00),
+        breaks_on: d("2026-03-25"),
+    };
+    assert_eq!(r.missed[0].status, missed);
+    let r = app.follow_plans(org.id, d("2026-03-24"), &scheduler).await.unwrap();
+    assert_eq!(ids(&r), [vec![], vec![], vec![], vec![id]]);
+    assert_eq!(in_plan(&app, org.id).await, ["D1"], "still held while missed");
+    assert!(tasks(&app, org.id, false).await.is_empty());
+    // Broken on 2026-03-25: the items are dunned again for the rest, the owner is told.
+    let r = app.follow_plans(org.id, d("2026-03-25"), &scheduler).await.unwrap();
+    assert_eq!(ids(&r), [vec![], vec![id], vec![], vec![]]);
+    assert_eq!(
+        r.broken[0].status,
+        PlanStatus::Broken { index: 0, due: d("2026-03-10"), remaining_total: eur(270_00) }
+    );
+    let v = app.plan_view(org.id, id).await.unwrap();
+    assert_eq!(
+        (v.state, v.ended_on, v.decided_by.as_deref()),
+        (PlanState::Broken, Some(d("2026-03-25")), Some(AUTOMATIC))
+    );
+    assert!(in_plan(&app, org.id).await.is_empty(), "the broken plan holds nothing");
+    let t = tasks(&app, org.id, true).await;
+    assert_eq!(t.len(), 1);
+    assert_eq!(
+        (t[0].kind.as_str(), t[0].owner.as_deref(), t[0].due_on),
+        (BROKEN_TASK, Some("anna"), d("2026-03-25"))
+    );
+    assert!(t[0].title.contains("EUR 270.00 of the plan is unpaid"), "{}", t[0].title);
+    assert_eq!(audit_of(&app, org.id, "D1").await.last().map(String::as_str), Some("plan.break"));
+    // Later days follow nothing; the debtor may propose a new plan.
+    let r = app.follow_plans(org.id, d("2026-03-26"), &scheduler).await.unwrap();
+    assert_eq!((ids(&r), r.followed), ([vec![], vec![], vec![], vec![]], 0));
+    assert!(
+        app.propose_plan(org.id, "D1", &monthly("2026-03-10", 3), &staff(), None).await.is_ok()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_the_plans_twice_on_one_day_changes_nothing_and_reports_the_same() {
+    let (app, _dir) = app().await;
+    let org = org_with(&app, "acme", OrgCountry::Nl, &["A", "B", "C", "D", "E"]).await;
+    // On 2026-03-25: A paid in full, B broken (due 03-10), C missed (due 03-20), D reminder due
+    // (due 03-27), E on track (due 03-31).
+    let mut ids_by_debtor = Vec::new();
+    for (n, first) in [
+        ("A", "2026-03-10"),
+        ("B", "2026-03-10"),
+        ("C", "2026-03-20"),
+        ("D", "2026-03-27"),
+        ("E", "2026-03-31"),
+    ] {
+        let plan =
+            app.propose_plan(org.id, n, &monthly(first, 3), &staff(), None).await.unwrap().plan;
+        assert_eq!(plan.state, PlanState::Active);
+        ids_by_debtor.push(plan.id);
+    }
+    let [a, b, c, dd, _e] = ids_by_debtor[..] else { panic!() };
+    pay(&app, org.id, "A-1", 100_00).await;
+    pay(&app, org.id, "A-2", 200_00).await;
+    let day = d("2026-03-25");
+    let first = app.follow_plans(org.id, day, &staff()).await.unwrap();
+    assert_eq!(ids(&first), [vec![a], vec![b], vec![dd], vec![c]]);
+    assert_eq!(first.followed, 5);
+    let tasks_after = tasks(&app, org.id, false).await;
+    let audit_after: usize = {
+        let mut tx = app.store.read().await.unwrap();
+        tx.list_audit(org.id, None, Page::first(1000)).await.unwrap().len()
+    };
+    assert_eq!(tasks_after.len(), 1, "one task for the broken plan");
+    let second = app.follow_plans(org.id, day, &staff()).await.unwrap();
+    assert_eq!(second, first);
+    assert_eq!(tasks(&app, org.id, false).await, tasks_after);
+    let mut tx = app.store.read().await.unwrap();
+    assert_eq!(tx.list_audit(org.id, None, Page::first(1000)).await.unwrap().len(), audit_after);
+    drop(tx);
+    let mut states = Vec::new();
+    for id in &ids_by_debtor {
+        states.push(app.plan_view(org.id, *id).await.unwrap().state);
+    }
+    assert_eq!(
+        states,
+        [
+            PlanState::Completed,
+            PlanState::Broken,
+            PlanState::Active,
+            PlanState::Active,
+            PlanState::Active
+        ]
+    );
+    assert_eq!(in_plan(&app, org.id).await, ["C", "D", "E"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organisation_never_sees_or_changes_another_organisations_plans() {
+    let (app, _dir) = app().await;
+    let a = org_with(&app, "acme", OrgCountry::Nl, &["D1"]).await;
+    let b = org_with(&app, "bravo", OrgCountry::Nl, &["D1"]).await;
+    let plan =
+        app.propose_plan(a.id, "D1", &monthly("2026-03-10", 8), &staff(), None).await.unwrap().plan;
+    let not_found = |r: Result<_, AppError>| {
+        matches!(r, Err(AppError::NotFound { entity: "payment_plan", .. }))
+    };
+    assert!(not_found(app.plan_view(b.id, plan.id).await.map(|_| ())));
+    assert!(not_found(app.accept_plan(b.id, plan.id, &staff()).await.map(|_| ())));
+    assert!(not_found(app.reject_plan(b.id, plan.id, &staff()).await.map(|_| ())));
+    assert!(app.plans_of(b.id, "D1").await.unwrap().is_empty());
+    assert!(tasks(&app, b.id, false).await.is_empty());
+    // Bravo's daily look sees nothing of Acme's plan, even when it breaks.
+    app.accept_plan(a.id, plan.id, &staff()).await.unwrap();
+    let r = app.follow_plans(b.id, d("2026-06-01"), &staff()).await.unwrap();
+    assert_eq!((ids(&r), r.followed), ([vec![], vec![], vec![], vec![]], 0));
+    assert_eq!(app.plan_view(a.id, plan.id).await.unwrap().state, PlanState::Active);
+    assert_eq!(in_plan(&app, a.id).await, ["D1"]);
+    assert!(in_plan(&app, b.id).await.is_empty());
+    // Bravo's own plan gets its own id sequence and references.
+    let theirs =
+        app.propose_plan(b.id, "D1", &monthly("2026-03-10", 3), &staff(), None).await.unwrap().plan;
+    assert_eq!(theirs.id, plan.id, "ids are per organisation");
+    assert_eq!(app.plan_view(a.id, plan.id).await.unwrap().total, eur(300_00));
+    let r = app.follow_plans(a.id, d("2026-06-01"), &staff()).await.unwrap();
+    assert_eq!(ids(&r), [vec![], vec![plan.id], vec![], vec![]]);
+    assert_eq!(
+        app.plan_view(b.id, theirs.id).await.unwrap().state,
+        PlanState::Active,
+        "Bravo's plan untouched"
+    );
+}
