@@ -840,6 +840,9 @@ impl App {
         let as_of = as_of.unwrap_or_else(|| self.today(&org.organisation));
         // The dashboard's plan of this run is about to be outdated.
         self.forget_next_run(org.id);
+        // Payment plans first: a completed one lets go of its invoices, a broken one hands them
+        // back to dunning (with a task), before the run plans what to do.
+        self.follow_plans(org.id, as_of, actor).await?;
 
         // Claim the date and recover what a crash left behind.
         let mut tx = self.store.begin_write().await?;

@@ -576,6 +576,9 @@ pub struct PortalPage {
     pub promise: PromiseRules,
     /// The latest day a promise may name.
     pub promise_latest: Date,
+    /// The plan rules the form shows: most instalments, smallest instalment.
+    pub plan_max_instalments: u32,
+    pub plan_min_instalment: Money,
     pub contact_email: Option<String>,
 }
 
@@ -715,6 +718,8 @@ impl App {
                 i32::try_from(settings.promise.max_days_ahead).unwrap_or(i32::MAX),
             ),
             promise: settings.promise,
+            plan_max_instalments: settings.plan.max_instalments,
+            plan_min_instalment: settings.plan.min_instalment,
             contact_email: email,
         })
     }
@@ -1120,6 +1125,184 @@ impl App {
         }
         tx.commit().await?;
         Ok(Receipt { response_id, kind: kind.to_owned(), held_until, disputed, confirmed_to })
+    }
+
+    /// A payment plan the debtor proposes: judged by the organisation's rules — within them it
+    /// starts at once and holds dunning, beyond them a person decides (a task with the reasons).
+    /// Recorded as an answer with its confirmation (the schedule, or that a person will look).
+    ///
+    /// # Errors
+    /// [`AppError::Invalid`] for a proposal the rules refuse outright (nothing is stored);
+    /// [`AppError::Conflict`] when the debtor has a plan running or waiting already.
+    pub async fn portal_plan(
+        &self,
+        access: &PortalAccess,
+        input: &arflow_core::arrangement::ProposalInput,
+    ) -> Result<Receipt, AppError> {
+        let org = &access.org;
+        let debtor = &access.debtor;
+        let number = debtor.debtor.number.clone();
+        let proposed =
+            self.propose_plan(org.id, &number, input, &Actor("portal".into()), None).await?;
+        let started = matches!(proposed.decision, arflow_core::arrangement::Decision::AutoAccept);
+        let now = self.now();
+        let today = self.today(&org.organisation);
+        let lang = debtor.debtor.language;
+        let mut tx = self.store.begin_write().await?;
+        let response_id = tx.reserve_ids(org.id, "portal_response", 1).await?;
+        // A plan that started is news for the owner; one waiting has its task already.
+        let task_id = match proposed.task_id {
+            Some(t) => t,
+            None => {
+                let t = tx.reserve_ids(org.id, "task", 1).await?;
+                tx.insert_task(
+                    org.id,
+                    t,
+                    &NewTask {
+                        debtor_id: debtor.id,
+                        action_id: None,
+                        kind: "portal_plan".into(),
+                        title: format!(
+                            "{number} started a payment plan through the portal: {}",
+                            proposed.explanation
+                        ),
+                        owner: debtor.debtor.owner.clone(),
+                        due_on: today,
+                    },
+                    now,
+                )
+                .await?;
+                t
+            }
+        };
+        let schedule: Vec<serde_json::Value> = proposed
+            .plan
+            .instalments
+            .iter()
+            .map(|i| serde_json::json!({ "due": i.due, "amount": i.amount.to_string(), "reference": i.reference }))
+            .collect();
+        let details = serde_json::json!({
+            "plan": proposed.plan.id, "started": started, "explanation": proposed.explanation,
+            "schedule": schedule,
+        });
+        tx.insert_portal_response(
+            org.id,
+            response_id,
+            &NewPortalResponse {
+                debtor_id: debtor.id,
+                link_id: access.link.id,
+                kind: "plan".into(),
+                invoice_id: None,
+                details: details.clone(),
+                attachment: None,
+                task_id: Some(task_id),
+            },
+            now,
+        )
+        .await?;
+        tx.insert_audit(
+            org.id,
+            &[debtor_audit(now, &Actor("portal".into()), "portal.plan", &number, details)],
+        )
+        .await?;
+        let confirmed_to = debtor.debtor.emails.first().map(|c| c.value.clone());
+        if let Some(to) = &confirmed_to {
+            let lines: Vec<String> = proposed
+                .plan
+                .instalments
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{}  {}  {}",
+                        arflow_notify::format::date(i.due, lang),
+                        arflow_notify::format::money(i.amount, lang),
+                        i.reference_display
+                    )
+                })
+                .collect();
+            use arflow_core::party::Language::{De, En, Fr, Nl};
+            let head = match (started, lang) {
+                (true, Nl) => {
+                    "Uw betalingsregeling is ingegaan. Betaal elke termijn met het betalingskenmerk ernaast; zolang u dat doet, sturen we geen herinneringen:"
+                }
+                (true, Fr) => {
+                    "Votre plan de paiement a commencé. Payez chaque échéance avec la communication indiquée ; tant que vous le faites, nous n'envoyons pas de rappel :"
+                }
+                (true, De) => {
+                    "Ihre Ratenzahlung hat begonnen. Zahlen Sie jede Rate mit dem angegebenen Verwendungszweck; solange Sie das tun, senden wir keine Mahnungen:"
+                }
+                (true, En) => {
+                    "Your payment plan has started. Pay each instalment with the reference next to it; as long as you do, we send no reminders:"
+                }
+                (false, Nl) => {
+                    "We hebben uw voorstel voor een betalingsregeling ontvangen. Een medewerker bekijkt het en laat u weten of het zo kan. Uw voorstel:"
+                }
+                (false, Fr) => {
+                    "Nous avons bien reçu votre proposition de plan de paiement. Un collaborateur l'examine et vous répondra. Votre proposition :"
+                }
+                (false, De) => {
+                    "Wir haben Ihren Vorschlag für eine Ratenzahlung erhalten. Ein Mitarbeiter prüft ihn und meldet sich bei Ihnen. Ihr Vorschlag:"
+                }
+                (false, En) => {
+                    "We have received your proposal for a payment plan. Someone will look at it and let you know. Your proposal:"
+                }
+            };
+            let (subject, regards) = match lang {
+                Nl => (
+                    format!("Uw betalingsregeling met {}", org.organisation.name),
+                    "Met vriendelijke groet,",
+                ),
+                Fr => (
+                    format!("Votre plan de paiement avec {}", org.organisation.name),
+                    "Meilleures salutations,",
+                ),
+                De => (
+                    format!("Ihre Ratenzahlung mit {}", org.organisation.name),
+                    "Mit freundlichen Grüßen",
+                ),
+                En => {
+                    (format!("Your payment plan with {}", org.organisation.name), "Kind regards,")
+                }
+            };
+            let text =
+                format!("{head}\n\n{}\n\n{regards}\n{}", lines.join("\n"), org.organisation.name);
+            let id = tx.reserve_ids(org.id, "message", 1).await?;
+            let html = format!(
+                "<!DOCTYPE html><html><body><p>{}</p></body></html>",
+                text.replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+                    .replace("\n\n", "</p><p>")
+                    .replace('\n', "<br>")
+            );
+            tx.insert_message(
+                org.id,
+                id,
+                &NewMessage {
+                    action_id: 0,
+                    debtor_id: debtor.id,
+                    channel: "email".into(),
+                    recipient: to.clone(),
+                    subject,
+                    text_body: text,
+                    html_body: html,
+                    language: lang.as_str().to_owned(),
+                    message_id: format!("<portal-{}-{response_id}@arflow.invalid>", org.id.0),
+                    attachments: Vec::new(),
+                },
+                MessageStatus::Planned,
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Receipt {
+            response_id,
+            kind: "plan".into(),
+            held_until: None,
+            disputed: None,
+            confirmed_to,
+        })
     }
 
     /// Resolves an open dispute: `credit_note` (a credit note settles it), `upheld` (the invoice

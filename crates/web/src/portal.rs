@@ -592,6 +592,12 @@ fn done_notice(lang: L, kind: &str) -> String {
             "Thank you. We are looking into your dispute; for this invoice we send no reminders meanwhile.",
             "Vielen Dank. Wir prüfen Ihren Einwand; für diese Rechnung senden wir inzwischen keine Mahnungen.",
         ),
+        "plan" => lang.pick(
+            "Dank u voor uw voorstel voor een betalingsregeling. U krijgt per e-mail het schema, of bericht zodra een medewerker ernaar gekeken heeft.",
+            "Merci pour votre proposition de plan de paiement. Vous recevrez l'échéancier par e-mail, ou un message dès qu'un collaborateur l'aura examinée.",
+            "Thank you for your payment plan proposal. You will receive the schedule by e-mail, or a message once someone has looked at it.",
+            "Vielen Dank für Ihren Vorschlag einer Ratenzahlung. Sie erhalten den Plan per E-Mail oder eine Nachricht, sobald ein Mitarbeiter ihn geprüft hat.",
+        ),
         "promise" => lang.pick(
             "Dank u voor uw betaalbelofte. Tot die datum sturen we geen herinneringen.",
             "Merci pour votre promesse de paiement. Jusqu'à cette date, nous n'envoyons pas de rappel.",
@@ -958,6 +964,68 @@ fn answer_forms(lang: L, t: &str, code: &str, p: &PortalPage, options: &str) -> 
             note("promise_note"),
         ),
     );
+    let plan = form(
+        "plan",
+        lang.pick(
+            "Ik wil in termijnen betalen",
+            "Je souhaite payer en plusieurs fois",
+            "I would like to pay in instalments",
+            "Ich möchte in Raten zahlen",
+        ),
+        format!(
+            "<p><small>{rules} {max} · {min_l} {min}</small></p>{}{}{}",
+            field(
+                "first_due",
+                lang.pick(
+                    "Eerste termijn op",
+                    "Première échéance le",
+                    "First instalment on",
+                    "Erste Rate am"
+                ),
+                format!(
+                    "<input type=\"date\" id=\"first_due\" name=\"first_due\" min=\"{}\" required>",
+                    p.today
+                )
+            ),
+            field(
+                "count",
+                lang.pick(
+                    "Aantal termijnen",
+                    "Nombre d'échéances",
+                    "Number of instalments",
+                    "Anzahl der Raten"
+                ),
+                format!(
+                    "<select id=\"count\" name=\"count\">{}</select>",
+                    (2..=p.plan_max_instalments.max(2))
+                        .map(|n| format!("<option value=\"{n}\">{n}</option>"))
+                        .collect::<String>()
+                )
+            ),
+            field(
+                "interval",
+                lang.pick("Om de", "Tous les", "Every", "Alle"),
+                format!(
+                    "<select id=\"interval\" name=\"interval\"><option value=\"monthly\">{}</option><option value=\"weekly\">{}</option></select>",
+                    esc(lang.pick("maand", "mois", "month", "Monat")),
+                    esc(lang.pick("week", "semaine", "week", "Woche"))
+                )
+            ),
+            rules = esc(lang.pick("Hoogstens", "Au plus", "At most", "Höchstens")),
+            max = esc(&format!(
+                "{} {}",
+                p.plan_max_instalments,
+                lang.pick("termijnen", "échéances", "instalments", "Raten")
+            )),
+            min_l = esc(lang.pick(
+                "termijnen van minstens",
+                "échéances d'au moins",
+                "instalments of at least",
+                "Raten von mindestens"
+            )),
+            min = esc(&lang.money(p.plan_min_instalment)),
+        ),
+    );
     let question = form(
         "question",
         lang.pick("Ik heb een vraag", "J'ai une question", "I have a question", "Ich habe eine Frage"),
@@ -1001,7 +1069,7 @@ fn answer_forms(lang: L, t: &str, code: &str, p: &PortalPage, options: &str) -> 
         ),
     );
     format!(
-        "<section id=\"answers\"><h2>{}</h2>{paid}{dispute}{promise}{question}{contact}</section>",
+        "<section id=\"answers\"><h2>{}</h2>{paid}{dispute}{promise}{plan}{question}{contact}</section>",
         esc(lang.pick("Iets laten weten", "Nous répondre", "Let us know", "Uns etwas mitteilen"))
     )
 }
@@ -1078,11 +1146,31 @@ async fn answer(
             }),
             None => Err(invalid("reason", "choose a reason")),
         },
+        "plan" => Ok(Answer::Question { text: String::new() }),
         _ => Err(invalid("kind", "unknown answer")),
     };
-    let result = match parsed {
-        Ok(answer) => app.portal_answer(&a, answer).await,
-        Err(e) => Err(e),
+    let result = if kind == "plan" {
+        // A payment plan: its own use case (the organisation's rules decide).
+        match date("first_due") {
+            Ok(first_due) => match text("count").trim().parse::<u32>() {
+                Ok(count) => {
+                    let interval = match text("interval").trim() {
+                        "weekly" => arflow_core::arrangement::Interval::Weekly,
+                        _ => arflow_core::arrangement::Interval::Monthly,
+                    };
+                    let input =
+                        arflow_core::arrangement::ProposalInput { first_due, count, interval };
+                    app.portal_plan(&a, &input).await
+                }
+                Err(_) => Err(invalid("count", "give a number of instalments")),
+            },
+            Err(e) => Err(e),
+        }
+    } else {
+        match parsed {
+            Ok(answer) => app.portal_answer(&a, answer).await,
+            Err(e) => Err(e),
+        }
     };
     match result {
         Ok(receipt) => {
@@ -1108,6 +1196,16 @@ async fn answer(
 
 /// Why an answer was refused, in the debtor's language.
 fn problem_text(lang: L, e: &AppError, page: &PortalPage) -> String {
+    if let AppError::Conflict { entity: "payment_plan", .. } = e {
+        return lang
+            .pick(
+                "U hebt al een betalingsregeling (lopend of in behandeling).",
+                "Vous avez déjà un plan de paiement (en cours ou à l'examen).",
+                "You have a payment plan already (running or being looked at).",
+                "Sie haben bereits eine Ratenzahlung (laufend oder in Prüfung).",
+            )
+            .to_owned();
+    }
     if let AppError::Conflict { .. } = e {
         return lang
             .pick(

@@ -3183,3 +3183,93 @@ async fn a_debtor_pays_online_and_the_webhook_records_it_once() {
     let r = b.post(&format!("{k1}/pay"), &[("invoice", "")]).await;
     assert_eq!(r.status, 422);
 }
+
+/// A payment plan proposed in the portal: within the organisation's rules it starts at once,
+/// holds dunning, and the confirmation carries the schedule with each instalment's reference;
+/// beyond them a person decides; a second plan is refused; the next run leaves the debtor alone.
+#[tokio::test]
+async fn a_debtor_proposes_a_payment_plan_in_the_portal() {
+    let (s, app) = portal_seeded().await;
+    let k1 = portal_path(&s, "acme", "K1").await;
+    let k2 = portal_path(&s, "acme", "K2").await;
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let today = s.app.today_of(org.id).await.unwrap();
+    let day = |n| arflow_core::date::add_days(today, n).to_string();
+    let mut b = Browser::new(&s);
+    assert!(b.get(&k1).await.html.contains("id=\"answer-plan\""));
+    // K1 owes 121.00: three monthly instalments from next week are within the rules.
+    let r = b
+        .post_multipart(
+            &format!("{k1}/answer"),
+            &[
+                ("kind", None, b"plan"),
+                ("first_due", None, day(7).as_bytes()),
+                ("count", None, b"3"),
+                ("interval", None, b"monthly"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let plans = s.app.plans_of(org.id, "K1").await.unwrap();
+    assert_eq!(plans.len(), 1);
+    assert_eq!(plans[0].state, arflow_store::PlanState::Active);
+    let amounts: Vec<String> = plans[0].instalments.iter().map(|i| i.amount.to_string()).collect();
+    assert_eq!(amounts, vec!["40.34", "40.33", "40.33"]);
+    let filter = arflow_store::DebtorFilter { in_payment_plan: true, ..Default::default() };
+    let held = s.app.list_debtors(org.id, &filter, arflow_store::Page::first(5)).await.unwrap();
+    assert_eq!(held.iter().map(|d| d.debtor.number.as_str()).collect::<Vec<_>>(), vec!["K1"]);
+    let messages = s.app.outbox(Some("acme"), None, arflow_store::Page::first(50)).await.unwrap();
+    let confirmation = messages
+        .iter()
+        .find(|m| m.message.subject == "Uw betalingsregeling met Acme BV")
+        .expect("a confirmation");
+    for i in &plans[0].instalments {
+        assert!(
+            confirmation.message.text_body.contains(&i.reference_display),
+            "{}",
+            confirmation.message.text_body
+        );
+    }
+    // A second plan is refused while this one runs.
+    let again = b
+        .post_multipart(
+            &format!("{k1}/answer"),
+            &[
+                ("kind", None, b"plan"),
+                ("first_due", None, day(7).as_bytes()),
+                ("count", None, b"2"),
+                ("interval", None, b"monthly"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 422);
+    assert!(again.html.contains("al een betalingsregeling"), "{}", again.html);
+    // K2 (50.00) asks for 12 weekly instalments: beyond the rules (at most 6, at least 25.00
+    // each), so a person decides and the reasons are in the task.
+    let r = b
+        .post_multipart(
+            &format!("{k2}/answer"),
+            &[
+                ("kind", None, b"plan"),
+                ("first_due", None, day(3).as_bytes()),
+                ("count", None, b"12"),
+                ("interval", None, b"weekly"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let k2_plans = s.app.plans_of(org.id, "K2").await.unwrap();
+    assert_eq!(k2_plans[0].state, arflow_store::PlanState::Proposed);
+    let tasks = s.app.tasks(Some("acme"), true, None, arflow_store::Page::first(50)).await.unwrap();
+    assert!(tasks.iter().any(|t| t.kind == "plan_review"), "{tasks:?}");
+    // The next run a week on: K1 is in its plan, so no reminder for it.
+    let actor = Actor("test".into());
+    let gate = arflow_core::dunning::LegalGate { creditor: OrgCountry::Nl };
+    let later = arflow_core::date::add_days(today, 14);
+    let report = app.dunning_run(Some("acme"), Some(later), false, &gate, &actor).await.unwrap();
+    assert!(
+        !report.actions.iter().any(|a| a.debtor == "K1"),
+        "{:?}",
+        report.actions.iter().map(|a| &a.debtor).collect::<Vec<_>>()
+    );
+}
