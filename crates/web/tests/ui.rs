@@ -3262,6 +3262,22 @@ async fn a_debtor_proposes_a_payment_plan_in_the_portal() {
     assert_eq!(k2_plans[0].state, arflow_store::PlanState::Proposed);
     let tasks = s.app.tasks(Some("acme"), true, None, arflow_store::Page::first(50)).await.unwrap();
     assert!(tasks.iter().any(|t| t.kind == "plan_review"), "{tasks:?}");
+    // A person sees the proposal on K2's page and accepts it there; once only.
+    let mut anna = Browser::new(&s);
+    anna.sign_in("anna@example.nl", "correct horse battery").await;
+    let page = anna.get("/debtors/K2").await.html;
+    let row = format!("id=\"plan-{}\" data-state=\"proposed\"", k2_plans[0].id);
+    assert!(page.contains(&row), "{page}");
+    let csrf = hidden(&page, "csrf");
+    let accept = format!("/plans/{}/accept", k2_plans[0].id);
+    let r = anna.post(&accept, &[("csrf", &csrf)]).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/debtors/K2")));
+    assert_eq!(
+        s.app.plans_of(org.id, "K2").await.unwrap()[0].state,
+        arflow_store::PlanState::Active
+    );
+    assert_eq!(anna.post(&accept, &[("csrf", &csrf)]).await.status, 422, "decided already");
+    assert_eq!(anna.post("/plans/999/accept", &[("csrf", &csrf)]).await.status, 404);
     // The next run a week on: K1 is in its plan, so no reminder for it.
     let actor = Actor("test".into());
     let gate = arflow_core::dunning::LegalGate { creditor: OrgCountry::Nl };

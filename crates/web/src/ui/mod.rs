@@ -103,6 +103,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/debtors/{number}/portal-links/{id}/revoke", post(portal_staff::revoke))
         .route("/disputes/{id}/resolve", post(portal_staff::resolve))
         .route("/portal-files/{id}", get(portal_staff::file))
+        .route("/plans/{id}/{decision}", post(portal_staff::decide_plan))
         .with_state(app)
 }
 
@@ -167,6 +168,7 @@ pub(crate) fn routes() -> Vec<(axum::http::Method, &'static str)> {
         (Method::POST, "/debtors/{number}/portal-links/{id}/revoke"),
         (Method::POST, "/disputes/{id}/resolve"),
         (Method::GET, "/portal-files/{id}"),
+        (Method::POST, "/plans/{id}/{decision}"),
     ]
 }
 

@@ -25,6 +25,7 @@ pub(crate) async fn card(
     let org = staff.current.organisation_id;
     let links = app.portal_links(org, number).await?;
     let disputes = app.disputes(org, number).await?;
+    let plans = app.plans_of(org, number).await?;
     let responses = app.portal_responses(org, number).await?;
     let may = staff.may_operate().is_ok();
     let csrf = esc(&staff.session.csrf);
@@ -146,8 +147,57 @@ pub(crate) async fn card(
             esc(lang.pick("Meegestuurde bestanden", "Fichiers joints", "Uploaded files"))
         )
     };
+    let plan_rows: String = plans
+        .iter()
+        .map(|p| {
+            let state = serde_json::to_value(p.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let schedule: Vec<String> = p
+                .instalments
+                .iter()
+                .map(|i| format!("{} {} ({})", i.due, i.amount, i.reference_display))
+                .collect();
+            let decide = if may && state == "proposed" {
+                let button = |action: &str, label: &str| {
+                    format!(
+                        "<form method=\"post\" action=\"/plans/{id}/{action}\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                         <button type=\"submit\">{}</button></form>",
+                        esc(label),
+                        id = p.id,
+                    )
+                };
+                format!(
+                    "{}{}",
+                    button("accept", lang.pick("Accepteren", "Accepter", "Accept")),
+                    button("reject", lang.pick("Afwijzen", "Refuser", "Reject"))
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "<tr id=\"plan-{id}\" data-state=\"{state}\"><td>{id}</td><td>{state}</td><td class=\"num\">{total}</td><td class=\"num\">{paid}</td><td>{schedule}</td><td>{explanation}</td><td>{decide}</td></tr>",
+                id = p.id,
+                state = esc(&state),
+                total = esc(&p.total.to_string()),
+                paid = esc(&p.paid.to_string()),
+                schedule = esc(&schedule.join("; ")),
+                explanation = esc(&p.explanation),
+            )
+        })
+        .collect();
+    let plans_html = if plans.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<h3>{}</h3><table id=\"plans\"><thead><tr><th>#</th><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th>{}</th><th></th><th></th></tr></thead><tbody>{plan_rows}</tbody></table>",
+            esc(lang.pick("Betalingsregelingen", "Plans de paiement", "Payment plans")),
+            esc(lang.t("status")),
+            esc(lang.pick("Totaal", "Total", "Total")),
+            esc(lang.pick("Betaald", "Payé", "Paid")),
+            esc(lang.pick("Termijnen", "Échéances", "Instalments")),
+        )
+    };
     Ok(format!(
-        "<section class=\"card\" id=\"portal\"><h2>{h}</h2>{links_html}{new_link}{disputes_html}{files_html}</section>",
+        "<section class=\"card\" id=\"portal\"><h2>{h}</h2>{links_html}{new_link}{plans_html}{disputes_html}{files_html}</section>",
         h = esc(lang.pick("Portaal", "Portail", "Portal")),
     ))
 }
@@ -266,6 +316,36 @@ pub(crate) async fn file(State(app): State<App>, staff: Staff, Path(id): Path<i6
                 .into_response()
         }
         Err(AppError::NotFound { .. }) => staff.not_found(),
+        Err(e) => failure(&e),
+    }
+}
+
+/// `POST /plans/{id}/accept` and `/plans/{id}/reject`: a person decides a proposed plan.
+pub(crate) async fn decide_plan(
+    State(app): State<App>,
+    staff: Staff,
+    Path((id, decision)): Path<(i64, String)>,
+    Form(form): Form<CsrfIn>,
+) -> Response {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_operate()) {
+        return r;
+    }
+    let org = staff.current.organisation_id;
+    let decided = match decision.as_str() {
+        "accept" => app.accept_plan(org, id, &staff.actor()).await,
+        "reject" => app.reject_plan(org, id, &staff.actor()).await,
+        _ => return staff.not_found(),
+    };
+    match decided {
+        Ok(plan) => redirect_to(&format!("/debtors/{}", segment(&plan.debtor_number))),
+        Err(AppError::NotFound { .. }) => staff.not_found(),
+        Err(
+            AppError::Invalid { message, .. } | AppError::Conflict { detail: Some(message), .. },
+        ) => staff.page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "",
+            &format!("<p class=\"notice\" role=\"alert\">{}</p>", esc(&message)),
+        ),
         Err(e) => failure(&e),
     }
 }
