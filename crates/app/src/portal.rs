@@ -1095,33 +1095,8 @@ impl App {
                 held_until,
                 disputed.as_deref(),
             );
-            let id = tx.reserve_ids(org.id, "message", 1).await?;
-            let html = format!(
-                "<!DOCTYPE html><html><body><p>{}</p></body></html>",
-                text.replace('&', "&amp;")
-                    .replace('<', "&lt;")
-                    .replace('>', "&gt;")
-                    .replace("\n\n", "</p><p>")
-            );
-            tx.insert_message(
-                org.id,
-                id,
-                &NewMessage {
-                    action_id: 0,
-                    debtor_id: debtor.id,
-                    channel: "email".into(),
-                    recipient: to.clone(),
-                    subject,
-                    text_body: text,
-                    html_body: html,
-                    language: debtor.debtor.language.as_str().to_owned(),
-                    message_id: format!("<portal-{}-{response_id}@arflow.invalid>", org.id.0),
-                    attachments: Vec::new(),
-                },
-                MessageStatus::Planned,
-                now,
-            )
-            .await?;
+            queue_confirmation(&mut tx, org.id, debtor, to, response_id, subject, text, now)
+                .await?;
         }
         tx.commit().await?;
         Ok(Receipt { response_id, kind: kind.to_owned(), held_until, disputed, confirmed_to })
@@ -1266,34 +1241,8 @@ impl App {
             };
             let text =
                 format!("{head}\n\n{}\n\n{regards}\n{}", lines.join("\n"), org.organisation.name);
-            let id = tx.reserve_ids(org.id, "message", 1).await?;
-            let html = format!(
-                "<!DOCTYPE html><html><body><p>{}</p></body></html>",
-                text.replace('&', "&amp;")
-                    .replace('<', "&lt;")
-                    .replace('>', "&gt;")
-                    .replace("\n\n", "</p><p>")
-                    .replace('\n', "<br>")
-            );
-            tx.insert_message(
-                org.id,
-                id,
-                &NewMessage {
-                    action_id: 0,
-                    debtor_id: debtor.id,
-                    channel: "email".into(),
-                    recipient: to.clone(),
-                    subject,
-                    text_body: text,
-                    html_body: html,
-                    language: lang.as_str().to_owned(),
-                    message_id: format!("<portal-{}-{response_id}@arflow.invalid>", org.id.0),
-                    attachments: Vec::new(),
-                },
-                MessageStatus::Planned,
-                now,
-            )
-            .await?;
+            queue_confirmation(&mut tx, org.id, debtor, to, response_id, subject, text, now)
+                .await?;
         }
         tx.commit().await?;
         Ok(Receipt {
@@ -1405,6 +1354,50 @@ impl App {
         tx.rollback().await?;
         file.ok_or(AppError::NotFound { entity: "upload", key: id.to_string() })
     }
+}
+
+/// Queues the confirmation of answer `response_id` to the debtor in the outbox, as text and as
+/// the same text in HTML paragraphs (sent once, like every message).
+#[allow(clippy::too_many_arguments)]
+async fn queue_confirmation(
+    tx: &mut StoreTx,
+    org: OrganisationId,
+    debtor: &StoredDebtor,
+    to: &str,
+    response_id: i64,
+    subject: String,
+    text: String,
+    now: i64,
+) -> Result<(), AppError> {
+    let id = tx.reserve_ids(org, "message", 1).await?;
+    let html = format!(
+        "<!DOCTYPE html><html><body><p>{}</p></body></html>",
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace("\n\n", "</p><p>")
+            .replace('\n', "<br>")
+    );
+    tx.insert_message(
+        org,
+        id,
+        &NewMessage {
+            action_id: 0,
+            debtor_id: debtor.id,
+            channel: "email".into(),
+            recipient: to.to_owned(),
+            subject,
+            text_body: text,
+            html_body: html,
+            language: debtor.debtor.language.as_str().to_owned(),
+            message_id: format!("<portal-{}-{response_id}@arflow.invalid>", org.0),
+            attachments: Vec::new(),
+        },
+        MessageStatus::Planned,
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 fn short(text: &str) -> String {

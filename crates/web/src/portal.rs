@@ -30,6 +30,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+
+use crate::ui::esc;
 use serde::Deserialize;
 
 /// The largest answer body: a file and the form's fields.
@@ -294,21 +296,6 @@ impl L {
         let body = if frac.is_empty() { grouped } else { format!("{grouped}{dec}{frac}") };
         format!("{} {sign}{body}", m.currency().code())
     }
-}
-
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------- layout

@@ -10,6 +10,7 @@
 mod accounts;
 mod branding;
 pub(crate) use debtors::segment;
+pub(crate) use page::esc;
 
 /// The organisation's logo as the portal serves it (the same protective headers).
 pub(crate) fn logo_response(b: &arflow_core::brand::Branding) -> Response {
