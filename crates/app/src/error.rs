@@ -51,7 +51,7 @@ impl AppError {
         }
     }
 
-    pub(crate) fn invalid(field: &str, message: impl Into<String>) -> AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
         AppError::Invalid { field: Some(field.to_owned()), message: message.into() }
     }
 }

@@ -421,10 +421,6 @@ async fn access(
     }
 }
 
-fn invalid(field: &str, message: &str) -> AppError {
-    AppError::Invalid { field: Some(field.to_owned()), message: message.to_owned() }
-}
-
 fn failure(e: &AppError) -> Response {
     tracing::error!(error = %e, "portal request failed");
     (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong. Please try again later.")
@@ -1097,7 +1093,7 @@ async fn answer(
     });
     let kind = text("kind");
     let date = |field: &'static str| {
-        parse_iso_date(text(field).trim()).map_err(|_| invalid(field, "give a date"))
+        parse_iso_date(text(field).trim()).map_err(|_| AppError::invalid(field, "give a date"))
     };
     let parsed: Result<Answer, AppError> = match kind.as_str() {
         "question" => Ok(Answer::Question { text: text("text") }),
@@ -1113,7 +1109,7 @@ async fn answer(
                 "" => None,
                 s => Some(
                     Money::parse(&s.replace(',', "."), a.org.organisation.currency)
-                        .map_err(|_| invalid("amount", "give an amount like 125.50"))?,
+                        .map_err(|_| AppError::invalid("amount", "give an amount like 125.50"))?,
                 ),
             };
             Ok(Answer::Paid {
@@ -1131,10 +1127,10 @@ async fn answer(
                 text: text("text"),
                 attachment: file.clone(),
             }),
-            None => Err(invalid("reason", "choose a reason")),
+            None => Err(AppError::invalid("reason", "choose a reason")),
         },
         "plan" => Ok(Answer::Question { text: String::new() }),
-        _ => Err(invalid("kind", "unknown answer")),
+        _ => Err(AppError::invalid("kind", "unknown answer")),
     };
     let result = if kind == "plan" {
         // A payment plan: its own use case (the organisation's rules decide).
@@ -1149,7 +1145,7 @@ async fn answer(
                         arflow_core::arrangement::ProposalInput { first_due, count, interval };
                     app.portal_plan(&a, &input).await
                 }
-                Err(_) => Err(invalid("count", "give a number of instalments")),
+                Err(_) => Err(AppError::invalid("count", "give a number of instalments")),
             },
             Err(e) => Err(e),
         }

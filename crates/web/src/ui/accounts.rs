@@ -12,12 +12,8 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::page::{esc, money};
-use super::{CsrfIn, Staff, failure, forbidden, redirect_to};
+use super::{CsrfIn, Staff, failure, redirect_to};
 use crate::api::TokenCache;
-
-fn admin_only(staff: &Staff) -> Result<(), Response> {
-    if staff.role.can_administer() { Ok(()) } else { Err(forbidden(&staff.session)) }
-}
 
 /// `GET /settings/bank-accounts`.
 pub(crate) async fn show(State(app): State<App>, staff: Staff) -> Response {
@@ -41,7 +37,7 @@ pub(crate) async fn save(
     staff: Staff,
     Form(form): Form<AccountIn>,
 ) -> Response {
-    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| admin_only(&staff)) {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_administer()) {
         return r;
     }
     let org = staff.current.organisation_id;
@@ -59,7 +55,7 @@ pub(crate) async fn pay_to(
     Path(iban): Path<String>,
     Form(form): Form<CsrfIn>,
 ) -> Response {
-    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| admin_only(&staff)) {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_administer()) {
         return r;
     }
     let org = staff.current.organisation_id;
@@ -99,7 +95,7 @@ async fn open_or_close(
     form: &CsrfIn,
     open: bool,
 ) -> Response {
-    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| admin_only(staff)) {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_administer()) {
         return r;
     }
     let org = staff.current.organisation_id;

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::page::{Lang, esc};
-use super::{Staff, failure, forbidden, redirect_to};
+use super::{Staff, failure, redirect_to};
 
 /// The largest body the upload accepts: the logo and the form's other fields.
 pub(crate) const BODY_BYTES_MAX: usize = LOGO_BYTES_MAX + 64 * 1024;
@@ -23,17 +23,13 @@ pub(crate) struct ShowQuery {
     saved: Option<String>,
 }
 
-fn admin_only(staff: &Staff) -> Result<(), Response> {
-    if staff.role.can_administer() { Ok(()) } else { Err(forbidden(&staff.session)) }
-}
-
 /// `GET /settings/branding`.
 pub(crate) async fn show(
     State(app): State<App>,
     staff: Staff,
     Query(q): Query<ShowQuery>,
 ) -> Response {
-    if let Err(r) = admin_only(&staff) {
+    if let Err(r) = staff.may_administer() {
         return r;
     }
     let branding = match app.branding(staff.current.organisation_id).await {
@@ -127,7 +123,7 @@ pub(crate) async fn save(
     body: Bytes,
 ) -> Response {
     let lang = staff.lang;
-    if let Err(r) = admin_only(&staff) {
+    if let Err(r) = staff.may_administer() {
         return r;
     }
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");

@@ -290,6 +290,11 @@ impl Staff {
         if self.role.can_operate() { Ok(()) } else { Err(forbidden(&self.session)) }
     }
 
+    /// 403 unless the person is an administrator of the organisation.
+    pub(crate) fn may_administer(&self) -> Result<(), Response> {
+        if self.role.can_administer() { Ok(()) } else { Err(forbidden(&self.session)) }
+    }
+
     /// Who the audit log names for what this person does.
     pub(crate) fn actor(&self) -> arflow_app::Actor {
         arflow_app::Actor(format!("user:{}", self.session.user.email))

@@ -35,11 +35,6 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// 403 unless the person is an administrator of the organisation.
-fn admin_only(staff: &Staff) -> Result<(), Response> {
-    if staff.role.can_administer() { Ok(()) } else { Err(forbidden(&staff.session)) }
-}
-
 /// A moment in the organisation's time zone, as `<time>`.
 fn when(at: i64, time_zone: &str) -> String {
     let zone = jiff::tz::TimeZone::get(time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
@@ -410,7 +405,7 @@ pub(crate) async fn save(
     staff: Staff,
     Form(form): Form<SettingsIn>,
 ) -> Response {
-    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| admin_only(&staff)) {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_administer()) {
         return r;
     }
     let slug = staff.current.slug.clone();
@@ -445,7 +440,7 @@ pub(crate) async fn smtp_test(
     staff: Staff,
     Form(form): Form<CsrfIn>,
 ) -> Response {
-    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| admin_only(&staff)) {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_administer()) {
         return r;
     }
     let lang = staff.lang;
@@ -469,7 +464,7 @@ pub(crate) async fn smtp_test(
 
 /// `GET /settings/tokens`.
 pub(crate) async fn tokens(State(app): State<App>, staff: Staff) -> Response {
-    if let Err(r) = admin_only(&staff) {
+    if let Err(r) = staff.may_administer() {
         return r;
     }
     tokens_page(&app, &staff, StatusCode::OK, None, None).await
@@ -590,7 +585,7 @@ pub(crate) async fn create_token(
     staff: Staff,
     Form(form): Form<TokenIn>,
 ) -> Response {
-    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| admin_only(&staff)) {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_administer()) {
         return r;
     }
     match app.create_token(Some(&staff.current.slug), &form.name, &staff.actor()).await {
@@ -618,7 +613,7 @@ pub(crate) async fn revoke_token(
     Path(id): Path<String>,
     Form(form): Form<CsrfIn>,
 ) -> Response {
-    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| admin_only(&staff)) {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_administer()) {
         return r;
     }
     let Ok(id) = id.parse::<i64>() else { return staff.not_found() };
@@ -636,7 +631,7 @@ pub(crate) async fn revoke_token(
 
 /// `GET /settings/users`.
 pub(crate) async fn users(State(app): State<App>, staff: Staff) -> Response {
-    if let Err(r) = admin_only(&staff) {
+    if let Err(r) = staff.may_administer() {
         return r;
     }
     users_page(&app, &staff, StatusCode::OK, None, None).await
@@ -780,7 +775,7 @@ pub(crate) async fn add_user(
     staff: Staff,
     Form(form): Form<AddIn>,
 ) -> Response {
-    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| admin_only(&staff)) {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_administer()) {
         return r;
     }
     let lang = staff.lang;
@@ -839,7 +834,7 @@ pub(crate) async fn change_role(
     Path(id): Path<String>,
     Form(form): Form<RoleIn>,
 ) -> Response {
-    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| admin_only(&staff)) {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_administer()) {
         return r;
     }
     let Ok(id) = id.parse::<i64>() else { return staff.not_found() };
@@ -873,7 +868,7 @@ pub(crate) async fn remove_user(
     Path(id): Path<String>,
     Form(form): Form<CsrfIn>,
 ) -> Response {
-    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| admin_only(&staff)) {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_administer()) {
         return r;
     }
     let Ok(id) = id.parse::<i64>() else { return staff.not_found() };
