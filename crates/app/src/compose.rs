@@ -192,7 +192,7 @@ pub(crate) fn context(input: &ComposeInput<'_>) -> Result<(StepKey, RenderContex
 }
 
 /// The address a message for `channel` goes to.
-fn recipient(debtor: &StoredDebtor, channel: Channel) -> Option<String> {
+pub(crate) fn recipient(debtor: &StoredDebtor, channel: Channel) -> Option<String> {
     let d = &debtor.debtor;
     let pick = |list: &[arflow_core::party::Contact], order: &[ContactPurpose]| {
         order

@@ -52,6 +52,9 @@ pub struct RunReport {
     pub skipped: Vec<dunning::Skip>,
     /// Messages left `sending` by an interrupted run, now `uncertain` and waiting for a person.
     pub uncertain_recovered: u64,
+    /// What the look at the payment plans that opens every run did (not in a preview).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plans: Option<crate::plans::FollowReport>,
 }
 
 /// One action of a run.
@@ -803,6 +806,7 @@ impl App {
             refused: plan.refused,
             skipped: plan.skipped,
             uncertain_recovered: 0,
+            plans: None,
         })
     }
 
@@ -842,7 +846,7 @@ impl App {
         self.forget_next_run(org.id);
         // Payment plans first: a completed one lets go of its invoices, a broken one hands them
         // back to dunning (with a task), before the run plans what to do.
-        self.follow_plans(org.id, as_of, actor).await?;
+        let plans = self.follow_plans(org.id, as_of, actor).await?;
 
         // Claim the date and recover what a crash left behind.
         let mut tx = self.store.begin_write().await?;
@@ -862,6 +866,7 @@ impl App {
                 refused: Vec::new(),
                 skipped: Vec::new(),
                 uncertain_recovered: uncertain,
+                plans: Some(plans),
             });
         }
         let (plan, rows) = plan_for(&mut tx, &org, as_of, gate).await?;
@@ -942,6 +947,7 @@ impl App {
             refused: plan.refused,
             skipped: plan.skipped,
             uncertain_recovered: uncertain,
+            plans: Some(plans),
         })
     }
 

@@ -21,10 +21,11 @@ use arflow_core::arrangement::{
     Decision, Instalment, Interval, PlanError, PlanRules, PlanStatus, ProposalInput, assess_plan,
     plan_status,
 };
-use arflow_core::date::Date;
+use arflow_core::date::{Date, add_days};
 use arflow_core::id::{DebtorId, InvoiceId, OrganisationId};
 use arflow_core::ledger::InvoiceKind;
 use arflow_core::money::Money;
+use arflow_core::party::Language;
 use arflow_core::reference;
 use arflow_store::{
     InvoiceFilter, ItemStatus, NewPaymentPlan, NewTask, PAGE_LIMIT_MAX, Page, PlanInstalmentRow,
@@ -32,7 +33,7 @@ use arflow_store::{
 };
 use serde::Serialize;
 
-use crate::portal::{debtor_audit, find_debtor, settings_in};
+use crate::portal::{Notice, debtor_audit, find_debtor, settings_in};
 use crate::{Actor, App, AppError};
 
 /// The kind of the task a proposed plan gives the debtor's owner.
@@ -123,6 +124,44 @@ pub struct FollowReport {
     pub reminders_due: Vec<FollowedPlan>,
     /// An instalment's due date passed, still within the grace days.
     pub missed: Vec<FollowedPlan>,
+    /// The e-mails about those instalments: one before each due date, one when it was missed
+    /// (each once; the same day again reports the same messages).
+    pub reminders: Vec<PlanReminder>,
+}
+
+/// Which of an instalment's two e-mails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReminderKind {
+    /// The instalment is due within the reminder days.
+    BeforeDue,
+    /// Its due date passed unpaid; the plan breaks after the grace days.
+    Missed,
+}
+
+impl ReminderKind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReminderKind::BeforeDue => "before_due",
+            ReminderKind::Missed => "missed",
+        }
+    }
+}
+
+/// One instalment e-mail: queued in the outbox (now or at an earlier look at the same plan), or
+/// why it could not be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanReminder {
+    pub plan_id: i64,
+    pub debtor_number: String,
+    /// 1-based, as the debtor reads it.
+    pub instalment: usize,
+    pub kind: ReminderKind,
+    /// The outbox message.
+    pub message_id: Option<i64>,
+    /// Why there is no message (no e-mail address, dunning paused).
+    pub not_sent: Option<String>,
 }
 
 fn sum_minor(amounts: impl IntoIterator<Item = i64>) -> Result<i64, AppError> {
@@ -263,11 +302,51 @@ impl App {
         actor: &Actor,
         response_id: Option<i64>,
     ) -> Result<ProposedPlan, AppError> {
-        let now = self.now();
         let mut tx = self.store.begin_write().await?;
+        let proposed =
+            self.propose_plan_in(&mut tx, org, number, input, actor, response_id, false).await?;
+        tx.commit().await?;
+        Ok(proposed)
+    }
+
+    /// A person makes a plan for every open invoice of debtor `number` and starts it at once,
+    /// within the organisation's rules or beyond them (they decide; the reasons it passes the
+    /// limits are kept with the plan's audit entry and its explanation). What no plan may be —
+    /// a first due date in the past, instalments too small to split — is refused as in
+    /// [`propose_plan`](Self::propose_plan). One transaction.
+    ///
+    /// # Errors
+    /// As [`propose_plan`](Self::propose_plan).
+    pub async fn start_plan(
+        &self,
+        org: OrganisationId,
+        number: &str,
+        input: &ProposalInput,
+        actor: &Actor,
+    ) -> Result<ProposedPlan, AppError> {
+        let mut tx = self.store.begin_write().await?;
+        let started = self.propose_plan_in(&mut tx, org, number, input, actor, None, true).await?;
+        tx.commit().await?;
+        Ok(started)
+    }
+
+    /// [`propose_plan`](Self::propose_plan) in the caller's transaction; with `start` a person
+    /// starts it whatever the limits ([`start_plan`](Self::start_plan)).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn propose_plan_in(
+        &self,
+        tx: &mut StoreTx,
+        org: OrganisationId,
+        number: &str,
+        input: &ProposalInput,
+        actor: &Actor,
+        response_id: Option<i64>,
+        start: bool,
+    ) -> Result<ProposedPlan, AppError> {
+        let now = self.now();
         let o = tx.get_organisation(org).await?;
         let today = self.today(&o.organisation);
-        let debtor = find_debtor(&mut tx, org, number).await?;
+        let debtor = find_debtor(tx, org, number).await?;
         if let Some(live) =
             tx.payment_plans_of(org, debtor.id).await?.iter().find(|p| p.state.is_live())
         {
@@ -275,15 +354,15 @@ impl App {
                 entity: "payment_plan",
                 key: number.to_owned(),
                 detail: Some(format!(
-                    "the debtor has a {} payment plan already (plan {})",
-                    live.state.as_str(),
+                    "the debtor has {} payment plan already (plan {})",
+                    if live.state == PlanState::Active { "an active" } else { "a proposed" },
                     live.id
                 )),
             });
         }
-        let rules = settings_in(&mut tx, org).await?.plan;
+        let rules = settings_in(tx, org).await?.plan;
         let currency = o.organisation.currency;
-        let items: Vec<(InvoiceId, String, Money)> = open_invoices(&mut tx, org, debtor.id)
+        let items: Vec<(InvoiceId, String, Money)> = open_invoices(tx, org, debtor.id)
             .await?
             .into_iter()
             .filter(|i| i.open.is_positive() && i.open.currency() == currency)
@@ -301,10 +380,17 @@ impl App {
             other => AppError::invalid("plan", other.to_string()),
         })?;
         let references =
-            crate::import::generate_references(&mut tx, &o, assessment.schedule.len()).await?;
+            crate::import::generate_references(tx, &o, assessment.schedule.len()).await?;
         let id = tx.reserve_ids(org, "payment_plan", 1).await?;
         let auto = assessment.decision == Decision::AutoAccept;
-        let state = if auto { PlanState::Active } else { PlanState::Proposed };
+        let state = if auto || start { PlanState::Active } else { PlanState::Proposed };
+        let decided = if auto {
+            Some((AUTOMATIC.to_owned(), now))
+        } else if start {
+            Some((actor.0.clone(), now))
+        } else {
+            None
+        };
         let instalments: Vec<PlanInstalmentRow> = assessment
             .schedule
             .iter()
@@ -327,18 +413,22 @@ impl App {
                 interval: input.interval,
                 created_by: actor.0.clone(),
                 response_id,
-                decided: auto.then(|| (AUTOMATIC.to_owned(), now)),
+                decided,
                 instalments,
                 items: items.iter().map(|i| i.0).collect(),
             },
             now,
         )
         .await?;
-        let explanation = assessment.explain();
+        let mut explanation = assessment.explain();
         let mut task_id = None;
         match &assessment.decision {
             Decision::AutoAccept => {
                 tx.set_plan_items_held(org, id, true, now).await?;
+            }
+            Decision::NeedsPerson(_) if start => {
+                tx.set_plan_items_held(org, id, true, now).await?;
+                explanation.push_str(&format!(" Started by {} all the same.", actor.0));
             }
             Decision::NeedsPerson(reasons) => {
                 let t = tx.reserve_ids(org, "task", 1).await?;
@@ -386,7 +476,7 @@ impl App {
                     "count": input.count,
                     "interval": input.interval.as_str(),
                     "first_due": input.first_due,
-                    "decision": if auto { AUTOMATIC } else { "needs_person" },
+                    "decision": if auto { AUTOMATIC } else if start { "person" } else { "needs_person" },
                     "reasons": reasons,
                     "invoices": items.iter().map(|i| i.1.as_str()).collect::<Vec<_>>(),
                     "references": references,
@@ -397,7 +487,6 @@ impl App {
         )
         .await?;
         let stored = tx.get_payment_plan(org, id).await?;
-        tx.commit().await?;
         Ok(ProposedPlan {
             plan: view(stored, number.to_owned(), &rules, today)?,
             decision: assessment.decision,
@@ -546,6 +635,11 @@ impl App {
         actor: &Actor,
     ) -> Result<FollowReport, AppError> {
         let now = self.now();
+        if self.public_url.is_some() {
+            // The links in the e-mails are signed with the installation's key, which is made
+            // (in a transaction of its own) on first use.
+            self.link_key().await?;
+        }
         let mut tx = self.store.begin_write().await?;
         let rules = settings_in(&mut tx, org).await?.plan;
         let active = tx.payment_plans_in_state(org, PlanState::Active).await?;
@@ -558,7 +652,9 @@ impl App {
             broken: Vec::new(),
             reminders_due: Vec::new(),
             missed: Vec::new(),
+            reminders: Vec::new(),
         };
+        let organisation = tx.get_organisation(org).await?;
         for plan in &active {
             let status = status_of(plan, &rules, as_of)?;
             let to = match status {
@@ -573,6 +669,10 @@ impl App {
                             .await?,
                         status,
                     };
+                    let reminder = self
+                        .remind_instalment(&mut tx, &organisation, plan, &seen, as_of, actor, now)
+                        .await?;
+                    report.reminders.push(reminder);
                     if matches!(status, PlanStatus::Missed { .. }) {
                         report.missed.push(seen);
                     } else {
@@ -658,6 +758,254 @@ impl App {
         tx.commit().await?;
         Ok(report)
     }
+}
+
+impl App {
+    /// The e-mail about instalment `seen.status` of `plan` (due soon or missed), queued once in
+    /// `tx` with the debtor's portal link; the same instalment and kind again finds the message
+    /// queued before. Not sent while the debtor's dunning is paused or without an e-mail address.
+    #[allow(clippy::too_many_arguments)]
+    async fn remind_instalment(
+        &self,
+        tx: &mut StoreTx,
+        org: &arflow_store::StoredOrganisation,
+        plan: &StoredPaymentPlan,
+        seen: &FollowedPlan,
+        as_of: Date,
+        actor: &Actor,
+        now: i64,
+    ) -> Result<PlanReminder, AppError> {
+        let (kind, index, due, remaining, last_day) = match seen.status {
+            PlanStatus::ReminderDue { index, due, remaining } => {
+                (ReminderKind::BeforeDue, index, due, remaining, None)
+            }
+            PlanStatus::Missed { index, due, remaining, breaks_on } => {
+                (ReminderKind::Missed, index, due, remaining, Some(add_days(breaks_on, -1)))
+            }
+            _ => return Err(AppError::invalid("plan", "no instalment to remind of")),
+        };
+        let key = format!("plan-{}-{}-{}", plan.id, index + 1, kind.as_str());
+        let mut reminder = PlanReminder {
+            plan_id: plan.id,
+            debtor_number: seen.debtor_number.clone(),
+            instalment: index + 1,
+            kind,
+            message_id: None,
+            not_sent: None,
+        };
+        if let Some(id) =
+            tx.message_with_message_id(org.id, &Notice::message_id(org.id, &key)).await?
+        {
+            reminder.message_id = Some(id);
+            return Ok(reminder);
+        }
+        let debtor = tx.get_debtor(org.id, plan.debtor_id).await?;
+        if debtor.debtor.is_paused_on(as_of) {
+            reminder.not_sent = Some("dunning of the debtor is paused".into());
+            return Ok(reminder);
+        }
+        let Some(to) = crate::compose::recipient(&debtor, arflow_core::dunning::Channel::Email)
+        else {
+            reminder.not_sent = Some("the debtor has no e-mail address".into());
+            return Ok(reminder);
+        };
+        let Some(instalment) = plan.instalments.get(index) else {
+            return Err(AppError::invalid(
+                "plan",
+                format!("plan {} has no instalment {index}", plan.id),
+            ));
+        };
+        let portal_url = match self.public_url.as_deref() {
+            Some(base) => {
+                let link = self.plan_link(tx, org.id, plan.debtor_id, as_of).await?;
+                self.store_planned_link(tx, org.id, plan.debtor_id, &link).await?;
+                Some(format!("{base}/p/{}", link.token))
+            }
+            None => None,
+        };
+        let facts = InstalmentFacts {
+            organisation: &org.organisation.name,
+            iban: org.organisation.iban.as_deref(),
+            bic: org.organisation.bic.as_deref(),
+            instalment: index + 1,
+            count: plan.instalments.len(),
+            due,
+            remaining,
+            reference: reference::check(&instalment.reference)
+                .map_or_else(|_| instalment.reference.clone(), |r| r.display()),
+            last_day,
+            portal_url: portal_url.as_deref(),
+        };
+        let (subject, text) = instalment_text(debtor.debtor.language, &facts);
+        let id = self
+            .queue_notice(tx, org.id, Notice { debtor: &debtor, to: &to, key, subject, text }, now)
+            .await?;
+        tx.insert_audit(
+            org.id,
+            &[debtor_audit(
+                now,
+                actor,
+                "plan.remind",
+                &seen.debtor_number,
+                serde_json::json!({
+                    "plan": plan.id,
+                    "instalment": index + 1,
+                    "kind": kind.as_str(),
+                    "due": due,
+                    "amount": remaining.to_string(),
+                    "currency": remaining.currency().code(),
+                    "message": id,
+                    "to": to,
+                }),
+            )],
+        )
+        .await?;
+        reminder.message_id = Some(id);
+        Ok(reminder)
+    }
+}
+
+/// What an instalment e-mail says.
+struct InstalmentFacts<'a> {
+    organisation: &'a str,
+    iban: Option<&'a str>,
+    bic: Option<&'a str>,
+    /// 1-based.
+    instalment: usize,
+    count: usize,
+    due: Date,
+    /// What is still to pay of the instalment.
+    remaining: Money,
+    /// The reference as people type it.
+    reference: String,
+    /// For a missed instalment: the last day to pay it before the plan breaks.
+    last_day: Option<Date>,
+    portal_url: Option<&'a str>,
+}
+
+/// The subject and text of an instalment e-mail in `lang`.
+fn instalment_text(lang: Language, f: &InstalmentFacts<'_>) -> (String, String) {
+    use arflow_notify::format::{date, money};
+    let (k, n, org) = (f.instalment, f.count, f.organisation);
+    let (amount, due, reference) = (money(f.remaining, lang), date(f.due, lang), &f.reference);
+    let account = f.iban.map(|iban| {
+        let iban =
+            arflow_core::ident::Iban::parse(iban).map_or_else(|_| iban.to_owned(), |i| i.print());
+        match f.bic {
+            Some(bic) => format!("{iban} (BIC {bic})"),
+            None => iban,
+        }
+    });
+    let last = f.last_day.map(|d| date(d, lang));
+    let mut out = Vec::new();
+    let subject = match (lang, &last) {
+        (Language::Nl, None) => {
+            format!("Herinnering: termijn {k} van uw betalingsregeling met {org}")
+        }
+        (Language::Nl, Some(_)) => {
+            format!("Termijn {k} van uw betalingsregeling met {org} is niet betaald")
+        }
+        (Language::Fr, None) => {
+            format!("Rappel : échéance {k} de votre plan de paiement avec {org}")
+        }
+        (Language::Fr, Some(_)) => {
+            format!("L'échéance {k} de votre plan de paiement avec {org} est impayée")
+        }
+        (Language::De, None) => format!("Erinnerung: Rate {k} Ihrer Ratenzahlung mit {org}"),
+        (Language::De, Some(_)) => format!("Rate {k} Ihrer Ratenzahlung mit {org} ist unbezahlt"),
+        (Language::En, None) => format!("Reminder: instalment {k} of your payment plan with {org}"),
+        (Language::En, Some(_)) => {
+            format!("Instalment {k} of your payment plan with {org} is unpaid")
+        }
+    };
+    out.push(match lang {
+        Language::Nl => "Geachte heer, mevrouw,".to_owned(),
+        Language::Fr => "Madame, Monsieur,".to_owned(),
+        Language::De => "Sehr geehrte Damen und Herren,".to_owned(),
+        Language::En => "Dear Sir or Madam,".to_owned(),
+    });
+    out.push(match (lang, &last) {
+        (Language::Nl, None) => format!(
+            "Op {due} vervalt termijn {k} van {n} van uw betalingsregeling. Het bedrag is {amount}."
+        ),
+        (Language::Nl, Some(last)) => format!(
+            "Termijn {k} van {n} van uw betalingsregeling verviel op {due}; we hebben {amount} nog \
+             niet ontvangen. Betaal dit uiterlijk {last}. Anders vervalt de regeling en vorderen \
+             we het volledige openstaande bedrag weer op de gewone manier."
+        ),
+        (Language::Fr, None) => format!(
+            "L'échéance {k} sur {n} de votre plan de paiement arrive le {due}. Le montant est de \
+             {amount}."
+        ),
+        (Language::Fr, Some(last)) => format!(
+            "L'échéance {k} sur {n} de votre plan de paiement était due le {due} ; nous n'avons \
+             pas encore reçu {amount}. Veuillez payer ce montant au plus tard le {last}. À défaut, \
+             le plan prend fin et nous reprenons le recouvrement du solde entier."
+        ),
+        (Language::De, None) => format!(
+            "Am {due} ist Rate {k} von {n} Ihrer Ratenzahlung fällig. Der Betrag ist {amount}."
+        ),
+        (Language::De, Some(last)) => format!(
+            "Rate {k} von {n} Ihrer Ratenzahlung war am {due} fällig; {amount} haben wir noch \
+             nicht erhalten. Bitte zahlen Sie spätestens am {last}. Sonst endet die \
+             Ratenzahlung und wir mahnen den gesamten offenen Betrag wieder an."
+        ),
+        (Language::En, None) => format!(
+            "Instalment {k} of {n} of your payment plan is due on {due}. The amount is {amount}."
+        ),
+        (Language::En, Some(last)) => format!(
+            "Instalment {k} of {n} of your payment plan was due on {due}; we have not yet \
+             received {amount}. Please pay it by {last} at the latest. Otherwise the plan ends \
+             and we claim the whole open balance again in the usual way."
+        ),
+    });
+    out.push(match (lang, &account) {
+        (Language::Nl, Some(a)) => {
+            format!("Maak het over naar {a} ten name van {org}, met betalingskenmerk {reference}.")
+        }
+        (Language::Nl, None) => {
+            format!("Vermeld bij uw betaling het betalingskenmerk {reference}.")
+        }
+        (Language::Fr, Some(a)) => format!(
+            "Virez-le sur le compte {a} au nom de {org}, avec la communication {reference}."
+        ),
+        (Language::Fr, None) => {
+            format!("Indiquez la communication {reference} avec votre paiement.")
+        }
+        (Language::De, Some(a)) => format!(
+            "Überweisen Sie ihn auf {a}, Empfänger {org}, mit dem Verwendungszweck {reference}."
+        ),
+        (Language::De, None) => {
+            format!("Geben Sie bei der Zahlung den Verwendungszweck {reference} an.")
+        }
+        (Language::En, Some(a)) => format!(
+            "Please transfer it to {a} in the name of {org}, with the reference {reference}."
+        ),
+        (Language::En, None) => {
+            format!("Please quote the reference {reference} with your payment.")
+        }
+    });
+    out.push(match lang {
+        Language::Nl => "Hebt u al betaald? Dan kunt u dit bericht als niet verzonden beschouwen.",
+        Language::Fr => "Si vous avez déjà payé, veuillez ne pas tenir compte de ce message.",
+        Language::De => "Haben Sie bereits gezahlt? Dann betrachten Sie diese Nachricht bitte als gegenstandslos.",
+        Language::En => "If you have paid already, please disregard this message.",
+    }.to_owned());
+    if let Some(url) = f.portal_url {
+        out.push(match lang {
+            Language::Nl => format!("Uw overzicht en de regeling: {url}"),
+            Language::Fr => format!("Votre aperçu et le plan : {url}"),
+            Language::De => format!("Ihre Übersicht und die Ratenzahlung: {url}"),
+            Language::En => format!("Your overview and the plan: {url}"),
+        });
+    }
+    out.push(match lang {
+        Language::Nl => format!("Met vriendelijke groet,\n{org}"),
+        Language::Fr => format!("Meilleures salutations,\n{org}"),
+        Language::De => format!("Mit freundlichen Grüßen\n{org}"),
+        Language::En => format!("Kind regards,\n{org}"),
+    });
+    (subject, out.join("\n\n"))
 }
 
 async fn number_of(

@@ -192,7 +192,7 @@ pub(crate) struct PlannedLink {
 impl App {
     /// The installation's link key: made on first use in a transaction of its own, then kept.
     /// Call it before opening a write transaction (there is one writer at a time).
-    async fn link_key(&self) -> Result<Vec<u8>, AppError> {
+    pub(crate) async fn link_key(&self) -> Result<Vec<u8>, AppError> {
         if let Some(k) = self.portal_key.get() {
             return Ok(k.clone());
         }
@@ -1095,8 +1095,13 @@ impl App {
                 held_until,
                 disputed.as_deref(),
             );
-            queue_confirmation(&mut tx, org.id, debtor, to, response_id, subject, text, now)
-                .await?;
+            self.queue_notice(
+                &mut tx,
+                org.id,
+                Notice { debtor, to, key: format!("portal-{response_id}"), subject, text },
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(Receipt { response_id, kind: kind.to_owned(), held_until, disputed, confirmed_to })
@@ -1117,14 +1122,24 @@ impl App {
         let org = &access.org;
         let debtor = &access.debtor;
         let number = debtor.debtor.number.clone();
-        let proposed =
-            self.propose_plan(org.id, &number, input, &Actor("portal".into()), None).await?;
-        let started = matches!(proposed.decision, arflow_core::arrangement::Decision::AutoAccept);
         let now = self.now();
         let today = self.today(&org.organisation);
         let lang = debtor.debtor.language;
+        // The plan, the answer, the task and the confirmation: all or nothing.
         let mut tx = self.store.begin_write().await?;
         let response_id = tx.reserve_ids(org.id, "portal_response", 1).await?;
+        let proposed = self
+            .propose_plan_in(
+                &mut tx,
+                org.id,
+                &number,
+                input,
+                &Actor("portal".into()),
+                Some(response_id),
+                false,
+            )
+            .await?;
+        let started = matches!(proposed.decision, arflow_core::arrangement::Decision::AutoAccept);
         // A plan that started is news for the owner; one waiting has its task already.
         let task_id = match proposed.task_id {
             Some(t) => t,
@@ -1241,8 +1256,13 @@ impl App {
             };
             let text =
                 format!("{head}\n\n{}\n\n{regards}\n{}", lines.join("\n"), org.organisation.name);
-            queue_confirmation(&mut tx, org.id, debtor, to, response_id, subject, text, now)
-                .await?;
+            self.queue_notice(
+                &mut tx,
+                org.id,
+                Notice { debtor, to, key: format!("portal-{response_id}"), subject, text },
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(Receipt {
@@ -1356,48 +1376,61 @@ impl App {
     }
 }
 
-/// Queues the confirmation of answer `response_id` to the debtor in the outbox, as text and as
-/// the same text in HTML paragraphs (sent once, like every message).
-#[allow(clippy::too_many_arguments)]
-async fn queue_confirmation(
-    tx: &mut StoreTx,
-    org: OrganisationId,
-    debtor: &StoredDebtor,
-    to: &str,
-    response_id: i64,
-    subject: String,
-    text: String,
-    now: i64,
-) -> Result<(), AppError> {
-    let id = tx.reserve_ids(org, "message", 1).await?;
-    let html = format!(
-        "<!DOCTYPE html><html><body><p>{}</p></body></html>",
-        text.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace("\n\n", "</p><p>")
-            .replace('\n', "<br>")
-    );
-    tx.insert_message(
-        org,
-        id,
-        &NewMessage {
-            action_id: 0,
-            debtor_id: debtor.id,
-            channel: "email".into(),
-            recipient: to.to_owned(),
-            subject,
-            text_body: text,
-            html_body: html,
-            language: debtor.debtor.language.as_str().to_owned(),
-            message_id: format!("<portal-{}-{response_id}@arflow.invalid>", org.0),
-            attachments: Vec::new(),
-        },
-        MessageStatus::Planned,
-        now,
-    )
-    .await?;
-    Ok(())
+/// A message outside the dunning steps (a confirmation, a plan reminder) for the outbox: plain
+/// text in the debtor's language, its HTML the same paragraphs in the organisation's branded
+/// layout. `key` makes its `Message-ID`, which the store keeps unique: one key, one message.
+pub(crate) struct Notice<'a> {
+    pub debtor: &'a StoredDebtor,
+    pub to: &'a str,
+    pub key: String,
+    pub subject: String,
+    pub text: String,
+}
+
+impl Notice<'_> {
+    /// The `Message-ID` of the notice with key `key` of organisation `org`.
+    pub(crate) fn message_id(org: OrganisationId, key: &str) -> String {
+        format!("<{key}-{}@arflow.invalid>", org.0)
+    }
+}
+
+impl App {
+    /// Puts `notice` in the outbox in `tx` (the delivery loop sends it once); returns its id.
+    pub(crate) async fn queue_notice(
+        &self,
+        tx: &mut StoreTx,
+        org: OrganisationId,
+        notice: Notice<'_>,
+        now: i64,
+    ) -> Result<i64, AppError> {
+        let branding = tx.branding(org).await?;
+        let lang = notice.debtor.debtor.language;
+        let html = self
+            .templates()
+            .notice_html(&notice.subject, lang, branding.accent(), &notice.text)
+            .map_err(|e| AppError::invalid("template", e.to_string()))?;
+        let id = tx.reserve_ids(org, "message", 1).await?;
+        tx.insert_message(
+            org,
+            id,
+            &NewMessage {
+                action_id: 0,
+                debtor_id: notice.debtor.id,
+                channel: "email".into(),
+                recipient: notice.to.to_owned(),
+                subject: notice.subject,
+                text_body: notice.text,
+                html_body: html,
+                language: lang.as_str().to_owned(),
+                message_id: Notice::message_id(org, &notice.key),
+                attachments: Vec::new(),
+            },
+            MessageStatus::Planned,
+            now,
+        )
+        .await?;
+        Ok(id)
+    }
 }
 
 fn short(text: &str) -> String {

@@ -8,14 +8,16 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use arflow_app::ledger::AllocateFrom;
-use arflow_app::plans::{AUTOMATIC, BROKEN_TASK, FollowReport, REVIEW_TASK};
+use arflow_app::plans::{AUTOMATIC, BROKEN_TASK, FollowReport, REVIEW_TASK, ReminderKind};
 use arflow_app::{Actor, App, AppError, FixedClock};
 use arflow_core::arrangement::{Decision, Interval, PlanStatus, ProposalInput};
 use arflow_core::date::{Date, parse_iso_date};
 use arflow_core::id::OrganisationId;
 use arflow_core::ledger::{Invoice, InvoiceKind, Payment, PaymentSource};
 use arflow_core::money::{Currency, Money};
-use arflow_core::party::{Address, CountryCode, Debtor, DebtorKind, Language, OrgCountry};
+use arflow_core::party::{
+    Address, Contact, ContactPurpose, CountryCode, Debtor, DebtorKind, Language, OrgCountry, Pause,
+};
 use arflow_core::reference::{self, ReferenceScheme};
 use arflow_store::{DebtorFilter, Page, PlanState, Store, StoredOrganisation, StoredTask};
 
@@ -488,6 +490,215 @@ async fn a_missed_instalment_is_reported_then_breaks_the_plan_and_dunning_resume
     assert!(
         app.propose_plan(org.id, "D1", &monthly("2026-03-10", 3), &staff(), None).await.is_ok()
     );
+}
+
+/// Debtor `number` of `org` in `language`, with `email` when given, owing `{n}-1` of 100.00 and
+/// `{n}-2` of 200.00.
+async fn add_debtor(
+    app: &App,
+    org: OrganisationId,
+    number: &str,
+    language: Language,
+    email: Option<&str>,
+    pause: bool,
+) {
+    let mut dd = debtor(number);
+    dd.language = language;
+    dd.emails = email
+        .map(|e| Contact { value: e.into(), purpose: ContactPurpose::Reminders })
+        .into_iter()
+        .collect();
+    dd.pause = pause.then(|| Pause { reason: "in gesprek".into(), until: None });
+    app.create_debtor(org, dd, &staff()).await.unwrap();
+    for (k, minor) in [(1, 100_00), (2, 200_00)] {
+        let invoice = Invoice {
+            number: format!("{number}-{k}"),
+            debtor_number: number.into(),
+            kind: InvoiceKind::Invoice,
+            issue_date: d("2026-01-01"),
+            due_date: d("2026-01-31"),
+            amount: eur(minor),
+            amount_excl_vat: None,
+            payment_reference: None,
+            description: None,
+            external_id: None,
+            credits_invoice: None,
+        };
+        app.create_invoice(org, invoice, &staff()).await.unwrap();
+    }
+}
+
+/// The outbox messages of debtor `number`, oldest first.
+async fn messages_of(
+    app: &App,
+    org: OrganisationId,
+    number: &str,
+) -> Vec<arflow_store::StoredMessage> {
+    let mut tx = app.store.read().await.unwrap();
+    let mut list: Vec<_> = tx
+        .list_messages(org, None, None, Page::first(1000))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.debtor_number == number)
+        .collect();
+    list.reverse();
+    list
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_instalment_gets_one_reminder_before_it_is_due_and_one_when_it_was_missed() {
+    let (app, _dir) = app().await;
+    let app = app.with_public_url(Some("https://ar.example/".into()));
+    let org = app.create_organisation("acme", "Acme BV", OrgCountry::Nl, &staff()).await.unwrap();
+    let details = arflow_app::orgs::OrganisationDetails {
+        iban: Some("NL91ABNA0417164300".into()),
+        bic: Some("ABNANL2A".into()),
+        ..Default::default()
+    };
+    app.update_organisation_details(Some("acme"), &details, &staff()).await.unwrap();
+    add_debtor(&app, org.id, "NL1", Language::Nl, Some("nl1@klant.example"), false).await;
+    add_debtor(&app, org.id, "FR1", Language::Fr, Some("fr1@client.example"), false).await;
+    add_debtor(&app, org.id, "MUTE", Language::Nl, None, false).await;
+    add_debtor(&app, org.id, "HOLD", Language::En, Some("hold@client.example"), true).await;
+    let mut plans = Vec::new();
+    for n in ["NL1", "FR1", "MUTE", "HOLD"] {
+        let p =
+            app.propose_plan(org.id, n, &monthly("2026-03-10", 3), &staff(), None).await.unwrap();
+        assert_eq!(p.plan.state, PlanState::Active);
+        plans.push(p.plan);
+    }
+    let scheduler = Actor("scheduler".into());
+    // Before the reminder days: nothing.
+    let r = app.follow_plans(org.id, d("2026-03-06"), &scheduler).await.unwrap();
+    assert!(r.reminders.is_empty());
+    assert!(messages_of(&app, org.id, "NL1").await.is_empty());
+
+    // Three days before the due date: one e-mail to each debtor that can get one.
+    let r = app.follow_plans(org.id, d("2026-03-07"), &scheduler).await.unwrap();
+    let summary: Vec<(String, usize, ReminderKind, bool, Option<String>)> = r
+        .reminders
+        .iter()
+        .map(|x| {
+            (
+                x.debtor_number.clone(),
+                x.instalment,
+                x.kind,
+                x.message_id.is_some(),
+                x.not_sent.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("NL1".into(), 1, ReminderKind::BeforeDue, true, None),
+            ("FR1".into(), 1, ReminderKind::BeforeDue, true, None),
+            (
+                "MUTE".into(),
+                1,
+                ReminderKind::BeforeDue,
+                false,
+                Some("the debtor has no e-mail address".into())
+            ),
+            (
+                "HOLD".into(),
+                1,
+                ReminderKind::BeforeDue,
+                false,
+                Some("dunning of the debtor is paused".into())
+            ),
+        ]
+    );
+    let nl = messages_of(&app, org.id, "NL1").await;
+    assert_eq!(nl.len(), 1);
+    let m = &nl[0].message;
+    assert_eq!(
+        (m.recipient.as_str(), m.language.as_str(), m.channel.as_str()),
+        ("nl1@klant.example", "nl", "email")
+    );
+    assert_eq!(m.subject, "Herinnering: termijn 1 van uw betalingsregeling met Acme BV");
+    let reference = &plans[0].instalments[0].reference_display;
+    for part in [
+        "Op 10 maart 2026 vervalt termijn 1 van 3 van uw betalingsregeling. Het bedrag is €\u{a0}100,00.",
+        "NL91 ABNA 0417 1643 00 (BIC ABNANL2A) ten name van Acme BV",
+        &format!("met betalingskenmerk {reference}."),
+        "https://ar.example/p/",
+    ] {
+        assert!(m.text_body.contains(part), "{part} not in {}", m.text_body);
+    }
+    assert!(
+        m.html_body.contains("border-top:6px solid")
+            && m.html_body.contains("<p>Geachte heer, mevrouw,</p>"),
+        "{}",
+        m.html_body
+    );
+    assert_eq!(nl[0].status, arflow_store::MessageStatus::Planned);
+    // The link in it opens the debtor's own page.
+    let token = m
+        .text_body
+        .split("https://ar.example/p/")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    let opened = app.open_portal(token, None).await.unwrap().unwrap();
+    assert_eq!(opened.debtor.debtor.number, "NL1");
+    let fr = &messages_of(&app, org.id, "FR1").await[0].message;
+    assert_eq!(fr.subject, "Rappel : échéance 1 de votre plan de paiement avec Acme BV");
+    assert!(
+        fr.text_body
+            .contains("L'échéance 1 sur 3 de votre plan de paiement arrive le 10 mars 2026."),
+        "{}",
+        fr.text_body
+    );
+    assert!(audit_of(&app, org.id, "NL1").await.contains(&"plan.remind".to_owned()));
+
+    // The same day again and the next days of the window: the same message, no second one.
+    let again = app.follow_plans(org.id, d("2026-03-07"), &scheduler).await.unwrap();
+    assert_eq!(again, r);
+    let r = app.follow_plans(org.id, d("2026-03-09"), &scheduler).await.unwrap();
+    assert_eq!(r.reminders[0].message_id, again.reminders[0].message_id);
+    assert_eq!(messages_of(&app, org.id, "NL1").await.len(), 1);
+
+    // FR1 pays instalment 1; NL1 does not: the day after the due date NL1 hears it was missed
+    // and until when it can still pay; FR1 hears nothing until instalment 2 comes near.
+    pay(&app, org.id, "FR1-1", 100_00).await;
+    let r = app.follow_plans(org.id, d("2026-03-11"), &scheduler).await.unwrap();
+    let nl1: Vec<_> = r.reminders.iter().filter(|x| x.debtor_number == "NL1").collect();
+    assert_eq!((nl1.len(), nl1[0].kind, nl1[0].instalment), (1, ReminderKind::Missed, 1));
+    assert!(r.reminders.iter().all(|x| x.debtor_number != "FR1"));
+    let nl = messages_of(&app, org.id, "NL1").await;
+    assert_eq!(nl.len(), 2);
+    assert_eq!(
+        nl[1].message.subject,
+        "Termijn 1 van uw betalingsregeling met Acme BV is niet betaald"
+    );
+    assert!(
+        nl[1].message.text_body.contains(
+            "verviel op 10 maart 2026; we hebben €\u{a0}100,00 nog niet ontvangen. Betaal dit uiterlijk 24 maart 2026."
+        ),
+        "{}",
+        nl[1].message.text_body
+    );
+    assert_eq!(messages_of(&app, org.id, "FR1").await.len(), 1);
+    for day in ["2026-03-12", "2026-03-24"] {
+        app.follow_plans(org.id, d(day), &scheduler).await.unwrap();
+    }
+    assert_eq!(messages_of(&app, org.id, "NL1").await.len(), 2, "one missed e-mail per instalment");
+    // Instalment 2 of FR1 (due 2026-04-10): its own reminder.
+    let r = app.follow_plans(org.id, d("2026-04-07"), &scheduler).await.unwrap();
+    let fr1: Vec<_> = r.reminders.iter().filter(|x| x.debtor_number == "FR1").collect();
+    assert_eq!((fr1[0].kind, fr1[0].instalment), (ReminderKind::BeforeDue, 2));
+    let fr = messages_of(&app, org.id, "FR1").await;
+    assert_eq!(fr.len(), 2);
+    assert!(fr[1].message.text_body.contains("L'échéance 2 sur 3"), "{}", fr[1].message.text_body);
+    // Nobody else's plan mail reached another organisation.
+    let other =
+        app.create_organisation("other", "Other BV", OrgCountry::Nl, &staff()).await.unwrap();
+    let mut tx = app.store.read().await.unwrap();
+    assert!(tx.list_messages(other.id, None, None, Page::first(10)).await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -792,6 +792,15 @@ async fn dunning_cmd(ctx: &Ctx, c: DunningCommand) -> Result<u8, Failure> {
                 report.uncertain_recovered
             ));
         }
+        if let Some(p) = report.plans.as_ref().filter(|p| p.followed > 0) {
+            let mails = p.reminders.iter().filter(|r| r.message_id.is_some()).count();
+            s.push_str(&format!(
+                "; payment plans: {} followed, {} completed, {} broken, {mails} instalment e-mails",
+                p.followed,
+                p.completed.len(),
+                p.broken.len()
+            ));
+        }
         for a in &report.actions {
             let channels: Vec<&str> = a.channels.iter().map(|c| c.as_str()).collect();
             s.push_str(&format!(

@@ -837,6 +837,11 @@ delegate! {
     /// # Errors
     /// [`StoreError::Conflict`] when a message with its message id exists.
     fn insert_message(&mut self, org: OrganisationId, id: i64, m: &NewMessage, status: MessageStatus, at: i64) -> ();
+    /// The id of the message whose `Message-ID` is `message_id`, if there is one.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn message_with_message_id(&mut self, org: OrganisationId, message_id: &str) -> Option<i64>;
     /// Messages, newest first, optionally of one status or debtor (without attachment bytes;
     /// see [`message_attachments`](Self::message_attachments)).
     ///

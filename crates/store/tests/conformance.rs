@@ -1220,6 +1220,9 @@ conformance! {
         assert_eq!((listed.len(), listed[0].message.subject.as_str(), listed[0].debtor_number.as_str()), (1, "Herinnering", "D1"));
         assert_eq!(tx.message_attachments(a, 1).await.unwrap()[0].content, b"%PDF-1.7".to_vec());
         assert!(tx.message_attachments(b, 1).await.unwrap().is_empty());
+        assert_eq!(tx.message_with_message_id(a, "<k1@arflow>").await.unwrap(), Some(1));
+        assert_eq!(tx.message_with_message_id(a, "<k2@arflow>").await.unwrap(), None);
+        assert_eq!(tx.message_with_message_id(b, "<k1@arflow>").await.unwrap(), None, "not Bravo's");
         assert!(tx.set_message_status(a, 1, MessageStatus::Planned, MessageStatus::Sending, None, 11).await.unwrap());
         assert!(!tx.set_message_status(a, 1, MessageStatus::Planned, MessageStatus::Sending, None, 11).await.unwrap(), "only one sender wins");
         assert_eq!(tx.mark_sending_uncertain(b).await.unwrap(), 0);

@@ -3184,6 +3184,82 @@ async fn a_debtor_pays_online_and_the_webhook_records_it_once() {
     assert_eq!(r.status, 422);
 }
 
+/// A person sets up a payment plan on the debtor's page: it starts at once, beyond the rules
+/// too (the person decides), once; what no plan may be is refused with the reason.
+#[tokio::test]
+async fn staff_set_up_a_payment_plan_on_the_debtors_page() {
+    let (s, _app) = portal_seeded().await;
+    let org = s.app.resolve_organisation(Some("acme")).await.unwrap();
+    let today = s.app.today_of(org.id).await.unwrap();
+    let day = |n| arflow_core::date::add_days(today, n).to_string();
+    let mut anna = Browser::new(&s);
+    anna.sign_in("anna@example.nl", "correct horse battery").await;
+    let page = anna.get("/debtors/K2").await.html;
+    assert!(
+        page.contains("id=\"new-plan\"") && page.contains("action=\"/debtors/K2/plans\""),
+        "{page}"
+    );
+    let csrf = hidden(&page, "csrf");
+    // Nothing stored for a missing date or a first instalment in the past.
+    let r = anna
+        .post(
+            "/debtors/K2/plans",
+            &[("csrf", &csrf), ("first_due", "morgen"), ("count", "2"), ("interval", "monthly")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.html.contains("Geef de datum van de eerste termijn."), "{}", r.html);
+    let r = anna
+        .post(
+            "/debtors/K2/plans",
+            &[("csrf", &csrf), ("first_due", &day(-1)), ("count", "2"), ("interval", "monthly")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    assert!(s.app.plans_of(org.id, "K2").await.unwrap().is_empty());
+    // K2 (50.00) in 12 weekly instalments is beyond the rules, but a person decides here.
+    let r = anna
+        .post(
+            "/debtors/K2/plans",
+            &[("csrf", &csrf), ("first_due", &day(3)), ("count", "12"), ("interval", "weekly")],
+        )
+        .await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/debtors/K2#portal")), "{}", r.html);
+    let plans = s.app.plans_of(org.id, "K2").await.unwrap();
+    assert_eq!(plans.len(), 1);
+    let p = &plans[0];
+    assert_eq!((p.state, p.instalments.len()), (arflow_store::PlanState::Active, 12));
+    assert!(p.decided_by.as_deref().is_some_and(|b| b.contains("anna")), "{:?}", p.decided_by);
+    assert_eq!(p.created_by, p.decided_by.clone().unwrap());
+    let tasks = s.app.tasks(Some("acme"), true, None, arflow_store::Page::first(50)).await.unwrap();
+    assert!(!tasks.iter().any(|t| t.kind == "plan_review"), "nobody else needs to decide");
+    let filter = arflow_store::DebtorFilter { in_payment_plan: true, ..Default::default() };
+    let held = s.app.list_debtors(org.id, &filter, arflow_store::Page::first(5)).await.unwrap();
+    assert_eq!(held.iter().map(|d| d.debtor.number.as_str()).collect::<Vec<_>>(), vec!["K2"]);
+    // The page shows the plan and no second form; a second plan is refused.
+    let page = anna.get("/debtors/K2").await.html;
+    assert!(page.contains(&format!("id=\"plan-{}\" data-state=\"active\"", p.id)), "{page}");
+    assert!(!page.contains("id=\"new-plan\""));
+    let r = anna
+        .post(
+            "/debtors/K2/plans",
+            &[("csrf", &csrf), ("first_due", &day(3)), ("count", "2"), ("interval", "monthly")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.html.contains("payment plan already"), "{}", r.html);
+    assert_eq!(s.app.plans_of(org.id, "K2").await.unwrap().len(), 1);
+    assert_eq!(
+        anna.post(
+            "/debtors/NOPE/plans",
+            &[("csrf", &csrf), ("first_due", &day(3)), ("count", "2")]
+        )
+        .await
+        .status,
+        404
+    );
+}
+
 /// A payment plan proposed in the portal: within the organisation's rules it starts at once,
 /// holds dunning, and the confirmation carries the schedule with each instalment's reference;
 /// beyond them a person decides; a second plan is refused; the next run leaves the debtor alone.

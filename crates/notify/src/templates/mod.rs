@@ -488,6 +488,27 @@ impl Templates {
             .map_err(|e| TemplateError::from_engine(&e, &name, Some(template.source())))
     }
 
+    /// The HTML body of a message that is not a dunning step (a confirmation, a plan
+    /// reminder): `text`'s paragraphs, escaped, in the standard layout with the organisation's
+    /// accent colour.
+    ///
+    /// # Errors
+    /// Only if the layout does not render (a bug).
+    pub fn notice_html(
+        &self,
+        subject: &str,
+        language: Language,
+        accent_colour: &str,
+        text: &str,
+    ) -> Result<String, TemplateError> {
+        let ctx = context! {
+            subject => subject,
+            language => language.as_str(),
+            accent_colour => accent_colour,
+        };
+        self.html_from_text(text, ctx)
+    }
+
     /// The HTML body of an edited plain text: escaped paragraphs in the standard layout.
     fn html_from_text(&self, text: &str, ctx: Value) -> Result<String, TemplateError> {
         let mut body = String::with_capacity(text.len() + text.len() / 4);

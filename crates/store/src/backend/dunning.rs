@@ -800,6 +800,25 @@ impl Tx {
         Ok(())
     }
 
+    /// The id of the message whose `Message-ID` is `message_id`, if there is one.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub async fn message_with_message_id(
+        &mut self,
+        org: OrganisationId,
+        message_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let id = sqlx::query_scalar(
+            "SELECT id FROM messages WHERE organisation_id = $1 AND message_id = $2",
+        )
+        .bind(org.0)
+        .bind(message_id)
+        .fetch_optional(self.conn())
+        .await?;
+        Ok(id)
+    }
+
     /// Messages, newest first, optionally of one status or debtor (without attachment bytes;
     /// see [`message_attachments`](Self::message_attachments)).
     ///

@@ -708,7 +708,14 @@ fn dunning_schemas() -> Value {
                 "charges": { "type": "array", "items": r("Charge") }, "messages": { "type": "array" }, "problems": { "type": "array", "items": { "type": "string" } },
                 "action_id": { "type": "integer" } } } },
             "refused": { "type": "array", "items": { "type": "object", "properties": { "debtor": { "type": "string" }, "step": { "type": "string" }, "reason": { "type": "string" } } } },
-            "skipped": { "type": "array", "items": { "type": "object", "properties": { "debtor": { "type": "string" }, "reason": { "type": "string" } } } } } },
+            "skipped": { "type": "array", "items": { "type": "object", "properties": { "debtor": { "type": "string" }, "reason": { "type": "string" } } } },
+            "plans": { "type": "object", "description": "The look at the active payment plans that opens every run (absent in a preview): plans completed and broken on the date, instalments due soon or missed, and the instalment e-mails (each written once).",
+                "properties": { "as_of": date("The run date."), "followed": { "type": "integer" },
+                "completed": { "type": "array" }, "broken": { "type": "array" }, "reminders_due": { "type": "array" }, "missed": { "type": "array" },
+                "reminders": { "type": "array", "items": { "type": "object", "properties": {
+                    "plan_id": { "type": "integer" }, "debtor_number": { "type": "string" }, "instalment": { "type": "integer", "description": "1-based." },
+                    "kind": { "type": "string", "enum": ["before_due", "missed"] }, "message_id": { "type": ["integer", "null"], "description": "The outbox message." },
+                    "not_sent": { "type": ["string", "null"], "description": "Why there is no message: no e-mail address, dunning paused." } } } } } } } },
         "Policy": { "type": "object", "description": "A versioned dunning policy: ordered steps with trigger, channels, charges, minimum and approval.",
             "required": ["id", "version", "name", "steps", "min_gap_days", "one_message_per_debtor"], "properties": {
             "id": { "type": "string", "pattern": "^[a-z0-9-]{1,64}$" },

@@ -105,6 +105,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/disputes/{id}/resolve", post(portal_staff::resolve))
         .route("/portal-files/{id}", get(portal_staff::file))
         .route("/plans/{id}/{decision}", post(portal_staff::decide_plan))
+        .route("/debtors/{number}/plans", post(portal_staff::new_plan))
         .with_state(app)
 }
 

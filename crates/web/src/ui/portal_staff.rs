@@ -184,8 +184,35 @@ pub(crate) async fn card(
             )
         })
         .collect();
-    let plans_html = if plans.is_empty() {
+    let live = plans.iter().any(|p| p.state.is_live());
+    // A person may set up a plan when none is running or waiting; it starts at once.
+    let new_plan = if may && !live {
+        format!(
+            "<details id=\"new-plan\"><summary>{summary}</summary>\
+             <form method=\"post\" action=\"/debtors/{href}/plans\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <p><label for=\"plan-first-due\">{first}</label> <input id=\"plan-first-due\" type=\"date\" name=\"first_due\" required></p>\
+             <p><label for=\"plan-count\">{count}</label> <input id=\"plan-count\" type=\"number\" name=\"count\" min=\"1\" max=\"520\" value=\"3\" required></p>\
+             <p><label for=\"plan-interval\">{interval}</label> <select id=\"plan-interval\" name=\"interval\">\
+             <option value=\"monthly\">{monthly}</option><option value=\"weekly\">{weekly}</option></select></p>\
+             <p class=\"hint\">{hint}</p><button type=\"submit\">{start}</button></form></details>",
+            summary = esc(lang.pick("Betalingsregeling treffen", "Établir un plan de paiement", "Set up a payment plan")),
+            first = esc(lang.pick("Eerste termijn op", "Première échéance le", "First instalment on")),
+            count = esc(lang.pick("Aantal termijnen", "Nombre d'échéances", "Number of instalments")),
+            interval = esc(lang.pick("Om de", "Tous les", "Every")),
+            monthly = esc(lang.pick("maand", "mois", "month")),
+            weekly = esc(lang.pick("week", "semaine", "week")),
+            hint = esc(lang.pick(
+                "De regeling omvat alle openstaande facturen, begint meteen en houdt de aanmaningen tegen zolang ze loopt.",
+                "Le plan couvre toutes les factures ouvertes, commence aussitôt et suspend les rappels tant qu'il court.",
+                "The plan covers every open invoice, starts at once and holds dunning while it runs.",
+            )),
+            start = esc(lang.pick("Regeling starten", "Démarrer le plan", "Start the plan")),
+        )
+    } else {
         String::new()
+    };
+    let plans_html = if plans.is_empty() {
+        new_plan
     } else {
         format!(
             "<h3>{}</h3><table id=\"plans\"><thead><tr><th>#</th><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th>{}</th><th></th><th></th></tr></thead><tbody>{plan_rows}</tbody></table>",
@@ -194,7 +221,7 @@ pub(crate) async fn card(
             esc(lang.pick("Totaal", "Total", "Total")),
             esc(lang.pick("Betaald", "Payé", "Paid")),
             esc(lang.pick("Termijnen", "Échéances", "Instalments")),
-        )
+        ) + &new_plan
     };
     Ok(format!(
         "<section class=\"card\" id=\"portal\"><h2>{h}</h2>{links_html}{new_link}{plans_html}{disputes_html}{files_html}</section>",
@@ -346,6 +373,65 @@ pub(crate) async fn decide_plan(
             "",
             &format!("<p class=\"notice\" role=\"alert\">{}</p>", esc(&message)),
         ),
+        Err(e) => failure(&e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PlanIn {
+    csrf: String,
+    #[serde(default)]
+    first_due: String,
+    #[serde(default)]
+    count: String,
+    #[serde(default)]
+    interval: String,
+}
+
+/// `POST /debtors/{number}/plans`: a person sets up a payment plan for the debtor's open
+/// invoices; it starts at once.
+pub(crate) async fn new_plan(
+    State(app): State<App>,
+    staff: Staff,
+    Path(number): Path<String>,
+    Form(form): Form<PlanIn>,
+) -> Response {
+    if let Err(r) = staff.check_csrf(&form.csrf).and_then(|()| staff.may_operate()) {
+        return r;
+    }
+    let lang = staff.lang;
+    let refuse = |message: &str| {
+        staff.page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "",
+            &format!("<p class=\"notice\" role=\"alert\">{}</p>", esc(message)),
+        )
+    };
+    let Ok(first_due) = arflow_core::date::parse_iso_date(form.first_due.trim()) else {
+        return refuse(lang.pick(
+            "Geef de datum van de eerste termijn.",
+            "Indiquez la date de la première échéance.",
+            "Give the date of the first instalment.",
+        ));
+    };
+    let Ok(count) = form.count.trim().parse::<u32>() else {
+        return refuse(lang.pick(
+            "Geef het aantal termijnen als heel getal.",
+            "Indiquez le nombre d'échéances en chiffres.",
+            "Give the number of instalments as a whole number.",
+        ));
+    };
+    let interval = match form.interval.as_str() {
+        "weekly" => arflow_core::arrangement::Interval::Weekly,
+        _ => arflow_core::arrangement::Interval::Monthly,
+    };
+    let input = arflow_core::arrangement::ProposalInput { first_due, count, interval };
+    match app.start_plan(staff.current.organisation_id, &number, &input, &staff.actor()).await {
+        Ok(_) => redirect_to(&format!("/debtors/{}#portal", segment(&number))),
+        Err(AppError::NotFound { .. }) => staff.not_found(),
+        Err(
+            AppError::Invalid { message, .. } | AppError::Conflict { detail: Some(message), .. },
+        ) => refuse(&message),
         Err(e) => failure(&e),
     }
 }
