@@ -85,6 +85,21 @@ try {
       name: 'afschrift.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 afschrift'),
     });
   });
+  // A payment plan: three monthly instalments from next week, within the organisation's rules,
+  // so it starts at once; the page then shows the schedule and the next instalment's QR code,
+  // and offers no second plan.
+  const firstDue = new Date(`${await page.locator('#first_due').getAttribute('min')}T12:00:00Z`);
+  firstDue.setUTCDate(firstDue.getUTCDate() + 7);
+  await answer('plan', async (f) => {
+    await f.getByLabel('Eerste termijn op').fill(firstDue.toISOString().slice(0, 10));
+    await f.getByLabel('Aantal termijnen').selectOption('3');
+    await f.getByLabel('Om de').selectOption('monthly');
+  });
+  assert.equal(await page.locator('#plan').getAttribute('data-state'), 'active');
+  assert.equal(await page.locator('#plan tbody tr').count(), 3);
+  assert.match(await page.locator('#plan-next').innerText(), /Volgende termijn 1: EUR\s50,00 op /);
+  assert.equal(await page.locator('#answer-plan').count(), 0);
+  await page.locator('#qr-plan').screenshot({ path: `${artifacts}/portal-plan-qr.png` });
   // A refused answer keeps the debtor on the page with the reason.
   await page.locator('#answer-contact summary').click();
   await page.locator('#contact_email').evaluate((e) => { e.type = 'text'; });

@@ -236,6 +236,96 @@ fn view(
     })
 }
 
+/// One instalment as the debtor sees it on the portal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortalInstalment {
+    pub due: Date,
+    pub amount: Money,
+    /// What was paid towards it (payments count towards the earliest instalments first).
+    pub paid: Money,
+    pub reference: String,
+    pub reference_display: String,
+}
+
+/// The debtor's running or waiting plan on its portal page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortalPlan {
+    pub id: i64,
+    /// `proposed` (a person still decides) or `active`.
+    pub state: PlanState,
+    pub total: Money,
+    pub paid: Money,
+    pub instalments: Vec<PortalInstalment>,
+    /// The first instalment not paid in full (0-based), if any.
+    pub next: Option<usize>,
+    /// The EPC QR payload paying what is left of the next instalment with its own reference
+    /// (EUR and an account to pay to only).
+    pub epc_next: Option<String>,
+}
+
+/// Debtor `debtor`'s live plan as its portal shows it, or `None`.
+pub(crate) async fn portal_plan_of(
+    tx: &mut StoreTx,
+    org: &arflow_store::StoredOrganisation,
+    debtor: DebtorId,
+) -> Result<Option<PortalPlan>, AppError> {
+    let Some(plan) =
+        tx.payment_plans_of(org.id, debtor).await?.into_iter().rev().find(|p| p.state.is_live())
+    else {
+        return Ok(None);
+    };
+    let (_, paid) = paid_towards(&plan)?;
+    let currency = plan.total.currency();
+    let mut left = paid.minor();
+    let mut next = None;
+    let mut instalments = Vec::with_capacity(plan.instalments.len());
+    for (k, i) in plan.instalments.iter().enumerate() {
+        let towards = left.clamp(0, i.amount.minor());
+        left -= towards;
+        if towards < i.amount.minor() && next.is_none() {
+            next = Some(k);
+        }
+        instalments.push(PortalInstalment {
+            due: i.due_date,
+            amount: i.amount,
+            paid: Money::from_minor(towards, currency),
+            reference: i.reference.clone(),
+            reference_display: reference::check(&i.reference)
+                .map_or_else(|_| i.reference.clone(), |r| r.display()),
+        });
+    }
+    let o = &org.organisation;
+    let epc_next = match (next, &o.iban) {
+        (Some(k), Some(iban)) if currency == arflow_core::money::Currency::EUR => {
+            let i = &instalments[k];
+            let due = i.amount.minor() - i.paid.minor();
+            let structured = reference::check(&i.reference).ok().filter(|r| {
+                matches!(r.scheme, reference::ReferenceScheme::Rf | reference::ReferenceScheme::Ogm)
+            });
+            arflow_core::epc::epc_payload(&arflow_core::epc::EpcRequest {
+                bic: o.bic.clone(),
+                name: o.name.chars().take(70).collect(),
+                iban: iban.clone(),
+                amount: Some(Money::from_minor(due, currency)),
+                reference: structured.as_ref().map(|r| r.normalized.clone()),
+                text: structured.is_none().then(|| i.reference.clone()),
+                information: None,
+            })
+            .ok()
+        }
+        _ => None,
+    };
+    Ok(Some(PortalPlan {
+        id: plan.id,
+        state: plan.state,
+        total: plan.total,
+        paid,
+        instalments,
+        next,
+        epc_next,
+    }))
+}
+
 /// Every open invoice of a debtor (not credit notes), all pages.
 async fn open_invoices(
     tx: &mut StoreTx,

@@ -579,6 +579,8 @@ pub struct PortalPage {
     /// The plan rules the form shows: most instalments, smallest instalment.
     pub plan_max_instalments: u32,
     pub plan_min_instalment: Money,
+    /// The debtor's running or waiting payment plan.
+    pub payment_plan: Option<crate::plans::PortalPlan>,
     pub contact_email: Option<String>,
 }
 
@@ -603,6 +605,7 @@ impl App {
         let disputes = tx.disputes_of(org.id, access.debtor.id).await?;
         let branding = tx.branding(org.id).await?;
         let settings = settings_in(&mut tx, org.id).await?;
+        let payment_plan = crate::plans::portal_plan_of(&mut tx, org, access.debtor.id).await?;
         tx.rollback().await?;
 
         let currency = o.currency;
@@ -720,6 +723,7 @@ impl App {
             promise: settings.promise,
             plan_max_instalments: settings.plan.max_instalments,
             plan_min_instalment: settings.plan.min_instalment,
+            payment_plan,
             contact_email: email,
         })
     }

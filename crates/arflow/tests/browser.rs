@@ -311,6 +311,15 @@ fn a_debtor_opens_the_reminders_link_and_answers_in_chromium() {
         "{qr}"
     );
     assert!(qr.contains("P1 E2E-P1"), "{qr}");
+    // The plan's QR code pays the first instalment with its own reference.
+    let plan_qr = support::qr_of_png(artifacts.join("portal-plan-qr.png").to_str().unwrap())
+        .expect("zbarimg reads the plan's QR code");
+    let plan_lines: Vec<&str> = plan_qr.lines().collect();
+    assert_eq!(
+        (plan_lines[0], plan_lines[6], plan_lines[7]),
+        ("BCD", "NL91ABNA0417164300", "EUR50.00"),
+        "{plan_qr}"
+    );
 
     // Paid online through the provider's checkout: the provider called the webhook once, and
     // the ledger has the payment.
@@ -328,11 +337,14 @@ fn a_debtor_opens_the_reminders_link_and_answers_in_chromium() {
         .output()
         .unwrap();
     let tasks = String::from_utf8_lossy(&tasks.stdout);
-    for kind in ["portal_question", "portal_promise", "portal_dispute", "portal_paid"] {
+    for kind in
+        ["portal_question", "portal_promise", "portal_dispute", "portal_paid", "portal_plan"]
+    {
         assert!(tasks.contains(kind), "{kind} in {tasks}");
     }
-    // The next run a week later: it sends the four confirmations; the invoice is paid, so no
-    // reminder goes out.
+    // The next run a week later (the plan's first due date): it sends the four confirmations
+    // and the plan's; the invoice is paid, so the plan is completed and neither a reminder nor an
+    // instalment e-mail goes out.
     let week = jiff::Timestamp::now().as_microsecond() + 7 * 86_400 * 1_000_000;
     let later = arflow_app::today_in(week, "Europe/Amsterdam").to_string();
     run(&["--as-of", &later]);
@@ -343,7 +355,8 @@ fn a_debtor_opens_the_reminders_link_and_answers_in_chromium() {
         4,
         "{subjects:?}"
     );
-    assert_eq!(mails.len(), 5, "the reminder and four confirmations, nothing else: {subjects:?}");
+    assert!(subjects.contains(&"Uw betalingsregeling met Portaal BV"), "{subjects:?}");
+    assert_eq!(mails.len(), 6, "the reminder and five confirmations, nothing else: {subjects:?}");
     assert!(
         artifacts.join("portal.png").is_file() && artifacts.join("portal-answered.png").is_file()
     );

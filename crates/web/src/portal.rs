@@ -805,7 +805,8 @@ fn render(
         "<header>{logo}<strong id=\"organisation\">{org}</strong><nav class=\"lang\" aria-label=\"{lang_l}\">{langs}</nav></header>\
          <main id=\"main\"><h1>{hello} {debtor}</h1>{notice}{problem}\
          <section class=\"card\" id=\"summary\"><p>{open_l}</p><p class=\"total\" id=\"total\" data-amount=\"{total_raw}\">{total}</p>{charges_note}</section>\
-         <section class=\"card\" id=\"items\"><h2>{items_h}</h2>{items}</section>{online}{pay}{forms}</main>",
+         <section class=\"card\" id=\"items\"><h2>{items_h}</h2>{items}</section>{plan}{online}{pay}{forms}</main>",
+        plan = plan_section(lang, p),
         org = esc(&p.organisation),
         lang_l = esc(lang.pick("Taal", "Langue", "Language", "Sprache")),
         hello = esc(lang.pick("Beste", "Bonjour", "Dear", "Guten Tag,")),
@@ -840,6 +841,115 @@ fn render(
         )),
     );
     layout(lang, &p.organisation, &p.accent_colour, &body)
+}
+
+/// The debtor's running or waiting payment plan: each instalment with what was paid on it, and
+/// how to pay the next one (its own reference and QR code).
+fn plan_section(lang: L, p: &PortalPage) -> String {
+    let Some(plan) = &p.payment_plan else { return String::new() };
+    let active = plan.state == arflow_store::PlanState::Active;
+    let state = if active {
+        lang.pick(
+            "Uw betalingsregeling loopt. Zolang u de termijnen betaalt, sturen we geen herinneringen voor deze facturen.",
+            "Votre plan de paiement est en cours. Tant que vous payez les échéances, nous n'envoyons pas de rappel pour ces factures.",
+            "Your payment plan is running. As long as you pay the instalments, we send no reminders for these invoices.",
+            "Ihre Ratenzahlung läuft. Solange Sie die Raten zahlen, senden wir für diese Rechnungen keine Mahnungen.",
+        )
+    } else {
+        lang.pick(
+            "Uw voorstel voor een betalingsregeling wacht op goedkeuring; u hoort van ons.",
+            "Votre proposition de plan de paiement attend une décision ; nous vous répondrons.",
+            "Your proposal for a payment plan is waiting for a decision; we will let you know.",
+            "Ihr Vorschlag für eine Ratenzahlung wartet auf eine Entscheidung; Sie hören von uns.",
+        )
+    };
+    let rows: String = plan
+        .instalments
+        .iter()
+        .enumerate()
+        .map(|(k, i)| {
+            let (class, status) = if i.paid == i.amount {
+                ("paid", lang.pick("betaald", "payée", "paid", "bezahlt"))
+            } else if i.paid.is_positive() {
+                ("part", lang.pick("deels betaald", "payée en partie", "partly paid", "teilweise bezahlt"))
+            } else if i.due < p.today {
+                ("late", lang.pick("te laat", "en retard", "late", "überfällig"))
+            } else {
+                ("open", lang.pick("open", "à payer", "to pay", "offen"))
+            };
+            format!(
+                "<tr class=\"{class}\" data-paid=\"{paid_raw}\"><td>{n}</td><td>{due}</td><td class=\"num\">{amount}</td><td class=\"reference\">{reference}</td><td>{status}</td></tr>",
+                n = k + 1,
+                paid_raw = esc(&i.paid.to_string()),
+                due = esc(&lang.date(i.due)),
+                amount = esc(&lang.money(i.amount)),
+                reference = esc(&i.reference_display),
+                status = esc(status),
+            )
+        })
+        .collect();
+    let next = match plan.next.and_then(|k| plan.instalments.get(k).map(|i| (k, i))) {
+        Some((k, i)) if active => {
+            let left = Money::from_minor(i.amount.minor() - i.paid.minor(), i.amount.currency());
+            format!(
+                "<p id=\"plan-next\">{} <strong>{}</strong> {} {} {} <strong class=\"reference\">{}</strong>.</p>{}",
+                esc(&format!(
+                    "{} {}:",
+                    lang.pick(
+                        "Volgende termijn",
+                        "Prochaine échéance",
+                        "Next instalment",
+                        "Nächste Rate"
+                    ),
+                    k + 1
+                )),
+                esc(&lang.money(left)),
+                esc(lang.pick("op", "le", "on", "am")),
+                esc(&lang.date(i.due)),
+                esc(lang.pick(
+                    "met betalingskenmerk",
+                    "avec la communication",
+                    "with the reference",
+                    "mit dem Verwendungszweck"
+                )),
+                esc(&i.reference_display),
+                plan.epc_next
+                    .as_deref()
+                    .map(|e| qr(
+                        e,
+                        lang.pick(
+                            "QR-code voor de volgende termijn",
+                            "Code QR pour la prochaine échéance",
+                            "QR code for the next instalment",
+                            "QR-Code für die nächste Rate"
+                        ),
+                        "qr-plan"
+                    ))
+                    .unwrap_or_default(),
+            )
+        }
+        _ => String::new(),
+    };
+    format!(
+        "<section class=\"card\" id=\"plan\" data-state=\"{state_raw}\"><h2>{h}</h2><p>{state}</p>\
+         <p>{paid_l} {paid} / {total}</p>\
+         <table><thead><tr><th>#</th><th>{due_h}</th><th class=\"num\">{amount_h}</th><th>{ref_h}</th><th></th></tr></thead><tbody>{rows}</tbody></table>{next}</section>",
+        state_raw = if active { "active" } else { "proposed" },
+        h = esc(lang.pick(
+            "Uw betalingsregeling",
+            "Votre plan de paiement",
+            "Your payment plan",
+            "Ihre Ratenzahlung"
+        )),
+        state = esc(state),
+        paid_l = esc(lang.pick("Betaald:", "Payé :", "Paid:", "Bezahlt:")),
+        paid = esc(&lang.money(plan.paid)),
+        total = esc(&lang.money(plan.total)),
+        due_h = esc(lang.pick("Vervaldag", "Échéance", "Due", "Fällig am")),
+        amount_h = esc(lang.pick("Bedrag", "Montant", "Amount", "Betrag")),
+        ref_h =
+            esc(lang.pick("Betalingskenmerk", "Communication", "Reference", "Verwendungszweck")),
+    )
 }
 
 fn charge_label(lang: L, kind: &str) -> String {
@@ -1053,7 +1163,9 @@ fn answer_forms(lang: L, t: &str, code: &str, p: &PortalPage, options: &str) -> 
     );
     format!(
         "<section id=\"answers\"><h2>{}</h2>{paid}{dispute}{promise}{plan}{question}{contact}</section>",
-        esc(lang.pick("Iets laten weten", "Nous répondre", "Let us know", "Uns etwas mitteilen"))
+        esc(lang.pick("Iets laten weten", "Nous répondre", "Let us know", "Uns etwas mitteilen")),
+        // One plan at a time: no second proposal while one runs or waits.
+        plan = if p.payment_plan.is_some() { String::new() } else { plan },
     )
 }
 

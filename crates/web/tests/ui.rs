@@ -3306,6 +3306,22 @@ async fn a_debtor_proposes_a_payment_plan_in_the_portal() {
             confirmation.message.text_body
         );
     }
+    // The portal shows the running plan with the next instalment to pay and its QR code, and
+    // offers no second plan.
+    let page = b.get(&k1).await.html;
+    assert!(page.contains("id=\"plan\" data-state=\"active\""), "{page}");
+    assert!(!page.contains("id=\"answer-plan\""), "no second proposal");
+    let first = &plans[0].instalments[0];
+    assert!(
+        page.contains(&format!("<strong class=\"reference\">{}</strong>", first.reference_display)),
+        "{page}"
+    );
+    assert_eq!(page.matches("data-paid=\"0.00\"").count(), 3, "{page}");
+    let epc =
+        page.split("id=\"qr-plan\" data-epc=\"").nth(1).expect("a QR code for the next instalment");
+    let epc: Vec<&str> = epc.split('"').next().unwrap().lines().collect();
+    assert!(epc.contains(&"EUR40.34"), "{epc:?}");
+    assert!(epc.iter().any(|l| l.contains(&first.reference)), "{epc:?}");
     // A second plan is refused while this one runs.
     let again = b
         .post_multipart(
@@ -3336,6 +3352,9 @@ async fn a_debtor_proposes_a_payment_plan_in_the_portal() {
     assert_eq!(r.status, 303, "{}", r.html);
     let k2_plans = s.app.plans_of(org.id, "K2").await.unwrap();
     assert_eq!(k2_plans[0].state, arflow_store::PlanState::Proposed);
+    let page = b.get(&k2).await.html;
+    assert!(page.contains("id=\"plan\" data-state=\"proposed\""), "{page}");
+    assert!(!page.contains("id=\"qr-plan\""), "nothing to pay on a plan not yet accepted");
     let tasks = s.app.tasks(Some("acme"), true, None, arflow_store::Page::first(50)).await.unwrap();
     assert!(tasks.iter().any(|t| t.kind == "plan_review"), "{tasks:?}");
     // A person sees the proposal on K2's page and accepts it there; once only.
