@@ -254,16 +254,16 @@ fn provider_failed(e: &ProviderError) -> AppError {
 }
 
 impl App {
-    /// Starts an online payment of the debtor's open invoice `number`, or of all its open
-    /// invoices; returns the provider's checkout URL to send the debtor to.
+    /// Starts an online payment of the debtor's open invoices `numbers` (one, several, or all of
+    /// them when `numbers` is empty); returns the provider's checkout URL to send the debtor to.
     ///
     /// # Errors
-    /// [`AppError::Invalid`] when online payment is not set up, the invoice is not one of the
+    /// [`AppError::Invalid`] when online payment is not set up, an invoice is not one of the
     /// debtor's open ones, nothing is open, or the provider refuses.
     pub async fn start_online_payment(
         &self,
         access: &PortalAccess,
-        number: Option<&str>,
+        numbers: &[&str],
         method: Option<&str>,
         token: &str,
     ) -> Result<String, AppError> {
@@ -293,8 +293,14 @@ impl App {
             .await?
             .into_iter()
             .filter(|i| i.open.is_positive() && i.open.currency() == currency)
-            .filter(|i| number.is_none_or(|n| i.invoice.number == n))
+            .filter(|i| numbers.is_empty() || numbers.contains(&i.invoice.number.as_str()))
             .collect();
+        if let Some(n) = numbers.iter().find(|n| !open.iter().any(|i| i.invoice.number == **n)) {
+            return Err(AppError::invalid(
+                "invoice",
+                format!("{n} is not one of your open invoices"),
+            ));
+        }
         if open.is_empty() {
             return Err(AppError::invalid("invoice", "there is nothing open to pay"));
         }

@@ -314,7 +314,7 @@ fn layout(lang: L, title: &str, accent: &str, body: &str) -> String {
          .item{{border-bottom:1px solid #e3e6ea;padding:.5rem 0}}.item:last-child{{border:0}}.num{{font-variant-numeric:tabular-nums}}\
          .late{{color:#a4161a}}.notice{{background:#e8f4ea;border-left:4px solid #2d6a4f;padding:.5rem 1rem}}\
          .problem{{background:#fde2e1;border-left:4px solid #c0392b;padding:.5rem 1rem}}\
-         label{{display:block;margin-top:.75rem}}input,select,textarea,button{{font:inherit;padding:.5rem;max-width:100%;box-sizing:border-box}}\
+         label{{display:block;margin-top:.75rem}}fieldset{{border:0;padding:0;margin:.75rem 0 0}}legend{{padding:0}}input,select,textarea,button{{font:inherit;padding:.5rem;max-width:100%;box-sizing:border-box}}\
          input[type=text],input[type=email],input[type=date],input[type=tel],select,textarea{{width:100%}}\
          button{{background:var(--accent);color:#fff;border:0;border-radius:6px;padding:.6rem 1.2rem;margin-top:.75rem}}\
          details{{margin:.5rem 0}}summary{{cursor:pointer;font-weight:600}}.qr svg{{width:180px;height:180px}}\
@@ -735,12 +735,12 @@ fn render(
         _ => String::new(),
     };
     let online = if online && p.total.is_positive() {
-        let item_options: String = p
+        let item_boxes: String = p
             .items
             .iter()
             .map(|i| {
                 format!(
-                    "<option value=\"{0}\">{0} ({1})</option>",
+                    "<label class=\"check\"><input type=\"checkbox\" name=\"invoice\" value=\"{0}\" checked> {0} ({1})</label>",
                     esc(&i.number),
                     esc(&lang.money(i.open))
                 )
@@ -748,13 +748,13 @@ fn render(
             .collect();
         format!(
             "<section class=\"card\" id=\"pay-online\"><h2>{h}</h2><form method=\"post\" action=\"/p/{t}/pay?lang={code}\">\
-             <label for=\"pay_invoice\">{what}</label><select id=\"pay_invoice\" name=\"invoice\"><option value=\"\">{all}</option>{item_options}</select>\
+             <fieldset id=\"pay_invoices\"><legend>{what}</legend>{item_boxes}<p><small>{all}</small></p></fieldset>\
              <label for=\"pay_method\">{how}</label><select id=\"pay_method\" name=\"method\">\
              <option value=\"ideal\">iDEAL</option><option value=\"bancontact\">Bancontact</option><option value=\"creditcard\">{card}</option></select>\
              <button type=\"submit\">{go}</button></form><p><small>{note}</small></p></section>",
             h = esc(lang.pick("Nu online betalen", "Payer en ligne maintenant", "Pay online now", "Jetzt online bezahlen")),
             what = esc(lang.pick("Wat betaalt u?", "Que payez-vous ?", "What are you paying?", "Was bezahlen Sie?")),
-            all = esc(&format!("{} ({})", lang.pick("Alle openstaande facturen", "Toutes les factures ouvertes", "All open invoices", "Alle offenen Rechnungen"), lang.money(p.items.iter().fold(Money::zero(p.currency), |a, i| a.checked_add(i.open).unwrap_or(a))))),
+            all = esc(&format!("{} {}", lang.pick("Alles samen:", "Tout ensemble :", "All together:", "Alles zusammen:"), lang.money(p.items.iter().fold(Money::zero(p.currency), |a, i| a.checked_add(i.open).unwrap_or(a))))),
             how = esc(lang.pick("Betaalwijze", "Moyen de paiement", "Payment method", "Zahlungsart")),
             card = esc(lang.pick("Creditcard", "Carte de crédit", "Credit card", "Kreditkarte")),
             go = esc(lang.pick("Naar betalen", "Payer", "Pay", "Bezahlen")),
@@ -1438,21 +1438,14 @@ fn paid_notice(lang: L, p: &arflow_store::OnlinePayment) -> String {
     )
 }
 
-#[derive(Debug, Deserialize)]
-struct PayIn {
-    #[serde(default)]
-    invoice: String,
-    #[serde(default)]
-    method: String,
-}
-
-/// `POST /p/{token}/pay`: to the payment provider's checkout for one open invoice or all.
+/// `POST /p/{token}/pay`: to the payment provider's checkout for the open invoices named in the
+/// form (`invoice`, repeated; none or only empty ones: all of them) by `method`.
 async fn pay(
     State(app): State<App>,
     Path(token): Path<String>,
     Query(q): Query<PageQuery>,
     headers: HeaderMap,
-    axum::Form(form): axum::Form<PayIn>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     let asked = q.lang.as_deref().and_then(L::parse);
     let a = match access(&app, &token, &headers, asked).await {
@@ -1460,9 +1453,14 @@ async fn pay(
         Err(r) => return r,
     };
     let lang = asked.unwrap_or_else(|| L::of(a.debtor.debtor.language));
-    let number = Some(form.invoice.trim()).filter(|n| !n.is_empty());
-    let method = Some(form.method.trim()).filter(|m| !m.is_empty());
-    match app.start_online_payment(&a, number, method, &token).await {
+    let numbers: Vec<&str> = form
+        .iter()
+        .filter(|(k, v)| k == "invoice" && !v.trim().is_empty())
+        .map(|(_, v)| v.trim())
+        .collect();
+    let method =
+        form.iter().find(|(k, _)| k == "method").map(|(_, v)| v.trim()).filter(|m| !m.is_empty());
+    match app.start_online_payment(&a, &numbers, method, &token).await {
         Ok(checkout) => (StatusCode::SEE_OTHER, [(LOCATION, checkout)]).into_response(),
         Err(AppError::Invalid { message, .. }) => match app.portal_page(&a).await {
             Ok(page) => (

@@ -3137,8 +3137,17 @@ async fn a_debtor_pays_online_and_the_webhook_records_it_once() {
     };
     assert_eq!(paid_f("F2").await, "10.00");
 
-    // Everything open, paid: the webhook records one payment of 131.00 and allocates it.
-    let r = b.post(&format!("{k1}/pay"), &[("invoice", ""), ("method", "ideal")]).await;
+    // Another debtor's or an unknown invoice is refused with the reason.
+    let r = b.post(&format!("{k1}/pay"), &[("invoice", "F2"), ("invoice", "F9")]).await;
+    assert_eq!(r.status, 422);
+    assert!(r.html.contains("F9 is not one of your open invoices"), "{}", r.html);
+    // Several invoices (here both, each ticked on the page), paid: the webhook records one
+    // payment of 131.00 and allocates it.
+    assert_eq!(page.matches("name=\"invoice\" value=\"F").count(), 2, "{page}");
+    assert_eq!(page.matches("type=\"checkbox\" name=\"invoice\"").count(), 2, "{page}");
+    let r = b
+        .post(&format!("{k1}/pay"), &[("invoice", "F1"), ("invoice", "F2"), ("method", "ideal")])
+        .await;
     let checkout = r.location.unwrap();
     let id = checkout.rsplit('/').next().unwrap().to_owned();
     assert_eq!(fake.lock().unwrap().payments[&id]["amount"]["value"], "131.00");
