@@ -456,6 +456,13 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Corrupt`].
     fn find_plan_instalment(&mut self, org: OrganisationId, reference: &str) -> Option<PlanReferenceMatch>;
+    /// The plan instalments with one of the (normalized) payment references, by reference,
+    /// each with its plan's invoices that still have money open; one batch for a whole
+    /// statement (reconciliation, payments import).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    fn find_plan_instalments(&mut self, org: OrganisationId, references: &[&str]) -> HashMap<String, PlanReferenceMatch>;
     /// Sets or lifts the payment-plan hold of every invoice of a plan, keeping their other
     /// holds; returns how many invoices it touched.
     ///

@@ -1053,11 +1053,15 @@ pub struct StoredPaymentPlan {
 /// The plan instalment a payment reference belongs to (reconciliation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlanReferenceMatch {
+    /// The instalment's payment reference (normalized).
+    pub reference: String,
     pub plan_id: i64,
     pub debtor_id: DebtorId,
     pub state: PlanState,
     /// 0-based position of the instalment.
     pub position: u32,
+    /// How many instalments the plan has.
+    pub instalments: u32,
     pub due_date: Date,
     pub amount: Money,
     /// The plan's invoices with money still open, by invoice id.

@@ -693,6 +693,53 @@ conformance! {
         tx.commit().await.unwrap();
     };
 
+    plan_instalments_are_found_by_reference_in_one_batch_and_stay_with_their_organisation => |store: Store| async move {
+        let a = new_org(&store, "acme").await;
+        let b = new_org(&store, "bravo").await;
+        let (ids, iids) = seed(&store, a).await;
+        let (bids, biids) = seed(&store, b).await;
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_payment_plan(a, &plan_for(1, ids[0], PlanState::Active, &[iids[0], iids[1]], 350_00, "RF4710"), 40).await.unwrap();
+        tx.insert_payment_plan(a, &plan_for(2, ids[1], PlanState::Broken, &[iids[2]], 80_00, "RF4720"), 41).await.unwrap();
+        // Bravo uses the same references for its own plan.
+        tx.insert_payment_plan(b, &plan_for(1, bids[0], PlanState::Active, &[biids[0]], 100_00, "RF4710"), 42).await.unwrap();
+
+        // Several references at once; one that is no instalment's is left out.
+        let found = tx.find_plan_instalments(a, &["RF47101", "RF47202", "RF47999", "RF47100"]).await.unwrap();
+        let mut keys: Vec<&str> = found.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["RF47100", "RF47101", "RF47202"]);
+        let m = &found["RF47101"];
+        assert_eq!((m.reference.as_str(), m.plan_id, m.debtor_id, m.state), ("RF47101", 1, ids[0], PlanState::Active));
+        assert_eq!((m.position, m.instalments, m.due_date, m.amount), (1, 3, d("2026-05-10"), eur(116_67)));
+        assert_eq!(m.open_items.iter().map(|i| (i.invoice_id, i.open)).collect::<Vec<_>>(), [(iids[0], eur(100_00)), (iids[1], eur(250_00))]);
+        let m = &found["RF47202"];
+        assert_eq!((m.plan_id, m.debtor_id, m.state, m.position, m.instalments), (2, ids[1], PlanState::Broken, 2, 3));
+        assert_eq!(m.open_items.iter().map(|i| i.number.as_str()).collect::<Vec<_>>(), ["F3"]);
+        // The single look-up says the same as the batch.
+        assert_eq!(tx.find_plan_instalment(a, "RF47101").await.unwrap().as_ref(), Some(&found["RF47101"]));
+        assert!(tx.find_plan_instalments(a, &[]).await.unwrap().is_empty());
+
+        // Each organisation finds only its own instalments.
+        assert!(tx.find_plan_instalments(b, &["RF47202", "RF47201"]).await.unwrap().is_empty(), "not Bravo's");
+        let theirs = tx.find_plan_instalments(b, &["RF47101"]).await.unwrap();
+        assert_eq!((theirs["RF47101"].debtor_id, theirs["RF47101"].open_items[0].invoice_id), (bids[0], biids[0]));
+
+        // A paid invoice drops out of the open ones; a plan with nothing open is still found.
+        let p = payment("bank:1", "2026-04-01", 100_00);
+        tx.insert_payments(a, &[NewPayment { id: PaymentId(1), payment: &p, debtor_id: Some(ids[0]) }], 60).await.unwrap();
+        tx.insert_allocations(a, &[NewAllocation { id: AllocationId(1), invoice_id: iids[0], source: AllocationSource::Payment(PaymentId(1)), amount_minor: 100_00, currency: Currency::EUR, source_date: d("2026-04-01"), effective_date: d("2026-04-01"), created_by: "t".into() }], 61).await.unwrap();
+        let p = payment("bank:2", "2026-04-01", 80_00);
+        tx.insert_payments(a, &[NewPayment { id: PaymentId(2), payment: &p, debtor_id: Some(ids[1]) }], 62).await.unwrap();
+        tx.insert_allocations(a, &[NewAllocation { id: AllocationId(2), invoice_id: iids[2], source: AllocationSource::Payment(PaymentId(2)), amount_minor: 80_00, currency: Currency::EUR, source_date: d("2026-04-01"), effective_date: d("2026-04-01"), created_by: "t".into() }], 63).await.unwrap();
+        tx.refresh_balances(a, &[iids[0], iids[2]], &[PaymentId(1), PaymentId(2)]).await.unwrap();
+        let found = tx.find_plan_instalments(a, &["RF47100", "RF47200"]).await.unwrap();
+        assert_eq!(found["RF47100"].open_items.iter().map(|i| i.invoice_id).collect::<Vec<_>>(), [iids[1]]);
+        assert!(found["RF47200"].open_items.is_empty());
+        assert_eq!(found["RF47200"].debtor_id, ids[1]);
+        tx.commit().await.unwrap();
+    };
+
     a_plan_instalment_reference_is_unique_in_its_organisation => |store: Store| async move {
         let a = new_org(&store, "acme").await;
         let (ids, iids) = seed(&store, a).await;

@@ -279,41 +279,75 @@ impl Tx {
         org: OrganisationId,
         reference: &str,
     ) -> Result<Option<PlanReferenceMatch>, StoreError> {
-        let row = sqlx::query(
-            "SELECT s.plan_id, s.position, s.due_date, s.amount_minor, p.currency, p.debtor_id, \
-             p.status FROM plan_instalments s JOIN payment_plans p ON \
-             p.organisation_id = s.organisation_id AND p.id = s.plan_id \
-             WHERE s.organisation_id = $1 AND s.reference = $2",
-        )
-        .bind(org.0)
-        .bind(reference)
-        .fetch_optional(self.conn())
-        .await?;
-        let Some(r) = row else { return Ok(None) };
+        Ok(self.find_plan_instalments(org, &[reference]).await?.remove(reference))
+    }
+
+    /// The plan instalments with one of the payment references `references` (normalized), by
+    /// reference, each with its plan's invoices that still have money open; references that
+    /// are no instalment's are left out. A few queries for the whole batch, not one per
+    /// reference.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn find_plan_instalments(
+        &mut self,
+        org: OrganisationId,
+        references: &[&str],
+    ) -> Result<HashMap<String, PlanReferenceMatch>, StoreError> {
         const T: &str = "plan_instalments";
-        let plan_id: i64 = r.try_get("plan_id")?;
-        let items = sqlx::query(
-            "SELECT t.invoice_id, i.number, i.open_minor, i.currency FROM plan_items t \
-             JOIN invoices i ON i.organisation_id = t.organisation_id AND i.id = t.invoice_id \
-             WHERE t.organisation_id = $1 AND t.plan_id = $2 AND i.open_minor > 0 \
-             ORDER BY t.invoice_id",
-        )
-        .bind(org.0)
-        .bind(plan_id)
-        .fetch_all(self.conn())
-        .await?;
-        Ok(Some(PlanReferenceMatch {
-            plan_id,
-            debtor_id: DebtorId(r.try_get("debtor_id")?),
-            state: plan_state(&r, "payment_plans")?,
-            position: position(&r, T)?,
-            due_date: date(&r, T, "due_date")?,
-            amount: Money::from_minor(
-                r.try_get("amount_minor")?,
-                currency(&r, "payment_plans", "currency")?,
-            ),
-            open_items: items.iter().map(decode_plan_item).collect::<Result<_, _>>()?,
-        }))
+        let mut out: HashMap<String, PlanReferenceMatch> = HashMap::new();
+        for chunk in references.chunks(BATCH_ROWS_MAX) {
+            let mut qb = QueryBuilder::<DB>::new(
+                "SELECT s.reference, s.plan_id, s.position, s.due_date, s.amount_minor, \
+                 p.currency, p.debtor_id, p.status, (SELECT COUNT(*) FROM plan_instalments c \
+                 WHERE c.organisation_id = s.organisation_id AND c.plan_id = s.plan_id) \
+                 AS instalments FROM plan_instalments s JOIN payment_plans p ON \
+                 p.organisation_id = s.organisation_id AND p.id = s.plan_id \
+                 WHERE s.organisation_id = ",
+            );
+            qb.push_bind(org.0);
+            push_in(&mut qb, "s.reference", chunk.iter().map(|r| (*r).to_owned()));
+            for r in qb.build().fetch_all(self.conn()).await? {
+                let count: i64 = r.try_get("instalments")?;
+                let m = PlanReferenceMatch {
+                    reference: r.try_get("reference")?,
+                    plan_id: r.try_get("plan_id")?,
+                    debtor_id: DebtorId(r.try_get("debtor_id")?),
+                    state: plan_state(&r, "payment_plans")?,
+                    position: position(&r, T)?,
+                    instalments: u32::try_from(count).map_err(|_| corrupt(T, "position", count))?,
+                    due_date: date(&r, T, "due_date")?,
+                    amount: Money::from_minor(
+                        r.try_get("amount_minor")?,
+                        currency(&r, "payment_plans", "currency")?,
+                    ),
+                    open_items: Vec::new(),
+                };
+                out.insert(m.reference.clone(), m);
+            }
+        }
+        let mut plans: Vec<i64> = out.values().map(|m| m.plan_id).collect();
+        plans.sort_unstable();
+        plans.dedup();
+        let mut items: HashMap<i64, Vec<PlanItemRow>> = HashMap::new();
+        for chunk in plans.chunks(BATCH_ROWS_MAX) {
+            let mut qb = QueryBuilder::<DB>::new(
+                "SELECT t.plan_id, t.invoice_id, i.number, i.open_minor, i.currency \
+                 FROM plan_items t JOIN invoices i ON \
+                 i.organisation_id = t.organisation_id AND i.id = t.invoice_id \
+                 WHERE i.open_minor > 0 AND t.organisation_id = ",
+            );
+            qb.push_bind(org.0);
+            push_in(&mut qb, "t.plan_id", chunk.iter().copied());
+            qb.push(" ORDER BY t.plan_id, t.invoice_id");
+            for r in qb.build().fetch_all(self.conn()).await? {
+                items.entry(r.try_get("plan_id")?).or_default().push(decode_plan_item(&r)?);
+            }
+        }
+        for m in out.values_mut() {
+            m.open_items = items.get(&m.plan_id).cloned().unwrap_or_default();
+        }
+        Ok(out)
     }
 
     /// Sets or lifts the payment-plan hold of every invoice of a plan, keeping their other
