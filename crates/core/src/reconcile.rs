@@ -5,11 +5,14 @@
 //!
 //! 1. **structured reference**: the payer quoted an invoice's payment reference (OGM, RF,
 //!    betalingskenmerk); the strongest signal, since its check digits rule out typing errors;
-//! 2. **invoice numbers**: invoice numbers written as whole tokens in the remittance text (never
+//! 2. **plan instalment**: the payer quoted the payment reference of an instalment of a payment
+//!    plan ([`BookInstalment`]); the money goes to the plan's open invoices, oldest due date
+//!    first ([`spread_over_plan`]), and what is left is unapplied credit of the plan's debtor;
+//! 3. **invoice numbers**: invoice numbers written as whole tokens in the remittance text (never
 //!    a substring: invoice `1234` is not found in `12345` nor in `A-1234`);
-//! 3. **known IBAN**: the account paid from before for exactly one debtor, with an amount that
+//! 4. **known IBAN**: the account paid from before for exactly one debtor, with an amount that
 //!    fits one item, the whole balance, or a bounded subset of the oldest items;
-//! 4. **name**: the payer's name is close to one debtor's, with an amount that fits; never
+//! 5. **name**: the payer's name is close to one debtor's, with an amount that fits; never
 //!    certain enough to allocate without a person.
 //!
 //! Every [`Proposal`] carries a confidence (0–100) and an explanation in plain words. The caller
@@ -75,6 +78,82 @@ pub struct BookDebtor {
     pub ibans: Vec<String>,
 }
 
+/// An instalment of a payment plan, as the rules see it: its own payment reference, where it
+/// stands in the plan, and the plan's invoices (which must be in the book to receive money).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookInstalment {
+    /// Normalised payment reference of the instalment.
+    pub reference: String,
+    pub plan_id: i64,
+    /// The plan's debtor: the payment is theirs even when nothing of the plan is open any more.
+    pub debtor: DebtorId,
+    /// 0-based position of the instalment in the plan.
+    pub position: u32,
+    /// How many instalments the plan has.
+    pub instalments: u32,
+    pub due_date: Date,
+    pub amount: Money,
+    /// The plan's invoices.
+    pub items: Vec<InvoiceId>,
+}
+
+/// An open invoice of a payment plan, for [`spread_over_plan`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanInvoice {
+    pub id: InvoiceId,
+    pub due_date: Date,
+    pub open_minor: i64,
+}
+
+/// Spreads a payment to a payment plan over the plan's invoices the way the `plan_instalment`
+/// rule does: oldest due date first, then lowest id, each up to what is open on it (invoices
+/// with nothing open are skipped). Returns the allocations in that order and what is left of
+/// `amount_minor` (unapplied credit).
+///
+/// # Examples
+/// ```
+/// use arflow_core::date::parse_iso_date;
+/// use arflow_core::id::InvoiceId;
+/// use arflow_core::reconcile::{PlanInvoice, spread_over_plan};
+/// let inv = |id, due: &str, open_minor| PlanInvoice {
+///     id: InvoiceId(id),
+///     due_date: parse_iso_date(due).unwrap(),
+///     open_minor,
+/// };
+/// let plan = [inv(2, "2026-02-28", 200_00), inv(1, "2026-01-31", 100_00)];
+/// let (allocations, left) = spread_over_plan(&plan, 150_00);
+/// assert_eq!(allocations, vec![(InvoiceId(1), 100_00), (InvoiceId(2), 50_00)]);
+/// assert_eq!(left, 0);
+/// ```
+#[must_use]
+pub fn spread_over_plan(
+    invoices: &[PlanInvoice],
+    amount_minor: i64,
+) -> (Vec<(InvoiceId, i64)>, i64) {
+    let mut sorted: Vec<&PlanInvoice> = invoices.iter().filter(|i| i.open_minor > 0).collect();
+    sorted.sort_by_key(|i| (i.due_date, i.id));
+    spread(sorted.iter().map(|i| (i.id, i.open_minor)), amount_minor)
+}
+
+/// Gives each `(item, open)` in turn as much of `amount` as is open on it, until nothing is left;
+/// returns the allocations and the rest.
+fn spread(
+    items: impl Iterator<Item = (InvoiceId, i64)>,
+    amount: i64,
+) -> (Vec<(InvoiceId, i64)>, i64) {
+    let mut left = amount;
+    let mut allocations = Vec::new();
+    for (id, open) in items {
+        if left <= 0 {
+            break;
+        }
+        let take = left.min(open);
+        allocations.push((id, take));
+        left -= take;
+    }
+    (allocations, left.max(0))
+}
+
 /// Open items and debtors, indexed for the rules. Allocations made while matching a batch are
 /// applied with [`Book::apply`], so two payments never both settle the same open amount.
 #[derive(Debug, Clone, Default)]
@@ -87,6 +166,7 @@ pub struct Book {
     names: HashMap<DebtorId, NameKey>,
     by_name_token: HashMap<String, Vec<DebtorId>>,
     by_id: FastMap<InvoiceId, usize>,
+    by_instalment: FastMap<String, BookInstalment>,
 }
 
 /// The items under one key of an index: nearly always one, which needs no list of its own.
@@ -126,6 +206,7 @@ impl Hits {
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     Reference,
+    PlanInstalment,
     InvoiceNumber,
     Iban,
     Name,
@@ -136,6 +217,7 @@ impl Rule {
     pub fn as_str(self) -> &'static str {
         match self {
             Rule::Reference => "reference",
+            Rule::PlanInstalment => "plan_instalment",
             Rule::InvoiceNumber => "invoice_number",
             Rule::Iban => "iban",
             Rule::Name => "name",
@@ -228,6 +310,14 @@ impl Book {
         }
     }
 
+    /// Adds payment-plan instalments, by their payment reference. The plan's invoices are
+    /// added with [`Book::add_items`]; an invoice not in the book receives nothing.
+    pub fn add_instalments(&mut self, instalments: Vec<BookInstalment>) {
+        for i in instalments {
+            self.by_instalment.insert(i.reference.clone(), i);
+        }
+    }
+
     /// The debtors the account or payer name of an incoming credit may belong to: every debtor
     /// known to pay from the account, and the debtors whose name is similar enough.
     #[must_use]
@@ -307,6 +397,9 @@ impl Book {
         let mut notes = Vec::new();
         if let Some(reference) = incoming.reference {
             self.by_reference_rule(incoming, reference, settings, &mut out, &mut notes);
+            if out.is_empty() {
+                self.by_instalment_rule(incoming, reference, settings, &mut out, &mut notes);
+            }
         }
         if out.is_empty() {
             self.by_number_rule(incoming, settings, &mut out);
@@ -347,6 +440,10 @@ impl Book {
             .collect();
         let [index] = found.as_slice() else {
             if found.is_empty() {
+                if self.by_instalment.contains_key(reference) {
+                    // A plan instalment's reference: the next rule explains it.
+                    return;
+                }
                 notes.push(format!(
                     "The payment reference {reference} belongs to no open item (paid already, or not ours)."
                 ));
@@ -391,6 +488,116 @@ impl Book {
             ),
         };
         out.push(fit.into_proposal(Rule::Reference, confidence, Some(item.debtor), explanation));
+    }
+
+    fn by_instalment_rule(
+        &self,
+        incoming: &Incoming<'_>,
+        reference: &str,
+        settings: &Settings,
+        out: &mut Vec<Proposal>,
+        notes: &mut Vec<String>,
+    ) {
+        let Some(plan) = self.by_instalment.get(reference) else { return };
+        let currency = incoming.amount.currency();
+        let what = format!(
+            "The payment quotes the payment reference {reference}: it pays instalment {} of {} of \
+             payment plan {}, due {}, {}.",
+            u64::from(plan.position) + 1,
+            plan.instalments,
+            plan.plan_id,
+            plan.due_date,
+            money_text(plan.amount.minor(), plan.amount.currency())
+        );
+        if plan.amount.currency() != currency {
+            notes.push(format!(
+                "{what} The plan is in {}, the payment in {currency}: not allocated to it.",
+                plan.amount.currency()
+            ));
+            return;
+        }
+        let mut items: Vec<&BookItem> = plan
+            .items
+            .iter()
+            .filter_map(|id| self.by_id.get(id))
+            .filter_map(|&i| self.item(i))
+            .filter(|it| it.currency == currency)
+            .collect();
+        items.sort_by_key(|it| (it.due_date, it.id));
+        let amount = incoming.amount.minor();
+        if items.is_empty() {
+            out.push(Proposal {
+                rule: Rule::PlanInstalment,
+                confidence: 92,
+                debtor: Some(plan.debtor),
+                allocations: Vec::new(),
+                unapplied_minor: amount,
+                short_minor: 0,
+                explanation: format!(
+                    "{what} Nothing is open on the plan's invoices any more; the whole amount is \
+                     kept as unapplied credit of the debtor."
+                ),
+            });
+            return;
+        }
+        let fit = fit_items(&items, amount, settings.tolerance_minor);
+        let to: Vec<String> =
+            fit.allocations
+                .iter()
+                .filter_map(|(id, minor)| {
+                    items.iter().find(|it| it.id == *id).map(|it| {
+                        format!("invoice {} ({})", it.number, money_text(*minor, currency))
+                    })
+                })
+                .collect();
+        let spread =
+            format!("It goes to the plan's open invoices oldest first: {}.", to.join(", "));
+        let total: i64 = items.iter().map(|i| i.open_minor).sum();
+        let instalment = plan.amount.minor();
+        let (confidence, detail) = match fit.kind {
+            FitKind::Exact => (100, "That is everything still open on the plan.".to_owned()),
+            FitKind::Short => (
+                98,
+                format!(
+                    "The amount is {} short of everything open on the plan, within the tolerance \
+                     for bank costs; that stays open.",
+                    money_text(fit.short, currency)
+                ),
+            ),
+            FitKind::Partial if amount == instalment => (
+                100,
+                format!(
+                    "The amount is exactly the instalment; {} stays open on the plan.",
+                    money_text(total - amount, currency)
+                ),
+            ),
+            FitKind::Partial => (
+                95,
+                format!(
+                    "The amount is {} {} the instalment; {} stays open on the plan.",
+                    money_text(
+                        if amount < instalment { instalment - amount } else { amount - instalment },
+                        currency
+                    ),
+                    if amount < instalment { "less than" } else { "more than" },
+                    money_text(total - amount, currency)
+                ),
+            ),
+            FitKind::Over => (
+                92,
+                format!(
+                    "The payment is {} more than everything open on the plan; that is kept as \
+                     unapplied credit.",
+                    money_text(fit.unapplied, currency)
+                ),
+            ),
+        };
+        out.push(fit.into_proposal(
+            Rule::PlanInstalment,
+            confidence,
+            Some(plan.debtor),
+            format!("{what} {spread} {detail}"),
+        ));
     }
 
     fn by_number_rule(
@@ -661,16 +868,7 @@ impl Fit {
 /// Spreads `amount` over `items` oldest first (they come sorted by due date).
 fn fit_items(items: &[&BookItem], amount: i64, tolerance: i64) -> Fit {
     let total: i64 = items.iter().map(|i| i.open_minor).sum();
-    let mut left = amount;
-    let mut allocations = Vec::with_capacity(items.len());
-    for item in items {
-        if left <= 0 {
-            break;
-        }
-        let take = left.min(item.open_minor);
-        allocations.push((item.id, take));
-        left -= take;
-    }
+    let (allocations, unapplied) = spread(items.iter().map(|i| (i.id, i.open_minor)), amount);
     let kind = if amount == total {
         FitKind::Exact
     } else if amount < total && total - amount <= tolerance {
@@ -683,7 +881,7 @@ fn fit_items(items: &[&BookItem], amount: i64, tolerance: i64) -> Fit {
     Fit {
         kind,
         allocations,
-        unapplied: left.max(0),
+        unapplied,
         short: if kind == FitKind::Short { total - amount } else { 0 },
     }
 }
@@ -757,6 +955,11 @@ fn subset_sums(
     };
     search.go(0, 0, &mut Vec::new());
     search.found
+}
+
+/// `EUR 150.00`: the currency code and the amount.
+fn money_text(minor: i64, currency: Currency) -> String {
+    format!("{currency} {}", format_minor(minor, currency))
 }
 
 /// Whole tokens of a remittance text: split on blanks and punctuation that never belongs to an
@@ -1088,6 +1291,151 @@ mod tests {
             parts.propose(&incoming, &Settings::default()),
             whole.propose(&incoming, &Settings::default())
         );
+    }
+
+    /// Plan 7 of debtor 40: instalment 2 of 3 (reference `RF18539007547034`, EUR 150.00, due
+    /// 2026-04-10) over invoices 41 (200.00, due 2026-02-28) and 42 (100.00, due 2026-01-31,
+    /// the oldest).
+    fn plan_book() -> Book {
+        let mut b = book();
+        b.add_items(vec![
+            item(41, 40, "P-2", Some("RF61000000000041"), 200_00, "2026-02-28"),
+            item(42, 40, "P-1", None, 100_00, "2026-01-31"),
+        ]);
+        b.add_instalments(vec![BookInstalment {
+            reference: "RF18539007547034".into(),
+            plan_id: 7,
+            debtor: DebtorId(40),
+            position: 1,
+            instalments: 3,
+            due_date: parse_iso_date("2026-04-10").unwrap(),
+            amount: Money::from_minor(150_00, eur()),
+            items: vec![InvoiceId(41), InvoiceId(42)],
+        }]);
+        b
+    }
+
+    fn pays_instalment(minor: i64) -> Incoming<'static> {
+        incoming(minor, Some("RF18539007547034"), "", None, None)
+    }
+
+    #[test]
+    fn a_plan_instalment_reference_pays_the_plans_invoices_oldest_first() {
+        let p = plan_book().propose(&pays_instalment(150_00), &Settings::default());
+        let best = p.first().unwrap();
+        assert_eq!(best.rule, Rule::PlanInstalment);
+        assert_eq!(best.rule.as_str(), "plan_instalment");
+        assert_eq!(best.confidence, 100);
+        assert_eq!(best.debtor, Some(DebtorId(40)));
+        // The oldest invoice first, then the next: the instalment spans both.
+        assert_eq!(best.allocations, vec![(InvoiceId(42), 100_00), (InvoiceId(41), 50_00)]);
+        assert_eq!((best.unapplied_minor, best.short_minor), (0, 0));
+        assert_eq!(
+            best.explanation,
+            "The payment quotes the payment reference RF18539007547034: it pays instalment 2 of 3 \
+             of payment plan 7, due 2026-04-10, EUR 150.00. It goes to the plan's open invoices \
+             oldest first: invoice P-1 (EUR 100.00), invoice P-2 (EUR 50.00). The amount is \
+             exactly the instalment; EUR 150.00 stays open on the plan."
+        );
+    }
+
+    #[test]
+    fn another_amount_on_an_instalment_reference_is_still_certain() {
+        let p = plan_book().propose(&pays_instalment(60_00), &Settings::default());
+        let best = p.first().unwrap();
+        assert_eq!((best.rule, best.confidence), (Rule::PlanInstalment, 95));
+        assert_eq!(best.allocations, vec![(InvoiceId(42), 60_00)]);
+        assert!(
+            best.explanation.contains("EUR 90.00 less than the instalment"),
+            "{}",
+            best.explanation
+        );
+        // Everything open on the plan, exactly.
+        let p = plan_book().propose(&pays_instalment(300_00), &Settings::default());
+        assert_eq!(p.first().unwrap().confidence, 100);
+        assert_eq!(p.first().unwrap().allocations.len(), 2);
+    }
+
+    #[test]
+    fn more_than_the_plan_has_open_leaves_unapplied_credit_of_the_plans_debtor() {
+        let p = plan_book().propose(&pays_instalment(350_00), &Settings::default());
+        let best = p.first().unwrap();
+        assert_eq!(
+            (best.rule, best.confidence, best.debtor),
+            (Rule::PlanInstalment, 92, Some(DebtorId(40)))
+        );
+        assert_eq!(best.allocations, vec![(InvoiceId(42), 100_00), (InvoiceId(41), 200_00)]);
+        assert_eq!(best.unapplied_minor, 50_00);
+        assert!(
+            best.explanation.contains("EUR 50.00 more than everything open"),
+            "{}",
+            best.explanation
+        );
+    }
+
+    #[test]
+    fn a_paid_plan_keeps_the_money_as_credit_of_its_debtor() {
+        let mut b = plan_book();
+        let first = b.propose(&pays_instalment(300_00), &Settings::default());
+        b.apply(first.first().unwrap(), None);
+        let p = b.propose(&pays_instalment(150_00), &Settings::default());
+        let best = p.first().unwrap();
+        assert_eq!((best.rule, best.debtor), (Rule::PlanInstalment, Some(DebtorId(40))));
+        assert!(best.allocations.is_empty());
+        assert_eq!(best.unapplied_minor, 150_00);
+        assert!(best.explanation.contains("Nothing is open on the plan's invoices any more"));
+    }
+
+    #[test]
+    fn instalments_paid_in_one_batch_never_settle_the_same_money_twice() {
+        let mut b = plan_book();
+        let first = b.propose(&pays_instalment(150_00), &Settings::default());
+        b.apply(first.first().unwrap(), None);
+        let second = b.propose(&pays_instalment(150_00), &Settings::default());
+        assert_eq!(second.first().unwrap().allocations, vec![(InvoiceId(41), 150_00)]);
+    }
+
+    #[test]
+    fn an_invoice_reference_comes_before_an_instalment_and_unknown_references_find_no_plan() {
+        let b = plan_book();
+        let p = b.propose(
+            &incoming(200_00, Some("RF61000000000041"), "", None, None),
+            &Settings::default(),
+        );
+        assert_eq!(p.first().unwrap().rule, Rule::Reference);
+        let p = b.propose(
+            &incoming(150_00, Some("RF71000000000099"), "", None, None),
+            &Settings::default(),
+        );
+        assert!(p.iter().all(|p| p.rule != Rule::PlanInstalment), "{p:?}");
+        // In another currency the plan is not paid; the explanation says why.
+        let usd = Incoming {
+            amount: Money::from_minor(150_00, Currency::parse("USD").unwrap()),
+            ..pays_instalment(150_00)
+        };
+        assert!(
+            b.propose(&usd, &Settings::default()).iter().all(|p| p.rule != Rule::PlanInstalment)
+        );
+    }
+
+    #[test]
+    fn spreading_over_a_plan_skips_paid_invoices_and_keeps_the_rest() {
+        let inv = |id, due: &str, open_minor| PlanInvoice {
+            id: InvoiceId(id),
+            due_date: parse_iso_date(due).unwrap(),
+            open_minor,
+        };
+        let plan =
+            [inv(3, "2026-01-31", 0), inv(2, "2026-02-28", 80_00), inv(1, "2026-02-28", 50_00)];
+        assert_eq!(
+            spread_over_plan(&plan, 100_00),
+            (vec![(InvoiceId(1), 50_00), (InvoiceId(2), 50_00)], 0)
+        );
+        assert_eq!(
+            spread_over_plan(&plan, 200_00),
+            (vec![(InvoiceId(1), 50_00), (InvoiceId(2), 80_00)], 70_00)
+        );
+        assert_eq!(spread_over_plan(&[], 10_00), (vec![], 10_00));
     }
 
     #[test]
