@@ -14,11 +14,12 @@ use arflow_core::id::{AllocationId, DebtorId, InvoiceId, PaymentId};
 use arflow_core::ledger::{Invoice, InvoiceKind, Payment};
 use arflow_core::money::{Currency, Money, format_minor};
 use arflow_core::party::Debtor;
+use arflow_core::reconcile::{PlanInvoice, spread_over_plan};
 use arflow_core::reference::{self, ReferenceScheme};
 use arflow_formats::csv::{self as csvfmt, CsvError, CsvOptions, Parsed};
 use arflow_store::{
-    AllocationSource, AuditEntry, ImportRecord, NewAllocation, NewInvoice, NewPayment, StoreTx,
-    StoredDebtor, StoredInvoice, StoredOrganisation,
+    AllocationSource, AuditEntry, ImportRecord, NewAllocation, NewInvoice, NewPayment,
+    PlanReferenceMatch, StoreTx, StoredDebtor, StoredInvoice, StoredOrganisation,
 };
 use serde::Serialize;
 
@@ -26,6 +27,13 @@ use crate::{Actor, App, AppError, sha256_hex};
 
 /// Largest file accepted, in bytes.
 pub const IMPORT_FILE_BYTES_MAX: usize = 1 << 30;
+
+/// What a payment row pays: an invoice, or the open invoices of a payment plan.
+#[derive(Clone, Copy)]
+enum PaymentTarget<'a> {
+    Invoice(&'a StoredInvoice),
+    Plan(&'a PlanReferenceMatch),
+}
 
 /// What to do with a row that differs from the stored record with the same number.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -711,8 +719,11 @@ impl App {
     ///
     /// A payment that names its invoice (`invoice_number`), or whose reference is the structured
     /// payment reference of exactly one invoice, is allocated to it up to what is open; the rest
-    /// stays unapplied credit of the invoice's debtor. Other payments are attributed to a debtor
-    /// when their IBAN belongs to exactly one, and wait unapplied for reconciliation.
+    /// stays unapplied credit of the invoice's debtor. A payment whose reference is a payment
+    /// plan instalment's (and no invoice's) is allocated to the plan's open invoices, oldest due
+    /// date first, as [`spread_over_plan`] says; the rest stays unapplied credit of the plan's
+    /// debtor. Other payments are attributed to a debtor when their IBAN belongs to exactly one,
+    /// and wait unapplied for reconciliation.
     ///
     /// # Errors
     /// Store errors; problems with rows are in the report.
@@ -745,12 +756,32 @@ impl App {
                 by_reference.entry(r).or_default().push(inv);
             }
         }
+        // References of no invoice may be payment-plan instalments'; their plans' open
+        // invoices are read with them.
+        let plan_refs: Vec<&str> =
+            ref_refs.iter().copied().filter(|r| !by_reference.contains_key(*r)).collect();
+        let plans = if plan_refs.is_empty() {
+            HashMap::new()
+        } else {
+            tx.find_plan_instalments(org.id, &plan_refs).await?
+        };
+        let plan_numbers: Vec<&str> = plans
+            .values()
+            .flat_map(|m| m.open_items.iter().map(|i| i.number.as_str()))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let plan_invoices = if plan_numbers.is_empty() {
+            HashMap::new()
+        } else {
+            tx.find_invoices_by_numbers(org.id, &plan_numbers).await?
+        };
         let ibans: Vec<&str> =
             rows.iter().filter_map(|r| r.record.counterparty_iban.as_deref()).collect();
         let by_iban = tx.find_debtors_by_ibans(org.id, &ibans).await?;
 
         let mut seen: HashMap<&str, u64> = HashMap::new();
-        let mut creates: Vec<(usize, Option<&StoredInvoice>, Option<DebtorId>)> = Vec::new();
+        let mut creates: Vec<(usize, Option<PaymentTarget<'_>>, Option<DebtorId>)> = Vec::new();
         for (index, row) in rows.iter().enumerate() {
             let p = &row.record;
             if let Some(first) = seen.insert(p.external_id.as_str(), row.line) {
@@ -781,6 +812,7 @@ impl App {
                 }
                 continue;
             }
+            let quoted = p.reference.as_deref().and_then(|r| reference::check(r).ok());
             let target = match p.invoice_number.as_deref() {
                 Some(n) => match invoices.get(n) {
                     None => {
@@ -796,19 +828,21 @@ impl App {
                         );
                         continue;
                     }
-                    Some(inv) => Some(inv),
+                    Some(inv) => Some(PaymentTarget::Invoice(inv)),
                 },
-                None => p
-                    .reference
-                    .as_deref()
-                    .and_then(|r| reference::check(r).ok())
-                    .and_then(|r| by_reference.get(&r.normalized))
-                    .filter(|list| list.len() == 1)
-                    .and_then(|list| list.first())
-                    .filter(|inv| inv.invoice.kind == InvoiceKind::Invoice),
+                None => quoted.as_ref().and_then(|r| match by_reference.get(&r.normalized) {
+                    Some(list) => list
+                        .first()
+                        .filter(|_| list.len() == 1)
+                        .filter(|inv| inv.invoice.kind == InvoiceKind::Invoice)
+                        .map(PaymentTarget::Invoice),
+                    None => plans.get(&r.normalized).map(PaymentTarget::Plan),
+                }),
             };
             match target {
-                Some(inv) if inv.invoice.amount.currency() != p.amount.currency() => {
+                Some(PaymentTarget::Invoice(inv))
+                    if inv.invoice.amount.currency() != p.amount.currency() =>
+                {
                     report.error(
                         row.line,
                         "currency",
@@ -821,6 +855,22 @@ impl App {
                     );
                     continue;
                 }
+                Some(PaymentTarget::Plan(plan))
+                    if plan.amount.currency() != p.amount.currency() =>
+                {
+                    report.error(
+                        row.line,
+                        "currency",
+                        p.amount.currency().code(),
+                        format!(
+                            "the reference is of payment plan {}, which is in {}; a payment in \
+                             another currency cannot pay it",
+                            plan.plan_id,
+                            plan.amount.currency()
+                        ),
+                    );
+                    continue;
+                }
                 None if p.amount.currency() != org_currency => {
                     report.error(row.line, "currency", p.amount.currency().code(), format!(
                         "the organisation works in {org_currency}; name the invoice in {} this pays \
@@ -829,13 +879,18 @@ impl App {
                 }
                 _ => {}
             }
-            let debtor = target.map(|t| t.debtor_id).or_else(|| {
-                p.counterparty_iban
-                    .as_deref()
-                    .and_then(|i| by_iban.get(i))
-                    .filter(|ids| ids.len() == 1)
-                    .and_then(|ids| ids.first().copied())
-            });
+            let debtor = target
+                .map(|t| match t {
+                    PaymentTarget::Invoice(inv) => inv.debtor_id,
+                    PaymentTarget::Plan(plan) => plan.debtor_id,
+                })
+                .or_else(|| {
+                    p.counterparty_iban
+                        .as_deref()
+                        .and_then(|i| by_iban.get(i))
+                        .filter(|ids| ids.len() == 1)
+                        .and_then(|ids| ids.first().copied())
+                });
             creates.push((index, target, debtor));
             report.count(row.line, &p.external_id, RowOutcome::Created);
         }
@@ -850,8 +905,11 @@ impl App {
         let mut open: HashMap<InvoiceId, (i64, Date)> = invoices
             .values()
             .chain(by_reference.values().flatten())
+            .chain(plan_invoices.values())
             .map(|i| (i.id, (i.open.minor(), i.invoice.issue_date)))
             .collect();
+        let due_dates: HashMap<InvoiceId, Date> =
+            plan_invoices.values().map(|i| (i.id, i.invoice.due_date)).collect();
         let mut allocations: Vec<(InvoiceId, PaymentId, i64, Date, Date, Currency)> = Vec::new();
         let mut learned: Vec<(DebtorId, String)> = Vec::new();
         for ((index, target, debtor), id) in creates.iter().zip(first..) {
@@ -859,22 +917,43 @@ impl App {
             let p = &row.record;
             let pid = PaymentId(id);
             new_rows.push(NewPayment { id: pid, payment: p, debtor_id: *debtor });
-            let Some(inv) = target else { continue };
+            let Some(target) = target else { continue };
             if let (Some(iban), Some(d)) = (&p.counterparty_iban, debtor) {
                 learned.push((*d, iban.clone()));
             }
-            let Some((left, issue)) = open.get_mut(&inv.id) else { continue };
-            let amount = p.amount.minor().min(*left);
-            if amount > 0 {
-                *left -= amount;
-                allocations.push((
-                    inv.id,
-                    pid,
-                    amount,
-                    p.date.max(*issue),
-                    p.date,
-                    p.amount.currency(),
-                ));
+            // What each invoice receives: a named invoice up to what is open on it, a plan's
+            // invoices as the matcher spreads it (what rows before this one left open counts).
+            let shares: Vec<(InvoiceId, i64)> = match target {
+                PaymentTarget::Invoice(inv) => open
+                    .get(&inv.id)
+                    .map(|(left, _)| vec![(inv.id, p.amount.minor().min(*left))])
+                    .unwrap_or_default(),
+                PaymentTarget::Plan(plan) => {
+                    let invoices: Vec<PlanInvoice> = plan
+                        .open_items
+                        .iter()
+                        .filter_map(|i| {
+                            let (left, _) = open.get(&i.invoice_id)?;
+                            let due_date = *due_dates.get(&i.invoice_id)?;
+                            Some(PlanInvoice { id: i.invoice_id, due_date, open_minor: *left })
+                        })
+                        .collect();
+                    spread_over_plan(&invoices, p.amount.minor()).0
+                }
+            };
+            for (id, amount) in shares {
+                let Some((left, issue)) = open.get_mut(&id) else { continue };
+                if amount > 0 {
+                    *left -= amount;
+                    allocations.push((
+                        id,
+                        pid,
+                        amount,
+                        p.date.max(*issue),
+                        p.date,
+                        p.amount.currency(),
+                    ));
+                }
             }
         }
         tx.insert_payments(org.id, &new_rows, now).await?;

@@ -8,7 +8,9 @@ use arflow_core::date::{Date, add_days};
 use arflow_core::id::{AllocationId, DebtorId, InvoiceId, OrganisationId, PaymentId};
 use arflow_core::ledger::{Payment, PaymentSource};
 use arflow_core::money::{Money, format_minor};
-use arflow_core::reconcile::{Book, BookDebtor, BookItem, Incoming, Proposal, Settings};
+use arflow_core::reconcile::{
+    Book, BookDebtor, BookInstalment, BookItem, Incoming, Proposal, Settings,
+};
 use arflow_formats::statement::{BalanceCheck, Entry, ParsedStatements, ReferenceKind};
 use arflow_store::{
     AllocationSource, AllocationsOf, AuditEntry, BankEntryStatus, ImportRecord, NewAllocation,
@@ -193,6 +195,26 @@ fn scheme_text(kind: ReferenceKind) -> &'static str {
     }
 }
 
+/// The structured reference an entry quotes (given by the bank, or found in its remittance text
+/// by the parser), normalised; `None` for a reference of no known scheme.
+fn structured_reference(e: &Entry) -> Option<&str> {
+    e.reference.as_ref().filter(|r| r.scheme != ReferenceKind::Other).map(|r| r.value.as_str())
+}
+
+/// A plan instalment found by its reference, as the matcher's book holds it.
+fn book_instalment(m: arflow_store::PlanReferenceMatch) -> BookInstalment {
+    BookInstalment {
+        reference: m.reference,
+        plan_id: m.plan_id,
+        debtor: m.debtor_id,
+        position: m.position,
+        instalments: m.instalments,
+        due_date: m.due_date,
+        amount: m.amount,
+        items: m.open_items.iter().map(|i| i.invoice_id).collect(),
+    }
+}
+
 /// A credit of the file being imported: (IBAN, end-to-end id, amount, payment, entry id).
 type FileCredit = (Option<String>, Option<String>, i64, PaymentId, i64);
 
@@ -358,6 +380,19 @@ impl App {
             );
             let credits =
                 fresh.iter().filter(|p| p.entry.amount.is_positive() && !p.entry.reversal).count();
+            // The payment-plan instalments the credits quote, in one batch: their plans' debtors
+            // join the candidates, so the plans' open invoices are in the book.
+            let quoted: HashSet<&str> = fresh
+                .iter()
+                .filter(|p| p.entry.amount.is_positive() && !p.entry.reversal)
+                .filter_map(|p| structured_reference(p.entry))
+                .collect();
+            let quoted: Vec<&str> = quoted.into_iter().collect();
+            let instalments = if quoted.is_empty() {
+                HashMap::new()
+            } else {
+                tx.find_plan_instalments(org.id, &quoted).await?
+            };
             let mut refs: HashSet<&str> = HashSet::new();
             let mut numbers: HashSet<String> = HashSet::new();
             let mut candidates: HashSet<DebtorId> = HashSet::new();
@@ -367,11 +402,7 @@ impl App {
                 .filter(|_| credits <= TARGETED_CREDITS_MAX)
             {
                 let e = p.entry;
-                let reference = e
-                    .reference
-                    .as_ref()
-                    .filter(|r| r.scheme != ReferenceKind::Other)
-                    .map(|r| r.value.as_str());
+                let reference = structured_reference(e);
                 if let Some(r) = reference {
                     refs.insert(r);
                 }
@@ -390,6 +421,7 @@ impl App {
                 };
                 candidates.extend(book.candidate_debtors(&incoming, settings));
             }
+            candidates.extend(instalments.values().map(|m| m.debtor_id));
             let refs: Vec<&str> = refs.into_iter().collect();
             let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
             let candidates: Vec<DebtorId> = candidates.into_iter().collect();
@@ -427,6 +459,7 @@ impl App {
                     })
                     .collect(),
             );
+            book.add_instalments(instalments.into_values().map(book_instalment).collect());
             tracing::debug!(
                 phase = "book.index",
                 ms = phase_start.elapsed().as_millis() as u64,
@@ -628,9 +661,7 @@ impl App {
             next_payment += 1;
             let incoming = Incoming {
                 amount: e.amount,
-                reference: reference
-                    .filter(|r| r.scheme != ReferenceKind::Other)
-                    .map(|r| r.value.as_str()),
+                reference: structured_reference(e),
                 remittance: &e.remittance,
                 counterparty_iban: e.counterparty_iban.as_deref(),
                 counterparty_name: e.counterparty_name.as_deref(),

@@ -2,13 +2,15 @@
 //! dunning, one beyond them waits for a person (accept, reject); each instalment has its own
 //! valid reference; payments move the plan forward until it is completed; a missed instalment
 //! is reported and then breaks the plan, which gives dunning back; the daily look is idempotent
-//! and every organisation sees only its own plans.
+//! and every organisation sees only its own plans. A bank credit or a payments-file row quoting
+//! an instalment's reference pays the plan's open invoices, oldest due date first, once.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use arflow_app::ledger::AllocateFrom;
 use arflow_app::plans::{AUTOMATIC, BROKEN_TASK, FollowReport, REVIEW_TASK, ReminderKind};
+use arflow_app::reconcile::StatementImport;
 use arflow_app::{Actor, App, AppError, FixedClock};
 use arflow_core::arrangement::{Decision, Interval, PlanStatus, ProposalInput};
 use arflow_core::date::{Date, parse_iso_date};
@@ -18,8 +20,14 @@ use arflow_core::money::{Currency, Money};
 use arflow_core::party::{
     Address, Contact, ContactPurpose, CountryCode, Debtor, DebtorKind, Language, OrgCountry, Pause,
 };
+use arflow_core::reconcile::Settings;
 use arflow_core::reference::{self, ReferenceScheme};
-use arflow_store::{DebtorFilter, Page, PlanState, Store, StoredOrganisation, StoredTask};
+use arflow_formats::statement::{
+    BalanceCheck, Entry, Location, ParsedStatements, Statement, StructuredReference,
+};
+use arflow_store::{
+    AllocationsOf, DebtorFilter, Page, PlanState, Store, StoredOrganisation, StoredTask,
+};
 
 fn d(text: &str) -> Date {
     parse_iso_date(text).unwrap()
@@ -790,4 +798,342 @@ async fn an_organisation_never_sees_or_changes_another_organisations_plans() {
         PlanState::Active,
         "Bravo's plan untouched"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paying instalments by their reference: bank statements and payments files
+// ---------------------------------------------------------------------------------------------
+
+/// An organisation whose debtor P1 pays plan `id` in 3 monthly instalments of 100.00 from
+/// 2026-03-10, over two invoices: `P1-A` (180.00, due 2026-02-20, made first) and `P1-B`
+/// (120.00, due 2026-01-20: the oldest, though made second).
+async fn org_with_plan(app: &App, slug: &str, country: OrgCountry) -> (StoredOrganisation, i64) {
+    let org =
+        app.create_organisation(slug, &format!("{slug} BV"), country, &staff()).await.unwrap();
+    app.create_debtor(org.id, debtor("P1"), &staff()).await.unwrap();
+    for (number, minor, due) in [("P1-A", 180_00, "2026-02-20"), ("P1-B", 120_00, "2026-01-20")] {
+        let invoice = Invoice {
+            number: number.into(),
+            debtor_number: "P1".into(),
+            kind: InvoiceKind::Invoice,
+            issue_date: d("2026-01-01"),
+            due_date: d(due),
+            amount: eur(minor),
+            amount_excl_vat: None,
+            payment_reference: None,
+            description: None,
+            external_id: None,
+            credits_invoice: None,
+        };
+        app.create_invoice(org.id, invoice, &staff()).await.unwrap();
+    }
+    let plan = app
+        .propose_plan(org.id, "P1", &monthly("2026-03-10", 3), &staff(), None)
+        .await
+        .unwrap()
+        .plan;
+    assert_eq!(plan.state, PlanState::Active);
+    let amounts: Vec<Money> = plan.instalments.iter().map(|i| i.amount).collect();
+    assert_eq!(amounts, [eur(100_00), eur(100_00), eur(100_00)]);
+    (org, plan.id)
+}
+
+/// The reference of instalment `position` (0-based) of plan `id`.
+async fn instalment_reference(app: &App, org: OrganisationId, id: i64, position: usize) -> String {
+    app.plan_view(org, id).await.unwrap().instalments[position].reference.clone()
+}
+
+/// A credit on the organisation's account from an unknown account: `reference` as the bank's
+/// structured reference, `text` as the remittance text.
+fn credit(bank_reference: &str, minor: i64, reference: Option<&str>, text: &str) -> Entry {
+    Entry {
+        booking_date: d("2026-03-09"),
+        value_date: Some(d("2026-03-09")),
+        amount: eur(minor),
+        counterparty_name: None,
+        counterparty_iban: Some("NL91ABNA0417164300".into()),
+        counterparty_bic: None,
+        reference: reference.map(|r| StructuredReference::classify(r, false).unwrap()),
+        remittance: text.into(),
+        end_to_end_id: None,
+        bank_reference: Some(bank_reference.into()),
+        transaction_code: None,
+        reversal: false,
+        return_reason: None,
+        location: Location::Line(0),
+    }
+}
+
+/// A camt.053 file with `entries`, through the real format: written as XML, read back by the
+/// parser (which finds references written in the remittance text).
+fn camt(entries: Vec<Entry>) -> ParsedStatements {
+    let statement = Statement {
+        id: Some("2026-03-09".into()),
+        account: "NL02ABNA0123456789".into(),
+        account_bic: None,
+        account_holder: None,
+        currency: Currency::EUR,
+        opening_balance: None,
+        closing_balance: None,
+        from_date: None,
+        to_date: None,
+        entries,
+        balance_check: BalanceCheck::NotApplicable,
+        location: Location::Line(1),
+    };
+    let xml = arflow_formats::statement::camt::write_camt053(&[statement]);
+    arflow_formats::statement::parse_any(xml.as_bytes(), None).unwrap()
+}
+
+/// Imports `file` as a statement named `name`, with the default matcher settings.
+async fn import(
+    app: &App,
+    org: &StoredOrganisation,
+    name: &str,
+    file: &ParsedStatements,
+) -> StatementImport {
+    app.import_statements(org, name, name, file, &Settings::default(), &staff()).await.unwrap()
+}
+
+/// What is open on invoice `number`.
+async fn open_on(app: &App, org: OrganisationId, number: &str) -> Money {
+    let mut tx = app.store.read().await.unwrap();
+    tx.find_invoice_by_number(org, number).await.unwrap().unwrap().open
+}
+
+/// The payment of bank entry `entry` with its allocations (invoice number, amount).
+async fn payment_of(
+    app: &App,
+    org: OrganisationId,
+    entry: i64,
+) -> (arflow_store::StoredPayment, Vec<(String, Money)>) {
+    let mut tx = app.store.read().await.unwrap();
+    let pid = tx.get_bank_entry(org, entry).await.unwrap().payment_id.unwrap();
+    let payment = tx.get_payment(org, pid).await.unwrap();
+    let allocations = tx
+        .list_allocations(org, AllocationsOf::Payment(pid))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.invoice_number, a.amount))
+        .collect();
+    (payment, allocations)
+}
+
+fn allocated(list: &[(&str, i64)]) -> Vec<(String, Money)> {
+    list.iter().map(|(n, m)| ((*n).to_owned(), eur(*m))).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_paying_an_instalment_by_its_reference_pays_the_oldest_invoice_of_the_plan() {
+    let (app, _dir) = app().await;
+    let (org, id) = org_with_plan(&app, "acme", OrgCountry::Nl).await;
+    let first = instalment_reference(&app, org.id, id, 0).await;
+    let file = camt(vec![credit("B-1", 100_00, Some(&first), "termijn 1")]);
+
+    let report = import(&app, &org, "day1.xml", &file).await;
+    assert_eq!((report.created, report.matched_automatically), (1, 1), "{report:?}");
+    let outcome = &report.outcomes[0];
+    assert_eq!(
+        (outcome.status, outcome.rule, outcome.confidence),
+        (Some("matched"), Some("plan_instalment"), Some(100))
+    );
+    let explanation = outcome.explanation.as_deref().unwrap();
+    assert!(
+        explanation.contains(&format!(
+            "pays instalment 1 of 3 of payment plan {id}, due 2026-03-10, EUR 100.00"
+        )),
+        "{explanation}"
+    );
+    assert!(explanation.contains("invoice P1-B (EUR 100.00)"), "{explanation}");
+
+    // The oldest invoice by due date receives the money, not the one made first.
+    let (payment, allocations) = payment_of(&app, org.id, outcome.entry_id.unwrap()).await;
+    assert_eq!(allocations, allocated(&[("P1-B", 100_00)]));
+    assert_eq!(payment.unapplied, eur(0));
+    let p1 = app.list_debtors(org.id, &DebtorFilter::default(), Page::first(10)).await.unwrap();
+    assert_eq!(payment.debtor_id, Some(p1[0].id));
+    assert_eq!(
+        (open_on(&app, org.id, "P1-B").await, open_on(&app, org.id, "P1-A").await),
+        (eur(20_00), eur(180_00))
+    );
+
+    // The plan moved forward: the first instalment is paid, the plan is on track.
+    let v = app.plan_view(org.id, id).await.unwrap();
+    assert_eq!((v.paid, v.open), (eur(100_00), eur(200_00)));
+    assert_eq!(
+        v.status,
+        PlanStatus::OnTrack { next: 1, due: d("2026-04-10"), remaining_of_next: eur(100_00) }
+    );
+
+    // The same file again changes nothing.
+    let again = import(&app, &org, "day1.xml", &file).await;
+    assert_eq!((again.created, again.already_imported, again.matched_automatically), (0, 1, 0));
+    let v = app.plan_view(org.id, id).await.unwrap();
+    assert_eq!((v.paid, v.open), (eur(100_00), eur(200_00)));
+    assert_eq!(open_on(&app, org.id, "P1-B").await, eur(20_00));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instalment_over_two_invoices_is_split_and_what_is_paid_too_much_stays_credit_of_the_debtor()
+ {
+    let (app, _dir) = app().await;
+    let (org, id) = org_with_plan(&app, "acme", OrgCountry::Nl).await;
+    let refs: Vec<String> = app
+        .plan_view(org.id, id)
+        .await
+        .unwrap()
+        .instalments
+        .iter()
+        .map(|i| i.reference.clone())
+        .collect();
+    let debtor =
+        app.list_debtors(org.id, &DebtorFilter::default(), Page::first(10)).await.unwrap()[0].id;
+
+    // Instalments 1 and 2 in one file: the second finds what the first left open.
+    let report = import(
+        &app,
+        &org,
+        "day1.xml",
+        &camt(vec![
+            credit("B-1", 100_00, Some(&refs[0]), ""),
+            credit("B-2", 100_00, Some(&refs[1]), ""),
+        ]),
+    )
+    .await;
+    assert_eq!(report.matched_automatically, 2, "{report:?}");
+    let (_, second) = payment_of(&app, org.id, report.outcomes[1].entry_id.unwrap()).await;
+    assert_eq!(second, allocated(&[("P1-B", 20_00), ("P1-A", 80_00)]));
+    assert!(report.outcomes[1].explanation.as_deref().unwrap().contains("instalment 2 of 3"));
+    assert_eq!(app.plan_view(org.id, id).await.unwrap().paid, eur(200_00));
+
+    // Instalment 3 paid with 50.00 too much: the plan is paid, the rest is the debtor's credit.
+    let report =
+        import(&app, &org, "day2.xml", &camt(vec![credit("B-3", 150_00, Some(&refs[2]), "")]))
+            .await;
+    let outcome = &report.outcomes[0];
+    assert_eq!(
+        (outcome.status, outcome.rule, outcome.confidence),
+        (Some("matched"), Some("plan_instalment"), Some(92))
+    );
+    assert!(
+        outcome.explanation.as_deref().unwrap().contains("EUR 50.00 more than everything open")
+    );
+    let (payment, allocations) = payment_of(&app, org.id, outcome.entry_id.unwrap()).await;
+    assert_eq!(allocations, allocated(&[("P1-A", 100_00)]));
+    assert_eq!((payment.unapplied, payment.debtor_id), (eur(50_00), Some(debtor)));
+    let v = app.plan_view(org.id, id).await.unwrap();
+    assert_eq!((v.paid, v.open, v.status), (eur(300_00), eur(0), PlanStatus::Completed));
+
+    // The last instalment paid a second time: nothing of the plan is open, so all of it is the
+    // debtor's credit, as any over-payment on a certain reference.
+    let report =
+        import(&app, &org, "day3.xml", &camt(vec![credit("B-4", 100_00, Some(&refs[2]), "")]))
+            .await;
+    let outcome = &report.outcomes[0];
+    assert_eq!((outcome.status, outcome.rule), (Some("matched"), Some("plan_instalment")));
+    assert!(
+        outcome
+            .explanation
+            .as_deref()
+            .unwrap()
+            .contains("Nothing is open on the plan's invoices any more")
+    );
+    let (payment, allocations) = payment_of(&app, org.id, outcome.entry_id.unwrap()).await;
+    assert!(allocations.is_empty());
+    assert_eq!((payment.unapplied, payment.debtor_id), (eur(100_00), Some(debtor)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instalment_reference_written_in_the_remittance_text_is_recognised() {
+    let (app, _dir) = app().await;
+    let (org, id) = org_with_plan(&app, "brussel", OrgCountry::Be).await;
+    let view = app.plan_view(org.id, id).await.unwrap();
+    let display = &view.instalments[0].reference_display;
+    assert!(display.starts_with("+++"), "{display}");
+    // No structured reference from the bank: only the text, as payers type it.
+    let report = import(
+        &app,
+        &org,
+        "day1.xml",
+        &camt(vec![credit("B-1", 100_00, None, &format!("afbetaling {display} P1"))]),
+    )
+    .await;
+    assert_eq!(report.outcomes[0].rule, Some("plan_instalment"), "{report:?}");
+    assert_eq!(report.matched_automatically, 1);
+    assert_eq!(app.plan_view(org.id, id).await.unwrap().paid, eur(100_00));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_organisations_instalment_reference_pays_nothing_here() {
+    let (app, _dir) = app().await;
+    let (acme, id) = org_with_plan(&app, "acme", OrgCountry::Nl).await;
+    let theirs = instalment_reference(&app, acme.id, id, 0).await;
+    // Charlie has no plans: Acme's reference means nothing there.
+    let charlie = org_with(&app, "charlie", OrgCountry::Nl, &["D1"]).await;
+    let file = camt(vec![credit("B-1", 100_00, Some(&theirs), "")]);
+    let report = import(&app, &charlie, "day1.xml", &file).await;
+    let outcome = &report.outcomes[0];
+    assert_eq!(
+        (report.matched_automatically, outcome.status),
+        (0, Some("unmatched")),
+        "{report:?}"
+    );
+    assert_ne!(outcome.rule, Some("plan_instalment"));
+    let (payment, allocations) = payment_of(&app, charlie.id, outcome.entry_id.unwrap()).await;
+    assert!(allocations.is_empty());
+    assert_eq!(payment.debtor_id, None);
+    for n in ["D1-1", "D1-2"] {
+        assert!(open_on(&app, charlie.id, n).await.is_positive());
+    }
+    // Bravo's plan has the very same references (each organisation counts its own): the
+    // credit pays Bravo's plan, never Acme's.
+    let (bravo, bravo_plan) = org_with_plan(&app, "bravo", OrgCountry::Nl).await;
+    assert_eq!(instalment_reference(&app, bravo.id, bravo_plan, 0).await, theirs);
+    let report = import(&app, &bravo, "day1.xml", &file).await;
+    assert_eq!(report.outcomes[0].rule, Some("plan_instalment"), "{report:?}");
+    assert_eq!(app.plan_view(bravo.id, bravo_plan).await.unwrap().paid, eur(100_00));
+    // Acme's plan is untouched by both.
+    let v = app.plan_view(acme.id, id).await.unwrap();
+    assert_eq!((v.paid, v.open), (eur(0), eur(300_00)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payments_file_quoting_instalment_references_pays_the_plan_once() {
+    let (app, _dir) = app().await;
+    let (org, id) = org_with_plan(&app, "acme", OrgCountry::Nl).await;
+    let view = app.plan_view(org.id, id).await.unwrap();
+    // The reference as people type it (with spaces); the second row spans both invoices.
+    let csv = format!(
+        "date,amount,currency,reference,counterparty_iban\n\
+         2026-03-09,100.00,EUR,{},NL91ABNA0417164300\n\
+         2026-03-10,100.00,EUR,{},NL91ABNA0417164300\n",
+        view.instalments[0].reference_display, view.instalments[1].reference
+    );
+    let report =
+        app.import_payments_csv(Some("acme"), "p.csv", csv.as_bytes(), &staff()).await.unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!((report.created, report.allocated), (2, 3));
+    assert_eq!(
+        (open_on(&app, org.id, "P1-B").await, open_on(&app, org.id, "P1-A").await),
+        (eur(0), eur(100_00))
+    );
+    let v = app.plan_view(org.id, id).await.unwrap();
+    assert_eq!((v.paid, v.open), (eur(200_00), eur(100_00)));
+    assert_eq!(
+        v.status,
+        PlanStatus::OnTrack { next: 2, due: d("2026-05-10"), remaining_of_next: eur(100_00) }
+    );
+    // The payer's account is learned for the plan's debtor.
+    let mut tx = app.store.read().await.unwrap();
+    let debtor = tx.find_debtor_ids_by_iban(org.id, "NL91ABNA0417164300").await.unwrap();
+    drop(tx);
+    assert_eq!(debtor, [v.debtor_id]);
+
+    // The same file again changes nothing.
+    let again =
+        app.import_payments_csv(Some("acme"), "p.csv", csv.as_bytes(), &staff()).await.unwrap();
+    assert_eq!((again.created, again.unchanged, again.allocated), (0, 2, 0));
+    let v = app.plan_view(org.id, id).await.unwrap();
+    assert_eq!((v.paid, v.open), (eur(200_00), eur(100_00)));
 }
