@@ -919,7 +919,7 @@ fn inbound_schemas() -> Value {
             "status": { "type": "string", "enum": ["matched", "review", "unmatched", "ignored", "reversal", "rejected"] },
             "payment_id": { "type": ["integer", "null"] } } },
         "ReviewItem": { "allOf": [r("BankEntry"), { "type": "object", "properties": { "suggestions": { "type": "array", "items": { "type": "object", "properties": {
-            "rule": { "type": "string", "enum": ["reference", "invoice_number", "iban", "name"] }, "confidence": { "type": "integer" },
+            "rule": { "type": "string", "enum": ["reference", "plan_instalment", "invoice_number", "iban", "name"] }, "confidence": { "type": "integer" },
             "debtor_number": { "type": ["string", "null"] }, "allocations": { "type": "array", "items": { "type": "object", "properties": {
                 "invoice_number": { "type": "string" }, "amount": { "type": "string" } } } },
             "unapplied": { "type": "string" }, "explanation": { "type": "string" } } } } } }] },

@@ -150,6 +150,11 @@ fn rule_reason(lang: Lang, rule: &str) -> &'static str {
             "Le paiement mentionne la communication structurée de la facture.",
             "The payment quotes the invoice's payment reference.",
         ),
+        "plan_instalment" => lang.pick(
+            "De betaling noemt het betalingskenmerk van een termijn van een betalingsregeling.",
+            "Le paiement mentionne la communication structurée d'une échéance d'un plan de paiement.",
+            "The payment quotes the payment reference of a payment plan's instalment.",
+        ),
         "invoice_number" => lang.pick(
             "De omschrijving van de betaling noemt het factuurnummer.",
             "Le libellé du paiement cite le numéro de facture.",
