@@ -15,8 +15,10 @@
 //! 5. **name**: the payer's name is close to one debtor's, with an amount that fits; never
 //!    certain enough to allocate without a person.
 //!
-//! Every [`Proposal`] carries a confidence (0–100) and an explanation in plain words. The caller
-//! allocates automatically only from [`Settings::auto_threshold`] up; the rest waits for review.
+//! Every [`Proposal`] carries a confidence (0–100) and an explanation in plain words: in English
+//! as text, and sentence by sentence with its data ([`Said`]) so that [`Proposal::explain`] writes
+//! it in Dutch or French as well. The caller allocates automatically only from
+//! [`Settings::auto_threshold`] up; the rest waits for review.
 //! A difference up to [`Settings::tolerance_minor`] (bank costs deducted by the payer's bank) still
 //! counts as a fit; the difference stays open on the last item and the explanation says so.
 
@@ -26,7 +28,11 @@ use std::collections::hash_map::Entry;
 use crate::date::Date;
 use crate::fasthash::FastMap;
 use crate::id::{DebtorId, InvoiceId};
-use crate::money::{Currency, Money, format_minor};
+use crate::money::{Currency, Money};
+use crate::party::Language;
+
+mod said;
+pub use said::{Said, render};
 
 /// Knobs of the matcher; an organisation may change them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -237,7 +243,20 @@ pub struct Proposal {
     pub unapplied_minor: i64,
     /// What stays open on the chosen items because the payment was short within the tolerance.
     pub short_minor: i64,
+    /// The explanation in English, as stored and returned by the API.
     pub explanation: String,
+    /// The same explanation sentence by sentence, with its data, to write it in another language
+    /// ([`Proposal::explain`]). Empty on proposals stored before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub said: Vec<Said>,
+}
+
+impl Proposal {
+    /// The explanation in `lang`; the stored English text when the sentences are not known.
+    #[must_use]
+    pub fn explain(&self, lang: Language) -> String {
+        if self.said.is_empty() { self.explanation.clone() } else { render(&self.said, lang) }
+    }
 }
 
 /// An incoming credit as the rules see it.
@@ -412,7 +431,8 @@ impl Book {
         }
         if !notes.is_empty() {
             for p in &mut out {
-                p.explanation = format!("{} {}", notes.join(" "), p.explanation);
+                p.said.splice(0..0, notes.iter().cloned());
+                p.explanation = render(&p.said, Language::En);
             }
         }
         out.sort_by_key(|p| std::cmp::Reverse(p.confidence));
@@ -426,7 +446,7 @@ impl Book {
         reference: &str,
         settings: &Settings,
         out: &mut Vec<Proposal>,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<Said>,
     ) {
         let found: Vec<usize> = self
             .by_reference
@@ -444,50 +464,38 @@ impl Book {
                     // A plan instalment's reference: the next rule explains it.
                     return;
                 }
-                notes.push(format!(
-                    "The payment reference {reference} belongs to no open item (paid already, or not ours)."
-                ));
+                notes.push(Said::ReferenceUnknown { reference: reference.to_owned() });
             } else {
-                notes.push(format!(
-                    "The payment reference {reference} is on {} open items.",
-                    found.len()
-                ));
+                notes.push(Said::ReferenceOnSeveral {
+                    reference: reference.to_owned(),
+                    items: found.len(),
+                });
             }
             return;
         };
         let Some(item) = self.item(*index) else { return };
         let amount = incoming.amount.minor();
         let fit = fit_items(&[item], amount, settings.tolerance_minor);
-        let what = format!(
-            "The payment quotes the payment reference {reference} of invoice {} ({} open).",
-            item.number,
-            format_minor(item.open_minor, item.currency)
-        );
-        let (confidence, explanation) = match fit.kind {
-            FitKind::Exact => (100, format!("{what} The amount is exactly what is open.")),
-            FitKind::Short => (
-                98,
-                format!(
-                    "{what} The amount is {} short, within the tolerance for bank costs; that stays open.",
-                    format_minor(fit.short, currency)
-                ),
-            ),
-            FitKind::Partial => (
-                95,
-                format!(
-                    "{what} A partial payment; {} stays open.",
-                    format_minor(item.open_minor - amount, currency)
-                ),
-            ),
-            FitKind::Over => (
-                92,
-                format!(
-                    "{what} The payment is {} more than open; that is kept as unapplied credit.",
-                    format_minor(fit.unapplied, currency)
-                ),
-            ),
+        let what = Said::ReferenceQuoted {
+            reference: reference.to_owned(),
+            invoice: item.number.clone(),
+            open: Money::from_minor(item.open_minor, item.currency),
         };
-        out.push(fit.into_proposal(Rule::Reference, confidence, Some(item.debtor), explanation));
+        let money = |minor: i64| Money::from_minor(minor, currency);
+        let (confidence, detail) = match fit.kind {
+            FitKind::Exact => (100, Said::ExactlyOpen),
+            FitKind::Short => (98, Said::ShortWithinTolerance { short: money(fit.short) }),
+            FitKind::Partial => {
+                (95, Said::PartialLeavesOpen { left: money(item.open_minor - amount) })
+            }
+            FitKind::Over => (92, Said::OverKeptUnapplied { over: money(fit.unapplied) }),
+        };
+        out.push(fit.into_proposal(
+            Rule::Reference,
+            confidence,
+            Some(item.debtor),
+            vec![what, detail],
+        ));
     }
 
     fn by_instalment_rule(
@@ -496,24 +504,21 @@ impl Book {
         reference: &str,
         settings: &Settings,
         out: &mut Vec<Proposal>,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<Said>,
     ) {
         let Some(plan) = self.by_instalment.get(reference) else { return };
         let currency = incoming.amount.currency();
-        let what = format!(
-            "The payment quotes the payment reference {reference}: it pays instalment {} of {} of \
-             payment plan {}, due {}, {}.",
-            u64::from(plan.position) + 1,
-            plan.instalments,
-            plan.plan_id,
-            plan.due_date,
-            money_text(plan.amount.minor(), plan.amount.currency())
-        );
+        let what = Said::InstalmentQuoted {
+            reference: reference.to_owned(),
+            number: u64::from(plan.position) + 1,
+            of: plan.instalments,
+            plan: plan.plan_id,
+            due: plan.due_date,
+            amount: plan.amount,
+        };
         if plan.amount.currency() != currency {
-            notes.push(format!(
-                "{what} The plan is in {}, the payment in {currency}: not allocated to it.",
-                plan.amount.currency()
-            ));
+            notes.push(what);
+            notes.push(Said::PlanOtherCurrency { plan: plan.amount, payment: incoming.amount });
             return;
         }
         let mut items: Vec<&BookItem> = plan
@@ -526,6 +531,7 @@ impl Book {
         items.sort_by_key(|it| (it.due_date, it.id));
         let amount = incoming.amount.minor();
         if items.is_empty() {
+            let said = vec![what, Said::PlanNothingOpen];
             out.push(Proposal {
                 rule: Rule::PlanInstalment,
                 confidence: 92,
@@ -533,70 +539,44 @@ impl Book {
                 allocations: Vec::new(),
                 unapplied_minor: amount,
                 short_minor: 0,
-                explanation: format!(
-                    "{what} Nothing is open on the plan's invoices any more; the whole amount is \
-                     kept as unapplied credit of the debtor."
-                ),
+                explanation: render(&said, Language::En),
+                said,
             });
             return;
         }
         let fit = fit_items(&items, amount, settings.tolerance_minor);
-        let to: Vec<String> =
-            fit.allocations
-                .iter()
-                .filter_map(|(id, minor)| {
-                    items.iter().find(|it| it.id == *id).map(|it| {
-                        format!("invoice {} ({})", it.number, money_text(*minor, currency))
-                    })
-                })
-                .collect();
-        let spread =
-            format!("It goes to the plan's open invoices oldest first: {}.", to.join(", "));
+        let money = |minor: i64| Money::from_minor(minor, currency);
+        let to: Vec<(String, Money)> = fit
+            .allocations
+            .iter()
+            .filter_map(|(id, minor)| {
+                items.iter().find(|it| it.id == *id).map(|it| (it.number.clone(), money(*minor)))
+            })
+            .collect();
+        let spread = Said::PlanSpread { to };
         let total: i64 = items.iter().map(|i| i.open_minor).sum();
         let instalment = plan.amount.minor();
         let (confidence, detail) = match fit.kind {
-            FitKind::Exact => (100, "That is everything still open on the plan.".to_owned()),
-            FitKind::Short => (
-                98,
-                format!(
-                    "The amount is {} short of everything open on the plan, within the tolerance \
-                     for bank costs; that stays open.",
-                    money_text(fit.short, currency)
-                ),
-            ),
-            FitKind::Partial if amount == instalment => (
-                100,
-                format!(
-                    "The amount is exactly the instalment; {} stays open on the plan.",
-                    money_text(total - amount, currency)
-                ),
-            ),
+            FitKind::Exact => (100, Said::PlanAllOpen),
+            FitKind::Short => (98, Said::PlanShort { short: money(fit.short) }),
+            FitKind::Partial if amount == instalment => {
+                (100, Said::PlanExactInstalment { left: money(total - amount) })
+            }
             FitKind::Partial => (
                 95,
-                format!(
-                    "The amount is {} {} the instalment; {} stays open on the plan.",
-                    money_text(
-                        if amount < instalment { instalment - amount } else { amount - instalment },
-                        currency
-                    ),
-                    if amount < instalment { "less than" } else { "more than" },
-                    money_text(total - amount, currency)
-                ),
+                Said::PlanOtherThanInstalment {
+                    difference: money((instalment - amount).abs()),
+                    less: amount < instalment,
+                    left: money(total - amount),
+                },
             ),
-            FitKind::Over => (
-                92,
-                format!(
-                    "The payment is {} more than everything open on the plan; that is kept as \
-                     unapplied credit.",
-                    money_text(fit.unapplied, currency)
-                ),
-            ),
+            FitKind::Over => (92, Said::PlanOver { over: money(fit.unapplied) }),
         };
         out.push(fit.into_proposal(
             Rule::PlanInstalment,
             confidence,
             Some(plan.debtor),
-            format!("{what} {spread} {detail}"),
+            vec![what, spread, detail],
         ));
     }
 
@@ -642,57 +622,32 @@ impl Book {
         });
         let amount = incoming.amount.minor();
         let fit = fit_items(&items, amount, settings.tolerance_minor);
-        let what = if items.len() == 1 {
-            format!("The remittance text names invoice {}.", numbers.join(", "))
-        } else {
-            format!("The remittance text names invoices {}.", numbers.join(", "))
-        };
+        let what =
+            Said::RemittanceNames { invoices: numbers.iter().map(|n| (*n).to_owned()).collect() };
         let total: i64 = items.iter().map(|i| i.open_minor).sum();
+        let money = |minor: i64| Money::from_minor(minor, currency);
         let (mut confidence, detail) = match fit.kind {
-            FitKind::Exact => (96, "The amount is exactly what is open on them.".to_owned()),
-            FitKind::Short => (
-                93,
-                format!(
-                    "The amount is {} short of what is open, within the tolerance for bank costs.",
-                    format_minor(fit.short, currency)
-                ),
-            ),
+            FitKind::Exact => (96, Said::ExactlyOpenOnThem),
+            FitKind::Short => (93, Said::ShortOfOpen { short: money(fit.short) }),
             FitKind::Partial if items.len() == 1 => (
                 if iban_agrees { 91 } else { 85 },
-                format!(
-                    "A partial payment of {} open{}.",
-                    format_minor(total, currency),
-                    if iban_agrees { ", from an account known for this debtor" } else { "" }
-                ),
+                Said::PartialOf { open: money(total), known_account: iban_agrees },
             ),
-            FitKind::Partial => (
-                70,
-                format!(
-                    "The amount covers only part of the {} open on them; allocated oldest first.",
-                    format_minor(total, currency)
-                ),
-            ),
-            FitKind::Over => (
-                80,
-                format!(
-                    "The amount is {} more than open on them; the rest would be unapplied credit.",
-                    format_minor(fit.unapplied, currency)
-                ),
-            ),
+            FitKind::Partial => (70, Said::CoversPart { open: money(total) }),
+            FitKind::Over => (80, Said::OverOnThem { over: money(fit.unapplied) }),
         };
         if !one_debtor {
             confidence = confidence.min(60);
         }
-        let explanation = if one_debtor {
-            format!("{what} {detail}")
-        } else {
-            format!("{what} {detail} They belong to {} different debtors.", debtors.len())
-        };
+        let mut said = vec![what, detail];
+        if !one_debtor {
+            said.push(Said::SeveralDebtors { debtors: debtors.len() });
+        }
         out.push(fit.into_proposal(
             Rule::InvoiceNumber,
             confidence,
             debtors.first().copied().filter(|_| one_debtor),
-            explanation,
+            said,
         ));
     }
 
@@ -701,17 +656,13 @@ impl Book {
         let Some(debtors) = self.by_iban.get(iban) else { return };
         let shared = debtors.len() > 1;
         for &debtor in debtors.iter().take(5) {
-            let why = if shared {
-                format!("The account {iban} is known for {} debtors.", debtors.len())
-            } else {
-                format!("The account {iban} is known for this debtor.")
-            };
+            let why = Said::AccountKnown { iban: iban.to_owned(), debtors: debtors.len() };
             self.amount_rule(
                 incoming,
                 settings,
                 debtor,
                 Rule::Iban,
-                &why,
+                why,
                 if shared { 70 } else { 100 },
                 out,
             );
@@ -721,11 +672,9 @@ impl Book {
     fn by_name_rule(&self, incoming: &Incoming<'_>, settings: &Settings, out: &mut Vec<Proposal>) {
         let Some(name) = incoming.counterparty_name else { return };
         for (similarity, debtor) in self.similar_names(name, settings).into_iter().take(3) {
-            let why = format!(
-                "The payer's name '{name}' is {similarity}% similar to this debtor's name."
-            );
+            let why = Said::NameSimilar { name: name.to_owned(), similarity };
             // A name alone never allocates: cap below any sensible threshold.
-            self.amount_rule(incoming, settings, debtor, Rule::Name, &why, similarity.min(80), out);
+            self.amount_rule(incoming, settings, debtor, Rule::Name, why, similarity.min(80), out);
         }
     }
 
@@ -737,7 +686,7 @@ impl Book {
         settings: &Settings,
         debtor: DebtorId,
         rule: Rule,
-        why: &str,
+        why: Said,
         cap: u8,
         out: &mut Vec<Proposal>,
     ) {
@@ -760,23 +709,14 @@ impl Book {
             items.iter().copied().filter(|i| within(i.open_minor)).collect();
         if let Some(first) = singles.first() {
             let fit = fit_items(&[first], amount, tol);
-            let (confidence, extra) = if singles.len() == 1 {
-                (93, String::new())
+            let mut said = vec![why, Said::FitsInvoice { invoice: first.number.clone() }];
+            let confidence = if singles.len() == 1 {
+                93
             } else {
-                (
-                    72,
-                    format!(
-                        " {} open items have this amount; the oldest is proposed.",
-                        singles.len()
-                    ),
-                )
+                said.push(Said::SameAmountItems { items: singles.len() });
+                72
             };
-            out.push(fit.into_proposal(
-                rule,
-                confidence.min(cap),
-                Some(debtor),
-                format!("{why} The amount fits invoice {}.{extra}", first.number),
-            ));
+            out.push(fit.into_proposal(rule, confidence.min(cap), Some(debtor), said));
             return;
         }
         // The whole balance.
@@ -787,10 +727,7 @@ impl Book {
                 rule,
                 94.min(cap),
                 Some(debtor),
-                format!(
-                    "{why} The amount is the debtor's whole open balance ({} items).",
-                    items.len()
-                ),
+                vec![why, Said::WholeBalance { items: items.len() }],
             ));
             return;
         }
@@ -801,31 +738,25 @@ impl Book {
             let chosen: Vec<&BookItem> =
                 first.iter().filter_map(|&i| pool.get(i).copied()).collect();
             let fit = fit_items(&chosen, amount, tol);
-            let numbers: Vec<&str> = chosen.iter().map(|i| i.number.as_str()).collect();
-            let (confidence, extra) =
-                if subsets.len() == 1 { (91, "") } else { (70, " Other combinations fit too.") };
-            out.push(fit.into_proposal(
-                rule,
-                confidence.min(cap),
-                Some(debtor),
-                format!("{why} The amount is the sum of invoices {}.{extra}", numbers.join(", ")),
-            ));
+            let invoices: Vec<String> = chosen.iter().map(|i| i.number.clone()).collect();
+            let mut said = vec![why, Said::SumOfInvoices { invoices }];
+            let confidence = if subsets.len() == 1 {
+                91
+            } else {
+                said.push(Said::OtherCombinations);
+                70
+            };
+            out.push(fit.into_proposal(rule, confidence.min(cap), Some(debtor), said));
             return;
         }
         // Nothing fits: oldest first, for a person to judge.
         let fit = fit_items(&items, amount, tol);
         let detail = if amount < total {
-            format!(
-                "The amount fits no combination of its {} open items; proposed oldest first as a partial payment.",
-                items.len()
-            )
+            Said::NoCombination { items: items.len() }
         } else {
-            format!(
-                "The amount is more than the {} open; the rest would be unapplied credit.",
-                format_minor(total, currency)
-            )
+            Said::MoreThanBalance { open: Money::from_minor(total, currency) }
         };
-        out.push(fit.into_proposal(rule, 55.min(cap), Some(debtor), format!("{why} {detail}")));
+        out.push(fit.into_proposal(rule, 55.min(cap), Some(debtor), vec![why, detail]));
     }
 }
 
@@ -851,7 +782,7 @@ impl Fit {
         rule: Rule,
         confidence: u8,
         debtor: Option<DebtorId>,
-        explanation: String,
+        said: Vec<Said>,
     ) -> Proposal {
         Proposal {
             rule,
@@ -860,7 +791,8 @@ impl Fit {
             allocations: self.allocations,
             unapplied_minor: self.unapplied,
             short_minor: self.short,
-            explanation,
+            explanation: render(&said, Language::En),
+            said,
         }
     }
 }
@@ -955,11 +887,6 @@ fn subset_sums(
     };
     search.go(0, 0, &mut Vec::new());
     search.found
-}
-
-/// `EUR 150.00`: the currency code and the amount.
-fn money_text(minor: i64, currency: Currency) -> String {
-    format!("{currency} {}", format_minor(minor, currency))
 }
 
 /// Whole tokens of a remittance text: split on blanks and punctuation that never belongs to an
@@ -1436,6 +1363,170 @@ mod tests {
             (vec![(InvoiceId(1), 50_00), (InvoiceId(2), 80_00)], 70_00)
         );
         assert_eq!(spread_over_plan(&[], 10_00), (vec![], 10_00));
+    }
+
+    /// The best proposal's explanation in Dutch, French and English.
+    fn explained(b: &Book, incoming: &Incoming<'_>, settings: &Settings) -> [String; 3] {
+        let p = b.propose(incoming, settings);
+        let best = p.first().unwrap();
+        assert_eq!(best.explain(Language::En), best.explanation);
+        assert_eq!(best.explain(Language::De), best.explanation, "German falls back to English");
+        [best.explain(Language::Nl), best.explain(Language::Fr), best.explain(Language::En)]
+    }
+
+    #[test]
+    fn the_reference_rule_explains_itself_in_dutch_and_french() {
+        let [nl, fr, en] = explained(
+            &book(),
+            &incoming(40_00, Some("123456789002"), "", None, None),
+            &Settings::default(),
+        );
+        assert_eq!(
+            nl,
+            "De betaling vermeldt betalingskenmerk 123456789002 van factuur 2026-001 (100.00 \
+             open). Een gedeeltelijke betaling; 60.00 blijft openstaan."
+        );
+        assert_eq!(
+            fr,
+            "Le paiement mentionne la référence de paiement 123456789002 de la facture 2026-001 \
+             (100.00 restant dû). Un paiement partiel ; 60.00 reste ouvert."
+        );
+        assert_eq!(
+            en,
+            "The payment quotes the payment reference 123456789002 of invoice 2026-001 (100.00 \
+             open). A partial payment; 60.00 stays open."
+        );
+        // A reference nobody has, noted before what the next rule found.
+        let [nl, fr, _] = explained(
+            &book(),
+            &incoming(100_00, Some("999999999999"), "factuur 2026-001", None, None),
+            &Settings::default(),
+        );
+        assert_eq!(
+            nl,
+            "Betalingskenmerk 999999999999 hoort bij geen openstaande post (al betaald, of niet \
+             van ons). De omschrijving noemt factuur 2026-001. Het bedrag is precies wat daarop \
+             openstaat."
+        );
+        assert_eq!(
+            fr,
+            "La référence de paiement 999999999999 ne correspond à aucun poste ouvert (déjà payé, \
+             ou pas chez nous). La communication cite la facture 2026-001. Le montant correspond \
+             exactement à ce qui est ouvert sur ces factures."
+        );
+    }
+
+    #[test]
+    fn the_plan_instalment_rule_explains_itself_in_dutch_and_french() {
+        let [nl, fr, _] = explained(&plan_book(), &pays_instalment(150_00), &Settings::default());
+        assert_eq!(
+            nl,
+            "De betaling vermeldt betalingskenmerk RF18539007547034: die betaalt termijn 2 van 3 \
+             van betalingsregeling 7, vervaldag 10-04-2026, EUR 150.00. Het gaat naar de \
+             openstaande facturen van de regeling, oudste eerst: factuur P-1 (EUR 100.00), \
+             factuur P-2 (EUR 50.00). Het bedrag is precies de termijn; EUR 150.00 blijft \
+             openstaan op de regeling."
+        );
+        assert_eq!(
+            fr,
+            "Le paiement mentionne la référence de paiement RF18539007547034 : il paie \
+             l'échéance 2 sur 3 du plan de paiement 7, due le 10/04/2026, EUR 150.00. Il va aux \
+             factures ouvertes du plan, la plus ancienne d'abord : facture P-1 (EUR 100.00), \
+             facture P-2 (EUR 50.00). Le montant est exactement celui de l'échéance ; EUR 150.00 \
+             reste ouvert sur le plan."
+        );
+        let [nl, fr, _] = explained(&plan_book(), &pays_instalment(60_00), &Settings::default());
+        assert!(
+            nl.ends_with(
+                "Het bedrag is EUR 90.00 minder dan de termijn; EUR 240.00 blijft openstaan op \
+                 de regeling."
+            ),
+            "{nl}"
+        );
+        assert!(
+            fr.ends_with(
+                "Le montant est inférieur de EUR 90.00 à l'échéance ; EUR 240.00 reste ouvert \
+                 sur le plan."
+            ),
+            "{fr}"
+        );
+    }
+
+    #[test]
+    fn the_invoice_number_rule_explains_itself_in_dutch_and_french() {
+        let [nl, fr, en] = explained(
+            &book(),
+            &incoming(100_00, None, "facturen 1234, 1235.", None, None),
+            &Settings::default(),
+        );
+        assert_eq!(
+            en,
+            "The remittance text names invoices 1234, 1235. The amount covers only part of the \
+             139.99 open on them; allocated oldest first."
+        );
+        assert_eq!(
+            nl,
+            "De omschrijving noemt facturen 1234, 1235. Het bedrag dekt maar een deel van de \
+             139.99 die daarop openstaat; oudste eerst toegewezen."
+        );
+        assert_eq!(
+            fr,
+            "La communication cite les factures 1234, 1235. Le montant ne couvre qu'une partie \
+             des 139.99 ouverts sur ces factures ; affecté au plus ancien d'abord."
+        );
+    }
+
+    #[test]
+    fn the_iban_and_name_rules_explain_themselves_in_dutch_and_french() {
+        let [nl, fr, _] = explained(
+            &book(),
+            &incoming(175_50, None, "", Some("NL91ABNA0417164300"), None),
+            &Settings::default(),
+        );
+        assert_eq!(
+            nl,
+            "Rekening NL91ABNA0417164300 is bekend voor deze debiteur. Het bedrag is de som van \
+             facturen 2026-001, 2026-003."
+        );
+        assert_eq!(
+            fr,
+            "Le compte NL91ABNA0417164300 est connu pour ce débiteur. Le montant est la somme des \
+             factures 2026-001, 2026-003."
+        );
+        let [nl, fr, en] = explained(
+            &book(),
+            &incoming(99_99, None, "", None, Some("JANSEN INSTALLATIES")),
+            &Settings::default(),
+        );
+        assert_eq!(
+            en,
+            "The payer's name 'JANSEN INSTALLATIES' is 100% similar to this debtor's name. The \
+             amount fits invoice 1234."
+        );
+        assert_eq!(
+            nl,
+            "De naam van de betaler 'JANSEN INSTALLATIES' lijkt voor 100% op de naam van deze \
+             debiteur. Het bedrag past bij factuur 1234."
+        );
+        assert_eq!(
+            fr,
+            "Le nom du payeur « JANSEN INSTALLATIES » ressemble à 100 % au nom de ce débiteur. Le \
+             montant correspond à la facture 1234."
+        );
+    }
+
+    #[test]
+    fn a_proposal_stored_without_its_sentences_explains_itself_in_english() {
+        let p = book()
+            .propose(&incoming(100_00, Some("123456789002"), "", None, None), &Settings::default());
+        let mut json: serde_json::Value = serde_json::to_value(&p[0]).unwrap();
+        assert_eq!(json["said"][0]["said"], "reference_quoted");
+        json.as_object_mut().unwrap().remove("said");
+        let old: Proposal = serde_json::from_value(json).unwrap();
+        assert!(old.said.is_empty());
+        assert_eq!(old.explain(Language::Nl), p[0].explanation);
+        let again: Proposal = serde_json::from_str(&serde_json::to_string(&p[0]).unwrap()).unwrap();
+        assert_eq!(again, p[0]);
     }
 
     #[test]
