@@ -8,8 +8,9 @@ use arflow_core::date::{Date, add_days};
 use arflow_core::id::{AllocationId, DebtorId, InvoiceId, OrganisationId, PaymentId};
 use arflow_core::ledger::{Payment, PaymentSource};
 use arflow_core::money::{Money, format_minor};
+use arflow_core::party::Language;
 use arflow_core::reconcile::{
-    Book, BookDebtor, BookInstalment, BookItem, Incoming, Proposal, Settings,
+    Book, BookDebtor, BookInstalment, BookItem, Incoming, Proposal, Said, Settings, render,
 };
 use arflow_formats::statement::{BalanceCheck, Entry, ParsedStatements, ReferenceKind};
 use arflow_store::{
@@ -147,7 +148,20 @@ pub struct Suggestion {
     pub debtor_number: Option<String>,
     pub allocations: Vec<SuggestedAllocation>,
     pub unapplied: String,
+    /// In English, as the matcher wrote it.
     pub explanation: String,
+    /// The same sentence by sentence, for [`Suggestion::explain`]; empty for proposals stored
+    /// before the matcher kept them.
+    #[serde(skip)]
+    pub said: Vec<Said>,
+}
+
+impl Suggestion {
+    /// The explanation in `lang`: the English text when the sentences are not known.
+    #[must_use]
+    pub fn explain(&self, lang: Language) -> String {
+        if self.said.is_empty() { self.explanation.clone() } else { render(&self.said, lang) }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -894,6 +908,7 @@ impl App {
             allocations,
             unapplied: format_minor(p.unapplied_minor, amount.currency()),
             explanation: p.explanation.clone(),
+            said: p.said.clone(),
         })
     }
 
