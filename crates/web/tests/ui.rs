@@ -1219,13 +1219,53 @@ async fn a_payment_is_split_over_two_invoices_from_the_review_queue() {
     b.sign_in("anna@example.nl", "correct horse battery").await;
     let queue = b.get("/matches").await;
     assert!(queue.html.contains(&format!("id=\"split-{entry}-invoice-1\"")), "{}", queue.html);
-    // Why, in Dutch; the matcher's own words follow, marked as English.
+    // Why, in Dutch; the matcher's own words follow, in Dutch too.
     assert!(
         queue.html.contains("De naam van de betaler lijkt op die van de debiteur."),
         "{}",
         queue.html
     );
-    assert!(queue.html.contains("<small lang=\"en\">"), "{}", queue.html);
+    assert!(
+        queue.html.contains("<small>De naam van de betaler &#39;Klant B.V.&#39; lijkt voor ")
+            && queue.html.contains(
+                "op de naam van deze debiteur. Het bedrag is het hele openstaande saldo van de \
+                 debiteur (2 posten).</small>"
+            ),
+        "{}",
+        queue.html
+    );
+    assert!(!queue.html.contains("<small lang=\"en\">"), "{}", queue.html);
+    // A French colleague reads it in French; the API keeps the English text.
+    s.app
+        .create_user(
+            Some("acme"),
+            "claire@example.be",
+            "Claire",
+            "vente personne 123",
+            "fr",
+            Role::Sales,
+            &actor,
+        )
+        .await
+        .unwrap();
+    let mut claire = Browser::new(&s);
+    claire.sign_in("claire@example.be", "vente personne 123").await;
+    let french = claire.get("/matches").await.html;
+    assert!(
+        french.contains("<small>Le nom du payeur « Klant B.V. » ressemble à ")
+            && french.contains(
+                "au nom de ce débiteur. Le montant est tout le solde ouvert du débiteur (2 \
+                 postes).</small>"
+            ),
+        "{french}"
+    );
+    let queued = s.app.review_queue(&org, true, arflow_store::Page::first(10)).await.unwrap();
+    assert!(
+        queued[0].suggestions[0].explanation.ends_with(
+            "similar to this debtor's name. The amount is the debtor's whole open balance (2 items)."
+        ),
+        "{queued:?}"
+    );
     let csrf = hidden(&queue.html, "csrf");
     let path = format!("/matches/{entry}/accept");
     let open = |n: &'static str| {

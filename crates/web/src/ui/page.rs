@@ -30,6 +30,16 @@ impl Lang {
         }
     }
 
+    /// The core's language, for texts the core writes.
+    pub(crate) fn language(self) -> arflow_core::party::Language {
+        use arflow_core::party::Language;
+        match self {
+            Lang::Nl => Language::Nl,
+            Lang::Fr => Language::Fr,
+            Lang::En => Language::En,
+        }
+    }
+
     /// One of three texts, by language: for words used on one page only, kept next to it.
     pub(crate) fn pick(self, nl: &'static str, fr: &'static str, en: &'static str) -> &'static str {
         match self {

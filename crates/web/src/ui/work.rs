@@ -60,8 +60,9 @@ async fn matches_page(
                     } else {
                         String::new()
                     };
-                    // Why, in the person's language; the matcher's full reasoning (its amounts and
-                    // names) follows in English, marked as such for screen readers.
+                    // Why, in the person's language, then the matcher's full reasoning (its
+                    // amounts and names), also in the person's language; a proposal stored before
+                    // the matcher kept its sentences has only English, marked as such.
                     let unapplied = if s.unapplied.trim_start_matches(['0', '.']).is_empty() {
                         String::new()
                     } else {
@@ -74,12 +75,17 @@ async fn matches_page(
                     };
                     format!(
                         "<li class=\"suggestion\"><strong>{confidence}%</strong> · {debtor} · {invoices}<br>\
-                         {why}{unapplied}<br><small lang=\"en\">{explanation}</small>{accept}</li>",
+                         {why}{unapplied}<br><small{marked}>{explanation}</small>{accept}</li>",
                         confidence = s.confidence,
                         debtor = esc(s.debtor_number.as_deref().unwrap_or("")),
                         invoices = esc(&invoices.join(", ")),
                         why = esc(rule_reason(lang, s.rule)),
-                        explanation = esc(&s.explanation),
+                        marked = if s.said.is_empty() && lang != Lang::En {
+                            " lang=\"en\""
+                        } else {
+                            ""
+                        },
+                        explanation = esc(&s.explain(lang.language())),
                     )
                 })
                 .collect();
