@@ -150,6 +150,10 @@ pub struct Suggestion {
     pub unapplied: String,
     /// In English, as the matcher wrote it.
     pub explanation: String,
+    /// The explanation in Dutch and French; absent for proposals stored before the matcher kept
+    /// its sentences.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanations: Option<Explanations>,
     /// The same sentence by sentence, for [`Suggestion::explain`]; empty for proposals stored
     /// before the matcher kept them.
     #[serde(skip)]
@@ -162,6 +166,13 @@ impl Suggestion {
     pub fn explain(&self, lang: Language) -> String {
         if self.said.is_empty() { self.explanation.clone() } else { render(&self.said, lang) }
     }
+}
+
+/// A suggestion's explanation in the other languages of the staff pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Explanations {
+    pub nl: String,
+    pub fr: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -908,6 +919,8 @@ impl App {
             allocations,
             unapplied: format_minor(p.unapplied_minor, amount.currency()),
             explanation: p.explanation.clone(),
+            explanations: (!p.said.is_empty())
+                .then(|| Explanations { nl: p.explain(Language::Nl), fr: p.explain(Language::Fr) }),
             said: p.said.clone(),
         })
     }

@@ -2065,6 +2065,20 @@ async fn an_uploaded_statement_is_matched_reviewed_and_decided_once() {
     assert_eq!(suggestion["rule"], "iban", "{entry}");
     assert!(suggestion["confidence"].as_u64().unwrap() < 90);
     assert!(suggestion["explanation"].as_str().unwrap().contains("NL91ABNA0417164300"));
+    assert!(
+        suggestion["explanations"]["nl"]
+            .as_str()
+            .unwrap()
+            .starts_with("Rekening NL91ABNA0417164300 is bekend voor deze debiteur."),
+        "{suggestion}"
+    );
+    assert!(
+        suggestion["explanations"]["fr"]
+            .as_str()
+            .unwrap()
+            .starts_with("Le compte NL91ABNA0417164300 est connu pour ce débiteur."),
+        "{suggestion}"
+    );
     let id = entry["id"].as_i64().unwrap();
     let path = format!("/api/v1/matches/{id}/accept");
     let too_much = s

@@ -922,7 +922,9 @@ fn inbound_schemas() -> Value {
             "rule": { "type": "string", "enum": ["reference", "plan_instalment", "invoice_number", "iban", "name"] }, "confidence": { "type": "integer" },
             "debtor_number": { "type": ["string", "null"] }, "allocations": { "type": "array", "items": { "type": "object", "properties": {
                 "invoice_number": { "type": "string" }, "amount": { "type": "string" } } } },
-            "unapplied": { "type": "string" }, "explanation": { "type": "string" } } } } } }] },
+            "unapplied": { "type": "string" }, "explanation": { "type": "string", "description": "Why, in English." },
+            "explanations": { "type": "object", "description": "The explanation in Dutch and French; absent on entries imported before the matcher kept its sentences.",
+                "required": ["nl", "fr"], "properties": { "nl": { "type": "string" }, "fr": { "type": "string" } } } } } } } }] },
         "AcceptMatch": { "type": "object", "additionalProperties": false, "properties": {
             "choice": { "type": "integer", "minimum": 1 },
             "split": { "type": "array", "items": { "type": "object", "required": ["invoice_number", "amount"], "properties": {
