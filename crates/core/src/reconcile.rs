@@ -1383,13 +1383,13 @@ mod tests {
         );
         assert_eq!(
             nl,
-            "De betaling vermeldt betalingskenmerk 123456789002 van factuur 2026-001 (100.00 \
-             open). Een gedeeltelijke betaling; 60.00 blijft openstaan."
+            "De betaling vermeldt betalingskenmerk 123456789002 van factuur 2026-001 (100,00 \
+             open). Een gedeeltelijke betaling; 60,00 blijft openstaan."
         );
         assert_eq!(
             fr,
             "Le paiement mentionne la référence de paiement 123456789002 de la facture 2026-001 \
-             (100.00 restant dû). Un paiement partiel ; 60.00 reste ouvert."
+             (100,00 restant dû). Un paiement partiel ; 60,00 reste ouvert."
         );
         assert_eq!(
             en,
@@ -1422,30 +1422,30 @@ mod tests {
         assert_eq!(
             nl,
             "De betaling vermeldt betalingskenmerk RF18539007547034: die betaalt termijn 2 van 3 \
-             van betalingsregeling 7, vervaldag 10-04-2026, EUR 150.00. Het gaat naar de \
-             openstaande facturen van de regeling, oudste eerst: factuur P-1 (EUR 100.00), \
-             factuur P-2 (EUR 50.00). Het bedrag is precies de termijn; EUR 150.00 blijft \
+             van betalingsregeling 7, vervaldag 10-04-2026, EUR 150,00. Het gaat naar de \
+             openstaande facturen van de regeling, oudste eerst: factuur P-1 (EUR 100,00), \
+             factuur P-2 (EUR 50,00). Het bedrag is precies de termijn; EUR 150,00 blijft \
              openstaan op de regeling."
         );
         assert_eq!(
             fr,
             "Le paiement mentionne la référence de paiement RF18539007547034 : il paie \
-             l'échéance 2 sur 3 du plan de paiement 7, due le 10/04/2026, EUR 150.00. Il va aux \
-             factures ouvertes du plan, la plus ancienne d'abord : facture P-1 (EUR 100.00), \
-             facture P-2 (EUR 50.00). Le montant est exactement celui de l'échéance ; EUR 150.00 \
+             l'échéance 2 sur 3 du plan de paiement 7, due le 10/04/2026, EUR 150,00. Il va aux \
+             factures ouvertes du plan, la plus ancienne d'abord : facture P-1 (EUR 100,00), \
+             facture P-2 (EUR 50,00). Le montant est exactement celui de l'échéance ; EUR 150,00 \
              reste ouvert sur le plan."
         );
         let [nl, fr, _] = explained(&plan_book(), &pays_instalment(60_00), &Settings::default());
         assert!(
             nl.ends_with(
-                "Het bedrag is EUR 90.00 minder dan de termijn; EUR 240.00 blijft openstaan op \
+                "Het bedrag is EUR 90,00 minder dan de termijn; EUR 240,00 blijft openstaan op \
                  de regeling."
             ),
             "{nl}"
         );
         assert!(
             fr.ends_with(
-                "Le montant est inférieur de EUR 90.00 à l'échéance ; EUR 240.00 reste ouvert \
+                "Le montant est inférieur de EUR 90,00 à l'échéance ; EUR 240,00 reste ouvert \
                  sur le plan."
             ),
             "{fr}"
@@ -1467,12 +1467,12 @@ mod tests {
         assert_eq!(
             nl,
             "De omschrijving noemt facturen 1234, 1235. Het bedrag dekt maar een deel van de \
-             139.99 die daarop openstaat; oudste eerst toegewezen."
+             139,99 die daarop openstaat; oudste eerst toegewezen."
         );
         assert_eq!(
             fr,
             "La communication cite les factures 1234, 1235. Le montant ne couvre qu'une partie \
-             des 139.99 ouverts sur ces factures ; affecté au plus ancien d'abord."
+             des 139,99 ouverts sur ces factures ; affecté au plus ancien d'abord."
         );
     }
 

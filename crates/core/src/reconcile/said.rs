@@ -93,14 +93,18 @@ enum L {
     En,
 }
 
-/// `150.00`.
-fn plain(m: &Money) -> String {
-    format_minor(m.minor(), m.currency())
+/// `150.00` in English, `150,00` in Dutch and French.
+fn plain(lang: L, m: &Money) -> String {
+    let text = format_minor(m.minor(), m.currency());
+    match lang {
+        L::En => text,
+        L::Nl | L::Fr => text.replace('.', ","),
+    }
 }
 
-/// `EUR 150.00`.
-fn coded(m: &Money) -> String {
-    format!("{} {}", m.currency(), plain(m))
+/// `EUR 150.00` in English, `EUR 150,00` in Dutch and French.
+fn coded(lang: L, m: &Money) -> String {
+    format!("{} {}", m.currency(), plain(lang, m))
 }
 
 fn date(lang: L, d: Date) -> String {
@@ -142,7 +146,7 @@ impl Said {
                 format!("The payment reference {r} is on {n} open items."),
             ),
             Said::ReferenceQuoted { reference: r, invoice: i, open } => {
-                let o = plain(open);
+                let o = plain(l, open);
                 pick!(
                     format!("De betaling vermeldt betalingskenmerk {r} van factuur {i} ({o} open)."),
                     format!("Le paiement mentionne la référence de paiement {r} de la facture {i} ({o} restant dû)."),
@@ -155,7 +159,7 @@ impl Said {
                 "The amount is exactly what is open.".into(),
             ),
             Said::ShortWithinTolerance { short } => {
-                let s = plain(short);
+                let s = plain(l, short);
                 pick!(
                     format!("Het bedrag is {s} te weinig, binnen de marge voor bankkosten; dat blijft openstaan."),
                     format!("Il manque {s}, dans la tolérance pour frais bancaires ; ce montant reste ouvert."),
@@ -163,7 +167,7 @@ impl Said {
                 )
             }
             Said::PartialLeavesOpen { left } => {
-                let o = plain(left);
+                let o = plain(l, left);
                 pick!(
                     format!("Een gedeeltelijke betaling; {o} blijft openstaan."),
                     format!("Un paiement partiel ; {o} reste ouvert."),
@@ -171,7 +175,7 @@ impl Said {
                 )
             }
             Said::OverKeptUnapplied { over } => {
-                let o = plain(over);
+                let o = plain(l, over);
                 pick!(
                     format!("De betaling is {o} meer dan openstaat; dat blijft als niet-toegewezen tegoed staan."),
                     format!("Le paiement dépasse de {o} ce qui est ouvert ; ce montant est gardé comme crédit non affecté."),
@@ -179,7 +183,7 @@ impl Said {
                 )
             }
             Said::InstalmentQuoted { reference: r, number: n, of, plan: p, due, amount } => {
-                let a = coded(amount);
+                let a = coded(l, amount);
                 let d = date(l, *due);
                 pick!(
                     format!("De betaling vermeldt betalingskenmerk {r}: die betaalt termijn {n} van {of} van betalingsregeling {p}, vervaldag {d}, {a}."),
@@ -203,7 +207,7 @@ impl Said {
             Said::PlanSpread { to } => {
                 let list = |word: &str| {
                     to.iter()
-                        .map(|(number, m)| format!("{word} {number} ({})", coded(m)))
+                        .map(|(number, m)| format!("{word} {number} ({})", coded(l, m)))
                         .collect::<Vec<_>>()
                         .join(", ")
                 };
@@ -219,7 +223,7 @@ impl Said {
                 "That is everything still open on the plan.".into(),
             ),
             Said::PlanShort { short } => {
-                let s = coded(short);
+                let s = coded(l, short);
                 pick!(
                     format!("Het bedrag is {s} minder dan alles wat openstaat op de regeling, binnen de marge voor bankkosten; dat blijft openstaan."),
                     format!("Il manque {s} pour couvrir tout ce qui est ouvert sur le plan, dans la tolérance pour frais bancaires ; ce montant reste ouvert."),
@@ -227,7 +231,7 @@ impl Said {
                 )
             }
             Said::PlanExactInstalment { left } => {
-                let o = coded(left);
+                let o = coded(l, left);
                 pick!(
                     format!("Het bedrag is precies de termijn; {o} blijft openstaan op de regeling."),
                     format!("Le montant est exactement celui de l'échéance ; {o} reste ouvert sur le plan."),
@@ -235,7 +239,7 @@ impl Said {
                 )
             }
             Said::PlanOtherThanInstalment { difference, less, left } => {
-                let (d, o) = (coded(difference), coded(left));
+                let (d, o) = (coded(l, difference), coded(l, left));
                 pick!(
                     format!(
                         "Het bedrag is {d} {} dan de termijn; {o} blijft openstaan op de regeling.",
@@ -252,7 +256,7 @@ impl Said {
                 )
             }
             Said::PlanOver { over } => {
-                let o = coded(over);
+                let o = coded(l, over);
                 pick!(
                     format!("De betaling is {o} meer dan alles wat openstaat op de regeling; dat blijft als niet-toegewezen tegoed staan."),
                     format!("Le paiement dépasse de {o} tout ce qui est ouvert sur le plan ; ce montant est gardé comme crédit non affecté."),
@@ -281,7 +285,7 @@ impl Said {
                 "The amount is exactly what is open on them.".into(),
             ),
             Said::ShortOfOpen { short } => {
-                let s = plain(short);
+                let s = plain(l, short);
                 pick!(
                     format!("Het bedrag is {s} minder dan wat openstaat, binnen de marge voor bankkosten."),
                     format!("Il manque {s} par rapport à ce qui est ouvert, dans la tolérance pour frais bancaires."),
@@ -289,7 +293,7 @@ impl Said {
                 )
             }
             Said::PartialOf { open, known_account } => {
-                let o = plain(open);
+                let o = plain(l, open);
                 let k = *known_account;
                 pick!(
                     format!(
@@ -307,7 +311,7 @@ impl Said {
                 )
             }
             Said::CoversPart { open } => {
-                let o = plain(open);
+                let o = plain(l, open);
                 pick!(
                     format!("Het bedrag dekt maar een deel van de {o} die daarop openstaat; oudste eerst toegewezen."),
                     format!("Le montant ne couvre qu'une partie des {o} ouverts sur ces factures ; affecté au plus ancien d'abord."),
@@ -315,7 +319,7 @@ impl Said {
                 )
             }
             Said::OverOnThem { over } => {
-                let o = plain(over);
+                let o = plain(l, over);
                 pick!(
                     format!("Het bedrag is {o} meer dan daarop openstaat; de rest zou niet-toegewezen tegoed worden."),
                     format!("Le montant dépasse de {o} ce qui est ouvert sur ces factures ; le reste serait du crédit non affecté."),
@@ -381,7 +385,7 @@ impl Said {
                 format!("The amount fits no combination of its {n} open items; proposed oldest first as a partial payment."),
             ),
             Said::MoreThanBalance { open } => {
-                let o = plain(open);
+                let o = plain(l, open);
                 pick!(
                     format!("Het bedrag is meer dan de {o} die openstaat; de rest zou niet-toegewezen tegoed worden."),
                     format!("Le montant dépasse les {o} ouverts ; le reste serait du crédit non affecté."),
