@@ -34,6 +34,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "ARFLOW_CONFIG")]
     pub config: Option<PathBuf>,
 
+    /// Work as if today were this date (from noon UTC on, the clock running as usual): what
+    /// "today" means to plans, promises and defaults such as a run's date. For reproducible
+    /// runs and simulations [default: the system clock].
+    #[arg(long, global = true, env = "ARFLOW_TODAY", value_parser = parse_date)]
+    pub today: Option<jiff::civil::Date>,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -24,11 +24,20 @@ struct Ctx {
     json: bool,
     config: Config,
     public_url: Option<String>,
+    /// `--today`: the clock starts at noon UTC of this date.
+    today: Option<jiff::civil::Date>,
 }
 
 impl Ctx {
     async fn app(&self) -> Result<App, Failure> {
-        Ok(open_app(&self.db).await?.with_public_url(self.public_url.clone()))
+        let app = open_app(&self.db).await?.with_public_url(self.public_url.clone());
+        let Some(today) = self.today else { return Ok(app) };
+        let noon = today
+            .at(12, 0, 0, 0)
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .map_err(|e| Failure::new(exit::USAGE, format!("--today {today}: {e}")))?;
+        let clock = arflow_app::ShiftedClock::starting_at(noon.timestamp().as_microsecond());
+        Ok(app.with_clock(std::sync::Arc::new(clock)))
     }
 
     fn org(&self) -> Option<&str> {
@@ -65,6 +74,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         json: cli.json,
         config,
         public_url: cli.public_url.clone(),
+        today: cli.today,
     };
     match cli.command {
         Command::Serve(args) => serve(&ctx, args).await,
