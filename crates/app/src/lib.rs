@@ -22,6 +22,7 @@ pub mod mappings;
 pub mod orgs;
 pub mod outbox;
 pub mod payments;
+pub mod plan_list;
 pub mod plans;
 pub mod portal;
 
