@@ -1615,6 +1615,7 @@ async fn snapshot(s: &Server, t: &str, payment_id: i64) -> Vec<Value> {
         "/api/v1/tasks?all=true".to_owned(),
         "/api/v1/outbox".to_owned(),
         "/api/v1/debtors/D1/timeline".to_owned(),
+        "/api/v1/debtors/D1/plans".to_owned(),
         "/api/v1/templates/reminder.fr".to_owned(),
         "/api/v1/matches?all=true".to_owned(),
         "/api/v1/dunning/policies".to_owned(),
@@ -1709,6 +1710,11 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
         "booking_date": 1, "amount": { "signed": 2 }, "has_header": false });
     let r = s.put(&tb, "/api/v1/statement-mappings/b-bank", b_mapping.clone()).await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // B's D1 pays what is left in two instalments.
+    let plan = json!({ "first_due": day(5), "count": 2 });
+    let b_plan = s.must_post(&tb, "/api/v1/debtors/D1/plans", plan.clone(), 201).await;
+    assert_eq!(b_plan["plan"]["state"], "active", "{b_plan}");
+    let b_plan = b_plan["plan"]["id"].as_i64().unwrap();
     let before = snapshot(&s, &tb, pid).await;
 
     let mut routes = arflow_web::routes();
@@ -1732,6 +1738,9 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
             "/api/v1/allocations/{id}" => template.replace("{id}", &aid.to_string()),
             p if p.starts_with("/api/v1/matches/{id}") => {
                 template.replace("{id}", &b_entry.to_string())
+            }
+            p if p.starts_with("/api/v1/plans/{id}") => {
+                template.replace("{id}", &b_plan.to_string())
             }
             _ => path,
         };
@@ -1965,6 +1974,12 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
                 );
             }
             ("DELETE", "/api/v1/allocations/{id}") => not_found(&s.delete(&ta, &path).await),
+            ("POST", "/api/v1/debtors/{number}/plans") => {
+                not_found(&s.post(&ta, &path, plan.clone()).await)
+            }
+            ("POST", "/api/v1/plans/{id}/accept" | "/api/v1/plans/{id}/reject") => {
+                not_found(&s.post(&ta, &path, json!({})).await)
+            }
             ("POST", "/api/v1/debtors/{number}/pause") => {
                 not_found(&s.post(&ta, &path, json!({ "reason": "x" })).await)
             }
