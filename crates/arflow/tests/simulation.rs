@@ -18,7 +18,8 @@
 //!    the day its invoices are paid in full, broken the day an instalment has stayed unpaid past
 //!    the grace days, never otherwise; after a break each invoice is dunned from the step after
 //!    the last one taken before the plan, and the debtor's owner has exactly one `plan_broken`
-//!    task; a proposed plan's review task ends with the decision;
+//!    task; a proposed plan's review task ends with the decision; its instalment e-mails are
+//!    written once each (and sent once, as invariant 1 says of every e-mail);
 //! 5. promises (`task done --outcome promised --promised-on DATE`): no dunning action on the
 //!    promised invoices from the promise up to the promised date (a later promise on the same
 //!    invoice replaces it); the first action after a broken promise carries exactly one
@@ -379,6 +380,9 @@ impl SimPlan {
     }
 }
 
+/// The action id of a message that belongs to no dunning action: a plan's instalment e-mail.
+const PLAN_NOTICE: i64 = 0;
+
 /// A promise a phone call ended with.
 struct Promise {
     /// Recorded on this day, before its run.
@@ -518,6 +522,8 @@ fn a_simulation_with_kills_sends_nothing_twice_skips_nothing_and_charges_by_the_
     let mut plans: Vec<SimPlan> = Vec::new();
     let mut promises: Vec<Promise> = Vec::new();
     let mut instalment_rows = 0usize;
+    // When (microseconds since the epoch) each simulated day began.
+    let mut day_started: Vec<(i64, Date)> = Vec::new();
     // What went wrong while simulating, reported with the invariants.
     let mut problem_early: Vec<String> = Vec::new();
 
@@ -558,6 +564,11 @@ fn a_simulation_with_kills_sends_nothing_twice_skips_nothing_and_charges_by_the_
     for n in 0..DAYS {
         let date = day(start, n);
         let date_s = date.to_string();
+        day_started.push((
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros()
+                as i64,
+            date,
+        ));
 
         // Payments: full or partial, more likely once an invoice is overdue. The invoices of a
         // proposed or active plan are paid by the plan's payer instead.
@@ -780,7 +791,8 @@ fn a_simulation_with_kills_sends_nothing_twice_skips_nothing_and_charges_by_the_
          ON d.organisation_id = a.organisation_id AND d.id = a.debtor_id ORDER BY a.id",
     );
     let messages = sim.sql(
-        "SELECT id, action_id, channel, recipient, status, message_id FROM messages ORDER BY id",
+        "SELECT id, action_id, channel, recipient, status, message_id, created_at FROM messages \
+         ORDER BY id",
     );
     let runs = sim.sql("SELECT run_date, status FROM dunning_runs ORDER BY run_date");
     let action_invoices = |a: &Value| -> Vec<String> {
@@ -804,6 +816,8 @@ fn a_simulation_with_kills_sends_nothing_twice_skips_nothing_and_charges_by_the_
     }
     let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
     let mut email_of_action: BTreeMap<(i64, String), Vec<i64>> = BTreeMap::new();
+    // The e-mails of the plans (reminders of instalments), by Message-ID.
+    let mut plan_notices: BTreeMap<String, i64> = BTreeMap::new();
     for m in &messages {
         let status = m["status"].as_str().unwrap().to_owned();
         *by_status.entry(format!("{}:{status}", m["channel"].as_str().unwrap())).or_default() += 1;
@@ -811,10 +825,19 @@ fn a_simulation_with_kills_sends_nothing_twice_skips_nothing_and_charges_by_the_
             continue;
         }
         let id = m["id"].as_i64().unwrap();
-        email_of_action
-            .entry((m["action_id"].as_i64().unwrap(), m["recipient"].as_str().unwrap().to_owned()))
-            .or_default()
-            .push(id);
+        let action = m["action_id"].as_i64().unwrap();
+        if action == PLAN_NOTICE {
+            // A plan e-mail is one per plan, instalment and kind: its Message-ID says which.
+            let key = m["message_id"].as_str().unwrap().to_owned();
+            if let Some(first) = plan_notices.insert(key.clone(), id) {
+                problem("mail twice", format!("plan e-mail {key} is messages {first} and {id}"));
+            }
+        } else {
+            email_of_action
+                .entry((action, m["recipient"].as_str().unwrap().to_owned()))
+                .or_default()
+                .push(id);
+        }
         let arrived = per_outbox.get(&id.to_string()).copied().unwrap_or(0);
         match status.as_str() {
             "sent" if arrived != 1 => {
@@ -842,13 +865,21 @@ fn a_simulation_with_kills_sends_nothing_twice_skips_nothing_and_charges_by_the_
     if uncertain > kills.0 * CLAIMED_AT_ONCE {
         problem("uncertain", format!("{uncertain} uncertain e-mails from {} killed runs", kills.0));
     }
-    // A message becomes uncertain only when the run delivering it was killed: on its action's day.
+    // A message becomes uncertain only when the run delivering it was killed: on its action's day,
+    // or for a plan e-mail, the day whose run wrote it (read from when it was made).
     let run_date_of: BTreeMap<i64, String> = actions
         .iter()
         .map(|a| (a["id"].as_i64().unwrap(), a["run_date"].as_str().unwrap().to_owned()))
         .collect();
     for m in messages.iter().filter(|m| m["status"] == "uncertain") {
-        let date = &run_date_of[&m["action_id"].as_i64().unwrap()];
+        let date = match m["action_id"].as_i64().unwrap() {
+            PLAN_NOTICE => {
+                let made = m["created_at"].as_i64().unwrap();
+                let (_, on) = day_started.iter().rfind(|(at, _)| *at <= made).unwrap();
+                on.to_string()
+            }
+            action => run_date_of[&action].clone(),
+        };
         let killed = records.get(&date.parse::<Date>().unwrap()).is_some_and(|r| r.killed > 0);
         if !killed {
             problem(
@@ -1234,6 +1265,16 @@ fn a_simulation_with_kills_sends_nothing_twice_skips_nothing_and_charges_by_the_
             problem("plan_broken task", format!("{count} plan_broken tasks for plan {id}"));
         }
     }
+    // Instalment e-mails (`<plan-PLAN-INSTALMENT-KIND-ORG@…>`, each once) only for plans that ran.
+    for key in plan_notices.keys() {
+        let plan = key.strip_prefix("<plan-").and_then(|r| r.split('-').next());
+        let ran = plan
+            .and_then(|id| id.parse::<i64>().ok())
+            .is_some_and(|id| plans.iter().any(|p| p.id == id && p.active_from.is_some()));
+        if !ran {
+            problem("plan e-mail", format!("{key} is not of a plan that ran"));
+        }
+    }
 
     // (5) Promises: each holds the invoices of its task's action up to the promised date; a
     // later promise on the same invoice replaces it.
@@ -1328,9 +1369,9 @@ fn a_simulation_with_kills_sends_nothing_twice_skips_nothing_and_charges_by_the_
          {charge_checks} actions' charges compared; {jumped} item-steps jumped\n\
          plans: {} proposed ({} active at once, {waited} waited for a person: {accepted} accepted, \
          {} rejected); now {plan_states:?}; payers {payers:?}; {instalment_rows} instalment \
-         payments; {held_days} plan-days held; {resumed_items} items dunned again after a break \
-         ({breaks_after_preview} actions of plans broken on a killed day were in its run, not \
-         its preview)\n\
+         payments, {} instalment e-mails; {held_days} plan-days held; {resumed_items} items \
+         dunned again after a break ({breaks_after_preview} actions of plans broken on a killed \
+         day were in its run, not its preview)\n\
          promises: {} made, {} broken with a task\n",
         invoices.len(),
         simulated.as_secs_f64(),
@@ -1341,6 +1382,7 @@ fn a_simulation_with_kills_sends_nothing_twice_skips_nothing_and_charges_by_the_
         plans.len(),
         plans.len() - waited,
         waited - accepted,
+        plan_notices.len(),
         promises.len(),
         broken_promise_tasks.len(),
     );
