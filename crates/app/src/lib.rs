@@ -22,6 +22,7 @@ pub mod mappings;
 pub mod orgs;
 pub mod outbox;
 pub mod payments;
+pub mod plan_list;
 pub mod plans;
 pub mod portal;
 
@@ -68,6 +69,26 @@ pub struct FixedClock(pub i64);
 impl Clock for FixedClock {
     fn now_micros(&self) -> i64 {
         self.0
+    }
+}
+
+/// The system clock moved by a fixed amount: the use cases work as if it were another day, with
+/// time passing as usual (`arflow --today DATE`, simulations of many days).
+#[derive(Debug, Clone, Copy)]
+pub struct ShiftedClock {
+    pub offset_micros: i64,
+}
+
+impl ShiftedClock {
+    /// A clock that says `start_micros` now and runs on from there.
+    pub fn starting_at(start_micros: i64) -> ShiftedClock {
+        ShiftedClock { offset_micros: start_micros.saturating_sub(SystemClock.now_micros()) }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now_micros(&self) -> i64 {
+        SystemClock.now_micros().saturating_add(self.offset_micros)
     }
 }
 
@@ -129,6 +150,12 @@ impl App {
             public_url: None,
             payments: None,
         }
+    }
+
+    /// The same use cases over another clock (`arflow --today`).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> App {
+        self.clock = clock;
+        self
     }
 
     /// Whether an SMTP server is configured ([`App::with_mailer`]).

@@ -34,6 +34,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "ARFLOW_CONFIG")]
     pub config: Option<PathBuf>,
 
+    /// Work as if today were this date (from noon UTC on, the clock running as usual): what
+    /// "today" means to plans, promises and defaults such as a run's date. For reproducible
+    /// runs and simulations [default: the system clock].
+    #[arg(long, global = true, env = "ARFLOW_TODAY", value_parser = parse_date)]
+    pub today: Option<jiff::civil::Date>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -107,6 +113,10 @@ pub enum Command {
     /// Work for people: calls, approvals, hand-overs.
     #[command(subcommand)]
     Task(TaskCommand),
+    /// Payment plans: a debtor pays all its open invoices in instalments instead of being
+    /// dunned.
+    #[command(subcommand)]
+    Plan(PlanCommand),
     /// Check that a running server answers (exit 6 when it does not).
     Healthcheck(HealthArgs),
     /// Measure the performance targets (see docs/benchmarks.md).
@@ -567,6 +577,50 @@ pub enum TaskCommand {
     },
 }
 
+/// How far apart a plan's instalments fall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IntervalArg {
+    Monthly,
+    Weekly,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Propose a plan for every open invoice of a debtor (what is open on them now). Within the
+    /// organisation's plan rules it starts at once and holds the invoices from dunning;
+    /// otherwise it waits for `plan accept` or `plan reject`, and the debtor's owner gets a task
+    /// with the reasons.
+    Propose {
+        /// The debtor's number.
+        debtor: String,
+        /// The due date of the first instalment (today or later).
+        #[arg(long, value_parser = parse_date)]
+        first_due: jiff::civil::Date,
+        /// How many instalments.
+        #[arg(long)]
+        count: u32,
+        #[arg(long, value_enum, default_value = "monthly")]
+        interval: IntervalArg,
+    },
+    /// Plans by id: the organisation's, or one debtor's.
+    List {
+        /// Only this debtor's (number).
+        #[arg(long)]
+        debtor: Option<String>,
+        /// Only plans in this state: proposed, active, completed, broken, rejected, cancelled.
+        #[arg(long, value_parser = parse_plan_state)]
+        state: Option<arflow_store::PlanState>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// One plan: its schedule with the payment references, what was paid, where it stands.
+    Show { id: i64 },
+    /// Accept a proposed plan: it starts and holds its invoices from dunning.
+    Accept { id: i64 },
+    /// Reject a proposed plan: dunning goes on as it was.
+    Reject { id: i64 },
+}
+
 #[derive(Debug, Args)]
 pub struct HealthArgs {
     /// Base URL of the server [default: http://127.0.0.1:8080].
@@ -640,4 +694,13 @@ pub enum BenchFormat {
 
 fn parse_date(text: &str) -> Result<jiff::civil::Date, String> {
     arflow_core::date::parse_iso_date(text).map_err(|e| format!("{e}: '{text}'"))
+}
+
+fn parse_plan_state(text: &str) -> Result<arflow_store::PlanState, String> {
+    arflow_store::PlanState::parse(text).ok_or_else(|| {
+        format!(
+            "'{text}' is not a plan state: use proposed, active, completed, broken, rejected or \
+             cancelled"
+        )
+    })
 }

@@ -6,11 +6,14 @@ use std::path::Path;
 use arflow_app::demo::{DemoOptions, DemoProgress};
 use arflow_app::dunning::PolicySave;
 use arflow_app::import::{ImportOptions, ImportReport};
+use arflow_app::plans::PlanView;
 use arflow_app::{Actor, App};
+use arflow_core::arrangement::{Decision, Interval, ProposalInput};
 use arflow_core::kpi::AgeingBuckets;
 use arflow_core::money::Currency;
 use arflow_core::party::OrgCountry;
 use arflow_core::reference::{self, ReferenceScheme};
+use arflow_store::PlanState;
 use serde::Serialize;
 
 use crate::cli::*;
@@ -24,11 +27,20 @@ struct Ctx {
     json: bool,
     config: Config,
     public_url: Option<String>,
+    /// `--today`: the clock starts at noon UTC of this date.
+    today: Option<jiff::civil::Date>,
 }
 
 impl Ctx {
     async fn app(&self) -> Result<App, Failure> {
-        Ok(open_app(&self.db).await?.with_public_url(self.public_url.clone()))
+        let app = open_app(&self.db).await?.with_public_url(self.public_url.clone());
+        let Some(today) = self.today else { return Ok(app) };
+        let noon = today
+            .at(12, 0, 0, 0)
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .map_err(|e| Failure::new(exit::USAGE, format!("--today {today}: {e}")))?;
+        let clock = arflow_app::ShiftedClock::starting_at(noon.timestamp().as_microsecond());
+        Ok(app.with_clock(std::sync::Arc::new(clock)))
     }
 
     fn org(&self) -> Option<&str> {
@@ -65,6 +77,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         json: cli.json,
         config,
         public_url: cli.public_url.clone(),
+        today: cli.today,
     };
     match cli.command {
         Command::Serve(args) => serve(&ctx, args).await,
@@ -159,6 +172,7 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         Command::Charges { invoice, as_of } => charges_cmd(&ctx, &invoice, as_of).await,
         Command::Template(c) => template_cmd(&ctx, c).await,
         Command::Task(c) => task_cmd(&ctx, c).await,
+        Command::Plan(c) => plan_cmd(&ctx, c).await,
         Command::Bench(b) => crate::commands::bench(&ctx, b).await,
     }
 }
@@ -1158,4 +1172,121 @@ async fn task_cmd(ctx: &Ctx, c: TaskCommand) -> Result<u8, Failure> {
         }
     }
     Ok(exit::OK)
+}
+
+/// `plan propose|list|show|accept|reject`.
+async fn plan_cmd(ctx: &Ctx, c: PlanCommand) -> Result<u8, Failure> {
+    let app = ctx.app().await?;
+    let org = app.resolve_organisation(ctx.org()).await?;
+    let tz = org.organisation.time_zone.clone();
+    let actor = Actor::cli();
+    match c {
+        PlanCommand::Propose { debtor, first_due, count, interval } => {
+            let input = ProposalInput {
+                first_due,
+                count,
+                interval: match interval {
+                    IntervalArg::Monthly => Interval::Monthly,
+                    IntervalArg::Weekly => Interval::Weekly,
+                },
+            };
+            let proposed = app.propose_plan(org.id, &debtor, &input, &actor, None).await?;
+            ctx.print(&proposed, || {
+                let outcome = match (&proposed.decision, proposed.task_id) {
+                    (Decision::AutoAccept, _) => "active: within the rules, it started at once",
+                    (Decision::NeedsPerson(_), Some(_)) => {
+                        "proposed: a person accepts or rejects it (see the task)"
+                    }
+                    (Decision::NeedsPerson(_), None) => "proposed: a person accepts or rejects it",
+                };
+                let task = proposed.task_id.map(|t| format!(" Task #{t}.")).unwrap_or_default();
+                format!(
+                    "plan {} for {}: {outcome}\n{}{task}\n{}",
+                    proposed.plan.id,
+                    proposed.plan.debtor_number,
+                    proposed.explanation,
+                    plan_text(&proposed.plan, &tz)
+                )
+            })?;
+        }
+        PlanCommand::List { debtor, state, limit } => {
+            let mut plans = match &debtor {
+                Some(number) => {
+                    let mut of = app.plans_of(org.id, number).await?;
+                    of.reverse();
+                    of
+                }
+                None => app.list_plans(org.id, state, arflow_store::Page::first(limit)).await?,
+            };
+            plans.retain(|p| state.is_none_or(|s| p.state == s));
+            plans.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            ctx.print(&plans, || {
+                if plans.is_empty() {
+                    return "no payment plans".into();
+                }
+                plans.iter().map(plan_line).collect::<Vec<_>>().join("\n")
+            })?;
+        }
+        PlanCommand::Show { id } => {
+            let plan = app.plan_view(org.id, id).await?;
+            ctx.print(&plan, || plan_text(&plan, &tz))?;
+        }
+        PlanCommand::Accept { id } => {
+            let plan = app.accept_plan(org.id, id, &actor).await?;
+            ctx.print(&plan, || format!("plan {id} accepted\n{}", plan_text(&plan, &tz)))?;
+        }
+        PlanCommand::Reject { id } => {
+            let plan = app.reject_plan(org.id, id, &actor).await?;
+            ctx.print(&plan, || format!("plan {id} rejected\n{}", plan_text(&plan, &tz)))?;
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// One plan on one line: `#12  D1004  active  EUR 1234.56 in 6 monthly, paid 200.00; …`, with
+/// where an active plan stands today.
+fn plan_line(p: &PlanView) -> String {
+    let now = match (p.state, p.ended_on) {
+        (PlanState::Active, _) => p.explanation.clone(),
+        (PlanState::Proposed, _) => "waiting for a person to accept or reject it.".to_owned(),
+        (_, Some(on)) => format!("ended on {on}."),
+        (_, None) => "ended.".to_owned(),
+    };
+    format!(
+        "#{:<6} {:<10} {:<9} {} {:>12} in {} {}, paid {}; {now}",
+        p.id,
+        p.debtor_number,
+        p.state.as_str(),
+        p.total.currency(),
+        p.total,
+        p.instalments.len(),
+        p.interval.as_str(),
+        p.paid,
+    )
+}
+
+/// A plan for people: the line, then the schedule, the invoices and who decided when.
+fn plan_text(p: &PlanView, tz: &str) -> String {
+    let mut s = plan_line(p);
+    for i in &p.instalments {
+        s.push_str(&format!(
+            "\n  {:>2}. {} {:>12}  {}",
+            i.position + 1,
+            i.due,
+            i.amount,
+            i.reference_display
+        ));
+    }
+    let invoices: Vec<String> =
+        p.invoices.iter().map(|i| format!("{} (open {})", i.number, i.open)).collect();
+    s.push_str(&format!("\n  invoices: {}", invoices.join(", ")));
+    s.push_str(&format!(
+        "\n  proposed by {} on {}",
+        p.created_by,
+        arflow_app::local_time_in(p.created_at, tz)
+    ));
+    if let (Some(by), Some(at)) = (&p.decided_by, p.decided_at) {
+        s.push_str(&format!("; decided by {by} on {}", arflow_app::local_time_in(at, tz)));
+    }
+    s
 }

@@ -719,6 +719,106 @@ fn tasks_from_a_phone_step_are_listed_and_completed_with_an_outcome() {
     assert!(reasons.iter().any(|r| r.contains("promised to pay by 2026-05-15")), "{preview}");
 }
 
+#[test]
+fn payment_plans_are_proposed_listed_shown_and_decided_from_the_command_line() {
+    let w = World::sqlite();
+    load_examples(&w);
+    let today = ["--today", "2026-03-10"];
+    let with_today = |args: &[&str]| -> Vec<String> {
+        today.iter().chain(args).map(|a| (*a).to_owned()).collect()
+    };
+    let json = |args: &[&str], code: i32| {
+        let all = with_today(args);
+        w.json(&all.iter().map(String::as_str).collect::<Vec<_>>(), code)
+    };
+    let text = |args: &[&str], code: i32| {
+        let all = with_today(args);
+        w.ok(&all.iter().map(String::as_str).collect::<Vec<_>>(), code)
+    };
+
+    // D1004 owes 2026-0004 and 2026-0015, 605.00 each: two monthly instalments are within the
+    // rules, so the plan starts at once and holds both invoices from dunning.
+    let p = json(&["plan", "propose", "D1004", "--first-due", "2026-03-20", "--count", "2"], 0);
+    assert_eq!(p["decision"], "auto_accept", "{p}");
+    let plan = &p["plan"];
+    let id = plan["id"].as_i64().unwrap().to_string();
+    assert_eq!((&plan["state"], &plan["total"]["amount"]), (&"active".into(), &"1210.00".into()));
+    let dues: Vec<&str> = plan["instalments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["due"].as_str().unwrap())
+        .collect();
+    assert_eq!(dues, ["2026-03-20", "2026-04-20"]);
+    assert!(plan["created_by"].as_str().unwrap().starts_with("cli:"), "{plan}");
+    let preview = w.json(&["dunning", "preview", "--as-of", "2026-03-10"], 0);
+    let acted: Vec<&str> = preview["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["debtor"].as_str().unwrap())
+        .collect();
+    assert!(!acted.contains(&"D1004"), "{preview}");
+    let shown = text(&["plan", "show", &id], 0);
+    assert!(shown.contains("D1004") && shown.contains("active"), "{shown}");
+    assert!(shown.contains("2026-03-20") && shown.contains("605.00"), "{shown}");
+    assert!(shown.contains("2026-0004 (open 605.00)"), "{shown}");
+    // Only a proposed plan is decided on; a second live plan for the debtor is refused.
+    assert!(text(&["plan", "accept", &id], 3).is_empty());
+    text(&["plan", "propose", "D1004", "--first-due", "2026-03-20", "--count", "2"], 3);
+    // A first instalment before today is refused; an unknown plan is not found.
+    text(&["plan", "propose", "D1001", "--first-due", "2026-03-01", "--count", "2"], 3);
+    text(&["plan", "show", "999"], 5);
+    text(&["plan", "list", "--state", "paid"], 2);
+
+    // D1009 owes 9680.00: above the automatic limit, so a person decides (with a task).
+    let weekly = ["--first-due", "2026-03-17", "--count", "8", "--interval", "weekly"];
+    let mut args = vec!["plan", "propose", "D1009"];
+    args.extend(weekly);
+    let q = json(&args, 0);
+    assert_eq!(q["plan"]["state"], "proposed", "{q}");
+    assert_eq!(q["plan"]["instalments"][1]["due"], "2026-03-24");
+    let task = q["task_id"].as_i64().unwrap();
+    let tasks = w.json(&["task", "list"], 0);
+    assert!(
+        tasks.as_array().unwrap().iter().any(|t| t["id"] == task && t["kind"] == "plan_review")
+    );
+    let second = q["plan"]["id"].as_i64().unwrap().to_string();
+    let listed = json(&["plan", "list", "--state", "proposed"], 0);
+    let ids: Vec<i64> =
+        listed.as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [q["plan"]["id"].as_i64().unwrap()]);
+    let rejected = json(&["plan", "reject", &second], 0);
+    assert_eq!(
+        (&rejected["state"], &rejected["ended_on"]),
+        (&"rejected".into(), &"2026-03-10".into())
+    );
+    let all = text(&["plan", "list"], 0);
+    assert_eq!(all.lines().count(), 2, "{all}");
+    assert!(all.contains("rejected") && all.contains("active"), "{all}");
+    let of_d1009 = json(&["plan", "list", "--debtor", "D1009"], 0);
+    assert_eq!(of_d1009.as_array().unwrap().len(), 1);
+    assert_eq!(text(&["plan", "list", "--debtor", "D1001"], 0).trim(), "no payment plans");
+
+    // Nothing is paid: 14 days after the first due date the plan breaks on the day's run, the
+    // owner gets a task, and dunning of D1004 resumes.
+    let run = w.json(&["dunning", "run", "--as-of", "2026-04-03"], 0);
+    assert!(run["actions"].as_array().unwrap().iter().all(|a| a["debtor"] != "D1004"), "{run}");
+    let run = w.json(&["dunning", "run", "--as-of", "2026-04-04"], 0);
+    assert!(run["actions"].as_array().unwrap().iter().any(|a| a["debtor"] == "D1004"), "{run}");
+    let broken = json(&["plan", "show", &id], 0);
+    assert_eq!((&broken["state"], &broken["ended_on"]), (&"broken".into(), &"2026-04-04".into()));
+    let tasks = w.json(&["task", "list"], 0);
+    let kinds: Vec<&str> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["debtor_number"] == "D1004")
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"plan_broken"), "{tasks}");
+}
+
 // ---------------------------------------------------------------- messages over real SMTP
 
 /// The QR code of a PDF (it is on the page with the payment block), decoded by zbarimg (Debian

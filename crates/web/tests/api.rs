@@ -1405,6 +1405,195 @@ async fn an_idempotency_key_replays_the_first_answer_and_refuses_another_request
     s.stop().await;
 }
 
+// ------------------------------------------------------------------ payment plans
+
+#[tokio::test]
+async fn payment_plans_are_proposed_shown_and_decided_over_the_api() {
+    let s = Server::start().await;
+    let t = s.org("acme", OrgCountry::Nl).await;
+    let mut d1 = debtor("D1", "Jansen");
+    d1["owner"] = json!("anna");
+    s.must_post(&t, "/api/v1/debtors", d1, 201).await;
+    s.must_post(&t, "/api/v1/debtors", debtor("D2", "Groot BV"), 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F1", "D1", -40, -10, "200.00"), 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F2", "D1", -20, 10, "100.01"), 201).await;
+    s.must_post(&t, "/api/v1/invoices", invoice("F3", "D2", -40, -10, "9000.00"), 201).await;
+
+    // Within the rules (3 instalments, first within 30 days, under EUR 5000): active at once.
+    let body = json!({ "first_due": day(7), "count": 3, "interval": "monthly" });
+    let key = [("idempotency-key", "plan-d1")];
+    let r = s.send(Method::POST, "/api/v1/debtors/D1/plans", Some(&t), Some(&body), &key).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["plan"]["id"].as_i64().unwrap();
+    assert_eq!(r.header("location"), Some(format!("/api/v1/plans/{id}").as_str()));
+    assert_eq!(r.body["decision"], "auto_accept");
+    assert_eq!(r.body["task_id"], Value::Null);
+    let plan = &r.body["plan"];
+    assert_eq!(plan["state"], "active");
+    assert_eq!(plan["debtor_number"], "D1");
+    assert_eq!(plan["total"], json!({ "amount": "300.01", "currency": "EUR" }));
+    let amounts: Vec<&str> = plan["instalments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["amount"]["amount"].as_str().unwrap())
+        .collect();
+    assert_eq!(amounts, ["100.01", "100.00", "100.00"]);
+    assert_eq!(plan["instalments"][0]["due"], day(7));
+    // Each instalment has its own payment reference (a Dutch betalingskenmerk for an NL
+    // organisation).
+    let references: std::collections::BTreeSet<&str> = plan["instalments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(references.len(), 3, "{plan}");
+    let numbers: Vec<&str> = plan["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["F1", "F2"], "every open invoice, the one not yet due too");
+    assert_eq!(plan["decided_by"], "automatic");
+    assert!(plan["created_by"].as_str().unwrap().starts_with("api:token-"), "{plan}");
+    // The same request with the same key is the same answer, not a second plan (nor a 409).
+    let again = s.send(Method::POST, "/api/v1/debtors/D1/plans", Some(&t), Some(&body), &key).await;
+    assert_eq!((again.status, again.header("idempotent-replayed")), (201, Some("true")));
+    assert_eq!(again.body, r.body);
+    // Without the key, a second plan for a debtor with a live one is a conflict.
+    let r = s.post(&t, "/api/v1/debtors/D1/plans", body.clone()).await;
+    assert_eq!((r.status, r.code()), (409, "payment_plan_exists"), "{}", r.body);
+    // The plan holds its invoices: the run leaves them alone, with the reason.
+    let preview = s.get(&t, "/api/v1/dunning/preview").await;
+    let held: Vec<&str> = preview.body["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["reason"] == "in a payment plan")
+        .map(|k| k["invoice"].as_str().unwrap())
+        .collect();
+    assert_eq!(held, ["F1", "F2"], "{}", preview.body);
+
+    let shown = s.get(&t, &format!("/api/v1/plans/{id}")).await;
+    assert_eq!(shown.status, 200);
+    assert_eq!(shown.body["id"], id);
+    assert_eq!(shown.body["status"]["status"], "on_track", "{}", shown.body);
+    assert_eq!(shown.body["paid"]["amount"], "0.00");
+    let list = s.get(&t, "/api/v1/debtors/D1/plans").await;
+    assert_eq!((list.status, list.column("id")), (200, vec![id.to_string()]));
+    assert_eq!(list.body["next_cursor"], Value::Null);
+    // Only a proposed plan is decided on.
+    let r = s.post(&t, &format!("/api/v1/plans/{id}/accept"), json!({})).await;
+    assert_eq!((r.status, r.code(), r.field()), (422, "validation_failed", Some("plan")));
+    let r = s.post(&t, &format!("/api/v1/plans/{id}/reject"), json!({})).await;
+    assert_eq!((r.status, r.code()), (422, "validation_failed"));
+
+    // Above EUR 5000: proposed, with a task for a person; rejected, then a new one accepted.
+    let r =
+        s.post(&t, "/api/v1/debtors/D2/plans", json!({ "first_due": day(3), "count": 6 })).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let proposed = r.body["plan"]["id"].as_i64().unwrap();
+    assert_eq!(r.body["plan"]["state"], "proposed");
+    assert_eq!(r.body["plan"]["interval"], "monthly", "monthly unless said otherwise");
+    let reasons = r.body["decision"]["needs_person"].as_array().unwrap();
+    assert!(reasons[0].as_str().unwrap().contains("5000.00"), "{}", r.body);
+    let task = r.body["task_id"].as_i64().unwrap();
+    let tasks = s.get(&t, "/api/v1/tasks").await;
+    let review = tasks.data().iter().find(|x| x["id"] == task).expect("the review task");
+    assert_eq!(review["kind"], "plan_review");
+    let r = s.post(&t, &format!("/api/v1/plans/{proposed}/reject"), json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!((&r.body["state"], &r.body["ended_on"]), (&json!("rejected"), &json!(day(0))));
+    assert!(r.body["decided_by"].as_str().unwrap().starts_with("api:token-"));
+    let open = s.get(&t, "/api/v1/tasks").await;
+    assert!(open.data().iter().all(|x| x["id"] != task), "the review task is closed");
+    let weekly = json!({ "first_due": day(2), "count": 12, "interval": "weekly" });
+    let r = s.post(&t, "/api/v1/debtors/D2/plans", weekly).await;
+    assert_eq!((r.status, &r.body["plan"]["state"]), (201, &json!("proposed")), "{}", r.body);
+    let second = r.body["plan"]["id"].as_i64().unwrap();
+    assert_eq!(r.body["plan"]["instalments"][1]["due"], day(9));
+    let r = s.post(&t, &format!("/api/v1/plans/{second}/accept"), json!({})).await;
+    assert_eq!((r.status, &r.body["state"]), (200, &json!("active")), "{}", r.body);
+    let list = s.get(&t, "/api/v1/debtors/D2/plans").await;
+    assert_eq!(list.column("id"), vec![second.to_string(), proposed.to_string()], "newest first");
+
+    // What is refused, and how.
+    s.must_post(&t, "/api/v1/debtors", debtor("D3", "Klein"), 201).await;
+    let r =
+        s.post(&t, "/api/v1/debtors/D3/plans", json!({ "first_due": day(3), "count": 2 })).await;
+    assert_eq!((r.status, r.code(), r.field()), (422, "validation_failed", Some("plan")));
+    s.must_post(&t, "/api/v1/invoices", invoice("F4", "D3", -40, -10, "50.00"), 201).await;
+    let past = json!({ "first_due": day(-1), "count": 2 });
+    let r = s.post(&t, "/api/v1/debtors/D3/plans", past).await;
+    assert_eq!((r.status, r.field()), (422, Some("plan")), "{}", r.body);
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("before today"), "{}", r.body);
+    let r =
+        s.post(&t, "/api/v1/debtors/D3/plans", json!({ "first_due": "1-2-3", "count": 2 })).await;
+    assert_eq!((r.status, r.field()), (422, Some("first_due")));
+    let r = s.post(&t, "/api/v1/debtors/D3/plans", json!({ "first_due": day(3) })).await;
+    assert_eq!((r.status, r.code()), (400, "bad_request"), "count is required");
+    let extra = json!({ "first_due": day(3), "count": 2, "amount": "10" });
+    let r = s.post(&t, "/api/v1/debtors/D3/plans", extra).await;
+    assert_eq!((r.status, r.code()), (400, "bad_request"));
+    let r = s
+        .post(
+            &t,
+            "/api/v1/debtors/D3/plans",
+            json!({ "first_due": day(3), "count": 2, "interval": "daily" }),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (400, "bad_request"));
+    let r =
+        s.post(&t, "/api/v1/debtors/NOPE/plans", json!({ "first_due": day(3), "count": 2 })).await;
+    assert_eq!((r.status, r.code()), (404, "debtor_not_found"));
+    for path in ["/api/v1/plans/abc", "/api/v1/plans/0", "/api/v1/plans/999999"] {
+        let r = s.get(&t, path).await;
+        assert_eq!((r.status, r.code()), (404, "payment_plan_not_found"), "{path}");
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_token_never_sees_decides_or_proposes_another_organisations_plans() {
+    let s = Server::start().await;
+    let ta = s.org("org-a", OrgCountry::Nl).await;
+    let tb = s.org("org-b", OrgCountry::Nl).await;
+    s.must_post(&ta, "/api/v1/debtors", debtor("D1", "A's customer"), 201).await;
+    s.must_post(&ta, "/api/v1/debtors", debtor("D2", "A's other customer"), 201).await;
+    s.must_post(&ta, "/api/v1/invoices", invoice("F1", "D1", -40, -10, "9000.00"), 201).await;
+    s.must_post(&ta, "/api/v1/invoices", invoice("F2", "D2", -40, -10, "100.00"), 201).await;
+    let body = json!({ "first_due": day(5), "count": 4 });
+    let a_plan = s.must_post(&ta, "/api/v1/debtors/D1/plans", body.clone(), 201).await;
+    let id = a_plan["plan"]["id"].as_i64().unwrap();
+    assert_eq!(a_plan["plan"]["state"], "proposed");
+    let before = s.get(&ta, &format!("/api/v1/plans/{id}")).await.body;
+
+    // B has a debtor D1 of its own, with nothing open; D2 is only A's.
+    s.must_post(&tb, "/api/v1/debtors", debtor("D1", "B's customer"), 201).await;
+    for path in [format!("/api/v1/plans/{id}"), "/api/v1/debtors/D2/plans".to_owned()] {
+        let r = s.get(&tb, &path).await;
+        assert_eq!(r.status, 404, "GET {path}: {}", r.body);
+    }
+    for verb in ["accept", "reject"] {
+        let r = s.post(&tb, &format!("/api/v1/plans/{id}/{verb}"), json!({})).await;
+        assert_eq!((r.status, r.code()), (404, "payment_plan_not_found"), "{verb}: {}", r.body);
+    }
+    let r = s.post(&tb, "/api/v1/debtors/D2/plans", body.clone()).await;
+    assert_eq!((r.status, r.code()), (404, "debtor_not_found"), "{}", r.body);
+    // B's D1 is B's: it has nothing open (A's invoice is not B's), and no plans.
+    let r = s.post(&tb, "/api/v1/debtors/D1/plans", body).await;
+    assert_eq!((r.status, r.field()), (422, Some("plan")), "{}", r.body);
+    let r = s.get(&tb, "/api/v1/debtors/D1/plans").await;
+    assert_eq!((r.status, r.data().len()), (200, 0));
+    // A's plan is as it was, still waiting for A.
+    assert_eq!(s.get(&ta, &format!("/api/v1/plans/{id}")).await.body, before);
+    let r = s.post(&ta, &format!("/api/v1/plans/{id}/accept"), json!({})).await;
+    assert_eq!((r.status, &r.body["state"]), (200, &json!("active")));
+    s.stop().await;
+}
+
 // ------------------------------------------------------------------ isolation and auth
 
 /// Everything organisation B's token can read about B.
@@ -1426,6 +1615,7 @@ async fn snapshot(s: &Server, t: &str, payment_id: i64) -> Vec<Value> {
         "/api/v1/tasks?all=true".to_owned(),
         "/api/v1/outbox".to_owned(),
         "/api/v1/debtors/D1/timeline".to_owned(),
+        "/api/v1/debtors/D1/plans".to_owned(),
         "/api/v1/templates/reminder.fr".to_owned(),
         "/api/v1/matches?all=true".to_owned(),
         "/api/v1/dunning/policies".to_owned(),
@@ -1520,6 +1710,11 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
         "booking_date": 1, "amount": { "signed": 2 }, "has_header": false });
     let r = s.put(&tb, "/api/v1/statement-mappings/b-bank", b_mapping.clone()).await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // B's D1 pays what is left in two instalments.
+    let plan = json!({ "first_due": day(5), "count": 2 });
+    let b_plan = s.must_post(&tb, "/api/v1/debtors/D1/plans", plan.clone(), 201).await;
+    assert_eq!(b_plan["plan"]["state"], "active", "{b_plan}");
+    let b_plan = b_plan["plan"]["id"].as_i64().unwrap();
     let before = snapshot(&s, &tb, pid).await;
 
     let mut routes = arflow_web::routes();
@@ -1543,6 +1738,9 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
             "/api/v1/allocations/{id}" => template.replace("{id}", &aid.to_string()),
             p if p.starts_with("/api/v1/matches/{id}") => {
                 template.replace("{id}", &b_entry.to_string())
+            }
+            p if p.starts_with("/api/v1/plans/{id}") => {
+                template.replace("{id}", &b_plan.to_string())
             }
             _ => path,
         };
@@ -1776,6 +1974,12 @@ async fn a_token_never_sees_or_changes_another_organisations_data() {
                 );
             }
             ("DELETE", "/api/v1/allocations/{id}") => not_found(&s.delete(&ta, &path).await),
+            ("POST", "/api/v1/debtors/{number}/plans") => {
+                not_found(&s.post(&ta, &path, plan.clone()).await)
+            }
+            ("POST", "/api/v1/plans/{id}/accept" | "/api/v1/plans/{id}/reject") => {
+                not_found(&s.post(&ta, &path, json!({})).await)
+            }
             ("POST", "/api/v1/debtors/{number}/pause") => {
                 not_found(&s.post(&ta, &path, json!({ "reason": "x" })).await)
             }

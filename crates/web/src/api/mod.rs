@@ -19,6 +19,7 @@ pub(crate) mod layers;
 mod misc;
 pub(crate) mod openapi;
 mod payments;
+mod plans;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -159,6 +160,11 @@ fn table() -> Table {
         .add(Method::POST, "/api/v1/matches/{id}/accept", Token, inbound::accept)
         .add(Method::POST, "/api/v1/matches/{id}/reject", Token, inbound::reject)
         .add(Method::GET, "/api/v1/debtors/{number}/timeline", Token, dunning::timeline)
+        .add(Method::GET, "/api/v1/debtors/{number}/plans", Token, plans::of_debtor)
+        .add(Method::POST, "/api/v1/debtors/{number}/plans", Token, plans::propose)
+        .add(Method::GET, "/api/v1/plans/{id}", Token, plans::get)
+        .add(Method::POST, "/api/v1/plans/{id}/accept", Token, plans::accept)
+        .add(Method::POST, "/api/v1/plans/{id}/reject", Token, plans::reject)
         .add(Method::GET, "/api/v1/dunning/preview", Token, dunning::preview)
         .add(Method::POST, "/api/v1/dunning/runs", Token, dunning::run)
         .add(Method::GET, "/api/v1/dunning/policies", Token, dunning::policies)

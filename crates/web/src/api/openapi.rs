@@ -581,7 +581,96 @@ pub fn openapi() -> Value {
     if let Some(tags) = doc["tags"].as_array_mut() {
         tags.push(json!({ "name": "dunning" }));
     }
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), plan_paths()) {
+        paths.extend(more);
+    }
+    if let (Some(schemas), Value::Object(more)) =
+        (doc["components"]["schemas"].as_object_mut(), plan_schemas())
+    {
+        schemas.extend(more);
+    }
+    if let Some(tags) = doc["tags"].as_array_mut() {
+        tags.push(json!({ "name": "plans" }));
+    }
     doc
+}
+
+/// Payment plans: a debtor's plans, a plan proposed by staff, one plan, a decision on it.
+fn plan_paths() -> Value {
+    let idem = param("IdempotencyKey");
+    json!({
+        "/api/v1/debtors/{number}/plans": {
+            "get": op("debtorPlans", "plans", "A debtor's payment plans",
+                "Every plan of the debtor, newest first, each with its schedule, what was paid towards it and where it stands today. One page (`next_cursor` is null).",
+                vec![param("number")], None,
+                vec![("200", ok("The plans.", list_of("PaymentPlan"))), ("404", err("NotFound"))], false),
+            "post": op("proposePlan", "plans", "Propose a payment plan for a debtor",
+                "The plan covers every open invoice of the debtor in the organisation's currency, for what is open on them now, split into `count` instalments from `first_due` on (amounts differ by at most one cent, the first ones the larger; monthly ones keep the day of the month). Each instalment gets its own structured payment reference. Judged against the organisation's plan rules: within every limit it starts at once (`state` `active`, `decision` `auto_accept`) and its invoices are held from dunning; otherwise it is `proposed` and the debtor's owner gets a task naming the limits it passes (`decision.needs_person`, `task_id`) — decide with `/plans/{id}/accept` or `/reject`. 409 `payment_plan_exists` when the debtor has a proposed or active plan; 422 `validation_failed` (field `plan`) with every hard problem: a first due date before today, no open invoices, no or too many instalments.",
+                vec![param("number"), idem.clone()], Some(json_body("PlanProposal")),
+                vec![("201", created("The plan, active or waiting for a person.", "ProposedPlan")), ("400", err("BadRequest")), ("404", err("NotFound")), ("409", err("Conflict")), ("422", err("Unprocessable"))], false),
+        },
+        "/api/v1/plans/{id}": { "get": op("getPlan", "plans", "One payment plan",
+            "With its schedule and references, its invoices with what is open on them, what was paid towards it and its status today. Another organisation's plan is 404 `payment_plan_not_found`.",
+            vec![param("id")], None,
+            vec![("200", ok("The plan.", r("PaymentPlan"))), ("404", err("NotFound"))], false) },
+        "/api/v1/plans/{id}/accept": { "post": op("acceptPlan", "plans", "Accept a proposed payment plan",
+            "The plan becomes `active` and holds its invoices from dunning; the review task is closed. Only a proposed plan can be accepted (422 `validation_failed`, field `plan`, otherwise).",
+            vec![param("id"), idem.clone()], None,
+            vec![("200", ok("The plan.", r("PaymentPlan"))), ("404", err("NotFound")), ("422", err("Unprocessable"))], false) },
+        "/api/v1/plans/{id}/reject": { "post": op("rejectPlan", "plans", "Reject a proposed payment plan",
+            "The plan ends `rejected` and dunning goes on as it was; the review task is closed. Only a proposed plan can be rejected (422 `validation_failed`, field `plan`, otherwise).",
+            vec![param("id"), idem], None,
+            vec![("200", ok("The plan.", r("PaymentPlan"))), ("404", err("NotFound")), ("422", err("Unprocessable"))], false) },
+    })
+}
+
+fn plan_schemas() -> Value {
+    let amount = |description: &str| {
+        json!({ "type": "object", "required": ["amount", "currency"], "description": description,
+            "properties": { "amount": money("Decimal."), "currency": currency() } })
+    };
+    let micros = |description: &str| json!({ "type": "integer", "description": description });
+    json!({
+        "PlanProposal": { "type": "object", "required": ["first_due", "count"], "additionalProperties": false, "properties": {
+            "first_due": date("The due date of the first instalment: today or later."),
+            "count": { "type": "integer", "minimum": 0, "description": "How many instalments." },
+            "interval": { "type": "string", "enum": ["monthly", "weekly"], "default": "monthly" } } },
+        "PlanStatus": { "type": "object", "required": ["status"],
+            "description": "Where the schedule stands on `today`: `completed`; `on_track` (`next`, `due`, `remaining_of_next`); `reminder_due` (`index`, `due`, `remaining`); `missed` (`index`, `due`, `remaining`, `breaks_on`: the plan breaks that day unless paid); `broken` (`index`, `due`, `remaining_total`). Indexes are 0-based.",
+            "properties": {
+                "status": { "type": "string", "enum": ["completed", "on_track", "reminder_due", "missed", "broken"] },
+                "next": { "type": "integer" }, "index": { "type": "integer" }, "due": date("The instalment's due date."),
+                "remaining_of_next": amount("Unpaid of the next instalment."), "remaining": amount("Unpaid of the instalment."),
+                "remaining_total": amount("Unpaid of the whole plan."), "breaks_on": date("The day the plan breaks unless paid.") } },
+        "PaymentPlan": { "type": "object",
+            "required": ["id", "debtor_number", "state", "total", "interval", "instalments", "invoices", "open", "paid", "status", "explanation", "today", "created_at", "created_by"],
+            "properties": {
+                "id": { "type": "integer" }, "debtor_id": { "type": "integer" }, "debtor_number": { "type": "string" },
+                "state": { "type": "string", "enum": ["proposed", "active", "completed", "broken", "rejected", "cancelled"] },
+                "total": amount("What the plan pays: what was open on its invoices when it was proposed."),
+                "interval": { "type": "string", "enum": ["monthly", "weekly"] },
+                "instalments": { "type": "array", "items": { "type": "object", "required": ["position", "due", "amount", "reference", "reference_display"], "properties": {
+                    "position": { "type": "integer", "description": "0-based, in due-date order." }, "due": date("Pay by this day."), "amount": amount("The instalment."),
+                    "reference": { "type": "string", "description": "The structured payment reference, normalized (`RF18539007547034`)." },
+                    "reference_display": { "type": "string", "description": "As people type it (`RF18 5390 0754 7034`, `+++090/9337/55493+++`)." } } } },
+                "invoices": { "type": "array", "items": { "type": "object", "properties": {
+                    "invoice_id": { "type": "integer" }, "number": { "type": "string" }, "open": amount("Open on the invoice now.") } } },
+                "open": amount("Open now on the plan's invoices."), "paid": amount("The total minus what is open now, never below zero."),
+                "status": r("PlanStatus"), "explanation": { "type": "string", "description": "`status` in one English sentence." },
+                "today": date("The day `status` is judged on."),
+                "created_at": micros("Microseconds since the Unix epoch."), "created_by": { "type": "string", "description": "`portal` or who proposed it." },
+                "response_id": { "type": ["integer", "null"], "description": "The portal answer that proposed it." },
+                "decided_at": { "type": ["integer", "null"], "description": "Microseconds since the Unix epoch." },
+                "decided_by": text_or_null("Who accepted or rejected it, or `automatic`."),
+                "ended_on": date_or_null("The day it was completed, broken, rejected or cancelled.") } },
+        "ProposedPlan": { "type": "object", "required": ["plan", "decision", "explanation"], "properties": {
+            "plan": r("PaymentPlan"),
+            "decision": { "description": "`\"auto_accept\"`, or `{\"needs_person\": [reasons]}` with one English sentence per limit passed.",
+                "oneOf": [{ "type": "string", "enum": ["auto_accept"] },
+                          { "type": "object", "required": ["needs_person"], "properties": { "needs_person": { "type": "array", "items": { "type": "string" } } } }] },
+            "explanation": { "type": "string", "description": "The schedule in brief and the decision." },
+            "task_id": { "type": ["integer", "null"], "description": "The review task of the debtor's owner when a person must decide." } } },
+    })
 }
 
 /// Dunning: runs, policies and their assignments, outbox, tasks, charges, timelines.
