@@ -288,7 +288,7 @@ impl App {
         let planned_at = self.now();
         let gate = arflow_core::dunning::LegalGate { creditor: org.organisation.country };
         let mut tx = self.store.begin_read().await?;
-        let (plan, _) = crate::dunning::plan_for(&mut tx, org, as_of, &gate).await?;
+        let (plan, _) = crate::dunning::plan_for(&mut tx, org, as_of, &gate, false).await?;
         tx.rollback().await?;
         let mut steps: Vec<RunStep> = Vec::new();
         let mut open = arflow_core::money::Money::zero(org.organisation.currency);

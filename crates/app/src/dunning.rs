@@ -751,7 +751,7 @@ impl App {
         let org = crate::orgs::resolve_in(&mut tx, org_slug).await?;
         let as_of = as_of.unwrap_or_else(|| self.today(&org.organisation));
         let started = std::time::Instant::now();
-        let (plan, rows) = plan_for(&mut tx, &org, as_of, gate).await?;
+        let (plan, rows) = plan_for(&mut tx, &org, as_of, gate, false).await?;
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "preview phase: plan");
         let started = std::time::Instant::now();
         let mut facts_ms = 0u128;
@@ -869,7 +869,7 @@ impl App {
                 plans: Some(plans),
             });
         }
-        let (plan, rows) = plan_for(&mut tx, &org, as_of, gate).await?;
+        let (plan, rows) = plan_for(&mut tx, &org, as_of, gate, claim == RunClaim::Resumed).await?;
         tx.commit().await?;
         if let Some(started) = started {
             started.notify_one();
@@ -1325,15 +1325,27 @@ fn tasks_for(
 }
 
 /// Reads the open items and plans.
+///
+/// `resumed`: the plan of an interrupted run of `as_of` being finished. A contact on `as_of` is
+/// then the interrupted attempt's own: the items it acted on have had their step of the day, and
+/// the debtor's other items are planned as they were before that attempt (the minimum gap was
+/// judged then), so the resumed run does what the interrupted one would have done.
 pub(crate) async fn plan_for(
     tx: &mut StoreTx,
     org: &StoredOrganisation,
     as_of: Date,
     gate: &(dyn StepGate + Sync),
+    resumed: bool,
 ) -> Result<(Plan, Vec<DunningDebtorRow>), AppError> {
     let policies = policies_of(tx, org.id).await?;
     let assignments = assignments_of(tx, org.id).await?;
-    let rows = tx.dunning_candidates(org.id, org.organisation.currency).await?;
+    let mut rows = tx.dunning_candidates(org.id, org.organisation.currency).await?;
+    if resumed {
+        for row in rows.iter_mut().filter(|r| r.last_contact_on == Some(as_of)) {
+            row.last_contact_on = None;
+            row.items.retain(|i| i.last_step_on != Some(as_of));
+        }
+    }
     let states: Vec<DebtorState> =
         rows.iter().map(|r| debtor_state(org, &assignments, r, as_of)).collect();
     Ok((dunning::plan(&states, &policies, as_of, gate), rows))
@@ -1489,10 +1501,16 @@ impl App {
             && let Some(action) = tx.find_action(org.id, action_id).await?
         {
             let refs: Vec<&str> = action.invoices.iter().map(String::as_str).collect();
+            // A promise holds up to its date plus the organisation's grace days, however it was
+            // made (here by a person, on the portal by the debtor), so that a payment made on
+            // the promised date has time to arrive.
+            let grace = crate::portal::settings_in(&mut tx, org.id).await?.promise.grace_days;
+            let held_until = promised_on
+                .map(|d| arflow_core::date::add_days(d, i32::try_from(grace).unwrap_or(i32::MAX)));
             // Only what the outcome says changes: a pause, a payment plan or a policy chosen
             // for the invoice stay as they were.
             for inv in tx.find_invoices_by_numbers(org.id, &refs).await?.values() {
-                let promised = if outcome == "promised" { promised_on } else { None };
+                let promised = if outcome == "promised" { held_until } else { None };
                 tx.mark_item_outcome(org.id, inv.id, outcome == "disputed", promised, now).await?;
             }
         }

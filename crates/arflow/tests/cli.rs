@@ -716,7 +716,10 @@ fn tasks_from_a_phone_step_are_listed_and_completed_with_an_outcome() {
         .iter()
         .filter_map(|s| s["reason"].as_str())
         .collect();
-    assert!(reasons.iter().any(|r| r.contains("promised to pay by 2026-05-15")), "{preview}");
+    assert!(
+        reasons.iter().any(|r| r.contains("a promise to pay holds it until 2026-05-18")),
+        "{preview}"
+    );
 }
 
 #[test]

@@ -55,10 +55,10 @@ const PLAN_QUIET_DAYS: i64 = 25;
 /// Days after a missed instalment's due date before its plan breaks: the default plan rules
 /// (`PlanRules::default()`, docs/portal.md), which the simulated organisation keeps.
 const PLAN_GRACE_DAYS: i64 = 14;
-/// Days after the promised date that a promise recorded by staff still holds dunning: none. The
-/// promise rules' `grace_days` (3) apply to a debtor's own promise on the portal; `task done
-/// --outcome promised` holds up to and including the promised date (docs/dunning.md).
-const STAFF_PROMISE_GRACE_DAYS: i64 = 0;
+/// Days after the promised date that a promise recorded by staff still holds dunning: the
+/// promise rules' `grace_days` (3 by default, which the simulated organisation keeps), as for a
+/// debtor's own promise on the portal (docs/dunning.md).
+const STAFF_PROMISE_GRACE_DAYS: i64 = 3;
 
 /// splitmix64: small, seeded, the same on every platform.
 struct Rng(u64);

@@ -675,7 +675,7 @@ fn item_hold(item: &ItemState, as_of: Date) -> Option<String> {
         return Some("in a payment plan".into());
     }
     if let Some(until) = item.promised_until.filter(|u| as_of <= *u) {
-        return Some(format!("promised to pay by {until}"));
+        return Some(format!("a promise to pay holds it until {until}"));
     }
     if let Some(until) = item.paused_until.filter(|u| as_of <= *u) {
         return Some(format!("paused until {until}"));
@@ -972,7 +972,7 @@ mod tests {
         let p = plan(&[debtor(vec![disputed, promised])], &policies(), date(2026, 3, 10), &NoGate);
         assert!(p.actions.is_empty());
         let reasons: Vec<&str> = p.skipped.iter().map(|s| s.reason.as_str()).collect();
-        assert_eq!(reasons, vec!["disputed", "promised to pay by 2026-03-15"]);
+        assert_eq!(reasons, vec!["disputed", "a promise to pay holds it until 2026-03-15"]);
         let mut paused = debtor(vec![item("F3", date(2026, 1, 1), 100_00)]);
         paused.paused = Some("holiday".into());
         let p = plan(&[paused], &policies(), date(2026, 3, 10), &NoGate);
