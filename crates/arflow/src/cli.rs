@@ -601,6 +601,10 @@ pub enum PlanCommand {
         count: u32,
         #[arg(long, value_enum, default_value = "monthly")]
         interval: IntervalArg,
+        /// Start the plan at once even beyond the organisation's limits: you decide (recorded
+        /// as yours, with the limits it passes).
+        #[arg(long)]
+        start: bool,
     },
     /// Plans by id: the organisation's, or one debtor's.
     List {

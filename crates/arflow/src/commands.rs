@@ -1181,7 +1181,7 @@ async fn plan_cmd(ctx: &Ctx, c: PlanCommand) -> Result<u8, Failure> {
     let tz = org.organisation.time_zone.clone();
     let actor = Actor::cli();
     match c {
-        PlanCommand::Propose { debtor, first_due, count, interval } => {
+        PlanCommand::Propose { debtor, first_due, count, interval, start } => {
             let input = ProposalInput {
                 first_due,
                 count,
@@ -1190,10 +1190,17 @@ async fn plan_cmd(ctx: &Ctx, c: PlanCommand) -> Result<u8, Failure> {
                     IntervalArg::Weekly => Interval::Weekly,
                 },
             };
-            let proposed = app.propose_plan(org.id, &debtor, &input, &actor, None).await?;
+            let proposed = if start {
+                app.start_plan(org.id, &debtor, &input, &actor).await?
+            } else {
+                app.propose_plan(org.id, &debtor, &input, &actor, None).await?
+            };
             ctx.print(&proposed, || {
                 let outcome = match (&proposed.decision, proposed.task_id) {
                     (Decision::AutoAccept, _) => "active: within the rules, it started at once",
+                    (Decision::NeedsPerson(_), _) if start => {
+                        "active: beyond the rules, started at once as you decided"
+                    }
                     (Decision::NeedsPerson(_), Some(_)) => {
                         "proposed: a person accepts or rejects it (see the task)"
                     }

@@ -802,6 +802,14 @@ fn payment_plans_are_proposed_listed_shown_and_decided_from_the_command_line() {
     let of_d1009 = json(&["plan", "list", "--debtor", "D1009"], 0);
     assert_eq!(of_d1009.as_array().unwrap().len(), 1);
     assert_eq!(text(&["plan", "list", "--debtor", "D1001"], 0).trim(), "no payment plans");
+    // A person may start the same plan beyond the limits: active at once, decided by them.
+    let mut args = vec!["plan", "propose", "D1009", "--start"];
+    args.extend(weekly);
+    let started = json(&args, 0);
+    assert_eq!((&started["plan"]["state"], &started["task_id"]), (&"active".into(), &Value::Null));
+    assert!(started["plan"]["decided_by"].as_str().unwrap().starts_with("cli:"), "{started}");
+    let shown = text(&["plan", "show", &started["plan"]["id"].as_i64().unwrap().to_string()], 0);
+    assert!(shown.contains("active"), "{shown}");
 
     // Nothing is paid: 14 days after the first due date the plan breaks on the day's run, the
     // owner gets a task, and dunning of D1004 resumes.

@@ -1545,6 +1545,14 @@ async fn payment_plans_are_proposed_shown_and_decided_over_the_api() {
         )
         .await;
     assert_eq!((r.status, r.code()), (400, "bad_request"));
+    // The token's holder may start a plan beyond the limits (four instalments of 12.50, below
+    // the smallest instalment of 25.00): it is active at once, decided by the token, no task.
+    let started = json!({ "first_due": day(3), "count": 4, "interval": "weekly", "start": true });
+    let r = s.post(&t, "/api/v1/debtors/D3/plans", started).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!((&r.body["plan"]["state"], &r.body["task_id"]), (&json!("active"), &json!(null)));
+    assert!(r.body["decision"]["needs_person"].as_array().is_some_and(|a| !a.is_empty()));
+    assert!(r.body["plan"]["decided_by"].as_str().unwrap().starts_with("api:token-"));
     let r =
         s.post(&t, "/api/v1/debtors/NOPE/plans", json!({ "first_due": day(3), "count": 2 })).await;
     assert_eq!((r.status, r.code()), (404, "debtor_not_found"));

@@ -634,7 +634,8 @@ fn plan_schemas() -> Value {
         "PlanProposal": { "type": "object", "required": ["first_due", "count"], "additionalProperties": false, "properties": {
             "first_due": date("The due date of the first instalment: today or later."),
             "count": { "type": "integer", "minimum": 0, "description": "How many instalments." },
-            "interval": { "type": "string", "enum": ["monthly", "weekly"], "default": "monthly" } } },
+            "interval": { "type": "string", "enum": ["monthly", "weekly"], "default": "monthly" },
+            "start": { "type": "boolean", "default": false, "description": "Start the plan at once even beyond the organisation's limits (no review task; `decided_by` is the token's actor). Hard problems are still refused." } } },
         "PlanStatus": { "type": "object", "required": ["status"],
             "description": "Where the schedule stands on `today`: `completed`; `on_track` (`next`, `due`, `remaining_of_next`); `reminder_due` (`index`, `due`, `remaining`); `missed` (`index`, `due`, `remaining`, `breaks_on`: the plan breaks that day unless paid); `broken` (`index`, `due`, `remaining_total`). Indexes are 0-based.",
             "properties": {

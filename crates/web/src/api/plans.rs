@@ -21,6 +21,9 @@ pub(crate) struct PlanIn {
     count: u32,
     #[serde(default = "monthly")]
     interval: Interval,
+    /// Start at once even beyond the organisation's limits (the token's holder decides).
+    #[serde(default)]
+    start: bool,
 }
 
 fn monthly() -> Interval {
@@ -56,7 +59,11 @@ pub(crate) async fn propose(
         count: body.count,
         interval: body.interval,
     };
-    let proposed = st.app.propose_plan(p.org_id(), &number, &input, &p.actor(), None).await?;
+    let proposed = if body.start {
+        st.app.start_plan(p.org_id(), &number, &input, &p.actor()).await?
+    } else {
+        st.app.propose_plan(p.org_id(), &number, &input, &p.actor(), None).await?
+    };
     let location = format!("/api/v1/plans/{}", proposed.plan.id);
     Ok(created_or_ok(true, &location, &proposed))
 }
