@@ -229,6 +229,15 @@ pub(crate) async fn card(
     ))
 }
 
+/// A refused form: 422 with the reason.
+fn refused(staff: &Staff, message: &str) -> Response {
+    staff.page(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "",
+        &format!("<p class=\"notice\" role=\"alert\">{}</p>", esc(message)),
+    )
+}
+
 /// `POST /debtors/{number}/portal-links`: a new personal link, shown on the page.
 pub(crate) async fn new_link(
     State(app): State<App>,
@@ -306,11 +315,7 @@ pub(crate) async fn resolve(
             Err(e) => failure(&e),
         },
         Err(AppError::NotFound { .. }) => staff.not_found(),
-        Err(AppError::Invalid { message, .. }) => staff.page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "",
-            &format!("<p class=\"notice\" role=\"alert\">{}</p>", esc(&message)),
-        ),
+        Err(AppError::Invalid { message, .. }) => refused(&staff, &message),
         Err(e) => failure(&e),
     }
 }
@@ -368,11 +373,7 @@ pub(crate) async fn decide_plan(
         Err(AppError::NotFound { .. }) => staff.not_found(),
         Err(
             AppError::Invalid { message, .. } | AppError::Conflict { detail: Some(message), .. },
-        ) => staff.page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "",
-            &format!("<p class=\"notice\" role=\"alert\">{}</p>", esc(&message)),
-        ),
+        ) => refused(&staff, &message),
         Err(e) => failure(&e),
     }
 }
@@ -400,13 +401,7 @@ pub(crate) async fn new_plan(
         return r;
     }
     let lang = staff.lang;
-    let refuse = |message: &str| {
-        staff.page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "",
-            &format!("<p class=\"notice\" role=\"alert\">{}</p>", esc(message)),
-        )
-    };
+    let refuse = |message: &str| refused(&staff, message);
     let Ok(first_due) = arflow_core::date::parse_iso_date(form.first_due.trim()) else {
         return refuse(lang.pick(
             "Geef de datum van de eerste termijn.",
