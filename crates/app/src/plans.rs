@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 use arflow_core::arrangement::{
     Decision, Instalment, Interval, PlanError, PlanRules, PlanStatus, ProposalInput, assess_plan,
-    plan_status,
+    paid_per_instalment, plan_status,
 };
 use arflow_core::date::{Date, add_days};
 use arflow_core::id::{DebtorId, InvoiceId, OrganisationId};
@@ -169,6 +169,11 @@ fn sum_minor(amounts: impl IntoIterator<Item = i64>) -> Result<i64, AppError> {
     i64::try_from(total).map_err(|_| AppError::invalid("amount", "the amounts are too large"))
 }
 
+/// A stored (normalized) payment reference as people type it (`RF18 5390 0754 7034`).
+fn display_reference(stored: &str) -> String {
+    reference::check(stored).map_or_else(|_| stored.to_owned(), |r| r.display())
+}
+
 fn schedule_of(plan: &StoredPaymentPlan) -> Vec<Instalment> {
     plan.instalments.iter().map(|i| Instalment { due: i.due_date, amount: i.amount }).collect()
 }
@@ -209,8 +214,7 @@ fn view(
             due: i.due_date,
             amount: i.amount,
             reference: i.reference.clone(),
-            reference_display: reference::check(&i.reference)
-                .map_or_else(|_| i.reference.clone(), |r| r.display()),
+            reference_display: display_reference(&i.reference),
         })
         .collect();
     Ok(PlanView {
@@ -276,45 +280,26 @@ pub(crate) async fn portal_plan_of(
     };
     let (_, paid) = paid_towards(&plan)?;
     let currency = plan.total.currency();
-    let mut left = paid.minor();
-    let mut next = None;
-    let mut instalments = Vec::with_capacity(plan.instalments.len());
-    for (k, i) in plan.instalments.iter().enumerate() {
-        let towards = left.clamp(0, i.amount.minor());
-        left -= towards;
-        if towards < i.amount.minor() && next.is_none() {
-            next = Some(k);
-        }
-        instalments.push(PortalInstalment {
+    let towards = paid_per_instalment(&schedule_of(&plan), paid);
+    let instalments: Vec<PortalInstalment> = plan
+        .instalments
+        .iter()
+        .zip(towards)
+        .map(|(i, towards)| PortalInstalment {
             due: i.due_date,
             amount: i.amount,
             paid: Money::from_minor(towards, currency),
             reference: i.reference.clone(),
-            reference_display: reference::check(&i.reference)
-                .map_or_else(|_| i.reference.clone(), |r| r.display()),
-        });
-    }
-    let o = &org.organisation;
-    let epc_next = match (next, &o.iban) {
-        (Some(k), Some(iban)) if currency == arflow_core::money::Currency::EUR => {
-            let i = &instalments[k];
-            let due = i.amount.minor() - i.paid.minor();
-            let structured = reference::check(&i.reference).ok().filter(|r| {
-                matches!(r.scheme, reference::ReferenceScheme::Rf | reference::ReferenceScheme::Ogm)
-            });
-            arflow_core::epc::epc_payload(&arflow_core::epc::EpcRequest {
-                bic: o.bic.clone(),
-                name: o.name.chars().take(70).collect(),
-                iban: iban.clone(),
-                amount: Some(Money::from_minor(due, currency)),
-                reference: structured.as_ref().map(|r| r.normalized.clone()),
-                text: structured.is_none().then(|| i.reference.clone()),
-                information: None,
-            })
-            .ok()
-        }
-        _ => None,
-    };
+            reference_display: display_reference(&i.reference),
+        })
+        .collect();
+    let next = instalments.iter().position(|i| i.paid != i.amount);
+    let epc_next = next.and_then(|k| {
+        let i = &instalments[k];
+        let left = Money::from_minor(i.amount.minor() - i.paid.minor(), currency);
+        let checked = reference::check(&i.reference).ok();
+        crate::portal::transfer_epc(&org.organisation, left, checked.as_ref(), i.reference.clone())
+    });
     Ok(Some(PortalPlan {
         id: plan.id,
         state: plan.state,
@@ -921,8 +906,7 @@ impl App {
             count: plan.instalments.len(),
             due,
             remaining,
-            reference: reference::check(&instalment.reference)
-                .map_or_else(|_| instalment.reference.clone(), |r| r.display()),
+            reference: display_reference(&instalment.reference),
             last_day,
             portal_url: portal_url.as_deref(),
         };

@@ -584,6 +584,33 @@ pub struct PortalPage {
     pub contact_email: Option<String>,
 }
 
+/// The EPC QR payload of a credit transfer of `amount` to the organisation's account: quoting
+/// `reference` in the structured field when it is an RF or OGM one, else `text` as the
+/// description. None without an account, or outside EUR (the EPC QR code is for SEPA euros).
+pub(crate) fn transfer_epc(
+    o: &arflow_core::party::Organisation,
+    amount: Money,
+    reference: Option<&reference::PaymentReference>,
+    text: String,
+) -> Option<String> {
+    let iban = o.iban.as_ref()?;
+    if o.currency != Currency::EUR || amount.currency() != Currency::EUR {
+        return None;
+    }
+    let structured =
+        reference.filter(|r| matches!(r.scheme, ReferenceScheme::Rf | ReferenceScheme::Ogm));
+    epc_payload(&EpcRequest {
+        bic: o.bic.clone(),
+        name: o.name.chars().take(70).collect(),
+        iban: iban.clone(),
+        amount: Some(amount),
+        reference: structured.map(|r| r.normalized.clone()),
+        text: structured.is_none().then_some(text),
+        information: None,
+    })
+    .ok()
+}
+
 impl App {
     /// What the debtor sees: open items with their charges, the totals and how to pay.
     ///
@@ -637,31 +664,14 @@ impl App {
                 }
             }
             let checked = i.payment_reference.as_deref().and_then(|r| reference::check(r).ok());
-            let epc = match (&o.iban, currency) {
-                (Some(iban), Currency::EUR) if inv.open.currency() == Currency::EUR => {
-                    let structured = checked
-                        .as_ref()
-                        .filter(|r| matches!(r.scheme, ReferenceScheme::Rf | ReferenceScheme::Ogm));
-                    epc_payload(&EpcRequest {
-                        bic: o.bic.clone(),
-                        name: o.name.chars().take(70).collect(),
-                        iban: iban.clone(),
-                        amount: Some(inv.open),
-                        reference: structured.map(|r| r.normalized.clone()),
-                        text: if structured.is_some() {
-                            None
-                        } else {
-                            Some(checked.as_ref().map_or_else(
-                                || i.number.clone(),
-                                |r| format!("{} {}", r.normalized, i.number),
-                            ))
-                        },
-                        information: None,
-                    })
-                    .ok()
-                }
-                _ => None,
-            };
+            let epc = transfer_epc(
+                o,
+                inv.open,
+                checked.as_ref(),
+                checked
+                    .as_ref()
+                    .map_or_else(|| i.number.clone(), |r| format!("{} {}", r.normalized, i.number)),
+            );
             items.push(PortalItem {
                 id: inv.id,
                 number: i.number.clone(),
@@ -678,26 +688,15 @@ impl App {
                 disputed: disputes.iter().any(|d| d.invoice_id == inv.id && d.status == "open"),
             });
         }
-        let epc_total = match (&o.iban, currency) {
-            (Some(iban), Currency::EUR) if total.is_positive() => {
-                let mut text = format!(
-                    "{} {}",
-                    access.debtor.debtor.number,
-                    items.iter().map(|i| i.number.as_str()).collect::<Vec<_>>().join(" ")
-                );
-                text = text.chars().take(140).collect();
-                epc_payload(&EpcRequest {
-                    bic: o.bic.clone(),
-                    name: o.name.chars().take(70).collect(),
-                    iban: iban.clone(),
-                    amount: Some(total),
-                    reference: None,
-                    text: Some(text),
-                    information: None,
-                })
-                .ok()
-            }
-            _ => None,
+        let epc_total = if total.is_positive() {
+            let text = format!(
+                "{} {}",
+                access.debtor.debtor.number,
+                items.iter().map(|i| i.number.as_str()).collect::<Vec<_>>().join(" ")
+            );
+            transfer_epc(o, total, None, text.chars().take(140).collect())
+        } else {
+            None
         };
         let email = access.debtor.debtor.emails.first().map(|c| c.value.clone());
         Ok(PortalPage {

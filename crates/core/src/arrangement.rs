@@ -561,6 +561,23 @@ impl PlanStatus {
     }
 }
 
+/// What of `paid` counts towards each instalment of `schedule`, in minor units: payments count
+/// towards the earliest instalments first, each up to its amount (a payment in another currency
+/// counts for nothing).
+#[must_use]
+pub fn paid_per_instalment(schedule: &[Instalment], paid: Money) -> Vec<i64> {
+    let currency = schedule.first().map_or(paid.currency(), |i| i.amount.currency());
+    let mut left = if paid.currency() == currency { paid.minor().max(0) } else { 0 };
+    schedule
+        .iter()
+        .map(|i| {
+            let towards = left.min(i.amount.minor().max(0));
+            left -= towards;
+            towards
+        })
+        .collect()
+}
+
 /// Where a plan stands on `today`, given everything paid towards it so far.
 ///
 /// `paid` fills the instalments in schedule order (oldest first); an over-payment counts towards
@@ -580,16 +597,13 @@ pub fn plan_status(
     rules: &PlanRules,
 ) -> PlanStatus {
     let currency = schedule.first().map_or(paid.currency(), |i| i.amount.currency());
-    let mut left = if paid.currency() == currency { i128::from(paid.minor().max(0)) } else { 0 };
     // (index, instalment, unpaid minor units) of every instalment not fully paid.
     let unpaid: Vec<(usize, &Instalment, i128)> = schedule
         .iter()
+        .zip(paid_per_instalment(schedule, paid))
         .enumerate()
-        .filter_map(|(index, instalment)| {
-            let amount = i128::from(instalment.amount.minor().max(0));
-            let applied = left.min(amount);
-            left -= applied;
-            let rest = amount - applied;
+        .filter_map(|(index, (instalment, towards))| {
+            let rest = i128::from(instalment.amount.minor().max(0)) - i128::from(towards);
             (rest > 0).then_some((index, instalment, rest))
         })
         .collect();
@@ -646,6 +660,25 @@ mod tests {
 
     fn dues(plan: &[Instalment]) -> Vec<Date> {
         plan.iter().map(|i| i.due).collect()
+    }
+
+    #[test]
+    fn payments_fill_the_earliest_instalments_first() {
+        let plan = [
+            Instalment { due: date(2026, 3, 10), amount: eur(100_00) },
+            Instalment { due: date(2026, 4, 10), amount: eur(100_00) },
+            Instalment { due: date(2026, 5, 10), amount: eur(50_00) },
+        ];
+        assert_eq!(paid_per_instalment(&plan, eur(0)), [0, 0, 0]);
+        assert_eq!(paid_per_instalment(&plan, eur(130_00)), [100_00, 30_00, 0]);
+        assert_eq!(paid_per_instalment(&plan, eur(999_00)), [100_00, 100_00, 50_00]);
+        assert_eq!(paid_per_instalment(&plan, eur(-5_00)), [0, 0, 0]);
+        let usd = Money::from_minor(100_00, Currency::parse("USD").unwrap());
+        assert_eq!(
+            paid_per_instalment(&plan, usd),
+            [0, 0, 0],
+            "another currency counts for nothing"
+        );
     }
 
     fn proposal(first_due: Date, count: u32, interval: Interval) -> ProposalInput {
