@@ -243,22 +243,38 @@ fn a_debtor_opens_the_reminders_link_and_answers_in_chromium() {
     arflow_app::payments::install_tls();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (mollie_api, mollie) = runtime.block_on(mollie_fake::start());
-    let child = Command::new(env!("CARGO_BIN_EXE_arflow"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arflow"))
         .args(["serve", "--no-scheduler", "--addr", &addr, "--mollie-api", &mollie_api])
         .env("ARFLOW_MOLLIE_KEY", mollie_fake::KEY)
         .env("ARFLOW_DB", &db)
-        .env("ARFLOW_LOG", "warn")
+        .env("ARFLOW_LOG", "warn,arflow=info")
         .current_dir(&dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Wait for this server's own word that it listens: something else on the port (the other
+    // test's server, which may have been handed the same free port) must not pass for it. Its
+    // standard error is read to the end on a thread of its own, so the pipe never fills.
+    let stderr = child.stderr.take().unwrap();
     let server = Server { child, dir: dir.clone() };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(Instant::now() < deadline, "the server never listened");
-        std::thread::sleep(Duration::from_millis(100));
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut said = String::new();
+    loop {
+        let line = lines_rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("the server on {addr} never said it was serving:\n{said}"));
+        if line.contains("serving") && line.contains(&addr) {
+            break;
+        }
+        said.push_str(&line);
+        said.push('\n');
     }
     // Today's run, its reminder sent through the loopback SMTP server with the server's address
     // in the link.
