@@ -87,6 +87,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_payment_plans.sql"),
         postgres: include_str!("../migrations/postgres/0012_payment_plans.sql"),
     },
+    Migration {
+        version: 13,
+        name: "lighter_invoice_writes",
+        sqlite: include_str!("../migrations/sqlite/0013_lighter_invoice_writes.sql"),
+        postgres: include_str!("../migrations/postgres/0013_lighter_invoice_writes.sql"),
+    },
 ];
 
 /// A stable checksum of a migration's text (64-bit FNV-1a, hex).

@@ -245,6 +245,24 @@ conformance! {
         )
         .await
         .unwrap();
+        // Two more on a day that has sales already, in one batch with a day of their own: each
+        // day's sum grows by what the batch issued on it.
+        let more = tx.reserve_ids(o, "invoice", 3).await.unwrap();
+        let f5 = invoice("F5", "D1", "2026-02-10", "2026-03-12", 12_00);
+        let f6 = invoice("F6", "D2", "2026-02-10", "2026-03-12", 8_00);
+        let c2 = invoice("C2", "D2", "2026-02-20", "2026-02-20", -5_00);
+        let batch: Vec<NewInvoice<'_>> = [&f5, &f6, &c2]
+            .into_iter()
+            .zip(more..)
+            .zip([debtors[0], debtors[1], debtors[1]])
+            .map(|((inv, id), debtor_id)| NewInvoice {
+                id: InvoiceId(id),
+                debtor_id,
+                invoice: inv,
+                credits_invoice_id: None,
+            })
+            .collect();
+        tx.insert_invoices(o, &batch, 45).await.unwrap();
         // F2 corrected: 200.00 issued on 2026-02-05 instead of 250.00 on 2026-02-01.
         let f2 = invoice("F2", "D1", "2026-02-05", "2026-03-07", 200_00);
         tx.update_invoice(
@@ -268,8 +286,9 @@ conformance! {
                 // What F2 was: moved away, the day stays with nothing on it.
                 row("2026-02-01", 0, 0),
                 row("2026-02-05", 200_00, 0),
-                row("2026-02-10", 80_00, 0),
+                row("2026-02-10", 100_00, 0),
                 row("2026-02-15", -30_00, 0),
+                row("2026-02-20", -5_00, 0),
                 row("2026-03-01", 0, 50_00),
                 row("2026-03-02", 0, -20_00),
             ]

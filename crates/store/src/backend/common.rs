@@ -1408,15 +1408,15 @@ impl Tx {
         at: i64,
     ) -> Result<(), StoreError> {
         const CHUNK: usize = BATCH_ROWS_MAX / 2;
+        const INSERT: &str = "INSERT INTO invoices (organisation_id, id, number, debtor_id, kind, \
+             issue_date, due_date, currency, amount_minor, amount_excl_vat_minor, \
+             payment_reference, reference_scheme, description, external_id, credits_invoice_id, \
+             open_minor, settled_on, created_at, updated_at) ";
         for (n, chunk) in rows.chunks(CHUNK).enumerate() {
             let offset = n * CHUNK;
-            let mut qb = QueryBuilder::<DB>::new(
-                "INSERT INTO invoices (organisation_id, id, number, debtor_id, kind, issue_date, \
-                 due_date, currency, amount_minor, amount_excl_vat_minor, payment_reference, \
-                 reference_scheme, description, external_id, credits_invoice_id, open_minor, \
-                 settled_on, created_at, updated_at) ",
-            );
-            qb.push_values(chunk.iter().enumerate(), |mut b, (k, r)| {
+            let values = |mut b: sqlx::query_builder::Separated<'_, DB, &'static str>,
+                          k: usize,
+                          r: &NewInvoice<'_>| {
                 let inv = r.invoice;
                 let scheme = inv
                     .payment_reference
@@ -1449,7 +1449,9 @@ impl Tx {
                     .push_bind(settled)
                     .push_bind(at)
                     .push_bind(at);
-            });
+            };
+            let mut qb = QueryBuilder::<DB>::new(INSERT);
+            qb.push_values(chunk.iter().enumerate(), |b, (k, r)| values(b, k, r));
             qb.build().execute(self.conn()).await.map_err(|e| {
                 StoreError::from_unique(
                     e,
@@ -1457,6 +1459,47 @@ impl Tx {
                     chunk.first().map_or("", |r| &r.invoice.number),
                 )
             })?;
+        }
+        self.add_sales_to_ledger_days(org, rows).await
+    }
+
+    /// Adds what `rows` invoice (credit notes subtracting) to their issue days in `ledger_days`:
+    /// one upsert per batch of days. This is the insert half of what migration 0008's triggers
+    /// did row by row (0013 dropped the insert trigger; updates and deletes keep theirs), so
+    /// every insert of invoices must come through [`insert_invoice_rows`](Self::insert_invoice_rows).
+    async fn add_sales_to_ledger_days(
+        &mut self,
+        org: OrganisationId,
+        rows: &[NewInvoice<'_>],
+    ) -> Result<(), StoreError> {
+        let mut days: std::collections::BTreeMap<(String, Date), i64> =
+            std::collections::BTreeMap::new();
+        for r in rows {
+            let inv = r.invoice;
+            let key = (inv.amount.currency().code().to_owned(), inv.issue_date);
+            let sum = days.entry(key).or_insert(0);
+            *sum = sum.checked_add(inv.amount.minor()).ok_or_else(|| {
+                StoreError::Invalid("the day's sales do not fit in 64 bits".into())
+            })?;
+        }
+        let days: Vec<_> = days.into_iter().collect();
+        for chunk in days.chunks(BATCH_ROWS_MAX / 5) {
+            let mut qb = QueryBuilder::<DB>::new(
+                "INSERT INTO ledger_days (organisation_id, currency, day, sales_minor, \
+                 payments_minor) ",
+            );
+            qb.push_values(chunk, |mut b, ((currency, day), sum)| {
+                b.push_bind(org.0)
+                    .push_bind(currency.clone())
+                    .push_bind(day.to_string())
+                    .push_bind(*sum)
+                    .push_bind(0_i64);
+            });
+            qb.push(
+                " ON CONFLICT (organisation_id, currency, day) DO UPDATE SET \
+                 sales_minor = ledger_days.sales_minor + excluded.sales_minor",
+            );
+            qb.build().execute(self.conn()).await?;
         }
         Ok(())
     }
@@ -2076,9 +2119,8 @@ impl Tx {
         to: Date,
     ) -> Result<Vec<(Date, i64)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT issue_date, CAST(SUM(amount_minor) AS BIGINT) AS amount FROM invoices \
-             WHERE organisation_id = $1 AND issue_date >= $2 AND issue_date <= $3 \
-             AND currency = $4 GROUP BY issue_date ORDER BY issue_date",
+            "SELECT day, sales_minor FROM ledger_days WHERE organisation_id = $1 \
+             AND currency = $4 AND day >= $2 AND day <= $3 AND sales_minor <> 0 ORDER BY day",
         )
         .bind(org.0)
         .bind(from.to_string())
@@ -2087,7 +2129,7 @@ impl Tx {
         .fetch_all(self.conn())
         .await?;
         rows.iter()
-            .map(|r| Ok((date(r, "invoices", "issue_date")?, r.try_get("amount")?)))
+            .map(|r| Ok((date(r, "ledger_days", "day")?, r.try_get("sales_minor")?)))
             .collect()
     }
 
