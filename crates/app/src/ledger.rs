@@ -530,11 +530,10 @@ impl App {
         number: &str,
     ) -> Result<InvoiceView, AppError> {
         let mut tx = self.store.read().await?;
-        let inv = tx
-            .find_invoice_by_number(org, number)
+        let (inv, allocations) = tx
+            .find_invoice_with_allocations(org, number)
             .await?
             .ok_or_else(|| AppError::NotFound { entity: "invoice", key: number.to_owned() })?;
-        let allocations = tx.list_allocations(org, AllocationsOf::Item(inv.id)).await?;
         tx.rollback().await?;
         Ok(InvoiceView { invoice: inv, allocations })
     }

@@ -524,6 +524,7 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Corrupt`].
     fn find_invoice_by_number(&mut self, org: OrganisationId, number: &str) -> Option<StoredInvoice>;
+    fn find_invoice_with_allocations(&mut self, org: OrganisationId, number: &str) -> Option<(StoredInvoice, Vec<StoredAllocation>)>;
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::Database`] or [`StoreError::Corrupt`].
     fn get_invoice(&mut self, org: OrganisationId, id: InvoiceId) -> StoredInvoice;

@@ -1022,6 +1022,15 @@ conformance! {
         assert_eq!(of_f2[1].credit_note_number.as_deref(), Some("C1"));
         assert_eq!(tx.list_allocations(a, AllocationsOf::Item(c1)).await.unwrap().len(), 1);
         assert_eq!(tx.list_allocations(a, AllocationsOf::Payment(PaymentId(1))).await.unwrap().len(), 2);
+        // An item and its allocations in one statement: what the two look-ups give.
+        for (number, count) in [("F1", 1), ("F2", 2), ("C1", 1), ("F3", 0)] {
+            let (inv, allocs) = tx.find_invoice_with_allocations(a, number).await.unwrap().unwrap();
+            assert_eq!(Some(&inv), tx.find_invoice_by_number(a, number).await.unwrap().as_ref());
+            assert_eq!(allocs, tx.list_allocations(a, AllocationsOf::Item(inv.id)).await.unwrap());
+            assert_eq!(allocs.len(), count, "{number}");
+        }
+        assert_eq!(tx.find_invoice_with_allocations(a, "F9").await.unwrap(), None);
+        assert_eq!(tx.find_invoice_with_allocations(b, "F2").await.unwrap(), None);
         // Batched: only allocations *to* the items, per item oldest first, no other organisation's.
         let batch = tx.list_allocations_to_items(a, &[f1, f2, c1]).await.unwrap();
         let seen: Vec<(InvoiceId, i64)> = batch.iter().map(|x| (x.invoice_id, x.amount.minor())).collect();

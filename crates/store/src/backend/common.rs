@@ -268,26 +268,75 @@ macro_rules! allocation_select {
 }
 
 fn decode_allocation(row: &DbRow) -> Result<StoredAllocation, StoreError> {
+    decode_allocation_named(row, &ALLOCATION_NAMES)
+}
+
+/// The output names of an allocation's columns in a query: those of [`allocation_select!`], or
+/// those of [`find_invoice_with_allocations`](Tx::find_invoice_with_allocations), where they share
+/// each row with the invoice's.
+struct AllocationNames {
+    id: &'static str,
+    invoice_id: &'static str,
+    invoice_number: &'static str,
+    payment_id: &'static str,
+    credit_note_id: &'static str,
+    credit_note_number: &'static str,
+    amount_minor: &'static str,
+    currency: &'static str,
+    effective_date: &'static str,
+    created_at: &'static str,
+    created_by: &'static str,
+}
+
+const ALLOCATION_NAMES: AllocationNames = AllocationNames {
+    id: "id",
+    invoice_id: "invoice_id",
+    invoice_number: "invoice_number",
+    payment_id: "payment_id",
+    credit_note_id: "credit_note_id",
+    credit_note_number: "credit_note_number",
+    amount_minor: "amount_minor",
+    currency: "currency",
+    effective_date: "effective_date",
+    created_at: "created_at",
+    created_by: "created_by",
+};
+
+const ALLOCATION_NAMES_BESIDE_INVOICE: AllocationNames = AllocationNames {
+    id: "alloc_id",
+    invoice_id: "alloc_invoice_id",
+    invoice_number: "alloc_invoice_number",
+    payment_id: "alloc_payment_id",
+    credit_note_id: "alloc_credit_note_id",
+    credit_note_number: "alloc_credit_note_number",
+    amount_minor: "alloc_amount_minor",
+    currency: "alloc_currency",
+    effective_date: "alloc_effective_date",
+    created_at: "alloc_created_at",
+    created_by: "alloc_created_by",
+};
+
+fn decode_allocation_named(row: &DbRow, n: &AllocationNames) -> Result<StoredAllocation, StoreError> {
     const T: &str = "allocations";
-    let cur = currency(row, "invoices", "currency")?;
+    let cur = currency(row, "invoices", n.currency)?;
     let source = match (
-        row.try_get::<Option<i64>, _>("payment_id")?,
-        row.try_get::<Option<i64>, _>("credit_note_id")?,
+        row.try_get::<Option<i64>, _>(n.payment_id)?,
+        row.try_get::<Option<i64>, _>(n.credit_note_id)?,
     ) {
         (Some(p), None) => AllocationSource::Payment(PaymentId(p)),
         (None, Some(c)) => AllocationSource::CreditNote(InvoiceId(c)),
         _ => return Err(corrupt(T, "payment_id", "both or neither of payment_id, credit_note_id")),
     };
     Ok(StoredAllocation {
-        id: AllocationId(row.try_get("id")?),
-        invoice_id: InvoiceId(row.try_get("invoice_id")?),
-        invoice_number: row.try_get("invoice_number")?,
+        id: AllocationId(row.try_get(n.id)?),
+        invoice_id: InvoiceId(row.try_get(n.invoice_id)?),
+        invoice_number: row.try_get(n.invoice_number)?,
         source,
-        credit_note_number: opt_text(row, "credit_note_number")?,
-        amount: Money::from_minor(row.try_get("amount_minor")?, cur),
-        effective_date: date(row, T, "effective_date")?,
-        created_at: row.try_get("created_at")?,
-        created_by: row.try_get("created_by")?,
+        credit_note_number: opt_text(row, n.credit_note_number)?,
+        amount: Money::from_minor(row.try_get(n.amount_minor)?, cur),
+        effective_date: date(row, T, n.effective_date)?,
+        created_at: row.try_get(n.created_at)?,
+        created_by: row.try_get(n.created_by)?,
     })
 }
 
@@ -1260,6 +1309,65 @@ impl Tx {
             .fetch_optional(self.conn())
             .await?;
         row.as_ref().map(decode_invoice).transpose()
+    }
+
+    /// An invoice or credit note by number with its allocations (to it, or made from it), oldest
+    /// first: what [`find_invoice_by_number`](Self::find_invoice_by_number) and
+    /// [`list_allocations`](Self::list_allocations) give, in one statement (the hot path of
+    /// `GET /api/v1/invoices/{number}`: on SQLite each statement is a round trip to the
+    /// connection's thread).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn find_invoice_with_allocations(
+        &mut self,
+        org: OrganisationId,
+        number: &str,
+    ) -> Result<Option<(StoredInvoice, Vec<StoredAllocation>)>, StoreError> {
+        // One row for the invoice (part 0), one per allocation (part 1); each row leaves the
+        // other part's columns NULL. The item's id is looked up once per branch by its number.
+        const NO_INVOICE: &str = "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL";
+        const ALLOC: &str = "a.id, a.invoice_id, inv.number, a.payment_id, a.credit_note_id, \
+             cn.number, a.amount_minor, inv.currency, a.effective_date, a.created_at, a.created_by";
+        const ALLOC_JOINS: &str = " JOIN invoices inv ON inv.organisation_id = a.organisation_id \
+             AND inv.id = a.invoice_id LEFT JOIN invoices cn ON cn.organisation_id = \
+             a.organisation_id AND cn.id = a.credit_note_id WHERE a.organisation_id = $1 AND ";
+        const ITEM: &str =
+            "(SELECT x.id FROM invoices x WHERE x.organisation_id = $1 AND x.number = $2)";
+        let sql = format!(
+            "SELECT CAST(0 AS BIGINT) AS part, {INVOICE_COLUMNS}, \
+             CAST(NULL AS BIGINT) AS alloc_id, CAST(NULL AS BIGINT) AS alloc_invoice_id, \
+             CAST(NULL AS TEXT) AS alloc_invoice_number, CAST(NULL AS BIGINT) AS alloc_payment_id, \
+             CAST(NULL AS BIGINT) AS alloc_credit_note_id, \
+             CAST(NULL AS TEXT) AS alloc_credit_note_number, \
+             CAST(NULL AS BIGINT) AS alloc_amount_minor, CAST(NULL AS TEXT) AS alloc_currency, \
+             CAST(NULL AS TEXT) AS alloc_effective_date, CAST(NULL AS BIGINT) AS alloc_created_at, \
+             CAST(NULL AS TEXT) AS alloc_created_by\
+             {INVOICE_FROM} WHERE i.organisation_id = $1 AND i.number = $2 \
+             UNION ALL SELECT 1, {NO_INVOICE}, {ALLOC} FROM {by_invoice}{ALLOC_JOINS}\
+             a.invoice_id = {ITEM} \
+             UNION ALL SELECT 1, {NO_INVOICE}, {ALLOC} FROM {by_credit_note}{ALLOC_JOINS}\
+             a.credit_note_id = {ITEM} \
+             ORDER BY 1, alloc_effective_date, alloc_id",
+            by_invoice = alloc_by_invoice!(),
+            by_credit_note = alloc_by_credit_note!(),
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org.0)
+            .bind(number)
+            .fetch_all(self.conn())
+            .await?;
+        let Some((first, rest)) = rows.split_first() else { return Ok(None) };
+        if first.try_get::<i64, _>("part")? != 0 {
+            return Err(corrupt("allocations", "invoice_id", "an allocation without its item"));
+        }
+        let invoice = decode_invoice(first)?;
+        let allocations = rest
+            .iter()
+            .map(|r| decode_allocation_named(r, &ALLOCATION_NAMES_BESIDE_INVOICE))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some((invoice, allocations)))
     }
 
     /// # Errors
