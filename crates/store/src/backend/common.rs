@@ -1520,11 +1520,13 @@ impl Tx {
              issue_date, due_date, currency, amount_minor, amount_excl_vat_minor, \
              payment_reference, reference_scheme, description, external_id, credits_invoice_id, \
              open_minor, settled_on, created_at, updated_at) ";
-        for (n, chunk) in rows.chunks(CHUNK).enumerate() {
-            let offset = n * CHUNK;
-            let values = |mut b: sqlx::query_builder::Separated<'_, DB, &'static str>,
-                          k: usize,
-                          r: &NewInvoice<'_>| {
+        // The statement of chunk n + 1 is made while chunk n's runs on the connection's thread
+        // (SQLite) or the server (PostgreSQL): the two overlap on two cores.
+        let statement = |n: usize| -> Option<QueryBuilder<DB>> {
+            let offset = n.checked_mul(CHUNK)?;
+            let chunk = rows.get(offset..)?.chunks(CHUNK).next()?;
+            let mut qb = QueryBuilder::<DB>::new(INSERT);
+            qb.push_values(chunk.iter().enumerate(), |mut b, (k, r)| {
                 let inv = r.invoice;
                 let scheme = inv
                     .payment_reference
@@ -1557,16 +1559,28 @@ impl Tx {
                     .push_bind(settled)
                     .push_bind(at)
                     .push_bind(at);
-            };
-            let mut qb = QueryBuilder::<DB>::new(INSERT);
-            qb.push_values(chunk.iter().enumerate(), |b, (k, r)| values(b, k, r));
-            qb.build().execute(self.conn()).await.map_err(|e| {
+            });
+            Some(qb)
+        };
+        let mut next = statement(0);
+        let mut n = 0;
+        while let Some(mut qb) = next.take() {
+            // `join` polls in order: the insert is handed to the connection before the next
+            // statement is made.
+            let (done, following) = futures_util::future::join(
+                qb.build().execute(self.conn()),
+                async { statement(n + 1) },
+            )
+            .await;
+            done.map_err(|e| {
                 StoreError::from_unique(
                     e,
                     "invoice",
-                    chunk.first().map_or("", |r| &r.invoice.number),
+                    rows.get(n * CHUNK).map_or("", |r| &r.invoice.number),
                 )
             })?;
+            next = following;
+            n += 1;
         }
         self.add_sales_to_ledger_days(org, rows).await
     }
