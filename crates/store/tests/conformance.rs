@@ -323,6 +323,62 @@ conformance! {
         tx.rollback().await.unwrap();
     };
 
+    a_large_batch_of_invoices_is_inserted_whole_in_several_statements => |store: Store| async move {
+        // More rows than one statement takes: the statements are made while the previous one
+        // runs, and every row and every day's sum arrives.
+        let o = new_org(&store, "bulk").await;
+        let (debtors, _) = seed(&store, o).await;
+        let before = store.begin_read().await.unwrap().counts(o).await.unwrap().invoices;
+        let rows: Vec<Invoice> = (0..4000_i64)
+            .map(|i| {
+                let day = format!("2026-05-{:02}", 1 + i % 28);
+                invoice(&format!("B{i:05}"), "D1", &day, "2026-07-31", 1_00 + i)
+            })
+            .collect();
+        let mut tx = store.begin_write().await.unwrap();
+        let first = tx.reserve_ids(o, "invoice", rows.len() as u64).await.unwrap();
+        let batch: Vec<NewInvoice<'_>> = rows
+            .iter()
+            .zip(first..)
+            .map(|(inv, id)| NewInvoice { id: InvoiceId(id), debtor_id: debtors[0], invoice: inv, credits_invoice_id: None })
+            .collect();
+        tx.insert_invoices(o, &batch, 70).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = store.begin_read().await.unwrap();
+        assert_eq!(tx.counts(o).await.unwrap().invoices, before + 4000);
+        let last = tx.find_invoice_by_number(o, "B03999").await.unwrap().unwrap();
+        assert_eq!((last.invoice.amount, last.open), (eur(1_00 + 3999), eur(1_00 + 3999)));
+        let may: i64 = tx
+            .ledger_days(o, Currency::EUR, d("2026-05-31"))
+            .await
+            .unwrap()
+            .iter()
+            .filter(|x| x.day >= d("2026-05-01"))
+            .map(|x| x.sales_minor)
+            .sum();
+        assert_eq!(may, (0..4000_i64).map(|i| 1_00 + i).sum::<i64>());
+        tx.rollback().await.unwrap();
+        // A number taken in the last statement fails the whole batch; nothing of it stays.
+        let mut tx = store.begin_write().await.unwrap();
+        let again = invoice("B03999", "D1", "2026-06-01", "2026-07-31", 5_00);
+        let fresh: Vec<Invoice> = (0..3999_i64)
+            .map(|i| invoice(&format!("N{i:05}"), "D1", "2026-06-01", "2026-07-31", 5_00))
+            .collect();
+        let first = tx.reserve_ids(o, "invoice", 4000).await.unwrap();
+        let batch: Vec<NewInvoice<'_>> = fresh
+            .iter()
+            .chain(std::iter::once(&again))
+            .zip(first..)
+            .map(|(inv, id)| NewInvoice { id: InvoiceId(id), debtor_id: debtors[0], invoice: inv, credits_invoice_id: None })
+            .collect();
+        let err = tx.insert_invoices(o, &batch, 71).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict { entity: "invoice", .. }), "{err}");
+        tx.rollback().await.unwrap();
+        let mut tx = store.begin_read().await.unwrap();
+        assert_eq!(tx.counts(o).await.unwrap().invoices, before + 4000);
+        assert_eq!(tx.find_invoice_by_number(o, "N00000").await.unwrap(), None);
+    };
+
     bank_entries_are_stored_once_decided_once_and_feed_the_matcher => |store: Store| async move {
         let o = new_org(&store, "bank").await;
         let other = new_org(&store, "other").await;
