@@ -254,10 +254,16 @@ macro_rules! allocation_select {
         allocation_select!("allocations a")
     };
     ($from:expr) => {
+        allocation_select!($from, "")
+    };
+    // `$more`: columns after the allocation's own.
+    ($from:expr, $more:expr) => {
         concat!(
             "SELECT a.id, a.invoice_id, inv.number AS invoice_number, \
              a.payment_id, a.credit_note_id, cn.number AS credit_note_number, a.amount_minor, \
-             inv.currency, a.effective_date, a.created_at, a.created_by FROM ",
+             inv.currency, a.effective_date, a.created_at, a.created_by",
+            $more,
+            " FROM ",
             $from,
             " JOIN invoices inv ON inv.organisation_id = a.organisation_id \
              AND inv.id = a.invoice_id \
@@ -1326,32 +1332,28 @@ impl Tx {
     ) -> Result<Option<(StoredInvoice, Vec<StoredAllocation>)>, StoreError> {
         // One row for the invoice (part 0), one per allocation (part 1); each row leaves the
         // other part's columns NULL. The item's id is looked up once per branch by its number.
-        const NO_INVOICE: &str = "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL";
-        const ALLOC: &str = "a.id, a.invoice_id, inv.number, a.payment_id, a.credit_note_id, \
-             cn.number, a.amount_minor, inv.currency, a.effective_date, a.created_at, a.created_by";
-        const ALLOC_JOINS: &str = " JOIN invoices inv ON inv.organisation_id = a.organisation_id \
-             AND inv.id = a.invoice_id LEFT JOIN invoices cn ON cn.organisation_id = \
-             a.organisation_id AND cn.id = a.credit_note_id WHERE a.organisation_id = $1 AND ";
+        macro_rules! no_invoice {
+            () => {
+                ", 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+                 NULL, NULL, NULL, NULL, NULL, NULL"
+            };
+        }
         const ITEM: &str =
             "(SELECT x.id FROM invoices x WHERE x.organisation_id = $1 AND x.number = $2)";
         let sql = format!(
-            "SELECT CAST(0 AS BIGINT) AS part, {INVOICE_COLUMNS}, \
-             CAST(NULL AS BIGINT) AS alloc_id, CAST(NULL AS BIGINT) AS alloc_invoice_id, \
+            "SELECT CAST(NULL AS BIGINT) AS alloc_id, CAST(NULL AS BIGINT) AS alloc_invoice_id, \
              CAST(NULL AS TEXT) AS alloc_invoice_number, CAST(NULL AS BIGINT) AS alloc_payment_id, \
              CAST(NULL AS BIGINT) AS alloc_credit_note_id, \
              CAST(NULL AS TEXT) AS alloc_credit_note_number, \
              CAST(NULL AS BIGINT) AS alloc_amount_minor, CAST(NULL AS TEXT) AS alloc_currency, \
              CAST(NULL AS TEXT) AS alloc_effective_date, CAST(NULL AS BIGINT) AS alloc_created_at, \
-             CAST(NULL AS TEXT) AS alloc_created_by\
+             CAST(NULL AS TEXT) AS alloc_created_by, CAST(0 AS BIGINT) AS part, {INVOICE_COLUMNS}\
              {INVOICE_FROM} WHERE i.organisation_id = $1 AND i.number = $2 \
-             UNION ALL SELECT 1, {NO_INVOICE}, {ALLOC} FROM {by_invoice}{ALLOC_JOINS}\
-             a.invoice_id = {ITEM} \
-             UNION ALL SELECT 1, {NO_INVOICE}, {ALLOC} FROM {by_credit_note}{ALLOC_JOINS}\
-             a.credit_note_id = {ITEM} \
-             ORDER BY 1, alloc_effective_date, alloc_id",
-            by_invoice = alloc_by_invoice!(),
-            by_credit_note = alloc_by_credit_note!(),
+             UNION ALL {by_invoice} WHERE a.organisation_id = $1 AND a.invoice_id = {ITEM} \
+             UNION ALL {by_credit_note} WHERE a.organisation_id = $1 AND a.credit_note_id = {ITEM} \
+             ORDER BY part, alloc_effective_date, alloc_id",
+            by_invoice = allocation_select!(alloc_by_invoice!(), no_invoice!()),
+            by_credit_note = allocation_select!(alloc_by_credit_note!(), no_invoice!()),
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(org.0)
