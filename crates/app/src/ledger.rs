@@ -529,12 +529,11 @@ impl App {
         org: OrganisationId,
         number: &str,
     ) -> Result<InvoiceView, AppError> {
-        let mut tx = self.store.read().await?;
-        let (inv, allocations) = tx
+        let (inv, allocations) = self
+            .store
             .find_invoice_with_allocations(org, number)
             .await?
             .ok_or_else(|| AppError::NotFound { entity: "invoice", key: number.to_owned() })?;
-        tx.rollback().await?;
         Ok(InvoiceView { invoice: inv, allocations })
     }
 

@@ -62,24 +62,37 @@ fn crates_depend_only_on_what_the_design_allows() {
             "core",
             (
                 &[][..],
-                &["tokio", "sqlx", "axum", "reqwest", "csv", "quick-xml", "lettre", "typst"][..],
+                &[
+                    "tokio",
+                    "sqlx",
+                    "rusqlite",
+                    "axum",
+                    "reqwest",
+                    "csv",
+                    "quick-xml",
+                    "lettre",
+                    "typst",
+                ][..],
             ),
         ),
         (
             "formats",
-            (&["arflow-core"][..], &["tokio", "sqlx", "axum", "reqwest", "lettre", "typst"][..]),
+            (
+                &["arflow-core"][..],
+                &["tokio", "sqlx", "rusqlite", "axum", "reqwest", "lettre", "typst"][..],
+            ),
         ),
         ("store", (&["arflow-core"][..], &["axum", "lettre", "typst", "csv", "quick-xml"][..])),
-        ("notify", (&["arflow-core", "arflow-pdf"][..], &["sqlx", "axum"][..])),
-        ("pdf", (&["arflow-core"][..], &["sqlx", "axum", "tokio", "lettre"][..])),
+        ("notify", (&["arflow-core", "arflow-pdf"][..], &["sqlx", "rusqlite", "axum"][..])),
+        ("pdf", (&["arflow-core"][..], &["sqlx", "rusqlite", "axum", "tokio", "lettre"][..])),
         (
             "app",
             (
                 &["arflow-core", "arflow-formats", "arflow-store", "arflow-notify"][..],
-                &["axum"][..],
+                &["axum", "rusqlite"][..],
             ),
         ),
-        ("web", (&["arflow-app", "arflow-core", "arflow-store"][..], &["sqlx"][..])),
+        ("web", (&["arflow-app", "arflow-core", "arflow-store"][..], &["sqlx", "rusqlite"][..])),
     ]);
     let root = root();
     let mut problems = Vec::new();

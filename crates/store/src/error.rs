@@ -7,6 +7,9 @@ use std::fmt::Display;
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From the SQLite reads that run on the caller's thread (`backend/direct.rs`).
+    #[error("database error: {0}")]
+    Direct(#[from] rusqlite::Error),
     #[error("{entity} '{key}' not found")]
     NotFound { entity: &'static str, key: String },
     #[error("{entity} '{key}' exists already")]
@@ -49,6 +52,10 @@ impl StoreError {
                     matches!(code.as_ref(), "5" | "6" | "517" | "40001" | "40P01")
                 })
             }
+            StoreError::Direct(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
             _ => false,
         }
     }

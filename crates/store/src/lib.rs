@@ -103,6 +103,33 @@ impl Store {
         })
     }
 
+    /// An invoice or credit note by number with its allocations, as committed now: what
+    /// [`StoreTx::find_invoice_with_allocations`] gives in a read session of its own. On a
+    /// SQLite file the look-up runs on the calling thread (a point read of microseconds; no
+    /// hand-over to a connection thread), unless the database is busy.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Corrupt`].
+    pub async fn find_invoice_with_allocations(
+        &self,
+        org: OrganisationId,
+        number: &str,
+    ) -> Result<Option<(StoredInvoice, Vec<StoredAllocation>)>, StoreError> {
+        if let Store::Sqlite(db) = self
+            && let Some(found) = db.find_invoice_with_allocations_directly(org, number)
+        {
+            return found;
+        }
+        // Boxed: the pooled read's future is large, and the direct read needs none of it.
+        Box::pin(async {
+            let mut tx = self.read().await?;
+            let found = tx.find_invoice_with_allocations(org, number).await?;
+            tx.rollback().await?;
+            Ok(found)
+        })
+        .await
+    }
+
     /// Starts a read-write transaction.
     ///
     /// # Errors

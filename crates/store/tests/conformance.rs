@@ -1111,6 +1111,33 @@ conformance! {
         tx.refresh_all_balances(a).await.unwrap();
         assert!(tx.find_balance_mismatches(a).await.unwrap().is_empty());
         tx.commit().await.unwrap();
+
+        // The look-up on its own (on a SQLite file: on the caller's thread) gives what the
+        // session's gives, and no other organisation's.
+        let mut tx = store.read().await.unwrap();
+        for number in ["F1", "F2", "C1", "F3", "F9"] {
+            assert_eq!(
+                store.find_invoice_with_allocations(a, number).await.unwrap(),
+                tx.find_invoice_with_allocations(a, number).await.unwrap(),
+                "{number}"
+            );
+        }
+        assert_eq!(store.find_invoice_with_allocations(a, "F2").await.unwrap().unwrap().1.len(), 2);
+        assert_eq!(store.find_invoice_with_allocations(b, "F2").await.unwrap(), None);
+        tx.rollback().await.unwrap();
+        // A writer's open transaction neither holds it up nor shows through; its commit does.
+        let mut w = store.begin_write().await.unwrap();
+        w.delete_allocation(a, AllocationId(2)).await.unwrap();
+        let during = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            store.find_invoice_with_allocations(a, "F2"),
+        );
+        assert_eq!(during.await.expect("not held up").unwrap().unwrap().1.len(), 2);
+        w.commit().await.unwrap();
+        let (f2_now, allocs) = store.find_invoice_with_allocations(a, "F2").await.unwrap().unwrap();
+        assert_eq!(allocs.len(), 1);
+        assert_eq!(allocs[0].credit_note_number.as_deref(), Some("C1"));
+        assert_eq!(f2_now.open, eur(220_00));
     };
 
     reports_reconstruct_what_was_open_on_any_date => |store: Store| async move {

@@ -19,6 +19,7 @@ use arflow_core::party::{
 };
 use sqlx::{QueryBuilder, Row};
 
+use super::cells::Cells;
 use crate::error::{StoreError, corrupt};
 use crate::model::*;
 
@@ -48,49 +49,49 @@ impl std::fmt::Debug for Tx {
 }
 
 fn text<T: std::str::FromStr>(
-    row: &DbRow,
+    row: &impl Cells,
     table: &'static str,
     column: &'static str,
 ) -> Result<T, StoreError> {
-    let raw: String = row.try_get(column)?;
+    let raw = row.string(column)?;
     raw.parse::<T>().map_err(|_| corrupt(table, column, &raw))
 }
 
-fn opt_text(row: &DbRow, column: &'static str) -> Result<Option<String>, StoreError> {
-    Ok(row.try_get::<Option<String>, _>(column)?)
+fn opt_text(row: &impl Cells, column: &'static str) -> Result<Option<String>, StoreError> {
+    row.opt_string(column)
 }
 
-fn date(row: &DbRow, table: &'static str, column: &'static str) -> Result<Date, StoreError> {
-    let raw: String = row.try_get(column)?;
+fn date(row: &impl Cells, table: &'static str, column: &'static str) -> Result<Date, StoreError> {
+    let raw = row.string(column)?;
     parse_iso_date(&raw).map_err(|_| corrupt(table, column, &raw))
 }
 
 fn opt_date(
-    row: &DbRow,
+    row: &impl Cells,
     table: &'static str,
     column: &'static str,
 ) -> Result<Option<Date>, StoreError> {
-    match row.try_get::<Option<String>, _>(column)? {
+    match row.opt_string(column)? {
         None => Ok(None),
         Some(raw) => parse_iso_date(&raw).map(Some).map_err(|_| corrupt(table, column, &raw)),
     }
 }
 
 fn currency(
-    row: &DbRow,
+    row: &impl Cells,
     table: &'static str,
     column: &'static str,
 ) -> Result<Currency, StoreError> {
-    let raw: String = row.try_get(column)?;
+    let raw = row.string(column)?;
     Currency::parse(&raw).map_err(|_| corrupt(table, column, &raw))
 }
 
 fn country(
-    row: &DbRow,
+    row: &impl Cells,
     table: &'static str,
     column: &'static str,
 ) -> Result<CountryCode, StoreError> {
-    let raw: String = row.try_get(column)?;
+    let raw = row.string(column)?;
     CountryCode::parse(&raw).map_err(|_| corrupt(table, column, &raw))
 }
 
@@ -187,38 +188,38 @@ const INVOICE_FROM: &str = " FROM invoices i \
      JOIN debtors d ON d.organisation_id = i.organisation_id AND d.id = i.debtor_id \
      LEFT JOIN invoices ci ON ci.organisation_id = i.organisation_id AND ci.id = i.credits_invoice_id";
 
-fn decode_invoice(row: &DbRow) -> Result<StoredInvoice, StoreError> {
+fn decode_invoice(row: &impl Cells) -> Result<StoredInvoice, StoreError> {
     const T: &str = "invoices";
     let cur = currency(row, T, "currency")?;
-    let settled_raw: String = row.try_get("settled_on")?;
+    let settled_raw = row.string("settled_on")?;
     let settled_on = if settled_raw == OPEN_SENTINEL {
         None
     } else {
         Some(parse_iso_date(&settled_raw).map_err(|_| corrupt(T, "settled_on", &settled_raw))?)
     };
     Ok(StoredInvoice {
-        id: InvoiceId(row.try_get("id")?),
-        debtor_id: DebtorId(row.try_get("debtor_id")?),
+        id: InvoiceId(row.int("id")?),
+        debtor_id: DebtorId(row.int("debtor_id")?),
         invoice: Invoice {
-            number: row.try_get("number")?,
-            debtor_number: row.try_get("debtor_number")?,
+            number: row.string("number")?,
+            debtor_number: row.string("debtor_number")?,
             kind: text(row, T, "kind")?,
             issue_date: date(row, T, "issue_date")?,
             due_date: date(row, T, "due_date")?,
-            amount: Money::from_minor(row.try_get("amount_minor")?, cur),
+            amount: Money::from_minor(row.int("amount_minor")?, cur),
             amount_excl_vat: row
-                .try_get::<Option<i64>, _>("amount_excl_vat_minor")?
+                .opt_int("amount_excl_vat_minor")?
                 .map(|m| Money::from_minor(m, cur)),
             payment_reference: opt_text(row, "payment_reference")?,
             description: opt_text(row, "description")?,
             external_id: opt_text(row, "external_id")?,
             credits_invoice: opt_text(row, "credits_invoice_number")?,
         },
-        open: Money::from_minor(row.try_get("open_minor")?, cur),
+        open: Money::from_minor(row.int("open_minor")?, cur),
         settled_on,
-        has_document: row.try_get::<i64, _>("has_document")? != 0,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        has_document: row.int("has_document")? != 0,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
     })
 }
 
@@ -322,27 +323,27 @@ const ALLOCATION_NAMES_BESIDE_INVOICE: AllocationNames = AllocationNames {
     created_by: "alloc_created_by",
 };
 
-fn decode_allocation_named(row: &DbRow, n: &AllocationNames) -> Result<StoredAllocation, StoreError> {
+fn decode_allocation_named(row: &impl Cells, n: &AllocationNames) -> Result<StoredAllocation, StoreError> {
     const T: &str = "allocations";
     let cur = currency(row, "invoices", n.currency)?;
     let source = match (
-        row.try_get::<Option<i64>, _>(n.payment_id)?,
-        row.try_get::<Option<i64>, _>(n.credit_note_id)?,
+        row.opt_int(n.payment_id)?,
+        row.opt_int(n.credit_note_id)?,
     ) {
         (Some(p), None) => AllocationSource::Payment(PaymentId(p)),
         (None, Some(c)) => AllocationSource::CreditNote(InvoiceId(c)),
         _ => return Err(corrupt(T, "payment_id", "both or neither of payment_id, credit_note_id")),
     };
     Ok(StoredAllocation {
-        id: AllocationId(row.try_get(n.id)?),
-        invoice_id: InvoiceId(row.try_get(n.invoice_id)?),
-        invoice_number: row.try_get(n.invoice_number)?,
+        id: AllocationId(row.int(n.id)?),
+        invoice_id: InvoiceId(row.int(n.invoice_id)?),
+        invoice_number: row.string(n.invoice_number)?,
         source,
         credit_note_number: opt_text(row, n.credit_note_number)?,
-        amount: Money::from_minor(row.try_get(n.amount_minor)?, cur),
+        amount: Money::from_minor(row.int(n.amount_minor)?, cur),
         effective_date: date(row, T, n.effective_date)?,
-        created_at: row.try_get(n.created_at)?,
-        created_by: row.try_get(n.created_by)?,
+        created_at: row.int(n.created_at)?,
+        created_by: row.string(n.created_by)?,
     })
 }
 
@@ -359,6 +360,63 @@ where
         sep.push_bind(v);
     }
     sep.push_unseparated(")");
+}
+
+/// The statement of [`Tx::find_invoice_with_allocations`]; binds `$1` the organisation and `$2`
+/// the item's number. One row for the item (part 0), then one per allocation (part 1) oldest
+/// first; each row leaves the other part's columns NULL. The item's id is looked up once per
+/// branch by its number.
+fn invoice_with_allocations_sql() -> &'static str {
+    macro_rules! no_invoice {
+        () => {
+            ", 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+             NULL, NULL, NULL, NULL, NULL, NULL"
+        };
+    }
+    const ITEM: &str =
+        "(SELECT x.id FROM invoices x WHERE x.organisation_id = $1 AND x.number = $2)";
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT CAST(NULL AS BIGINT) AS alloc_id, CAST(NULL AS BIGINT) AS alloc_invoice_id, \
+             CAST(NULL AS TEXT) AS alloc_invoice_number, CAST(NULL AS BIGINT) AS alloc_payment_id, \
+             CAST(NULL AS BIGINT) AS alloc_credit_note_id, \
+             CAST(NULL AS TEXT) AS alloc_credit_note_number, \
+             CAST(NULL AS BIGINT) AS alloc_amount_minor, CAST(NULL AS TEXT) AS alloc_currency, \
+             CAST(NULL AS TEXT) AS alloc_effective_date, CAST(NULL AS BIGINT) AS alloc_created_at, \
+             CAST(NULL AS TEXT) AS alloc_created_by, CAST(0 AS BIGINT) AS part, {INVOICE_COLUMNS}\
+             {INVOICE_FROM} WHERE i.organisation_id = $1 AND i.number = $2 \
+             UNION ALL {by_invoice} WHERE a.organisation_id = $1 AND a.invoice_id = {ITEM} \
+             UNION ALL {by_credit_note} WHERE a.organisation_id = $1 AND a.credit_note_id = {ITEM} \
+             ORDER BY part, alloc_effective_date, alloc_id",
+            by_invoice = allocation_select!(alloc_by_invoice!(), no_invoice!()),
+            by_credit_note = allocation_select!(alloc_by_credit_note!(), no_invoice!()),
+        )
+    });
+    SQL.as_str()
+}
+
+/// Gathers the rows of [`invoice_with_allocations_sql`] as they come.
+#[derive(Default)]
+struct InvoiceWithAllocations {
+    invoice: Option<StoredInvoice>,
+    allocations: Vec<StoredAllocation>,
+}
+
+impl InvoiceWithAllocations {
+    fn push(&mut self, row: &impl Cells) -> Result<(), StoreError> {
+        if self.invoice.is_some() {
+            self.allocations.push(decode_allocation_named(row, &ALLOCATION_NAMES_BESIDE_INVOICE)?);
+        } else if row.int("part")? == 0 {
+            self.invoice = Some(decode_invoice(row)?);
+        } else {
+            return Err(corrupt("allocations", "invoice_id", "an allocation without its item"));
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Option<(StoredInvoice, Vec<StoredAllocation>)> {
+        self.invoice.map(|invoice| (invoice, self.allocations))
+    }
 }
 
 impl Tx {
@@ -1330,46 +1388,16 @@ impl Tx {
         org: OrganisationId,
         number: &str,
     ) -> Result<Option<(StoredInvoice, Vec<StoredAllocation>)>, StoreError> {
-        // One row for the invoice (part 0), one per allocation (part 1); each row leaves the
-        // other part's columns NULL. The item's id is looked up once per branch by its number.
-        macro_rules! no_invoice {
-            () => {
-                ", 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-                 NULL, NULL, NULL, NULL, NULL, NULL"
-            };
-        }
-        const ITEM: &str =
-            "(SELECT x.id FROM invoices x WHERE x.organisation_id = $1 AND x.number = $2)";
-        let sql = format!(
-            "SELECT CAST(NULL AS BIGINT) AS alloc_id, CAST(NULL AS BIGINT) AS alloc_invoice_id, \
-             CAST(NULL AS TEXT) AS alloc_invoice_number, CAST(NULL AS BIGINT) AS alloc_payment_id, \
-             CAST(NULL AS BIGINT) AS alloc_credit_note_id, \
-             CAST(NULL AS TEXT) AS alloc_credit_note_number, \
-             CAST(NULL AS BIGINT) AS alloc_amount_minor, CAST(NULL AS TEXT) AS alloc_currency, \
-             CAST(NULL AS TEXT) AS alloc_effective_date, CAST(NULL AS BIGINT) AS alloc_created_at, \
-             CAST(NULL AS TEXT) AS alloc_created_by, CAST(0 AS BIGINT) AS part, {INVOICE_COLUMNS}\
-             {INVOICE_FROM} WHERE i.organisation_id = $1 AND i.number = $2 \
-             UNION ALL {by_invoice} WHERE a.organisation_id = $1 AND a.invoice_id = {ITEM} \
-             UNION ALL {by_credit_note} WHERE a.organisation_id = $1 AND a.credit_note_id = {ITEM} \
-             ORDER BY part, alloc_effective_date, alloc_id",
-            by_invoice = allocation_select!(alloc_by_invoice!(), no_invoice!()),
-            by_credit_note = allocation_select!(alloc_by_credit_note!(), no_invoice!()),
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query(sqlx::AssertSqlSafe(invoice_with_allocations_sql()))
             .bind(org.0)
             .bind(number)
             .fetch_all(self.conn())
             .await?;
-        let Some((first, rest)) = rows.split_first() else { return Ok(None) };
-        if first.try_get::<i64, _>("part")? != 0 {
-            return Err(corrupt("allocations", "invoice_id", "an allocation without its item"));
+        let mut found = InvoiceWithAllocations::default();
+        for row in &rows {
+            found.push(row)?;
         }
-        let invoice = decode_invoice(first)?;
-        let allocations = rest
-            .iter()
-            .map(|r| decode_allocation_named(r, &ALLOCATION_NAMES_BESIDE_INVOICE))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some((invoice, allocations)))
+        Ok(found.finish())
     }
 
     /// # Errors

@@ -5,7 +5,10 @@
 //! (a CLI next to `serve`) wait up to the busy timeout. Reads use their own pool and see a
 //! consistent snapshot per transaction (WAL).
 
+mod direct;
+
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -56,7 +59,12 @@ impl Tx {
 pub struct Db {
     reader: sqlx::SqlitePool,
     writer: sqlx::SqlitePool,
+    /// Point reads on the caller's thread (a file database only): see `direct.rs`.
+    direct: Option<Arc<direct::DirectReads>>,
 }
+
+/// An invoice or credit note with its allocations.
+type ItemWithAllocations = (StoredInvoice, Vec<StoredAllocation>);
 
 /// Read connections for a file database.
 const READERS_MAX: u32 = 8;
@@ -88,6 +96,8 @@ impl Db {
             // dirty pages before they commit.
             .connect_with(opts.clone().pragma("cache_size", "-262144"))
             .await?;
+        let direct = (!in_memory)
+            .then(|| Arc::new(direct::DirectReads::new(opts.get_filename().to_owned())));
         let reader = if in_memory {
             // Each connection to ":memory:" is its own database: share the single one.
             writer.clone()
@@ -98,7 +108,7 @@ impl Db {
                 .connect_with(opts)
                 .await?
         };
-        Ok(Db { reader, writer })
+        Ok(Db { reader, writer, direct })
     }
 
     pub async fn begin_read(&self) -> Result<Tx, StoreError> {
@@ -107,6 +117,19 @@ impl Db {
 
     pub async fn read(&self) -> Result<Tx, StoreError> {
         Ok(Tx::autocommit(self.reader.acquire().await?))
+    }
+
+    /// [`Tx::find_invoice_with_allocations`] on the caller's thread; `None` when this database
+    /// has no direct reads (in memory) or is busy: then the caller reads through the pool.
+    pub fn find_invoice_with_allocations_directly(
+        &self,
+        org: OrganisationId,
+        number: &str,
+    ) -> Option<Result<Option<ItemWithAllocations>, StoreError>> {
+        match self.direct.as_ref()?.find_invoice_with_allocations(org, number) {
+            Err(e) if e.is_transient() => None,
+            found => Some(found),
+        }
     }
 
     pub async fn begin_write(&self) -> Result<Tx, StoreError> {

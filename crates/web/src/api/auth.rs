@@ -112,6 +112,13 @@ async fn authenticate(state: &ApiState, parts: &Parts) -> Result<Principal, ApiE
     if let Some(p) = state.tokens.get(&key, now) {
         return Ok(p);
     }
+    // Boxed: the look-up's future is large, and every request with a cached token would carry it.
+    let principal = Box::pin(look_up(state, token)).await?;
+    state.tokens.put(key, principal.clone(), now);
+    Ok(principal)
+}
+
+async fn look_up(state: &ApiState, token: &str) -> Result<Principal, ApiError> {
     let stored = state.app.authenticate(token).await.map_err(|e| match e {
         arflow_app::AppError::Unauthorized => {
             ApiError::unauthorized("the token is unknown, revoked or malformed")
@@ -119,9 +126,7 @@ async fn authenticate(state: &ApiState, parts: &Parts) -> Result<Principal, ApiE
         other => ApiError::from(other),
     })?;
     let org = state.app.organisation(stored.organisation_id).await?;
-    let principal = Principal { token: stored, org };
-    state.tokens.put(key, principal.clone(), now);
-    Ok(principal)
+    Ok(Principal { token: stored, org })
 }
 
 /// Middleware of every route that needs a token: puts the [`Principal`] into the request.

@@ -107,7 +107,8 @@ pub(crate) async fn layer(State(st): State<ApiState>, req: Request, next: Next) 
         )
         .into_response();
     };
-    match run(&st, key, req, next).await {
+    // Boxed: the replay path's future is large, and every other request would carry it.
+    match Box::pin(run(&st, key, req, next)).await {
         Ok(r) | Err(r) => r,
     }
 }

@@ -49,7 +49,8 @@ pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// What every handler gets.
 #[derive(Debug, Clone)]
 pub(crate) struct ApiState {
-    pub(crate) app: App,
+    /// Behind an `Arc`: the state is cloned for each layer of each request.
+    pub(crate) app: Arc<App>,
     pub(crate) tokens: Arc<auth::TokenCache>,
     pub(crate) in_flight: Arc<idempotency::InFlight>,
 }
@@ -219,7 +220,11 @@ pub(crate) fn routes() -> Vec<(Method, &'static str)> {
 /// See [`crate::router`].
 /// `tokens` is the cache of token look-ups, shared with the pages that revoke tokens.
 pub(crate) fn router(app: App, tokens: Arc<TokenCache>) -> Router {
-    let state = ApiState { app, tokens, in_flight: Arc::new(idempotency::InFlight::default()) };
+    let state = ApiState {
+        app: Arc::new(app),
+        tokens,
+        in_flight: Arc::new(idempotency::InFlight::default()),
+    };
     let Table { public, protected, .. } = table();
     // The last layer added runs first: authentication, then the Idempotency-Key check.
     let protected = protected
