@@ -29,11 +29,17 @@ struct Ctx {
     public_url: Option<String>,
     /// `--today`: the clock starts at noon UTC of this date.
     today: Option<jiff::civil::Date>,
+    /// The stores this command opened, closed when it ends (see [`dispatch`]).
+    opened: std::sync::Mutex<Vec<arflow_store::Store>>,
 }
 
 impl Ctx {
     async fn app(&self) -> Result<App, Failure> {
         let app = open_app(&self.db).await?.with_public_url(self.public_url.clone());
+        self.opened
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(app.store.clone());
         let Some(today) = self.today else { return Ok(app) };
         let noon = today
             .at(12, 0, 0, 0)
@@ -78,11 +84,25 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Failure> {
         config,
         public_url: cli.public_url.clone(),
         today: cli.today,
+        opened: std::sync::Mutex::default(),
     };
-    match cli.command {
-        Command::Serve(args) => serve(&ctx, args).await,
-        Command::Migrate => migrate(&ctx).await,
-        Command::Demo(args) => demo(&ctx, args).await,
+    let outcome = command(&ctx, cli.command).await;
+    // Closed, not dropped with the process: the last SQLite connection to close folds the
+    // write-ahead log into the database file. Left behind (after `demo` it holds every page
+    // written), the next process would first replay it and then read through it.
+    let opened =
+        std::mem::take(&mut *ctx.opened.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    for store in opened {
+        store.close().await;
+    }
+    outcome
+}
+
+async fn command(ctx: &Ctx, command: Command) -> Result<u8, Failure> {
+    match command {
+        Command::Serve(args) => serve(ctx, args).await,
+        Command::Migrate => migrate(ctx).await,
+        Command::Demo(args) => demo(ctx, args).await,
         Command::Org(OrgCommand::Create { slug, name, country: c }) => {
             let app = ctx.app().await?;
             let org = app.create_organisation(&slug, &name, country(c), &Actor::cli()).await?;
@@ -147,8 +167,8 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Failure> {
             })?;
             Ok(exit::OK)
         }
-        Command::User(c) => user_cmd(&ctx, c).await,
-        Command::Import(args) => import(&ctx, args).await,
+        Command::User(c) => user_cmd(ctx, c).await,
+        Command::Import(args) => import(ctx, args).await,
         Command::Parse(ParseCommand::Statement { file, statement }) => {
             crate::inbound::parse_statement(&file, &statement, ctx.json)
         }
@@ -163,17 +183,17 @@ pub async fn dispatch(cli: Cli) -> Result<u8, Failure> {
             let app = ctx.app().await?;
             crate::inbound::match_command(&app, ctx.org(), command, ctx.json).await
         }
-        Command::Export(args) => export(&ctx, args).await,
-        Command::Report(r) => report(&ctx, r).await,
-        Command::Reference(r) => reference_cmd(&ctx, r).await,
-        Command::Healthcheck(args) => healthcheck(&ctx, args).await,
-        Command::Dunning(c) => dunning_cmd(&ctx, c).await,
-        Command::Outbox(c) => outbox_cmd(&ctx, c).await,
-        Command::Charges { invoice, as_of } => charges_cmd(&ctx, &invoice, as_of).await,
-        Command::Template(c) => template_cmd(&ctx, c).await,
-        Command::Task(c) => task_cmd(&ctx, c).await,
-        Command::Plan(c) => plan_cmd(&ctx, c).await,
-        Command::Bench(b) => crate::commands::bench(&ctx, b).await,
+        Command::Export(args) => export(ctx, args).await,
+        Command::Report(r) => report(ctx, r).await,
+        Command::Reference(r) => reference_cmd(ctx, r).await,
+        Command::Healthcheck(args) => healthcheck(ctx, args).await,
+        Command::Dunning(c) => dunning_cmd(ctx, c).await,
+        Command::Outbox(c) => outbox_cmd(ctx, c).await,
+        Command::Charges { invoice, as_of } => charges_cmd(ctx, &invoice, as_of).await,
+        Command::Template(c) => template_cmd(ctx, c).await,
+        Command::Task(c) => task_cmd(ctx, c).await,
+        Command::Plan(c) => plan_cmd(ctx, c).await,
+        Command::Bench(b) => crate::commands::bench(ctx, b).await,
     }
 }
 

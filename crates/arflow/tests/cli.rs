@@ -285,6 +285,23 @@ fn a_file_with_a_bad_row_is_rejected_whole_with_every_error_and_nothing_is_writt
 }
 
 #[test]
+fn a_command_closes_the_database_and_leaves_no_write_ahead_log_behind() {
+    // A log left behind holds every page the command wrote: the next process would replay it
+    // and then read through it (the API served half as fast after `arflow demo`).
+    let w = World::sqlite();
+    let wal = w.dir.join("arflow.db-wal");
+    w.ok(&["demo", "--debtors", "40", "--as-of", "2026-11-01"], 0);
+    assert!(!wal.exists(), "demo left {} behind", wal.display());
+    let file = w.write(
+        "bad.csv",
+        "number,debtor_number,issue_date,due_date,amount\nX1,NOBODY,2026-03-01,2026-03-31,10.00\n",
+    );
+    let out = w.run(&["import", "invoices", &file]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(!wal.exists(), "a failed import left {} behind", wal.display());
+}
+
+#[test]
 fn a_changed_row_is_a_conflict_unless_update_is_given() {
     let w = World::sqlite();
     load_examples(&w);
