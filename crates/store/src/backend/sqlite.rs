@@ -120,13 +120,14 @@ impl Db {
     }
 
     /// [`Tx::find_invoice_with_allocations`] on the caller's thread; `None` when this database
-    /// has no direct reads (in memory) or is busy: then the caller reads through the pool.
+    /// has no direct reads (in memory, or the file cannot be opened that way) or is busy: then
+    /// the caller reads through the pool.
     pub fn find_invoice_with_allocations_directly(
         &self,
         org: OrganisationId,
         number: &str,
     ) -> Option<Result<Option<ItemWithAllocations>, StoreError>> {
-        match self.direct.as_ref()?.find_invoice_with_allocations(org, number) {
+        match self.direct.as_ref()?.find_invoice_with_allocations(org, number)? {
             Err(e) if e.is_transient() => None,
             found => Some(found),
         }

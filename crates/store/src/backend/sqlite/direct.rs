@@ -19,10 +19,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{InvoiceWithAllocations, invoice_with_allocations_sql};
+use super::{InvoiceWithAllocations, ItemWithAllocations, invoice_with_allocations_sql};
 use crate::backend::cells::Cells;
 use crate::error::StoreError;
-use crate::model::{StoredAllocation, StoredInvoice};
 use arflow_core::id::OrganisationId;
 
 /// Idle connections kept: one per thread that reads at once on a small machine, with room.
@@ -68,22 +67,29 @@ impl DirectReads {
     }
 
     /// Runs `read` on an idle connection (or a new one), then keeps the connection for the
-    /// next caller.
+    /// next caller. `None` when no connection can be opened (a file this process may only
+    /// read, say): the caller then reads through the pool, which opened the file its own way.
     fn with<T>(
         &self,
         read: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    ) -> Option<Result<T, StoreError>> {
         let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => self.open()?,
+            None => match self.open() {
+                Ok(conn) => conn,
+                Err(e) => {
+                    tracing::warn!(path = %self.path.display(), error = %e, "direct reads unavailable; reading through the pool");
+                    return None;
+                }
+            },
         };
         let out = read(&conn);
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < IDLE_MAX {
             idle.push(conn);
         }
-        out
+        Some(out)
     }
 
     /// Closes the idle connections (a later read opens new ones).
@@ -97,7 +103,7 @@ impl DirectReads {
         &self,
         org: OrganisationId,
         number: &str,
-    ) -> Result<Option<(StoredInvoice, Vec<StoredAllocation>)>, StoreError> {
+    ) -> Option<Result<Option<ItemWithAllocations>, StoreError>> {
         static COLUMNS: OnceLock<Vec<String>> = OnceLock::new();
         self.with(|conn| {
             let mut statement = conn.prepare_cached(invoice_with_allocations_sql())?;
