@@ -114,7 +114,7 @@ impl Store {
         &self,
         org: OrganisationId,
         number: &str,
-    ) -> Result<Option<(StoredInvoice, Vec<StoredAllocation>)>, StoreError> {
+    ) -> Result<Option<ItemWithAllocations>, StoreError> {
         if let Store::Sqlite(db) = self
             && let Some(found) = db.find_invoice_with_allocations_directly(org, number)
         {
@@ -551,7 +551,7 @@ delegate! {
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Corrupt`].
     fn find_invoice_by_number(&mut self, org: OrganisationId, number: &str) -> Option<StoredInvoice>;
-    fn find_invoice_with_allocations(&mut self, org: OrganisationId, number: &str) -> Option<(StoredInvoice, Vec<StoredAllocation>)>;
+    fn find_invoice_with_allocations(&mut self, org: OrganisationId, number: &str) -> Option<ItemWithAllocations>;
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::Database`] or [`StoreError::Corrupt`].
     fn get_invoice(&mut self, org: OrganisationId, id: InvoiceId) -> StoredInvoice;

@@ -124,6 +124,9 @@ pub struct StoredAllocation {
     pub created_by: String,
 }
 
+/// An invoice or credit note with its allocations (to it, or made from it), oldest first.
+pub type ItemWithAllocations = (StoredInvoice, Vec<StoredAllocation>);
+
 /// A new allocation.
 #[derive(Debug, Clone)]
 pub struct NewAllocation {

@@ -414,7 +414,7 @@ impl InvoiceWithAllocations {
         Ok(())
     }
 
-    fn finish(self) -> Option<(StoredInvoice, Vec<StoredAllocation>)> {
+    fn finish(self) -> Option<ItemWithAllocations> {
         self.invoice.map(|invoice| (invoice, self.allocations))
     }
 }
@@ -1387,7 +1387,7 @@ impl Tx {
         &mut self,
         org: OrganisationId,
         number: &str,
-    ) -> Result<Option<(StoredInvoice, Vec<StoredAllocation>)>, StoreError> {
+    ) -> Result<Option<ItemWithAllocations>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(invoice_with_allocations_sql()))
             .bind(org.0)
             .bind(number)

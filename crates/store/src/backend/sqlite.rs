@@ -63,8 +63,8 @@ pub struct Db {
     direct: Option<Arc<direct::DirectReads>>,
 }
 
-/// An invoice or credit note with its allocations.
-type ItemWithAllocations = (StoredInvoice, Vec<StoredAllocation>);
+/// Each read connection's page cache, in KiB (SQLite's negative `cache_size`).
+const READ_CACHE_KIB: i64 = 65536;
 
 /// Read connections for a file database.
 const READERS_MAX: u32 = 8;
@@ -79,7 +79,7 @@ impl Db {
             // FULL: a committed transaction survives a power cut, not only a crash.
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(30))
-            .pragma("cache_size", "-65536")
+            .pragma("cache_size", (-READ_CACHE_KIB).to_string())
             .pragma("temp_store", "memory")
             .optimize_on_close(true, Some(1000));
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");

@@ -19,9 +19,10 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{InvoiceWithAllocations, ItemWithAllocations, invoice_with_allocations_sql};
+use super::{InvoiceWithAllocations, READ_CACHE_KIB, invoice_with_allocations_sql};
 use crate::backend::cells::Cells;
 use crate::error::StoreError;
+use crate::model::ItemWithAllocations;
 use arflow_core::id::OrganisationId;
 
 /// Idle connections kept: one per thread that reads at once on a small machine, with room.
@@ -56,7 +57,7 @@ impl DirectReads {
         )?;
         conn.busy_timeout(Duration::ZERO)?;
         conn.pragma_update(None, "query_only", true)?;
-        conn.pragma_update(None, "cache_size", -65536)?;
+        conn.pragma_update(None, "cache_size", -READ_CACHE_KIB)?;
         conn.pragma_update(None, "temp_store", "memory")?;
         // Pages read straight from the mapped file instead of copied into this connection's
         // cache: a quarter more look-ups per second (`docs/benchmarks.md`). Only reads go
