@@ -93,6 +93,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_lighter_invoice_writes.sql"),
         postgres: include_str!("../migrations/postgres/0013_lighter_invoice_writes.sql"),
     },
+    Migration {
+        version: 14,
+        name: "lighter_invoice_inserts",
+        sqlite: include_str!("../migrations/sqlite/0014_lighter_invoice_inserts.sql"),
+        postgres: include_str!("../migrations/postgres/0014_lighter_invoice_inserts.sql"),
+    },
 ];
 
 /// A stable checksum of a migration's text (64-bit FNV-1a, hex).

@@ -1670,3 +1670,84 @@ conformance! {
         tx.commit().await.unwrap();
     };
 }
+
+/// SQLite only: the writer's commits leave checkpointing to a thread of the store
+/// (`backend/sqlite/checkpoint.rs`). The committed pages reach the database file soon after
+/// each commit, with the store still open (the writer's own automatic checkpoint is off, so
+/// without the thread they would stay in the log until the close), and the log is reused from
+/// its beginning instead of growing with every transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_checkpoints_after_each_commit_in_the_background() {
+    let dir = std::env::temp_dir().join("arflow-store-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}.db", unique_name()));
+    let url = format!("sqlite://{}", path.display());
+    let wal = path.with_extension("db-wal");
+    let store = Store::connect(&url).await.unwrap();
+    store.migrate(1).await.unwrap();
+    let o = new_org(&store, "alpha").await;
+    let mut tx = store.begin_write().await.unwrap();
+    let debtor_id = DebtorId(tx.reserve_ids(o, "debtor", 1).await.unwrap());
+    tx.insert_debtors(o, &[(debtor_id, &debtor("D1", "Bakkerij De Gouden Korst"))], 20)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    // What the file holds once every committed page is in it, read without checkpointing.
+    let mut probe = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let file_bytes_when_folded = async |probe: &mut sqlx::SqliteConnection| -> u64 {
+        let pages: i64 =
+            sqlx::query_scalar("PRAGMA page_count").fetch_one(&mut *probe).await.unwrap();
+        let size: i64 =
+            sqlx::query_scalar("PRAGMA page_size").fetch_one(&mut *probe).await.unwrap();
+        u64::try_from(pages * size).unwrap()
+    };
+    let file_len = || std::fs::metadata(&path).unwrap().len();
+    let mut first_log = 0;
+    for round in 0..6 {
+        let mut tx = store.begin_write().await.unwrap();
+        let invoices: Vec<Invoice> = (0..5000)
+            .map(|i| {
+                invoice(&format!("F{round}-{i:05}"), "D1", "2026-01-01", "2026-01-31", 100_00 + i)
+            })
+            .collect();
+        let first = tx.reserve_ids(o, "invoice", invoices.len() as u64).await.unwrap();
+        let rows: Vec<NewInvoice> = invoices
+            .iter()
+            .zip(first..)
+            .map(|(inv, id)| NewInvoice {
+                id: InvoiceId(id),
+                debtor_id,
+                invoice: inv,
+                credits_invoice_id: None,
+            })
+            .collect();
+        tx.insert_invoices(o, &rows, 30).await.unwrap();
+        tx.commit().await.unwrap();
+        let want = file_bytes_when_folded(&mut probe).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while file_len() < want {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "round {round}: the file holds {} of {want} bytes 20 s after the commit; \
+                 the log holds {} bytes",
+                file_len(),
+                std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0)
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let log = std::fs::metadata(&wal).unwrap().len();
+        if round == 0 {
+            first_log = log;
+        }
+        // Six rounds appended to one log would make it six times the first round's; a
+        // checkpoint the next write overtakes lets it grow by one round at most.
+        assert!(log <= 3 * first_log, "round {round}: log {log} bytes, after round 0 {first_log}");
+    }
+    probe.close().await.unwrap();
+    store.close().await;
+    assert!(
+        !wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0,
+        "the close folds the log"
+    );
+}

@@ -33,6 +33,8 @@ const OPEN_SENTINEL: &str = "9999-12-31";
 /// A transaction: every read and write of a use case goes through one.
 pub struct Tx {
     tx: Session,
+    /// Called after a successful commit (SQLite's writer: see `sqlite/checkpoint.rs`).
+    after_commit: Option<crate::backend::AfterCommit>,
 }
 
 /// A transaction, or a plain connection whose statements each commit on their own (reads that
@@ -421,11 +423,11 @@ impl InvoiceWithAllocations {
 
 impl Tx {
     pub(crate) fn new(tx: sqlx::Transaction<'static, DB>) -> Tx {
-        Tx { tx: Session::Transaction(tx) }
+        Tx { tx: Session::Transaction(tx), after_commit: None }
     }
 
     pub(crate) fn autocommit(conn: sqlx::pool::PoolConnection<DB>) -> Tx {
-        Tx { tx: Session::Autocommit(conn) }
+        Tx { tx: Session::Autocommit(conn), after_commit: None }
     }
 
     fn conn(&mut self) -> &mut Conn {
@@ -442,6 +444,9 @@ impl Tx {
     pub async fn commit(self) -> Result<(), StoreError> {
         if let Session::Transaction(tx) = self.tx {
             tx.commit().await?;
+            if let Some(after) = &self.after_commit {
+                after();
+            }
         }
         Ok(())
     }
@@ -1508,7 +1513,8 @@ impl Tx {
     /// Inserts new invoices and credit notes, fully open.
     ///
     /// # Errors
-    /// [`StoreError::Conflict`] when a number exists already.
+    /// [`StoreError::Conflict`] when a number exists already. After an error the transaction
+    /// may hold part of `rows`: roll it back.
     pub async fn insert_invoices(
         &mut self,
         org: OrganisationId,
@@ -1547,10 +1553,13 @@ impl Tx {
     ) -> Result<(), StoreError> {
         // 19 values a row, 32,300 a statement: within SQLite's 32,766 and PostgreSQL's 65,535.
         const CHUNK: usize = 1700;
-        const INSERT: &str = "INSERT INTO invoices (organisation_id, id, number, debtor_id, kind, \
+        const INSERT: &str = concat!(
+            bulk_insert!(),
+            " INTO invoices (organisation_id, id, number, debtor_id, kind, \
              issue_date, due_date, currency, amount_minor, amount_excl_vat_minor, \
              payment_reference, reference_scheme, description, external_id, credits_invoice_id, \
-             open_minor, settled_on, created_at, updated_at) ";
+             open_minor, settled_on, created_at, updated_at) "
+        );
         // The statement of chunk n + 1 is made while chunk n's runs on the connection's thread
         // (SQLite) or the server (PostgreSQL): the two overlap on two cores.
         let statement = |n: usize| -> Option<QueryBuilder<DB>> {
@@ -2454,45 +2463,56 @@ impl Tx {
         sql_of: fn(&crate::migrations::Migration) -> &'static str,
         at: i64,
     ) -> Result<Vec<i64>, StoreError> {
-        use crate::migrations::{CREATE_TABLE, MIGRATIONS, checksum};
-        sqlx::query(CREATE_TABLE).execute(self.conn()).await?;
-        let applied: Vec<(i64, String)> =
-            sqlx::query_as("SELECT version, checksum FROM schema_migrations ORDER BY version")
-                .fetch_all(self.conn())
-                .await?;
-        let known: HashMap<i64, &crate::migrations::Migration> =
-            MIGRATIONS.iter().map(|m| (m.version, m)).collect();
-        for (version, sum) in &applied {
-            let Some(m) = known.get(version) else {
-                return Err(StoreError::MigrationUnknown(*version));
-            };
-            if *sum != checksum(sql_of(m)) {
-                return Err(StoreError::MigrationChanged {
-                    version: *version,
-                    name: m.name.into(),
-                });
-            }
-        }
-        let mut done = Vec::new();
-        for m in MIGRATIONS {
-            if applied.iter().any(|(v, _)| *v == m.version) {
-                continue;
-            }
-            sqlx::raw_sql(sql_of(m)).execute(self.conn()).await?;
-            sqlx::query(
-                "INSERT INTO schema_migrations (version, name, checksum, applied_at) \
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(m.version)
-            .bind(m.name)
-            .bind(checksum(sql_of(m)))
-            .bind(at)
-            .execute(self.conn())
-            .await?;
-            done.push(m.version);
-        }
-        Ok(done)
+        apply_migrations(self.conn(), sql_of, at, i64::MAX).await
     }
+}
+
+/// [`Tx::apply_migrations`] on a connection in a transaction of the caller's, up to and
+/// including version `up_to` (tests build databases of older versions with it).
+async fn apply_migrations(
+    conn: &mut Conn,
+    sql_of: fn(&crate::migrations::Migration) -> &'static str,
+    at: i64,
+    up_to: i64,
+) -> Result<Vec<i64>, StoreError> {
+    use crate::migrations::{CREATE_TABLE, MIGRATIONS, checksum};
+    sqlx::query(CREATE_TABLE).execute(&mut *conn).await?;
+    let applied: Vec<(i64, String)> =
+        sqlx::query_as("SELECT version, checksum FROM schema_migrations ORDER BY version")
+            .fetch_all(&mut *conn)
+            .await?;
+    let known: HashMap<i64, &crate::migrations::Migration> =
+        MIGRATIONS.iter().map(|m| (m.version, m)).collect();
+    for (version, sum) in &applied {
+        let Some(m) = known.get(version) else {
+            return Err(StoreError::MigrationUnknown(*version));
+        };
+        if *sum != checksum(sql_of(m)) {
+            return Err(StoreError::MigrationChanged {
+                version: *version,
+                name: m.name.into(),
+            });
+        }
+    }
+    let mut done = Vec::new();
+    for m in MIGRATIONS.iter().take_while(|m| m.version <= up_to) {
+        if applied.iter().any(|(v, _)| *v == m.version) {
+            continue;
+        }
+        sqlx::raw_sql(sql_of(m)).execute(&mut *conn).await?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, checksum, applied_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(m.version)
+        .bind(m.name)
+        .bind(checksum(sql_of(m)))
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+        done.push(m.version);
+    }
+    Ok(done)
 }
 
 /// The conditions of `filter` on the debtor aliased `d`, each as ` AND …`.

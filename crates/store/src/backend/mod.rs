@@ -3,3 +3,6 @@
 pub(crate) mod cells;
 pub mod postgres;
 pub mod sqlite;
+
+/// Told when a write transaction has committed (SQLite: its checkpoint thread).
+pub(crate) type AfterCommit = std::sync::Arc<dyn Fn() + Send + Sync>;

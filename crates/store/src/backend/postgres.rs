@@ -25,6 +25,14 @@ macro_rules! alloc_by_payment {
     };
 }
 
+// What starts a bulk insert of invoices (see the SQLite backend); PostgreSQL undoes a failed
+// statement without a journal of its own, so a plain INSERT.
+macro_rules! bulk_insert {
+    () => {
+        "INSERT"
+    };
+}
+
 include!("common.rs");
 include!("dunning.rs");
 include!("reconcile.rs");
