@@ -369,7 +369,9 @@ impl App {
             report.error(0, "", "", format!("file is larger than {IMPORT_FILE_BYTES_MAX} bytes"));
             return Ok(report);
         }
+        let clock = std::time::Instant::now();
         let reading = csvfmt::read_invoices(bytes, &csv_options(&org));
+        tracing::debug!(ms = clock.elapsed().as_millis(), "import: file read");
         report.csv_errors(reading.errors);
         let rows = reading.records;
         let rows =
@@ -469,6 +471,7 @@ impl App {
             }
             plan.push((index, existing));
         }
+        tracing::debug!(ms = clock.elapsed().as_millis(), "import: rows checked");
         if report.rejected() {
             tx.rollback().await?;
             report.sort_errors();
@@ -521,13 +524,15 @@ impl App {
             return Ok(report);
         }
 
+        tracing::debug!(ms = clock.elapsed().as_millis(), "import: outcomes decided");
         // Payment references for new rows that have none.
         let missing: Vec<usize> = creates
             .iter()
             .copied()
             .filter(|i| rows.get(*i).is_some_and(|r| r.record.payment_reference.is_none()))
             .collect();
-        let generated = generate_references(&mut tx, org, missing.len()).await?;
+        let given: HashSet<&str> = ref_lines.keys().copied().collect();
+        let generated = generate_references(&mut tx, org, missing.len(), &given).await?;
         tracing::debug!(ms = clock.elapsed().as_millis(), "import: references generated");
         report.references_generated = generated.len() as u64;
         for (index, r) in missing.into_iter().zip(generated) {
@@ -636,7 +641,9 @@ impl App {
             report.allocated = allocations.len() as u64;
         }
         self.finish_import(&mut tx, org, actor, now, &report, file_sha256, audits).await?;
+        tracing::debug!(ms = clock.elapsed().as_millis(), "import: audit written");
         tx.commit().await?;
+        tracing::debug!(ms = clock.elapsed().as_millis(), "import: committed");
         Ok(report)
     }
 
@@ -1010,15 +1017,18 @@ fn payment_differences(stored: &Payment, new: &Payment) -> Vec<&'static str> {
     out
 }
 
-/// `n` new payment references in the organisation's scheme, none of them in use.
+/// `n` new payment references in the organisation's scheme, none of them in use and none in
+/// `avoid` (the references that rows written in the same transaction bring themselves).
 pub(crate) async fn generate_references(
     tx: &mut StoreTx,
     org: &StoredOrganisation,
     n: usize,
+    avoid: &HashSet<&str>,
 ) -> Result<Vec<String>, AppError> {
     let scheme = org.organisation.reference_scheme;
     let mut out: Vec<String> = Vec::with_capacity(n);
-    // A stored reference typed in by hand may equal a generated one: skip those and draw again.
+    // A reference typed in by hand, stored or in the same file, may equal a generated one: skip
+    // those and draw again.
     for _round in 0..8 {
         let want = n - out.len();
         if want == 0 {
@@ -1035,6 +1045,7 @@ pub(crate) async fn generate_references(
             })?;
             batch.push(r.normalized);
         }
+        tracing::debug!(n = batch.len(), "import: references drawn");
         let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
         let taken: HashSet<String> = tx
             .find_invoices_by_references(org.id, &refs)
@@ -1042,7 +1053,7 @@ pub(crate) async fn generate_references(
             .into_iter()
             .filter_map(|i| i.invoice.payment_reference)
             .collect();
-        out.extend(batch.into_iter().filter(|r| !taken.contains(r)));
+        out.extend(batch.into_iter().filter(|r| !taken.contains(r) && !avoid.contains(r.as_str())));
     }
     if out.len() < n {
         return Err(AppError::Invalid {

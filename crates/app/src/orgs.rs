@@ -176,7 +176,8 @@ impl App {
         if let Some(s) = scheme {
             org.organisation.reference_scheme = s;
         }
-        let refs = crate::import::generate_references(&mut tx, &org, 1).await?;
+        let refs =
+            crate::import::generate_references(&mut tx, &org, 1, &Default::default()).await?;
         tx.commit().await?;
         let text = refs.into_iter().next().unwrap_or_default();
         arflow_core::reference::check_as(org.organisation.reference_scheme, &text)

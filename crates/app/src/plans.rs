@@ -454,8 +454,13 @@ impl App {
             PlanError::Refused(reasons) => AppError::invalid("plan", reasons.join(" ")),
             other => AppError::invalid("plan", other.to_string()),
         })?;
-        let references =
-            crate::import::generate_references(tx, &o, assessment.schedule.len()).await?;
+        let references = crate::import::generate_references(
+            tx,
+            &o,
+            assessment.schedule.len(),
+            &Default::default(),
+        )
+        .await?;
         let id = tx.reserve_ids(org, "payment_plan", 1).await?;
         let auto = assessment.decision == Decision::AutoAccept;
         let state = if auto || start { PlanState::Active } else { PlanState::Proposed };
