@@ -639,10 +639,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         debtors: u32,
     },
-    /// Time a CSV import of N invoice rows into a fresh database.
+    /// Time a CSV import of N invoice rows into a fresh database, then the same file again;
+    /// the median of --runs runs, each into a database of its own.
     Import {
         #[arg(long, default_value_t = 200_000)]
         rows: u32,
+        #[arg(long, default_value_t = 5)]
+        runs: u32,
     },
     /// Time the staff web pages over HTTP on loopback against --db (the dashboard, the debtor
     /// list, a search, a debtor page), signed in as a bench user it adds (median, p95, max).

@@ -1180,3 +1180,82 @@ fn postgres_dunning_runs_messages_and_charges_work_the_same() {
     let again = w.json(&["dunning", "run", "--as-of", "2026-03-30"], 0);
     assert_eq!(again["already_ran"], true);
 }
+
+/// `bench import` imports the same generated file into a fresh database per run and then again
+/// into the same one: every row of the second import is unchanged, and the figure is the median
+/// run. Several runs need databases of their own, so not with a --db of the caller's.
+#[test]
+fn bench_import_reports_the_median_of_runs_each_on_a_fresh_database() {
+    let w = World::sqlite();
+    let out = w.json(
+        &["--db", "sqlite://arflow.db", "bench", "import", "--rows", "300", "--runs", "3"],
+        0,
+    );
+    assert_eq!((out["rows"].as_u64(), out["runs"].as_u64()), (Some(300), Some(3)), "{out}");
+    assert_eq!(out["reimport_unchanged"].as_u64(), Some(300), "{out}");
+    let all: Vec<f64> =
+        out["all_seconds"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(all.len(), 3, "{out}");
+    assert!(all.windows(2).all(|p| p[0] <= p[1]), "sorted: {out}");
+    assert_eq!(out["seconds"].as_f64(), Some(all[1]), "the median: {out}");
+    assert_eq!(
+        (out["min_seconds"].as_f64(), out["max_seconds"].as_f64()),
+        (Some(all[0]), Some(all[2]))
+    );
+    assert!(!w.dir.join("arflow.db").exists(), "no run wrote to ./arflow.db");
+    let own = w.run(&["bench", "import", "--rows", "300", "--runs", "2"]);
+    assert_eq!(own.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&own.stderr).contains("--runs above 1 needs the default database")
+    );
+}
+
+/// The reference of an exported invoice, by number.
+fn exported_reference(w: &World, number: &str) -> String {
+    let out = w.dir.join(format!("export-{number}.csv"));
+    w.ok(&["export", "invoices", out.to_str().unwrap()], 0);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "payment_reference").unwrap();
+    let row = lines.find(|l| l.starts_with(&format!("{number},"))).unwrap();
+    row.split(',').nth(col).unwrap().to_owned()
+}
+
+/// A row without a reference gets the organisation's next one, unless another row of the same
+/// file brings exactly that reference itself: then it gets the one after.
+#[test]
+fn a_generated_reference_skips_one_that_another_row_of_the_file_brings() {
+    let w = World::sqlite();
+    w.ok(&["org", "create", "--slug", "acme", "--name", "Acme BV", "--country", "NL"], 0);
+    let d = w.json(&["import", "debtors", &World::example("debtors.csv")], 0);
+    assert_eq!(d["created"], 10);
+    let header = "number,debtor_number,issue_date,due_date,amount,currency,payment_reference\n";
+    let first =
+        w.write("first.csv", &format!("{header}G1,D1001,2026-03-01,2026-03-31,10.00,EUR,\n"));
+    assert_eq!(w.json(&["import", "invoices", &first], 0)["references_generated"], 1);
+    let g1 = exported_reference(&w, "G1");
+    // The Dutch scheme: a check digit, then the 15-digit counter.
+    let next_base: u64 = g1[1..].parse::<u64>().unwrap() + 1;
+    let next =
+        arflow_core::reference::generate(arflow_core::reference::ReferenceScheme::Nl, next_base)
+            .unwrap()
+            .normalized;
+    let second = w.write(
+        "second.csv",
+        &format!(
+            "{header}G2,D1001,2026-03-02,2026-04-01,20.00,EUR,\n\
+             G3,D1001,2026-03-02,2026-04-01,30.00,EUR,{next}\n"
+        ),
+    );
+    let r = w.json(&["import", "invoices", &second], 0);
+    assert_eq!(
+        (r["created"].as_u64(), r["references_generated"].as_u64()),
+        (Some(2), Some(1)),
+        "{r}"
+    );
+    assert_eq!(exported_reference(&w, "G3"), next);
+    let g2 = exported_reference(&w, "G2");
+    assert_ne!(g2, next, "G2 would share G3's reference");
+    assert_ne!(g2, g1);
+}
