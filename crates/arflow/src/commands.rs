@@ -201,6 +201,7 @@ async fn migrate(ctx: &Ctx) -> Result<u8, Failure> {
     let store = arflow_store::Store::connect(&ctx.db).await.map_err(|e| {
         Failure::new(exit::FAILURE, format!("cannot open database {}: {e}", ctx.db))
     })?;
+    ctx.opened.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(store.clone());
     let applied = store.migrate(jiff::Timestamp::now().as_microsecond()).await?;
     ctx.print(&serde_json::json!({ "applied": applied }), || {
         if applied.is_empty() {

@@ -290,6 +290,8 @@ fn a_command_closes_the_database_and_leaves_no_write_ahead_log_behind() {
     // and then read through it (the API served half as fast after `arflow demo`).
     let w = World::sqlite();
     let wal = w.dir.join("arflow.db-wal");
+    w.ok(&["migrate"], 0);
+    assert!(!wal.exists(), "migrate left {} behind", wal.display());
     w.ok(&["demo", "--debtors", "40", "--as-of", "2026-11-01"], 0);
     assert!(!wal.exists(), "demo left {} behind", wal.display());
     let file = w.write(
