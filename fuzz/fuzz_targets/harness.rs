@@ -85,7 +85,7 @@ pub fn detect_any(data: &[u8]) {
 
 /// The CSV import readers. The first byte picks the reader (`% 4`: debtors, invoices, payments,
 /// or all three on the same bytes), the default country (bit 2) and a small row limit (bit 3);
-/// the rest is the file.
+/// the rest is the file. Invoices are read in one piece and in two halves, which must agree.
 pub fn csv_import(data: &[u8]) {
     let Some((&selector, file)) = data.split_first() else {
         return;
@@ -94,10 +94,21 @@ pub fn csv_import(data: &[u8]) {
         default_currency: Currency::EUR,
         default_country: if selector & 0x04 == 0 { CountryCode::NL } else { CountryCode::BE },
         lines_max: if selector & 0x08 == 0 { LINES_MAX_DEFAULT } else { 3 },
+        split_bytes_min: usize::MAX,
     };
     match selector % 4 {
         0 => check_reading(&read_debtors(file, &opts)),
-        1 => check_reading(&read_invoices(file, &opts)),
+        1 => {
+            let whole = read_invoices(file, &opts);
+            check_reading(&whole);
+            // Read in two halves at once, the file reads the same.
+            let halves = CsvOptions { split_bytes_min: 0, ..opts.clone() };
+            assert_eq!(
+                read_invoices(file, &halves),
+                whole,
+                "read in halves, the file reads otherwise"
+            );
+        }
         2 => check_reading(&read_payments(file, &opts)),
         _ => {
             check_reading(&read_debtors(file, &opts));

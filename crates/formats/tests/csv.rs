@@ -10,8 +10,8 @@ use arflow_core::party::{
 };
 use arflow_core::reference::ReferenceScheme;
 use arflow_formats::csv::{
-    CsvError, CsvOptions, ERRORS_MAX, parse_debtors, parse_invoices, parse_payments, write_debtors,
-    write_invoices, write_payments,
+    CsvError, CsvOptions, ERRORS_MAX, parse_debtors, parse_invoices, parse_payments, read_invoices,
+    write_debtors, write_invoices, write_payments,
 };
 use proptest::prelude::*;
 
@@ -1085,6 +1085,34 @@ proptest! {
         prop_assert_eq!(read, list);
     }
 
+    /// A file read in two halves gives what it gives read in one piece: the same rows on the
+    /// same lines, the same errors in the same order, repeated numbers across the halves
+    /// included, whatever the quoting, line breaks and blank lines.
+    #[test]
+    fn a_file_read_in_halves_reads_as_in_one_piece(
+        rows in prop::collection::vec(prop::sample::select(HALVES_ROWS), 1..60),
+        numbers in prop::collection::vec(0u32..40, 60),
+        crlf in any::<bool>(),
+        bom in any::<bool>(),
+    ) {
+        let mut text = String::from(if bom { "\u{feff}" } else { "" });
+        text.push_str("number,debtor_number,issue_date,due_date,amount,currency,description\n");
+        for (row, n) in rows.iter().zip(&numbers) {
+            text.push_str(&row.replace("{n}", &n.to_string()));
+            text.push('\n');
+        }
+        if crlf {
+            text = text.replace('\n', "\r\n");
+        }
+        let halves = CsvOptions { split_bytes_min: 0, ..opts() };
+        let whole = CsvOptions { split_bytes_min: usize::MAX, ..opts() };
+        prop_assert_eq!(
+            read_invoices(text.as_bytes(), &halves),
+            read_invoices(text.as_bytes(), &whole),
+            "{}", text
+        );
+    }
+
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
         let _ = parse_debtors(&bytes, &opts());
@@ -1107,10 +1135,31 @@ proptest! {
         }
         let options = CsvOptions { lines_max: 20, ..opts() };
         let _ = parse_debtors(text.as_bytes(), &options);
-        let _ = parse_invoices(text.as_bytes(), &options);
+        let whole = parse_invoices(text.as_bytes(), &options);
         let _ = parse_payments(text.as_bytes(), &options);
+        let halves = CsvOptions { split_bytes_min: 0, ..options };
+        prop_assert_eq!(parse_invoices(text.as_bytes(), &halves), whole, "{}", text);
     }
 }
+
+/// Rows for [`a_file_read_in_halves_reads_as_in_one_piece`]; `{n}` becomes a number that may
+/// repeat.
+const HALVES_ROWS: &[&str] = &[
+    "F{n},D1,2026-01-05,2026-02-04,121.00,EUR,Brood",
+    "F{n},D1,2026-01-05,2026-02-04,121.00,EUR,\"Brood, meel\"",
+    "F{n},D2,2026-01-05,2026-02-04,10.00,EUR,\"twee\nregels\"",
+    "F{n},D2,2026-01-05,2026-02-04,10.00,EUR,\"aanhalings\"\"teken\nen, komma\"",
+    "F{n},D2,2026-01-05,2026-02-04,10.00,EUR,los\"teken",
+    "F{n},D2,2026-01-05,2026-02-04,10.00,EUR,\"dicht\"daarna",
+    "\"F{n}\",\"D3\",\"2026-01-05\",\"2026-02-04\",\"-5.00\",\"EUR\",\"\"",
+    "F{n},D3,2026-02-30,2026-02-04,10.00,EUR,bad date",
+    "F{n},D3,2026-01-05,2026-01-01,10.00,EUR,due before issue",
+    "F{n},D3,2026-01-05,2026-02-04,10.001,EUR,too many decimals",
+    "F{n},D3,2026-01-05",
+    "",
+    " , , ",
+    "\"F{n}\nX\",D4,2026-01-05,2026-02-04,1.00,EUR,",
+];
 
 const ALL_COLUMNS: &[&str] = &[
     "number",

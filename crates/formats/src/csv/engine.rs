@@ -323,11 +323,28 @@ struct KeyEntry {
 
 impl Keys {
     pub(crate) fn with_capacity(rows: usize) -> Keys {
+        Keys::with_hasher(rows, RandomState::new())
+    }
+
+    /// Keys hashed like those of every other `Keys` given the same `hasher`, so that they can
+    /// be [appended](Keys::append) to each other.
+    pub(crate) fn with_hasher(rows: usize, hasher: RandomState) -> Keys {
         Keys {
             text: String::with_capacity(rows.saturating_mul(12)),
             entries: Vec::with_capacity(rows),
-            hasher: RandomState::new(),
+            hasher,
         }
+    }
+
+    /// Adds the keys of `later` (from further down the file, hashed with the same hasher).
+    pub(crate) fn append(&mut self, later: Keys) {
+        let shift = self.text.len();
+        self.text.push_str(&later.text);
+        self.entries.extend(later.entries.into_iter().map(|e| KeyEntry {
+            start: e.start + shift,
+            end: e.end + shift,
+            ..e
+        }));
     }
 
     pub(crate) fn push(&mut self, key: &str, line: u64) {
@@ -389,6 +406,150 @@ pub(crate) fn run<C: Column>(
     errors
 }
 
+/// [`run`] in two halves at once when the file is large enough (`opts.split_bytes_min`), for
+/// a callback that keeps what it gathers in a state of its own per half (`fresh` makes one).
+/// The states come back in file order, the errors in file order; the outcome is what [`run`]
+/// gives. The file is read in one piece instead when it is smaller, is not UTF-8, has a header
+/// that cannot be used or more lines than `opts.lines_max` (those errors are [`run`]'s to
+/// report), has no place near its middle where a record starts on a new line, or when its
+/// halves find more errors than are kept (reading in one piece stops at the cap, and what the
+/// callback gathered must stop there too).
+pub(crate) fn run_halves<C: Column, S: Send>(
+    bytes: &[u8],
+    opts: &CsvOptions,
+    fresh: impl Fn() -> S + Sync,
+    on_row: impl Fn(&mut S, &mut Row<'_, C>) + Sync,
+) -> (Vec<S>, Errors) {
+    let whole = || {
+        let mut state = fresh();
+        let errors = run::<C>(bytes, opts, |row| on_row(&mut state, row));
+        (vec![state], errors)
+    };
+    let Some(split) = split_point::<C>(bytes, opts) else { return whole() };
+    let (first_part, second_part) = bytes.split_at(split.offset);
+    let halves = std::thread::scope(|scope| {
+        let second = scope.spawn(|| {
+            let mut state = fresh();
+            let mut errors = Errors::new();
+            let mut lines = LineCounter { body: second_part, offset: 0, line: split.line };
+            read_rows(second_part, &split.header, opts, &mut lines, &mut errors, &mut |row| {
+                on_row(&mut state, row);
+            });
+            (state, errors)
+        });
+        let mut state = fresh();
+        let errors = run::<C>(first_part, opts, |row| on_row(&mut state, row));
+        second.join().ok().map(|later| ((state, errors), later))
+    });
+    match halves {
+        Some(((first, mut errors), (second, later)))
+            if !errors.full
+                && !later.full
+                && errors.list.len() + later.list.len() <= ERRORS_MAX =>
+        {
+            errors.merge(later.list);
+            (vec![first, second], errors)
+        }
+        _ => whole(),
+    }
+}
+
+/// What the rows of a file need from its header: the delimiter and where each column is.
+struct Header {
+    delimiter: u8,
+    fields: Vec<Option<usize>>,
+    width: usize,
+}
+
+/// Where to cut a file in two: a byte offset in `bytes` where a record starts on a line of its
+/// own, and that line's number.
+struct Split {
+    offset: usize,
+    line: u64,
+    header: Header,
+}
+
+fn split_point<C: Column>(bytes: &[u8], opts: &CsvOptions) -> Option<Split> {
+    if bytes.len() < opts.split_bytes_min.max(2) || std::str::from_utf8(bytes).is_err() {
+        return None;
+    }
+    let newlines = bytes.iter().filter(|b| **b == b'\n').count();
+    if u64::try_from(newlines).ok()?.saturating_add(1) > opts.lines_max {
+        return None;
+    }
+    let bom = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
+    let body = bytes.get(bom..)?;
+    let delimiter = sniff_delimiter(body);
+    let mut reader = ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(body);
+    let mut record = ByteRecord::new();
+    let header_line = loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) if is_blank(&record) => continue,
+            Ok(true) => break 1,
+            _ => return None,
+        }
+    };
+    let mut ignored = Errors::new();
+    let fields = resolve_header::<C>(&record, header_line, &mut ignored)?;
+    let width = record.len();
+    let rows_start = usize::try_from(reader.position().byte()).ok()?;
+    let cut = record_start_after(
+        body,
+        rows_start,
+        delimiter,
+        rows_start + body.len().saturating_sub(rows_start) / 2,
+    )?;
+    let before = body.get(..cut)?;
+    let line =
+        u64::try_from(before.iter().filter(|b| **b == b'\n').count()).ok()?.saturating_add(1);
+    Some(Split { offset: bom + cut, line, header: Header { delimiter, fields, width } })
+}
+
+/// The first offset at or after `middle` where a record starts right after a `\n`, scanning
+/// from `start` (a record start) with the quoting rules of the CSV reader: a field that starts
+/// with `"` runs to the next lone `"`, `""` inside it being a quote; a `"` anywhere else is
+/// text. `None` when there is no such offset before the end.
+fn record_start_after(body: &[u8], start: usize, delimiter: u8, middle: usize) -> Option<usize> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    // Without a quote before the middle, every line break before it ends a record: the scan
+    // may start after the last of them instead of at `start`.
+    let from = match body.get(start..middle) {
+        Some(head) if !head.contains(&b'"') => {
+            head.iter().rposition(|b| *b == b'\n').map_or(start, |i| start + i + 1)
+        }
+        _ => start,
+    };
+    let mut state = State::FieldStart;
+    for (i, b) in body.iter().enumerate().skip(from) {
+        state = match (state, *b) {
+            (State::Quoted, b'"') => State::QuoteInQuoted,
+            (State::Quoted, _) => State::Quoted,
+            (State::QuoteInQuoted, b'"') => State::Quoted,
+            (State::FieldStart, b'"') => State::Quoted,
+            (_, b'\n') => {
+                if i + 1 >= middle && i + 1 < body.len() {
+                    return Some(i + 1);
+                }
+                State::FieldStart
+            }
+            (_, b'\r') => State::FieldStart,
+            (_, b) if b == delimiter => State::FieldStart,
+            _ => State::Unquoted,
+        };
+    }
+    None
+}
+
 fn read<C: Column>(
     bytes: &[u8],
     opts: &CsvOptions,
@@ -401,7 +562,6 @@ fn read<C: Column>(
     }
     let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let delimiter = sniff_delimiter(body);
-    let list_separators: &[char] = if delimiter == b',' { &['|', ';'] } else { &['|'] };
     let mut reader = ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -409,7 +569,6 @@ fn read<C: Column>(
         .from_reader(body);
     let mut record = ByteRecord::new();
     let mut lines = LineCounter::new(body);
-    let mut last_currency = None;
 
     let header_line = loop {
         match reader.read_byte_record(&mut record) {
@@ -432,8 +591,39 @@ fn read<C: Column>(
         }
     };
     let Some(fields) = resolve_header::<C>(&record, header_line, errors) else { return };
-    let width = record.len();
+    let header = Header { delimiter, fields, width: record.len() };
+    rows_of(&mut reader, &header, opts, &mut lines, errors, on_row);
+}
 
+/// The rows of `part`, a piece of a file that starts where a record starts, under `header`.
+fn read_rows<C: Column>(
+    part: &[u8],
+    header: &Header,
+    opts: &CsvOptions,
+    lines: &mut LineCounter<'_>,
+    errors: &mut Errors,
+    on_row: &mut impl FnMut(&mut Row<'_, C>),
+) {
+    let mut reader = ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(header.delimiter)
+        .from_reader(part);
+    rows_of(&mut reader, header, opts, lines, errors, on_row);
+}
+
+fn rows_of<C: Column>(
+    reader: &mut ::csv::Reader<&[u8]>,
+    header: &Header,
+    opts: &CsvOptions,
+    lines: &mut LineCounter<'_>,
+    errors: &mut Errors,
+    on_row: &mut impl FnMut(&mut Row<'_, C>),
+) {
+    let list_separators: &[char] = if header.delimiter == b',' { &['|', ';'] } else { &['|'] };
+    let (fields, width) = (&header.fields, header.width);
+    let mut record = ByteRecord::new();
+    let mut last_currency = None;
     let mut rows: u64 = 0;
     loop {
         match reader.read_byte_record(&mut record) {
@@ -465,12 +655,12 @@ fn read<C: Column>(
             errors.push(line, "", "", reason);
             continue;
         }
-        if !cells_are_sane::<C>(&record, &fields, line, errors) {
+        if !cells_are_sane::<C>(&record, fields, line, errors) {
             continue;
         }
         let mut row = Row {
             record: &record,
-            fields: &fields,
+            fields,
             line,
             list_separators,
             errors: &mut *errors,
@@ -647,6 +837,61 @@ fn cells_are_sane<C: Column>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_is_cut_where_a_record_starts_on_a_new_line() {
+        let cut = |text: &str, middle: usize| record_start_after(text.as_bytes(), 0, b',', middle);
+        assert_eq!(cut("a,b\nc,d\ne,f\n", 5), Some(8));
+        // A line break inside a quoted field, with an escaped quote before it, is not one.
+        assert_eq!(cut("\"x\"\"\ny\",1\nz,2\n", 1), Some(10));
+        // A quote that does not start a field is text, and opens nothing.
+        assert_eq!(cut("a\"b,1\nc,2\n", 1), Some(6));
+        // After a closed quote the field goes on unquoted; CRLF ends records.
+        assert_eq!(cut("\"a\"b\",1\r\nc,2\r\n", 1), Some(9));
+        // A break after the middle but at the very end is no cut; nor is a lone CR.
+        assert_eq!(cut("a,b\n", 1), None);
+        assert_eq!(cut("a,b\rc,d\re,f", 1), None);
+    }
+
+    columns! {
+        enum TwoCols { Key => ("key", true), Value => ("value", false) }
+    }
+
+    #[test]
+    fn a_large_file_is_read_in_two_halves_with_its_lines_and_errors_in_order() {
+        let mut text = String::from("key,value\n");
+        for i in 0..1000 {
+            text.push_str(&format!("k{i},\"v,{i}\nmore\"\n"));
+        }
+        text.push_str("k1000\n");
+        let opts = CsvOptions { split_bytes_min: 0, ..CsvOptions::default() };
+        let (halves, errors) = run_halves::<TwoCols, Vec<(u64, String)>>(
+            text.as_bytes(),
+            &opts,
+            Vec::new,
+            |seen, row| seen.push((row.line, row.cell(TwoCols::Key).to_owned())),
+        );
+        assert_eq!(halves.len(), 2);
+        let seen: Vec<(u64, String)> = halves.concat();
+        let expected: Vec<(u64, String)> =
+            (0..1000).map(|i| (2 + 2 * i, format!("k{i}"))).collect();
+        assert_eq!(seen, expected);
+        let errors = errors.into_list();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors.first().map(|e| e.line), Some(2002));
+        // The same file in one piece: the same rows, the same error.
+        let whole = CsvOptions { split_bytes_min: usize::MAX, ..opts };
+        let (one, again) = run_halves::<TwoCols, Vec<(u64, String)>>(
+            text.as_bytes(),
+            &whole,
+            Vec::new,
+            |seen, row| {
+                seen.push((row.line, row.cell(TwoCols::Key).to_owned()));
+            },
+        );
+        assert_eq!((one.len(), one.concat()), (1, expected));
+        assert_eq!(again.into_list(), errors);
+    }
 
     #[test]
     fn values_in_errors_are_short_and_on_one_line() {

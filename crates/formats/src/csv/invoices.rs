@@ -56,15 +56,28 @@ pub fn parse_invoices(
 /// Like [`parse_invoices`], but returns the rows without errors together with every error, so a
 /// caller can add its own checks of the good rows to one complete list of problems.
 pub fn read_invoices(bytes: &[u8], opts: &CsvOptions) -> Reading<InvoiceRow> {
+    // A large file is read in two halves at once, each gathering its rows and numbers; the
+    // numbers share one hasher, so that the halves' keys can be checked for repeats together.
     let estimate = engine::rows_estimate(bytes, opts);
-    let mut out = Vec::with_capacity(estimate);
-    let mut numbers = Keys::with_capacity(estimate);
-    let mut errors = engine::run::<Col>(bytes, opts, |row| {
-        let record = invoice_row(row, opts, &mut numbers);
-        if let Some(record) = record.filter(|_| !row.failed()) {
-            out.push(Parsed { line: row.line, record });
-        }
-    });
+    let hasher = std::hash::RandomState::new();
+    let fresh = || (Vec::with_capacity(estimate), Keys::with_hasher(estimate, hasher.clone()));
+    let (halves, mut errors) = engine::run_halves::<Col, _>(
+        bytes,
+        opts,
+        fresh,
+        |(out, numbers): &mut (Vec<Parsed<InvoiceRow>>, Keys), row| {
+            let record = invoice_row(row, opts, numbers);
+            if let Some(record) = record.filter(|_| !row.failed()) {
+                out.push(Parsed { line: row.line, record });
+            }
+        },
+    );
+    let mut halves = halves.into_iter();
+    let (mut out, mut numbers) = halves.next().unwrap_or_else(fresh);
+    for (more, keys) in halves {
+        out.extend(more);
+        numbers.append(keys);
+    }
     errors.merge(numbers.repeats(Col::Number.name(), "duplicate number"));
     Reading { records: out, errors: errors.into_list() }
 }

@@ -87,15 +87,22 @@ pub struct CsvOptions {
     pub default_country: CountryCode,
     /// Most data rows accepted in one file (empty lines not counted).
     pub lines_max: u64,
+    /// Files of invoices of at least this many bytes are read in two halves on two threads
+    /// ([`SPLIT_BYTES_MIN_DEFAULT`]); the outcome is the same as reading them in one piece.
+    pub split_bytes_min: usize,
 }
 
+/// Below one MiB a second thread costs more than it saves.
+pub const SPLIT_BYTES_MIN_DEFAULT: usize = 1 << 20;
+
 impl Default for CsvOptions {
-    /// Euro, the Netherlands and [`LINES_MAX_DEFAULT`] rows.
+    /// Euro, the Netherlands, [`LINES_MAX_DEFAULT`] rows and [`SPLIT_BYTES_MIN_DEFAULT`].
     fn default() -> Self {
         CsvOptions {
             default_currency: Currency::EUR,
             default_country: CountryCode::NL,
             lines_max: LINES_MAX_DEFAULT,
+            split_bytes_min: SPLIT_BYTES_MIN_DEFAULT,
         }
     }
 }
