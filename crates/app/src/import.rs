@@ -584,11 +584,24 @@ impl App {
             .await?;
         }
 
-        // New credit notes that name their invoice are allocated to it.
-        let mut open: HashMap<InvoiceId, i64> =
-            stored.values().map(|s| (s.id, s.open.minor())).collect();
-        for n in &to_insert {
-            open.insert(n.id, n.invoice.amount.minor());
+        // New credit notes that name their invoice are allocated to it. Only the items
+        // involved are gathered: an import of a million invoices and no such credit note spends
+        // nothing here, and one with many looks each target up once.
+        let targets: HashSet<InvoiceId> =
+            to_insert.iter().filter_map(|n| n.credits_invoice_id).collect();
+        let mut open: HashMap<InvoiceId, i64> = HashMap::new();
+        let mut issued: HashMap<InvoiceId, Date> = HashMap::new();
+        if !targets.is_empty() {
+            for s in stored.values().filter(|s| targets.contains(&s.id)) {
+                open.insert(s.id, s.open.minor());
+                issued.insert(s.id, s.invoice.issue_date);
+            }
+            for n in &to_insert {
+                if n.credits_invoice_id.is_some() || targets.contains(&n.id) {
+                    open.insert(n.id, n.invoice.amount.minor());
+                    issued.insert(n.id, n.invoice.issue_date);
+                }
+            }
         }
         let mut allocations = Vec::new();
         for n in &to_insert {
@@ -599,10 +612,7 @@ impl App {
             if amount <= 0 {
                 continue;
             }
-            let target_issue =
-                to_insert.iter().find(|x| x.id == target).map(|x| x.invoice.issue_date).or_else(
-                    || stored.values().find(|s| s.id == target).map(|s| s.invoice.issue_date),
-                );
+            let target_issue = issued.get(&target).copied();
             let effective =
                 target_issue.map_or(n.invoice.issue_date, |t| t.max(n.invoice.issue_date));
             open.insert(target, target_open - amount);
