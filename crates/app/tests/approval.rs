@@ -70,5 +70,8 @@ async fn an_approval_step_holds_its_emails_until_a_person_approves() {
         let held = app.outbox(None, Some(MessageStatus::Held), Page::first(1000)).await.unwrap();
         assert!(held.iter().any(|m| m.message.action_id == id));
     }
-    let _ = std::fs::remove_file(&path);
+    app.store.close().await;
+    for file in [path.clone(), path.with_extension("db-wal"), path.with_extension("db-shm")] {
+        let _ = std::fs::remove_file(file);
+    }
 }
