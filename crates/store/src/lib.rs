@@ -103,6 +103,16 @@ impl Store {
         })
     }
 
+    /// Whether a [`read`](Store::read) session runs beside an open write transaction, on a
+    /// connection of its own, instead of waiting for it: yes for PostgreSQL and a SQLite file,
+    /// no for a SQLite database in memory, whose one connection serves both.
+    pub fn reads_beside_a_writer(&self) -> bool {
+        match self {
+            Store::Sqlite(db) => db.reads_beside_a_writer(),
+            Store::Postgres(_) => true,
+        }
+    }
+
     /// An invoice or credit note by number with its allocations, as committed now: what
     /// [`StoreTx::find_invoice_with_allocations`] gives in a read session of its own. On a
     /// SQLite file the look-up runs on the calling thread (a point read of microseconds; no

@@ -1133,6 +1133,13 @@ conformance! {
             store.find_invoice_with_allocations(a, "F2"),
         );
         assert_eq!(during.await.expect("not held up").unwrap().unwrap().1.len(), 2);
+        // So does a read session beside it, where the store says it can run one.
+        assert!(store.reads_beside_a_writer());
+        let beside = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            let mut r = store.read().await.unwrap();
+            r.find_invoice_with_allocations(a, "F2").await.unwrap().unwrap().1.len()
+        });
+        assert_eq!(beside.await.expect("a read beside the writer is not held up"), 2);
         w.commit().await.unwrap();
         let (f2_now, allocs) = store.find_invoice_with_allocations(a, "F2").await.unwrap().unwrap();
         assert_eq!(allocs.len(), 1);

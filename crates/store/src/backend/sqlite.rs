@@ -160,6 +160,13 @@ impl Db {
         Ok(Db { reader, writer, direct, checkpointer })
     }
 
+    /// See [`Store::reads_beside_a_writer`](crate::Store::reads_beside_a_writer): only a
+    /// database in memory shares its one connection between reads and writes (and has no
+    /// direct reads).
+    pub fn reads_beside_a_writer(&self) -> bool {
+        self.direct.is_some()
+    }
+
     pub async fn begin_read(&self) -> Result<Tx, StoreError> {
         Ok(Tx::new(self.reader.begin().await?))
     }
@@ -203,7 +210,7 @@ impl Db {
     /// there is no row for a rebuild to orphan: it migrates in an ordinary transaction.
     pub async fn migrate(&self, at: i64) -> Result<Vec<i64>, StoreError> {
         // Only a database in memory has no direct reads.
-        if self.direct.is_none() {
+        if !self.reads_beside_a_writer() {
             let mut tx = self.begin_write().await?;
             let done = tx.apply_migrations(|m| m.sqlite, at).await?;
             tx.commit().await?;
