@@ -531,11 +531,11 @@ impl App {
             .copied()
             .filter(|i| rows.get(*i).is_some_and(|r| r.record.payment_reference.is_none()))
             .collect();
-        // Where a read session can run beside this transaction, the drawn references are
-        // checked against the stored ones there while the rows are inserted (the check of a
-        // million references takes 0.4 s, the inserts ten times that), and the rare one in use
-        // is replaced after the insert. Holding the write lock, this transaction is the only
-        // writer of a SQLite file, so the read sees exactly what was stored before it.
+        // On a SQLite file the drawn references are checked against the stored ones on a
+        // read connection while the rows are inserted (the check of a million references takes
+        // 0.4 s, the inserts ten times that), and the rare one in use is replaced after the
+        // insert. Holding the write lock, this transaction is the file's only writer, so the
+        // read sees exactly what was stored before it. Elsewhere they are checked before.
         let beside = self.store.reads_beside_a_writer();
         let given: HashSet<&str> = ref_lines.keys().copied().collect();
         let generated = if beside {

@@ -1,7 +1,8 @@
 //! The payment references an import gives rows without one never clash: not with a reference
 //! another row of the same file brings, not with one a stored invoice carries. On a SQLite file
 //! the drawn references are checked on a read connection while the rows are inserted (and a
-//! clash is replaced afterwards); in memory, where reads wait for the writer, before.
+//! clash is replaced afterwards); in memory, where reads wait for the writer, before (as on
+//! PostgreSQL).
 
 use std::collections::HashSet;
 use std::sync::Arc;

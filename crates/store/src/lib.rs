@@ -103,13 +103,15 @@ impl Store {
         })
     }
 
-    /// Whether a [`read`](Store::read) session runs beside an open write transaction, on a
-    /// connection of its own, instead of waiting for it: yes for PostgreSQL and a SQLite file,
-    /// no for a SQLite database in memory, whose one connection serves both.
+    /// Whether a writer may open a [`read`](Store::read) session beside its transaction and
+    /// wait for it: on a SQLite file, whose readers have a pool of their own while writers
+    /// queue for the one write connection. Not in memory, where one connection serves both;
+    /// not on PostgreSQL, whose one pool serves both, so that writers each waiting for a second
+    /// connection could take the whole pool and wait on each other.
     pub fn reads_beside_a_writer(&self) -> bool {
         match self {
             Store::Sqlite(db) => db.reads_beside_a_writer(),
-            Store::Postgres(_) => true,
+            Store::Postgres(_) => false,
         }
     }
 
