@@ -480,11 +480,7 @@ fn split_point<C: Column>(bytes: &[u8], opts: &CsvOptions) -> Option<Split> {
     let bom = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
     let body = bytes.get(bom..)?;
     let delimiter = sniff_delimiter(body);
-    let mut reader = ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(body);
+    let mut reader = csv_reader(body, delimiter);
     let mut record = ByteRecord::new();
     let header_line = loop {
         match reader.read_byte_record(&mut record) {
@@ -562,11 +558,7 @@ fn read<C: Column>(
     }
     let body = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let delimiter = sniff_delimiter(body);
-    let mut reader = ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(body);
+    let mut reader = csv_reader(body, delimiter);
     let mut record = ByteRecord::new();
     let mut lines = LineCounter::new(body);
 
@@ -604,12 +596,14 @@ fn read_rows<C: Column>(
     errors: &mut Errors,
     on_row: &mut impl FnMut(&mut Row<'_, C>),
 ) {
-    let mut reader = ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(header.delimiter)
-        .from_reader(part);
+    let mut reader = csv_reader(part, header.delimiter);
     rows_of(&mut reader, header, opts, lines, errors, on_row);
+}
+
+/// The CSV reader every file and part of one is read with: no header row of its own (the
+/// engine resolves it), rows of any length (reported, not refused by the reader).
+fn csv_reader(input: &[u8], delimiter: u8) -> ::csv::Reader<&[u8]> {
+    ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(input)
 }
 
 fn rows_of<C: Column>(

@@ -84,6 +84,16 @@ const LEDGER_AT_13: &str = "
     VALUES (1, 1, 2, 2, 'price', 'Te duur', 'open', 3, 'portal');
 ";
 
+/// An open invoice of organisation 1 over 1.00, issued 2026-03-01.
+fn one_invoice(id: i64, number: &str, debtor: i64) -> String {
+    format!(
+        "INSERT INTO invoices (organisation_id, id, number, debtor_id, kind, issue_date, \
+         due_date, currency, amount_minor, open_minor, settled_on, created_at, updated_at) \
+         VALUES (1, {id}, '{number}', {debtor}, 'invoice', '2026-03-01', '2026-03-31', 'EUR', \
+         100, 100, '9999-12-31', 9, 9)"
+    )
+}
+
 const INVOICES: &str = "SELECT * FROM invoices ORDER BY organisation_id, id";
 const CHILDREN: &str = "
     SELECT 'document', d.invoice_id, i.number FROM invoice_documents d
@@ -148,15 +158,10 @@ async fn rebuilding_invoices_keeps_every_row_what_refers_to_it_and_the_triggers(
     );
     // A second number is still refused.
     let mut tx = db.begin_write().await.unwrap();
-    let twice = sqlx::raw_sql(
-        "INSERT INTO invoices (organisation_id, id, number, debtor_id, kind, issue_date, \
-         due_date, currency, amount_minor, open_minor, settled_on, created_at, updated_at) \
-         VALUES (1, 9, 'F1', 1, 'invoice', '2026-03-01', '2026-03-31', 'EUR', 100, 100, \
-         '9999-12-31', 9, 9)",
-    )
-    .execute(tx.conn())
-    .await
-    .unwrap_err();
+    let twice = sqlx::raw_sql(sqlx::AssertSqlSafe(one_invoice(9, "F1", 1)))
+        .execute(tx.conn())
+        .await
+        .unwrap_err();
     assert!(twice.as_database_error().is_some_and(|e| e.is_unique_violation()), "{twice}");
     tx.rollback().await.unwrap();
 
@@ -171,15 +176,10 @@ async fn rebuilding_invoices_keeps_every_row_what_refers_to_it_and_the_triggers(
 
     // The debtor of an invoice is checked when its transaction commits.
     let mut tx = db.begin_write().await.unwrap();
-    sqlx::raw_sql(
-        "INSERT INTO invoices (organisation_id, id, number, debtor_id, kind, issue_date, \
-         due_date, currency, amount_minor, open_minor, settled_on, created_at, updated_at) \
-         VALUES (1, 10, 'F10', 99, 'invoice', '2026-03-01', '2026-03-31', 'EUR', 100, 100, \
-         '9999-12-31', 9, 9)",
-    )
-    .execute(tx.conn())
-    .await
-    .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(one_invoice(10, "F10", 99)))
+        .execute(tx.conn())
+        .await
+        .unwrap();
     let refused = tx.commit().await.unwrap_err();
     assert!(refused.to_string().contains("FOREIGN KEY"), "{refused}");
     assert!(rows(&db, "SELECT id FROM invoices WHERE id = 10").await.is_empty());
