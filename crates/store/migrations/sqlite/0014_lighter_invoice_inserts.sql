@@ -3,7 +3,7 @@
 --
 -- * The statement journal. A statement that writes many rows and may stop half-way makes SQLite
 --   copy each page it first touches to a journal, to undo the statement alone; a bulk insert of
---   100+ statements of 1,700 rows journals its hot pages over and over (a third of its time).
+--   100+ statements of 1,700 rows journals its hot pages over and over.
 --   The store's bulk insert now says INSERT OR FAIL, so that a duplicate number stops the
 --   statement without undoing it (the caller rolls the transaction back; a failed insert always
 --   ended the transaction), and the check that each invoice's debtor exists is deferred to the

@@ -38,8 +38,8 @@ macro_rules! alloc_by_payment {
 }
 
 // What starts a bulk insert of invoices: a duplicate number stops the statement without
-// undoing its earlier rows, which spares SQLite a statement journal (a third of a bulk insert's
-// time: migration 0014). A failed insert ends the transaction anyway: its caller rolls back.
+// undoing its earlier rows, which spares SQLite a statement journal (migration 0014 and
+// docs/benchmarks.md). A failed insert ends the transaction anyway: its caller rolls back.
 macro_rules! bulk_insert {
     () => {
         "INSERT OR FAIL"
