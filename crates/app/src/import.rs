@@ -598,9 +598,9 @@ impl App {
             in_use?.into_iter().filter_map(|i| i.invoice.payment_reference).collect();
         tracing::debug!(ms = clock.elapsed().as_millis(), "import: invoices inserted");
         if !in_use.is_empty() {
-            // Checked inside the transaction now, replacements also avoid every reference
+            // Only drawn references were checked, and none equals one the file brings. The
+            // replacements are checked inside the transaction, which now holds every reference
             // this import brought or drew.
-            // Only drawn references were checked, and none equals one the file brings.
             let clashing: Vec<&NewInvoice> = to_insert
                 .iter()
                 .filter(|n| {
